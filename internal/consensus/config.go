@@ -1,0 +1,58 @@
+package consensus
+
+import (
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Signer signs consensus messages and enforces the voting rules.
+// *safety.Rules implements it; the simulator injects Byzantine ones.
+type Signer interface {
+	SignProposal(b *types.Block) ([]byte, error)
+	Vote(b *types.Block, parentQCRound uint64, tc *types.TC) (*types.Vote, error)
+	Timeout(epoch, round uint64, hqc *types.QC, lastTC *types.TC) (*types.Timeout, error)
+}
+
+// Config fixes a core's identity and timing.
+type Config struct {
+	Set  *types.ValidatorSet
+	Self int // index in Set, or -1 for a node that follows but never votes
+
+	// BaseTimeout is the round timer in driver ticks after progress;
+	// consecutive timeouts double it up to MaxTimeout.
+	BaseTimeout uint64
+	MaxTimeout  uint64
+
+	// KeepCommitted is how many committed blocks stay in memory to answer
+	// peers' fetches; older ones are the driver's store's business.
+	KeepCommitted int
+	// FetchBatch is how many ancestors one block request asks for.
+	FetchBatch uint32
+}
+
+func (c *Config) check() error {
+	if c.Set == nil {
+		return fmt.Errorf("consensus config: no validator set")
+	}
+	if c.Self < -1 || c.Self >= c.Set.Len() {
+		return fmt.Errorf("consensus config: self index %d outside set of %d", c.Self, c.Set.Len())
+	}
+	if c.BaseTimeout == 0 || c.MaxTimeout < c.BaseTimeout {
+		return fmt.Errorf("consensus config: timeouts base %d max %d", c.BaseTimeout, c.MaxTimeout)
+	}
+	if c.KeepCommitted <= 0 {
+		c.KeepCommitted = 256
+	}
+	if c.FetchBatch == 0 || c.FetchBatch > types.MaxFetchBlocks {
+		c.FetchBatch = types.MaxFetchBlocks
+	}
+	return nil
+}
+
+// Snapshot is what a restarted core recovers from the driver's store.
+type Snapshot struct {
+	Committed *types.Block   // last committed block; genesis when fresh
+	Blocks    []*types.Block // stored blocks above Committed, any order
+	HighQC    *types.QC
+}

@@ -1,0 +1,149 @@
+package consensus
+
+import (
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Core is one validator's consensus state machine.
+type Core struct {
+	cfg     Config
+	set     *types.ValidatorSet
+	signer  Signer
+	genesis types.Hash
+
+	round      uint64
+	highQC     *types.QC
+	lastTC     *types.TC // TC of round-1 when the round was entered by timeout
+	backoff    uint     // consecutive rounds entered by timeout
+	timerTicks uint64
+
+	tree      *tree
+	pending   map[types.Hash][]*pendingProposal // proposals waiting for a parent
+	fetching  map[types.Hash]int                // outstanding block requests -> peer asked
+	verified  map[types.Hash]uint64             // blocks with a verified QC -> its round
+	proposed  uint64                            // last round this core proposed in
+	requested uint64                            // last round a payload was requested for
+	votes     *voteBook
+	timeouts  *timeoutBook
+
+	ready Ready
+	stats Stats
+}
+
+// pendingProposal is a proposal, or a fetched block, parked until its
+// parent arrives.
+type pendingProposal struct {
+	from    int
+	p       *types.Proposal
+	fetched *types.Block
+}
+
+// New builds a core from cfg and the driver's recovered snapshot. genesis
+// is the id of the epoch's genesis block.
+func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if snap.Committed == nil || snap.HighQC == nil {
+		return nil, fmt.Errorf("consensus: snapshot needs a committed block and a high qc")
+	}
+	c := &Core{
+		cfg: cfg, set: cfg.Set, signer: signer,
+		highQC:   snap.HighQC,
+		tree:     newTree(snap.Committed),
+		pending:  map[types.Hash][]*pendingProposal{},
+		fetching: map[types.Hash]int{},
+		verified: map[types.Hash]uint64{},
+		votes:    newVoteBook(),
+		timeouts: newTimeoutBook(),
+	}
+	c.genesis = types.GenesisBlock(cfg.Set.ChainID, cfg.Set.Epoch).ID()
+	c.insertRecovered(snap.Blocks)
+	return c, nil
+}
+
+// insertRecovered adds stored blocks parent-first; order in the store is
+// arbitrary, so it sweeps until no block can be added.
+func (c *Core) insertRecovered(blocks []*types.Block) {
+	left := blocks
+	for progress := true; progress && len(left) > 0; {
+		progress = false
+		var next []*types.Block
+		for _, b := range left {
+			if c.tree.has(b.Parent) && b.Height > c.tree.committed.Height {
+				c.tree.add(b)
+				progress = true
+			} else if !c.tree.has(b.ID()) {
+				next = append(next, b)
+			}
+		}
+		left = next
+	}
+}
+
+// Start enters the first round after (re)start: the round after the high
+// QC. The driver calls it once, then takes Ready.
+func (c *Core) Start() {
+	c.enterRound(c.highQC.Round+1, nil, false)
+}
+
+// Step applies one event.
+func (c *Core) Step(ev Event) {
+	switch e := ev.(type) {
+	case *Receive:
+		c.receive(e.From, e.Msg)
+	case *TimerFired:
+		c.onTimer(e.Round)
+	case *PayloadReady:
+		c.onPayload(e.Round, e.Txs)
+	}
+}
+
+func (c *Core) receive(from int, m types.Message) {
+	switch msg := m.(type) {
+	case *types.Proposal:
+		c.onProposal(from, msg)
+	case *types.Vote:
+		c.onVote(from, msg)
+	case *types.Timeout:
+		c.onTimeout(from, msg)
+	case *types.BlockRequest:
+		c.onBlockRequest(from, msg)
+	case *types.BlockResponse:
+		c.onBlockResponse(from, msg)
+	default:
+		c.drop(DropInvalid)
+	}
+}
+
+// Ready returns the actions accumulated since the last call.
+func (c *Core) Ready() Ready {
+	r := c.ready
+	c.ready = Ready{}
+	return r
+}
+
+// Round returns the current round.
+func (c *Core) Round() uint64 { return c.round }
+
+// HighQC returns the highest QC known.
+func (c *Core) HighQC() *types.QC { return c.highQC }
+
+// Committed returns the last committed block.
+func (c *Core) Committed() *types.Block { return c.tree.committed }
+
+// Stats returns counters.
+func (c *Core) Stats() Stats { return c.stats }
+
+// Block returns a known block, or nil.
+func (c *Core) Block(id types.Hash) *types.Block { return c.tree.get(id) }
+
+func (c *Core) drop(d Drop) { c.stats.Dropped[d]++ }
+
+func (c *Core) send(to int, m types.Message) {
+	c.ready.Messages = append(c.ready.Messages, Outbound{To: to, Msg: m})
+}
+
+func (c *Core) isValidator() bool { return c.cfg.Self >= 0 }

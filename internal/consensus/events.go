@@ -1,0 +1,108 @@
+package consensus
+
+import "github.com/lazchain/lazchain/internal/types"
+
+// Event is an input to Step: *Receive, *TimerFired or *PayloadReady.
+type Event interface{ isEvent() }
+
+// Receive delivers a decoded message from validator From (-1 if the sender
+// is not a validator, e.g. a syncing full node).
+type Receive struct {
+	From int
+	Msg  types.Message
+}
+
+// TimerFired reports that the timer set for Round expired.
+type TimerFired struct{ Round uint64 }
+
+// PayloadReady answers a PayloadRequest with the transactions to propose.
+type PayloadReady struct {
+	Round uint64
+	Txs   []*types.Tx
+}
+
+func (*Receive) isEvent()      {}
+func (*TimerFired) isEvent()   {}
+func (*PayloadReady) isEvent() {}
+
+// Broadcast as Outbound.To sends to every validator but self.
+const Broadcast = -1
+
+// Outbound is a message to send.
+type Outbound struct {
+	To  int
+	Msg types.Message
+}
+
+// Timer asks the driver to fire TimerFired{Round} after Ticks, replacing any
+// earlier timer.
+type Timer struct {
+	Round uint64
+	Ticks uint64
+}
+
+// PayloadRequest asks the driver for transactions for a block at Height on
+// top of Parent; it answers with PayloadReady.
+type PayloadRequest struct {
+	Round  uint64
+	Height uint64
+	Parent types.Hash
+}
+
+// Ready is the batch of actions from the steps since the last Ready call.
+// The driver must, in this order: persist Blocks and HighQC, record the
+// Committed blocks durably, then send Messages and set the Timer.
+type Ready struct {
+	Blocks    []*types.Block
+	HighQC    *types.QC // set when it changed
+	Committed []*types.Block
+	CommitQC  *types.QC // certifies the child that proves the last commit
+	Messages  []Outbound
+	Timer     *Timer
+	Payload   *PayloadRequest
+}
+
+// Empty reports whether r holds no action.
+func (r *Ready) Empty() bool {
+	return len(r.Blocks) == 0 && r.HighQC == nil && len(r.Committed) == 0 &&
+		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil
+}
+
+// Drop names why a message was rejected.
+type Drop int
+
+const (
+	DropBadSignature Drop = iota
+	DropWrongEpoch
+	DropStaleRound
+	DropInvalid
+	DropUnknownSender
+	DropNotLeader
+	DropDuplicate
+	DropUnsolicited
+	DropEquivocation
+	DropUnknownParent
+	numDrops
+)
+
+var dropNames = [numDrops]string{
+	"bad_signature", "wrong_epoch", "stale_round", "invalid", "unknown_sender",
+	"not_leader", "duplicate", "unsolicited", "equivocation", "unknown_parent",
+}
+
+func (d Drop) String() string { return dropNames[d] }
+
+// Stats counts what a core did and refused.
+type Stats struct {
+	Dropped   [numDrops]uint64
+	Proposals uint64
+	Votes     uint64
+	Timeouts  uint64
+	QCs       uint64
+	TCs       uint64
+	Commits   uint64
+	Fetches   uint64
+}
+
+// DropNames lists the drop reasons in order, for metrics labels.
+func DropNames() []string { return dropNames[:] }

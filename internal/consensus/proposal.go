@@ -1,0 +1,186 @@
+package consensus
+
+import (
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// maybePropose asks the driver for a payload when this core leads the
+// current round and knows the block its high QC certifies.
+func (c *Core) maybePropose() {
+	if !c.isValidator() || c.set.Leader(c.round) != c.cfg.Self || c.proposed >= c.round || c.requested >= c.round {
+		return
+	}
+	parent := c.tree.get(c.highQC.BlockID)
+	if parent == nil {
+		c.fetch(c.highQC.BlockID, -1)
+		return
+	}
+	if c.highQC.Round+1 != c.round && (c.lastTC == nil || c.lastTC.Round+1 != c.round) {
+		return // entered this round without a certificate to show for it
+	}
+	c.requested = c.round
+	c.ready.Payload = &PayloadRequest{Round: c.round, Height: parent.Height + 1, Parent: parent.ID()}
+}
+
+// onPayload builds, signs and broadcasts the proposal, then handles it as
+// any validator would (which includes voting for it).
+func (c *Core) onPayload(round uint64, txs []*types.Tx) {
+	if round != c.round || c.proposed >= round || c.requested != round {
+		return
+	}
+	parent := c.tree.get(c.highQC.BlockID)
+	if parent == nil {
+		return
+	}
+	b := types.NewBlock(c.set.Epoch, round, parent.Height+1, c.highQC, uint32(c.cfg.Self), txs)
+	sig, err := c.signer.SignProposal(b)
+	if err != nil {
+		return
+	}
+	c.proposed = round
+	p := &types.Proposal{Block: b, Sig: sig}
+	if c.highQC.Round+1 != round {
+		p.TC = c.lastTC
+	}
+	c.stats.Proposals++
+	c.send(Broadcast, p)
+	c.acceptProposal(c.cfg.Self, p)
+}
+
+// onProposal checks a proposal from the network; only a valid one reaches
+// acceptProposal.
+func (c *Core) onProposal(from int, p *types.Proposal) {
+	b := p.Block
+	switch {
+	case b.Epoch != c.set.Epoch:
+		c.drop(DropWrongEpoch)
+		return
+	case b.QC == nil:
+		c.drop(DropInvalid)
+		return
+	case int(b.Proposer) != c.set.Leader(b.Round):
+		c.drop(DropNotLeader)
+		return
+	case c.tree.has(b.ID()):
+		c.drop(DropDuplicate)
+		return
+	}
+	msg := types.ProposalSigningBytes(c.set.ChainID, b.Epoch, b.Round, b.ID())
+	if c.set.VerifySig(int(b.Proposer), msg, p.Sig) != nil {
+		c.drop(DropBadSignature)
+		return
+	}
+	if !c.verifyQC(b.QC) || (p.TC != nil && !c.verifyTC(p.TC)) {
+		return
+	}
+	c.processQC(b.QC)
+	if p.TC != nil {
+		c.processTC(p.TC)
+	}
+	c.acceptProposal(from, p)
+}
+
+// acceptProposal stores a verified proposal's block and votes for it if it
+// is for the current round. A block whose parent is unknown waits while
+// the parent is fetched from the sender.
+func (c *Core) acceptProposal(from int, p *types.Proposal) {
+	b := p.Block
+	parent := c.tree.get(b.Parent)
+	if parent == nil {
+		if b.Height <= c.tree.committed.Height {
+			c.drop(DropStaleRound)
+			return
+		}
+		c.park(b.Parent, &pendingProposal{from: from, p: p})
+		c.fetch(b.Parent, from)
+		return
+	}
+	if b.Height != parent.Height+1 || b.Round <= parent.Round {
+		c.drop(DropInvalid)
+		return
+	}
+	if c.tree.add(b) {
+		c.ready.Blocks = append(c.ready.Blocks, b)
+	}
+	c.afterInsert(b)
+	if b.Round != c.round {
+		c.drop(DropStaleRound)
+		return
+	}
+	c.vote(b, parent, p.TC)
+}
+
+func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
+	if !c.isValidator() {
+		return
+	}
+	var parentQCRound uint64
+	if parent.QC != nil {
+		parentQCRound = parent.QC.Round
+	}
+	v, err := c.signer.Vote(b, parentQCRound, tc)
+	if err != nil {
+		return
+	}
+	c.stats.Votes++
+	next := c.set.Leader(b.Round + 1)
+	if next == c.cfg.Self {
+		c.addVote(c.cfg.Self, v)
+		return
+	}
+	c.send(next, v)
+}
+
+// afterInsert resumes work that waited for block b: proposals built on it,
+// a commit that needed it, a proposal of our own on top of it.
+func (c *Core) afterInsert(b *types.Block) {
+	delete(c.fetching, b.ID())
+	waiting := c.pending[b.ID()]
+	delete(c.pending, b.ID())
+	for _, w := range waiting {
+		if w.fetched != nil {
+			c.insertFetched(w.fetched)
+		} else {
+			c.acceptProposal(w.from, w.p)
+		}
+	}
+	if b.ID() == c.highQC.BlockID {
+		c.tryCommit(c.highQC)
+		c.maybePropose()
+	} else if c.highQC.Round > 0 {
+		c.tryCommit(c.highQC)
+	}
+}
+
+// verifyQC checks a QC once per block; later copies of a QC for the same
+// block and round are accepted from the cache.
+func (c *Core) verifyQC(qc *types.QC) bool {
+	if qc.Epoch != c.set.Epoch {
+		c.drop(DropWrongEpoch)
+		return false
+	}
+	if r, ok := c.verified[qc.BlockID]; ok && r == qc.Round {
+		return true
+	}
+	if qc.Verify(c.set, c.genesis) != nil {
+		c.drop(DropBadSignature)
+		return false
+	}
+	c.verified[qc.BlockID] = qc.Round
+	return true
+}
+
+func (c *Core) verifyTC(tc *types.TC) bool {
+	if tc.Epoch != c.set.Epoch {
+		c.drop(DropWrongEpoch)
+		return false
+	}
+	if tc.Round < c.round-min(c.round, 1) {
+		return true // too old to move us; it is not worth a pairing check
+	}
+	if tc.Verify(c.set) != nil {
+		c.drop(DropBadSignature)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,114 @@
+package consensus
+
+import "github.com/lazchain/lazchain/internal/types"
+
+// enterRound moves to round r if it is ahead. byTimeout says whether the
+// previous round ended in a TC (tc), which grows the back-off; a QC resets it.
+func (c *Core) enterRound(r uint64, tc *types.TC, byTimeout bool) {
+	if r <= c.round {
+		return
+	}
+	c.round = r
+	c.lastTC = tc
+	if byTimeout {
+		c.backoff++
+	} else {
+		c.backoff = 0
+	}
+	c.timerTicks = c.roundTimeout()
+	c.ready.Timer = &Timer{Round: r, Ticks: c.timerTicks}
+	c.votes.prune(r)
+	c.timeouts.prune(r)
+	c.maybePropose()
+}
+
+// roundTimeout is BaseTimeout doubled once per consecutive timed-out round,
+// capped at MaxTimeout.
+func (c *Core) roundTimeout() uint64 {
+	t := c.cfg.BaseTimeout
+	for i := uint(0); i < c.backoff && t < c.cfg.MaxTimeout; i++ {
+		t *= 2
+	}
+	return min(t, c.cfg.MaxTimeout)
+}
+
+// onTimer gives up on the current round: sign and broadcast a timeout, and
+// re-arm the timer so the timeout is re-sent until the round ends. Re-sending
+// is what restores liveness after a partition heals and lost messages.
+func (c *Core) onTimer(round uint64) {
+	if round != c.round {
+		return
+	}
+	c.timerTicks = min(c.timerTicks*2, c.cfg.MaxTimeout)
+	c.ready.Timer = &Timer{Round: round, Ticks: c.timerTicks}
+	c.localTimeout()
+	c.retryFetches()
+}
+
+func (c *Core) localTimeout() {
+	if !c.isValidator() {
+		return
+	}
+	t, err := c.signer.Timeout(c.set.Epoch, c.round, c.highQC, c.lastTC)
+	if err != nil {
+		return // the signer refused: this round is not ours to time out
+	}
+	c.stats.Timeouts++
+	c.send(Broadcast, t)
+	if rt := c.timeouts.rounds[t.Round]; rt == nil || rt.sigs[uint32(c.cfg.Self)] == nil {
+		c.addTimeout(c.cfg.Self, t)
+	}
+}
+
+// processQC adopts a verified QC: raise the high QC, commit what it proves,
+// and move to the next round.
+func (c *Core) processQC(qc *types.QC) {
+	if qc.Round > c.highQC.Round {
+		c.highQC = qc
+		c.ready.HighQC = qc
+	}
+	c.tryCommit(qc)
+	c.enterRound(qc.Round+1, nil, false)
+}
+
+// processTC moves past a timed-out round.
+func (c *Core) processTC(tc *types.TC) {
+	c.enterRound(tc.Round+1, tc, true)
+}
+
+// tryCommit applies the two-chain rule to a QC for block b: if b's own QC
+// is for the round just before b, b's parent is committed.
+func (c *Core) tryCommit(qc *types.QC) {
+	b := c.tree.get(qc.BlockID)
+	if b == nil {
+		c.fetch(qc.BlockID, -1)
+		return
+	}
+	if b.QC == nil || b.QC.Round+1 != b.Round {
+		return
+	}
+	head := c.tree.get(b.Parent)
+	if head == nil {
+		c.fetch(b.Parent, -1)
+		return
+	}
+	if head.Height <= c.tree.committed.Height {
+		return
+	}
+	chain, missing, ok := c.tree.path(head)
+	if !ok {
+		if !missing.IsZero() {
+			c.fetch(missing, -1)
+		}
+		return
+	}
+	c.tree.commit(chain, c.cfg.KeepCommitted)
+	for id, r := range c.verified {
+		if r < head.Round {
+			delete(c.verified, id)
+		}
+	}
+	c.ready.Committed = append(c.ready.Committed, chain...)
+	c.ready.CommitQC = qc
+	c.stats.Commits += uint64(len(chain))
+}

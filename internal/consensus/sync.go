@@ -1,0 +1,148 @@
+package consensus
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// fetch asks a peer for block id and its ancestors. The peer is the one
+// that referred to the block if known, else the current leader. A request
+// already outstanding is not repeated here; retryFetches re-sends on timer.
+func (c *Core) fetch(id types.Hash, from int) {
+	if c.tree.has(id) {
+		return
+	}
+	if _, ok := c.fetching[id]; ok {
+		return
+	}
+	peer := from
+	if peer < 0 || peer == c.cfg.Self {
+		peer = c.pickPeer(0)
+	}
+	c.fetching[id] = peer
+	c.sendFetch(id, peer)
+}
+
+func (c *Core) sendFetch(id types.Hash, peer int) {
+	if peer < 0 {
+		return
+	}
+	c.stats.Fetches++
+	c.send(peer, &types.BlockRequest{ID: id, Count: c.cfg.FetchBatch})
+}
+
+// pickPeer chooses a validator other than self, rotating with k and the
+// round so that retries reach different peers without randomness.
+func (c *Core) pickPeer(k int) int {
+	n := c.set.Len()
+	if n <= 1 {
+		return -1
+	}
+	p := int((c.round + uint64(k)) % uint64(n))
+	if p == c.cfg.Self {
+		p = (p + 1) % n
+	}
+	return p
+}
+
+// retryFetches re-sends outstanding requests to another peer: the first
+// may have been lost, or the peer may be down or lying.
+func (c *Core) retryFetches() {
+	ids := make([]types.Hash, 0, len(c.fetching))
+	for id := range c.fetching {
+		ids = append(ids, id)
+	}
+	// Map order is random; the simulator needs the same sends every run.
+	slices.SortFunc(ids, func(a, b types.Hash) int { return bytes.Compare(a[:], b[:]) })
+	for k, id := range ids {
+		peer := c.pickPeer(k + 1 + c.fetching[id])
+		c.fetching[id] = peer
+		c.sendFetch(id, peer)
+	}
+}
+
+// onBlockRequest answers with the block and its ancestors, newest first.
+func (c *Core) onBlockRequest(from int, q *types.BlockRequest) {
+	if from < 0 && from != Broadcast {
+		c.drop(DropUnknownSender)
+		return
+	}
+	n := int(min(q.Count, types.MaxFetchBlocks))
+	blocks := c.tree.ancestors(q.ID, n)
+	if len(blocks) == 0 {
+		return
+	}
+	c.send(from, &types.BlockResponse{Blocks: blocks})
+}
+
+// onBlockResponse accepts blocks that hash-chain down from a requested id.
+// The id was trusted because a verified QC or proposal named it, and each
+// block's id commits to its parent's id, so the chain is authentic without
+// a signature check per block.
+func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
+	if len(s.Blocks) == 0 {
+		c.drop(DropInvalid)
+		return
+	}
+	if _, ok := c.fetching[s.Blocks[0].ID()]; !ok {
+		c.drop(DropUnsolicited)
+		return
+	}
+	chain := s.Blocks
+	for i := 1; i < len(chain); i++ {
+		if chain[i].ID() != chain[i-1].Parent {
+			chain = chain[:i] // keep the authentic prefix only
+			break
+		}
+	}
+	oldest := chain[len(chain)-1]
+	if !c.tree.has(oldest.Parent) {
+		if oldest.Height <= c.tree.committed.Height+1 {
+			c.drop(DropInvalid) // it forks below what we committed
+			return
+		}
+		for _, b := range chain {
+			c.park(b.Parent, &pendingProposal{from: from, fetched: b})
+		}
+		delete(c.fetching, chain[0].ID())
+		c.fetch(oldest.Parent, from)
+		return
+	}
+	for i := len(chain) - 1; i >= 0; i-- { // oldest first: each finds its parent
+		c.insertFetched(chain[i])
+	}
+}
+
+// insertFetched stores an authentic fetched block whose parent is known.
+func (c *Core) insertFetched(b *types.Block) {
+	if b.Epoch != c.set.Epoch || b.QC == nil || c.tree.has(b.ID()) {
+		return
+	}
+	parent := c.tree.get(b.Parent)
+	if parent == nil || b.Height != parent.Height+1 {
+		c.drop(DropInvalid)
+		return
+	}
+	c.tree.add(b)
+	c.ready.Blocks = append(c.ready.Blocks, b)
+	if b.QC.Round > c.highQC.Round {
+		// Trusted because the block is: it lets a lagging node catch up.
+		c.verified[b.QC.BlockID] = b.QC.Round
+		c.processQC(b.QC)
+	}
+	c.afterInsert(b)
+}
+
+// maxPending bounds the blocks parked while their parents are fetched, so a
+// peer cannot make this core hold unbounded memory.
+const maxPending = 4096
+
+func (c *Core) park(parent types.Hash, w *pendingProposal) {
+	if len(c.pending) >= maxPending {
+		c.drop(DropUnknownParent)
+		return
+	}
+	c.pending[parent] = append(c.pending[parent], w)
+}

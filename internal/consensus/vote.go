@@ -1,0 +1,145 @@
+package consensus
+
+import (
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// voteBook collects votes per round and block until they form a QC.
+// Signatures are checked lazily: once the unverified votes for a block
+// carry a quorum, their aggregate is verified with one pairing check, and
+// only if that fails is each vote checked alone (and the bad ones dropped).
+type voteBook struct {
+	rounds map[uint64]*roundVotes
+}
+
+type roundVotes struct {
+	voted  map[uint32]types.Hash // voter -> block, to spot double votes
+	blocks map[types.Hash]*blockVotes
+	done   bool // a QC formed for this round
+}
+
+type blockVotes struct {
+	sigs     map[uint32][]byte
+	verified map[uint32]bool
+	stake    uint64
+}
+
+func newVoteBook() *voteBook { return &voteBook{rounds: map[uint64]*roundVotes{}} }
+
+// prune forgets rounds that can no longer form a useful QC.
+func (vb *voteBook) prune(current uint64) {
+	for r := range vb.rounds {
+		if r+1 < current {
+			delete(vb.rounds, r)
+		}
+	}
+}
+
+func (c *Core) onVote(from int, v *types.Vote) {
+	switch {
+	case v.Epoch != c.set.Epoch:
+		c.drop(DropWrongEpoch)
+	case int(v.Voter) >= c.set.Len() || (from >= 0 && from != int(v.Voter)):
+		c.drop(DropUnknownSender)
+	case v.Round+1 < c.round:
+		c.drop(DropStaleRound)
+	case c.set.Leader(v.Round+1) != c.cfg.Self:
+		c.drop(DropNotLeader)
+	default:
+		c.addVote(int(v.Voter), v)
+	}
+}
+
+// addVote records v (from validator idx) and forms a QC if it completes one.
+func (c *Core) addVote(idx int, v *types.Vote) {
+	rv := c.votes.rounds[v.Round]
+	if rv == nil {
+		rv = &roundVotes{voted: map[uint32]types.Hash{}, blocks: map[types.Hash]*blockVotes{}}
+		c.votes.rounds[v.Round] = rv
+	}
+	if rv.done {
+		return
+	}
+	voter := uint32(idx)
+	if prev, ok := rv.voted[voter]; ok {
+		if prev != v.BlockID {
+			c.drop(DropEquivocation)
+		} else {
+			c.drop(DropDuplicate)
+		}
+		return
+	}
+	bv := rv.blocks[v.BlockID]
+	if bv == nil {
+		bv = &blockVotes{sigs: map[uint32][]byte{}, verified: map[uint32]bool{}}
+		rv.blocks[v.BlockID] = bv
+	}
+	rv.voted[voter] = v.BlockID
+	bv.sigs[voter] = v.Sig
+	bv.verified[voter] = idx == c.cfg.Self
+	bv.stake += c.set.StakeOf(idx)
+	if bv.stake < c.set.QuorumStake() {
+		return
+	}
+	if qc := c.formQC(v.Round, v.BlockID, rv, bv); qc != nil {
+		rv.done = true
+		c.stats.QCs++
+		c.processQC(qc)
+	}
+}
+
+// formQC aggregates the block's votes and verifies the aggregate. On
+// failure it checks votes one by one, removes the invalid ones, and tries
+// again if a quorum of valid votes remains.
+func (c *Core) formQC(round uint64, id types.Hash, rv *roundVotes, bv *blockVotes) *types.QC {
+	msg := types.VoteSigningBytes(c.set.ChainID, c.set.Epoch, round, id)
+	for attempt := 0; attempt < 2; attempt++ {
+		qc := c.aggregateVotes(round, id, bv)
+		if qc != nil && c.set.VerifyAggregate(qc.Signers, msg, qc.Sig) == nil {
+			c.verified[id] = round
+			return qc
+		}
+		c.weedVotes(msg, rv, bv)
+		if bv.stake < c.set.QuorumStake() {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (c *Core) aggregateVotes(round uint64, id types.Hash, bv *blockVotes) *types.QC {
+	signers := types.NewBitmap(c.set.Len())
+	sigs := make([][]byte, 0, len(bv.sigs))
+	for i := 0; i < c.set.Len(); i++ { // index order: deterministic aggregate bytes
+		if s, ok := bv.sigs[uint32(i)]; ok {
+			signers.Set(i)
+			sigs = append(sigs, s)
+		}
+	}
+	agg, err := c.set.Scheme.Aggregate(sigs)
+	if err != nil {
+		return nil
+	}
+	return &types.QC{Epoch: c.set.Epoch, Round: round, BlockID: id, Signers: signers, Sig: agg}
+}
+
+// weedVotes verifies each not-yet-verified vote alone and drops bad ones,
+// forgetting that their voter voted so that a valid vote can still count.
+func (c *Core) weedVotes(msg []byte, rv *roundVotes, bv *blockVotes) {
+	for i := 0; i < c.set.Len(); i++ {
+		voter := uint32(i)
+		s, ok := bv.sigs[voter]
+		if !ok || bv.verified[voter] {
+			continue
+		}
+		if c.set.VerifySig(i, msg, s) != nil {
+			delete(bv.sigs, voter)
+			delete(bv.verified, voter)
+			delete(rv.voted, voter)
+			bv.stake -= c.set.StakeOf(i)
+			c.drop(DropBadSignature)
+			continue
+		}
+		bv.verified[voter] = true
+	}
+}

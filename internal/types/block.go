@@ -1,0 +1,149 @@
+package types
+
+import (
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/codec"
+)
+
+// Block is one proposal's content. Its id is the hash of its header, which
+// commits to the payload through PayloadHash, so votes and QCs that name the
+// id cover every transaction.
+type Block struct {
+	Epoch    uint64
+	Round    uint64
+	Height   uint64
+	Parent   Hash
+	QC       *QC // certifies Parent; the genesis block has none
+	Proposer uint32
+	Txs      []*Tx
+
+	id Hash // cached; computed on construction or decode
+}
+
+// NewBlock builds a block and computes its id.
+func NewBlock(epoch, round, height uint64, qc *QC, proposer uint32, txs []*Tx) *Block {
+	b := &Block{Epoch: epoch, Round: round, Height: height, QC: qc, Proposer: proposer, Txs: txs}
+	if qc != nil {
+		b.Parent = qc.BlockID
+	}
+	b.id = b.computeID()
+	return b
+}
+
+// GenesisBlock returns the round-0 block of an epoch; it is the same on
+// every node because it depends only on chain id and epoch.
+func GenesisBlock(chainID string, epoch uint64) *Block {
+	seed := SigningBytes("lazchain/genesis/v1", chainID, epoch, func(*codec.Writer) {})
+	b := &Block{Epoch: epoch, Parent: HashOf(seed)}
+	b.id = b.computeID()
+	return b
+}
+
+// ID returns the block id.
+func (b *Block) ID() Hash { return b.id }
+
+// PayloadHash commits to the transactions in order.
+func (b *Block) PayloadHash() Hash {
+	w := codec.NewWriter(32 * (len(b.Txs) + 1))
+	w.U32(uint32(len(b.Txs)))
+	for _, tx := range b.Txs {
+		h := tx.Hash()
+		w.Fixed(h[:])
+	}
+	return HashOf(w.Bytes())
+}
+
+func (b *Block) computeID() Hash {
+	w := codec.NewWriter(256)
+	w.U8(Version)
+	b.encodeHeader(w)
+	ph := b.PayloadHash()
+	w.Fixed(ph[:])
+	return HashOf(w.Bytes())
+}
+
+func (b *Block) encodeHeader(w *codec.Writer) {
+	w.U64(b.Epoch)
+	w.U64(b.Round)
+	w.U64(b.Height)
+	w.Fixed(b.Parent[:])
+	w.Bool(b.QC != nil)
+	if b.QC != nil {
+		b.QC.encode(w)
+	}
+	w.U32(b.Proposer)
+}
+
+func (b *Block) encode(w *codec.Writer) {
+	b.encodeHeader(w)
+	w.U32(uint32(len(b.Txs)))
+	for _, tx := range b.Txs {
+		tx.encode(w)
+	}
+}
+
+// Encode returns the canonical encoding of b.
+func (b *Block) Encode() []byte {
+	w := codec.NewWriter(512)
+	w.U8(Version)
+	b.encode(w)
+	return w.Bytes()
+}
+
+// DecodeBlock parses a block and computes its id.
+func DecodeBlock(data []byte) (*Block, error) {
+	if len(data) > MaxBlockBytes {
+		return nil, fmt.Errorf("block of %d bytes over limit %d: %w", len(data), MaxBlockBytes, codec.ErrTooLong)
+	}
+	r := codec.NewReader(data)
+	r.Version(Version)
+	b := decodeBlock(r)
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("decode block: %w", err)
+	}
+	return b, nil
+}
+
+// minTxSize is the smallest encoded tx, used to bound claimed counts.
+const minTxSize = 4 + 32 + 8 + 2 + 4 + 64
+
+func decodeBlock(r *codec.Reader) *Block {
+	start := r.Remaining()
+	b := &Block{Epoch: r.U64(), Round: r.U64(), Height: r.U64()}
+	copy(b.Parent[:], r.Fixed(32))
+	if r.Bool() {
+		b.QC = decodeQC(r)
+	}
+	b.Proposer = r.U32()
+	n := r.Count(MaxTxsPerBlock, minTxSize)
+	if n > 0 {
+		b.Txs = make([]*Tx, n)
+		for i := range b.Txs {
+			b.Txs[i] = decodeTxBody(r)
+		}
+	}
+	// A block inside a message obeys the same limit as one decoded alone
+	// (whose encoding also has the version byte).
+	if n := 1 + start - r.Remaining(); r.Err() == nil && n > MaxBlockBytes {
+		r.Fail(fmt.Errorf("block of %d bytes over limit %d: %w", n, MaxBlockBytes, codec.ErrTooLong))
+	}
+	if r.Err() == nil {
+		b.checkShape(r)
+		b.id = b.computeID()
+	}
+	return b
+}
+
+// checkShape rejects blocks whose header contradicts itself, so that no
+// later code has to.
+func (b *Block) checkShape(r *codec.Reader) {
+	switch {
+	case b.QC == nil && (b.Round != 0 || b.Height != 0):
+		r.Fail(fmt.Errorf("block round %d has no qc: %w", b.Round, codec.ErrInvalid))
+	case b.QC != nil && b.QC.BlockID != b.Parent:
+		r.Fail(fmt.Errorf("block parent %s but qc for %s: %w", b.Parent.Short(), b.QC.BlockID.Short(), codec.ErrInvalid))
+	case b.QC != nil && (b.QC.Round >= b.Round || b.QC.Epoch != b.Epoch || b.Height == 0):
+		r.Fail(fmt.Errorf("block round %d height %d with qc round %d: %w", b.Round, b.Height, b.QC.Round, codec.ErrInvalid))
+	}
+}

@@ -1,0 +1,191 @@
+package types
+
+import (
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/codec"
+)
+
+// Kind tags each consensus message on the wire.
+type Kind uint8
+
+const (
+	KindProposal Kind = iota + 1
+	KindVote
+	KindTimeout
+	KindBlockRequest
+	KindBlockResponse
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindProposal:
+		return "proposal"
+	case KindVote:
+		return "vote"
+	case KindTimeout:
+		return "timeout"
+	case KindBlockRequest:
+		return "block-request"
+	case KindBlockResponse:
+		return "block-response"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Message is any consensus message.
+type Message interface {
+	Kind() Kind
+	encode(w *codec.Writer)
+}
+
+// Proposal is a leader's block for a round, with the TC that let it enter
+// the round when the previous round timed out.
+type Proposal struct {
+	Block *Block
+	TC    *TC
+	Sig   []byte // proposer's signature over ProposalSigningBytes
+}
+
+// Vote is one validator's signature for a block in a round.
+type Vote struct {
+	Epoch   uint64
+	Round   uint64
+	BlockID Hash
+	Voter   uint32
+	Sig     []byte
+}
+
+// Timeout says the voter gave up on Round; it carries the voter's highest
+// QC (so others can catch up and the next leader can extend it) and the TC
+// of the previous round, if the voter entered Round through one.
+type Timeout struct {
+	Epoch  uint64
+	Round  uint64
+	HighQC *QC
+	LastTC *TC
+	Voter  uint32
+	Sig    []byte
+}
+
+// BlockRequest asks a peer for the block with ID and up to Count-1 of its
+// ancestors, newest first.
+type BlockRequest struct {
+	ID    Hash
+	Count uint32
+}
+
+// BlockResponse answers a BlockRequest.
+type BlockResponse struct {
+	Blocks []*Block
+}
+
+func (*Proposal) Kind() Kind      { return KindProposal }
+func (*Vote) Kind() Kind          { return KindVote }
+func (*Timeout) Kind() Kind       { return KindTimeout }
+func (*BlockRequest) Kind() Kind  { return KindBlockRequest }
+func (*BlockResponse) Kind() Kind { return KindBlockResponse }
+
+// ProposalSigningBytes is what a proposer signs for block id in round.
+func ProposalSigningBytes(chainID string, epoch, round uint64, id Hash) []byte {
+	return SigningBytes(DomainProposal, chainID, epoch, func(w *codec.Writer) {
+		w.U64(round)
+		w.Fixed(id[:])
+	})
+}
+
+func (p *Proposal) encode(w *codec.Writer) {
+	p.Block.encode(w)
+	encodeOptTC(w, p.TC)
+	w.VarBytes(p.Sig)
+}
+
+func (v *Vote) encode(w *codec.Writer) {
+	w.U64(v.Epoch)
+	w.U64(v.Round)
+	w.Fixed(v.BlockID[:])
+	w.U32(v.Voter)
+	w.VarBytes(v.Sig)
+}
+
+func (t *Timeout) encode(w *codec.Writer) {
+	w.U64(t.Epoch)
+	w.U64(t.Round)
+	t.HighQC.encode(w)
+	encodeOptTC(w, t.LastTC)
+	w.U32(t.Voter)
+	w.VarBytes(t.Sig)
+}
+
+func (q *BlockRequest) encode(w *codec.Writer) {
+	w.Fixed(q.ID[:])
+	w.U32(q.Count)
+}
+
+func (s *BlockResponse) encode(w *codec.Writer) {
+	w.U32(uint32(len(s.Blocks)))
+	for _, b := range s.Blocks {
+		b.encode(w)
+	}
+}
+
+// EncodeMessage returns version, kind and body.
+func EncodeMessage(m Message) []byte {
+	w := codec.NewWriter(256)
+	w.U8(Version)
+	w.U8(uint8(m.Kind()))
+	m.encode(w)
+	return w.Bytes()
+}
+
+// DecodeMessage parses one message. It rejects unknown versions and kinds,
+// over-long lengths, malformed fields and trailing bytes; it does not check
+// signatures.
+func DecodeMessage(data []byte) (Message, error) {
+	if len(data) > MaxMessageBytes {
+		return nil, fmt.Errorf("message of %d bytes over limit %d: %w", len(data), MaxMessageBytes, codec.ErrTooLong)
+	}
+	r := codec.NewReader(data)
+	r.Version(Version)
+	kind := Kind(r.U8())
+	var m Message
+	switch kind {
+	case KindProposal:
+		p := &Proposal{Block: decodeBlock(r)}
+		p.TC = decodeOptTC(r)
+		p.Sig = r.VarBytes(MaxSignatureSize)
+		m = p
+	case KindVote:
+		v := &Vote{Epoch: r.U64(), Round: r.U64()}
+		copy(v.BlockID[:], r.Fixed(32))
+		v.Voter = r.U32()
+		v.Sig = r.VarBytes(MaxSignatureSize)
+		m = v
+	case KindTimeout:
+		t := &Timeout{Epoch: r.U64(), Round: r.U64(), HighQC: decodeQC(r)}
+		t.LastTC = decodeOptTC(r)
+		t.Voter = r.U32()
+		t.Sig = r.VarBytes(MaxSignatureSize)
+		m = t
+	case KindBlockRequest:
+		q := &BlockRequest{}
+		copy(q.ID[:], r.Fixed(32))
+		q.Count = r.U32()
+		m = q
+	case KindBlockResponse:
+		n := r.Count(MaxFetchBlocks, 8*3+32+1+4+4)
+		s := &BlockResponse{Blocks: make([]*Block, 0, n)}
+		for i := 0; i < n && r.Err() == nil; i++ {
+			s.Blocks = append(s.Blocks, decodeBlock(r))
+		}
+		m = s
+	default:
+		if r.Err() == nil {
+			r.Fail(fmt.Errorf("message kind %d: %w", kind, codec.ErrInvalid))
+		}
+	}
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", kind, err)
+	}
+	return m, nil
+}
