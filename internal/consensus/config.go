@@ -55,4 +55,8 @@ type Snapshot struct {
 	Committed *types.Block   // last committed block; genesis when fresh
 	Blocks    []*types.Block // stored blocks above Committed, any order
 	HighQC    *types.QC
+	// HighTC is the highest TC seen, or nil. Without it a restarted core
+	// would go back to the round after its high QC, where its signer,
+	// having timed out later rounds, may refuse to sign anything.
+	HighTC *types.TC
 }

@@ -16,12 +16,13 @@ type Core struct {
 	round      uint64
 	highQC     *types.QC
 	lastTC     *types.TC // TC of round-1 when the round was entered by timeout
-	backoff    uint     // consecutive rounds entered by timeout
+	highTC     *types.TC // highest TC seen; persisted so a restart resumes its round
+	backoff    uint      // consecutive rounds entered by timeout
 	timerTicks uint64
 
 	tree      *tree
 	pending   map[types.Hash][]*pendingProposal // proposals waiting for a parent
-	fetching  map[types.Hash]int                // outstanding block requests -> peer asked
+	fetching  map[types.Hash]*fetchState        // outstanding block requests
 	verified  map[types.Hash]uint64             // blocks with a verified QC -> its round
 	proposed  uint64                            // last round this core proposed in
 	requested uint64                            // last round a payload was requested for
@@ -40,6 +41,13 @@ type pendingProposal struct {
 	fetched *types.Block
 }
 
+func (w *pendingProposal) block() *types.Block {
+	if w.fetched != nil {
+		return w.fetched
+	}
+	return w.p.Block
+}
+
 // New builds a core from cfg and the driver's recovered snapshot. genesis
 // is the id of the epoch's genesis block.
 func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
@@ -52,9 +60,10 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 	c := &Core{
 		cfg: cfg, set: cfg.Set, signer: signer,
 		highQC:   snap.HighQC,
+		highTC:   snap.HighTC,
 		tree:     newTree(snap.Committed),
 		pending:  map[types.Hash][]*pendingProposal{},
-		fetching: map[types.Hash]int{},
+		fetching: map[types.Hash]*fetchState{},
 		verified: map[types.Hash]uint64{},
 		votes:    newVoteBook(),
 		timeouts: newTimeoutBook(),
@@ -86,6 +95,10 @@ func (c *Core) insertRecovered(blocks []*types.Block) {
 // Start enters the first round after (re)start: the round after the high
 // QC. The driver calls it once, then takes Ready.
 func (c *Core) Start() {
+	if tc := c.highTC; tc != nil && tc.Round > c.highQC.Round {
+		c.enterRound(tc.Round+1, tc, true)
+		return
+	}
 	c.enterRound(c.highQC.Round+1, nil, false)
 }
 

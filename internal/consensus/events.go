@@ -50,11 +50,12 @@ type PayloadRequest struct {
 }
 
 // Ready is the batch of actions from the steps since the last Ready call.
-// The driver must, in this order: persist Blocks and HighQC, record the
+// The driver must, in this order: persist Blocks, HighQC and HighTC, record the
 // Committed blocks durably, then send Messages and set the Timer.
 type Ready struct {
 	Blocks    []*types.Block
 	HighQC    *types.QC // set when it changed
+	HighTC    *types.TC // set when it changed
 	Committed []*types.Block
 	CommitQC  *types.QC // certifies the child that proves the last commit
 	Messages  []Outbound
@@ -64,7 +65,7 @@ type Ready struct {
 
 // Empty reports whether r holds no action.
 func (r *Ready) Empty() bool {
-	return len(r.Blocks) == 0 && r.HighQC == nil && len(r.Committed) == 0 &&
+	return len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 &&
 		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil
 }
 

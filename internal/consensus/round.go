@@ -19,6 +19,7 @@ func (c *Core) enterRound(r uint64, tc *types.TC, byTimeout bool) {
 	c.ready.Timer = &Timer{Round: r, Ticks: c.timerTicks}
 	c.votes.prune(r)
 	c.timeouts.prune(r)
+	c.retryFetches(false)
 	c.maybePropose()
 }
 
@@ -42,7 +43,7 @@ func (c *Core) onTimer(round uint64) {
 	c.timerTicks = min(c.timerTicks*2, c.cfg.MaxTimeout)
 	c.ready.Timer = &Timer{Round: round, Ticks: c.timerTicks}
 	c.localTimeout()
-	c.retryFetches()
+	c.retryFetches(true)
 }
 
 func (c *Core) localTimeout() {
@@ -73,6 +74,10 @@ func (c *Core) processQC(qc *types.QC) {
 
 // processTC moves past a timed-out round.
 func (c *Core) processTC(tc *types.TC) {
+	if c.highTC == nil || tc.Round > c.highTC.Round {
+		c.highTC = tc
+		c.ready.HighTC = tc
+	}
 	c.enterRound(tc.Round+1, tc, true)
 }
 
@@ -103,12 +108,30 @@ func (c *Core) tryCommit(qc *types.QC) {
 		return
 	}
 	c.tree.commit(chain, c.cfg.KeepCommitted)
+	c.forgetBelow(head)
+	c.ready.Committed = append(c.ready.Committed, chain...)
+	c.ready.CommitQC = qc
+	c.stats.Commits += uint64(len(chain))
+}
+
+// forgetBelow drops caches and parked work that a commit made moot.
+func (c *Core) forgetBelow(head *types.Block) {
 	for id, r := range c.verified {
 		if r < head.Round {
 			delete(c.verified, id)
 		}
 	}
-	c.ready.Committed = append(c.ready.Committed, chain...)
-	c.ready.CommitQC = qc
-	c.stats.Commits += uint64(len(chain))
+	for parent, ws := range c.pending {
+		keep := ws[:0]
+		for _, w := range ws {
+			if w.block().Height > head.Height {
+				keep = append(keep, w)
+			}
+		}
+		if len(keep) == 0 {
+			delete(c.pending, parent)
+		} else {
+			c.pending[parent] = keep
+		}
+	}
 }

@@ -7,9 +7,24 @@ import (
 	"github.com/lazchain/lazchain/internal/types"
 )
 
-// fetch asks a peer for block id and its ancestors. The peer is the one
-// that referred to the block if known, else the current leader. A request
-// already outstanding is not repeated here; retryFetches re-sends on timer.
+// fetchState is one outstanding block request.
+type fetchState struct {
+	peer  int    // validator last asked
+	round uint64 // round it was last sent in
+	tries int
+}
+
+// Fetches that stay unanswered this many rounds are retried elsewhere, and
+// abandoned after maxFetchTries: a block nobody serves (an abandoned fork)
+// must not be asked for forever. A block still needed is asked for again
+// by the next QC or proposal that names it.
+const (
+	fetchRetryRounds = 2
+	maxFetchTries    = 8
+)
+
+// fetch asks a peer for block id and its ancestors: the peer that referred
+// to it if known, else one picked by rotation.
 func (c *Core) fetch(id types.Hash, from int) {
 	if c.tree.has(id) {
 		return
@@ -21,7 +36,7 @@ func (c *Core) fetch(id types.Hash, from int) {
 	if peer < 0 || peer == c.cfg.Self {
 		peer = c.pickPeer(0)
 	}
-	c.fetching[id] = peer
+	c.fetching[id] = &fetchState{peer: peer, round: c.round}
 	c.sendFetch(id, peer)
 }
 
@@ -47,9 +62,13 @@ func (c *Core) pickPeer(k int) int {
 	return p
 }
 
-// retryFetches re-sends outstanding requests to another peer: the first
-// may have been lost, or the peer may be down or lying.
-func (c *Core) retryFetches() {
+// retryFetches re-sends requests that went unanswered (all of them when
+// force is set, as on a timeout) to another peer: the first may have been
+// lost, or its peer may be down or lying.
+func (c *Core) retryFetches(force bool) {
+	if len(c.fetching) == 0 {
+		return
+	}
 	ids := make([]types.Hash, 0, len(c.fetching))
 	for id := range c.fetching {
 		ids = append(ids, id)
@@ -57,9 +76,16 @@ func (c *Core) retryFetches() {
 	// Map order is random; the simulator needs the same sends every run.
 	slices.SortFunc(ids, func(a, b types.Hash) int { return bytes.Compare(a[:], b[:]) })
 	for k, id := range ids {
-		peer := c.pickPeer(k + 1 + c.fetching[id])
-		c.fetching[id] = peer
-		c.sendFetch(id, peer)
+		f := c.fetching[id]
+		if !force && c.round < f.round+fetchRetryRounds {
+			continue
+		}
+		if f.tries++; f.tries > maxFetchTries {
+			delete(c.fetching, id)
+			continue
+		}
+		f.peer, f.round = c.pickPeer(k+1+f.peer), c.round
+		c.sendFetch(id, f.peer)
 	}
 }
 
@@ -92,8 +118,8 @@ func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
 	}
 	chain := s.Blocks
 	for i := 1; i < len(chain); i++ {
-		if chain[i].ID() != chain[i-1].Parent {
-			chain = chain[:i] // keep the authentic prefix only
+		if chain[i].ID() != chain[i-1].Parent || c.tree.has(chain[i].ID()) {
+			chain = chain[:i] // the authentic prefix, down to what we know
 			break
 		}
 	}
