@@ -126,8 +126,8 @@ func (c Config) ReplayCommand() string {
 	for _, b := range c.Behaviours {
 		bs = append(bs, b.String())
 	}
-	cmd := fmt.Sprintf("lazchain sim --seed %d --seeds 1 --validators %d --byzantine %d --behaviours %s --faults %s --rounds %d",
-		c.Seed, c.Validators, c.Byzantine, strings.Join(bs, ","), c.FaultsName, c.Rounds)
+	cmd := fmt.Sprintf("lazchain sim --seed %d --seeds 1 --validators %d --byzantine %d --behaviours %s --faults %s --rounds %d --liveness-rounds %d",
+		c.Seed, c.Validators, c.Byzantine, strings.Join(bs, ","), c.FaultsName, c.Rounds, c.LivenessRounds)
 	if c.RealBLS {
 		cmd += " --bls"
 	}

@@ -3,9 +3,7 @@ package sim
 import (
 	"flag"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -14,28 +12,9 @@ var (
 	firstSeed = flag.Uint64("sim.first", 1, "first seed")
 )
 
-// sweep runs cfgs on all cores and reports every failure with its replay
-// command. Each run is single-threaded and deterministic on its own.
 func sweep(t *testing.T, cfgs []Config) []Result {
 	t.Helper()
-	out := make([]Result, len(cfgs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = Run(cfgs[i])
-			}
-		}()
-	}
-	for i := range cfgs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return out
+	return Sweep(cfgs, 0)
 }
 
 // mixConfig spreads seeds over fault mixes and committee sizes, with the

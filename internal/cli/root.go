@@ -1,0 +1,15 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// Root returns the lazchain command tree.
+func Root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "lazchain",
+		Short:         "A proof-of-stake BFT chain that anchors verifiable claims about AI work",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(simCommand())
+	return root
+}
