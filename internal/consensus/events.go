@@ -83,12 +83,13 @@ const (
 	DropUnsolicited
 	DropEquivocation
 	DropUnknownParent
+	DropFutureRound
 	numDrops
 )
 
 var dropNames = [numDrops]string{
 	"bad_signature", "wrong_epoch", "stale_round", "invalid", "unknown_sender",
-	"not_leader", "duplicate", "unsolicited", "equivocation", "unknown_parent",
+	"not_leader", "duplicate", "unsolicited", "equivocation", "unknown_parent", "future_round",
 }
 
 func (d Drop) String() string { return dropNames[d] }

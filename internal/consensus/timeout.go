@@ -52,6 +52,14 @@ func (c *Core) onTimeout(from int, t *types.Timeout) {
 		c.drop(DropStaleRound)
 		return
 	}
+	if t.Round > c.round+maxFutureRounds {
+		c.drop(DropFutureRound)
+		return
+	}
+	if rt := c.timeouts.rounds[t.Round]; rt != nil && rt.sigs[t.Voter] != nil {
+		c.drop(DropDuplicate) // re-sent timeouts are common; skip the pairing
+		return
+	}
 	msg := types.TimeoutSigningBytes(c.set.ChainID, t.Epoch, t.Round, t.HighQC.Round)
 	if c.set.VerifySig(int(t.Voter), msg, t.Sig) != nil {
 		c.drop(DropBadSignature)

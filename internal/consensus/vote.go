@@ -24,6 +24,12 @@ type blockVotes struct {
 	stake    uint64
 }
 
+// maxFutureRounds bounds how far ahead of its round a core keeps votes and
+// timeouts, so that signed messages for far-off rounds cannot fill memory.
+// A core that is really behind catches up through the certificates those
+// messages carry, which are processed before this check.
+const maxFutureRounds = 100
+
 func newVoteBook() *voteBook { return &voteBook{rounds: map[uint64]*roundVotes{}} }
 
 // prune forgets rounds that can no longer form a useful QC.
@@ -43,6 +49,8 @@ func (c *Core) onVote(from int, v *types.Vote) {
 		c.drop(DropUnknownSender)
 	case v.Round+1 < c.round:
 		c.drop(DropStaleRound)
+	case v.Round > c.round+maxFutureRounds:
+		c.drop(DropFutureRound)
 	case c.set.Leader(v.Round+1) != c.cfg.Self:
 		c.drop(DropNotLeader)
 	default:

@@ -41,14 +41,18 @@ func (r *Rules) PublicKey() crypto.PublicKey { return r.signer.PublicKey() }
 // Rounds restart at each epoch, so the round state resets; going back to an
 // older epoch is refused.
 func (r *Rules) StartEpoch(epoch uint64, idx uint32) error {
-	r.index = idx
-	if epoch == r.data.Epoch {
-		return nil
-	}
 	if epoch < r.data.Epoch {
 		return fmt.Errorf("start epoch %d after epoch %d: %w", epoch, r.data.Epoch, ErrUnsafe)
 	}
-	return r.persist(Data{Epoch: epoch})
+	if epoch > r.data.Epoch {
+		if err := r.persist(Data{Epoch: epoch}); err != nil {
+			return err
+		}
+	}
+	// Only once the epoch is accepted and durable: a refused call must not
+	// leave later votes signed under another validator's index.
+	r.index = idx
+	return nil
 }
 
 func (r *Rules) persist(d Data) error {
