@@ -71,6 +71,12 @@ func (r *Reader) Fail(err error) {
 	}
 }
 
+// Pos returns the read offset, to mark the start of a value.
+func (r *Reader) Pos() int { return r.off }
+
+// Span returns the bytes read since Pos returned from.
+func (r *Reader) Span(from int) []byte { return r.buf[from:r.off] }
+
 // Remaining returns the number of unread bytes.
 func (r *Reader) Remaining() int { return len(r.buf) - r.off }
 

@@ -145,6 +145,9 @@ func (r *Rules) Timeout(epoch, round uint64, hqc *types.QC, lastTC *types.TC) (*
 	if t := r.data.LastTimeout; t != nil && t.Round == round {
 		return t, nil // one timeout per round; repeat it rather than sign another
 	}
+	if hqc == nil || hqc.Epoch != epoch || hqc.Round >= round || (lastTC != nil && lastTC.Epoch != epoch) {
+		return nil, fmt.Errorf("timeout round %d needs a high qc of this epoch below it: %w", round, ErrUnsafe)
+	}
 	if round < r.data.LastVotedRound {
 		return nil, fmt.Errorf("timeout round %d after round %d: %w", round, r.data.LastVotedRound, ErrUnsafe)
 	}

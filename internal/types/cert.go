@@ -177,3 +177,41 @@ func decodeOptTC(r *codec.Reader) *TC {
 	}
 	return decodeTC(r)
 }
+
+// EncodeQC returns a standalone, versioned encoding of q.
+func EncodeQC(q *QC) []byte {
+	w := codec.NewWriter(160)
+	w.U8(Version)
+	q.encode(w)
+	return w.Bytes()
+}
+
+// DecodeQC parses what EncodeQC wrote.
+func DecodeQC(b []byte) (*QC, error) {
+	r := codec.NewReader(b)
+	r.Version(Version)
+	q := decodeQC(r)
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("decode qc: %w", err)
+	}
+	return q, nil
+}
+
+// EncodeTC returns a standalone, versioned encoding of t.
+func EncodeTC(t *TC) []byte {
+	w := codec.NewWriter(256)
+	w.U8(Version)
+	t.encode(w)
+	return w.Bytes()
+}
+
+// DecodeTC parses what EncodeTC wrote.
+func DecodeTC(b []byte) (*TC, error) {
+	r := codec.NewReader(b)
+	r.Version(Version)
+	t := decodeTC(r)
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("decode tc: %w", err)
+	}
+	return t, nil
+}

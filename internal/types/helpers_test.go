@@ -159,11 +159,14 @@ func sampleBlocks(seed uint64) []*types.Block {
 }
 
 // normalize turns every empty slice reachable through exported fields into
-// nil: the decoder yields empty slices where constructors leave nil, and
-// both have the same encoding.
+// nil (the decoder yields empty slices where constructors leave nil, and
+// both have the same encoding) and seals every transaction.
 func normalize(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
+		if tx, ok := v.Interface().(*types.Tx); ok && tx != nil {
+			tx.Seal() // decoded txs carry their cached id; built ones get it here
+		}
 		if !v.IsNil() {
 			normalize(v.Elem())
 		}

@@ -2,6 +2,9 @@ package types
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
+
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/codec"
@@ -16,6 +19,11 @@ type Tx struct {
 	Kind    uint16
 	Body    []byte
 	Sig     []byte
+
+	// hash caches the id once the encoding is final (after Sign or
+	// decode); transactions are hashed on every hot path.
+	hash   Hash
+	hashed bool
 }
 
 // SigningBytes is what the sender signs: everything but the signature,
@@ -33,18 +41,35 @@ func (tx *Tx) SigningBytes() []byte {
 func (tx *Tx) Sign(key ed25519.PrivateKey) {
 	tx.Sender = key.Public().(ed25519.PublicKey)
 	tx.Sig = ed25519.Sign(key, tx.SigningBytes())
+	tx.hash, tx.hashed = HashOf(tx.Encode()), true
 }
 
-// VerifySig checks the sender's signature.
+// VerifySig checks the sender's signature. It uses the same verification
+// equation as VerifyTxs, so a transaction is valid or not whether it is
+// checked alone or in a batch.
 func (tx *Tx) VerifySig() error {
-	if len(tx.Sender) != ed25519.PublicKeySize || !ed25519.Verify(tx.Sender, tx.SigningBytes(), tx.Sig) {
+	if len(tx.Sender) != ed25519.PublicKeySize || !voi.VerifyWithOptions(voi.PublicKey(tx.Sender), tx.SigningBytes(), tx.Sig, verifyOpts) {
 		return fmt.Errorf("tx from %x nonce %d: %w", []byte(tx.Sender), tx.Nonce, ErrBadSignature)
 	}
 	return nil
 }
 
+// Seal caches the id of a transaction whose fields are final. Sign and the
+// decoders seal; code that builds a Tx by hand may call it before sharing
+// the value across goroutines.
+func (tx *Tx) Seal() {
+	if !tx.hashed {
+		tx.hash, tx.hashed = HashOf(tx.Encode()), true
+	}
+}
+
 // Hash is the transaction id: SHA-256 of its full encoding.
-func (tx *Tx) Hash() Hash { return HashOf(tx.Encode()) }
+func (tx *Tx) Hash() Hash {
+	if tx.hashed {
+		return tx.hash
+	}
+	return HashOf(tx.Encode())
+}
 
 // Encode returns the canonical encoding.
 func (tx *Tx) Encode() []byte {
@@ -78,7 +103,7 @@ func DecodeTx(b []byte) (*Tx, error) {
 }
 
 func decodeTxBody(r *codec.Reader) *Tx {
-	start := r.Remaining()
+	start, pos := r.Remaining(), r.Pos()
 	tx := &Tx{ChainID: string(r.VarBytes(MaxChainIDLen))}
 	tx.Sender = ed25519.PublicKey(r.Fixed(ed25519.PublicKeySize))
 	tx.Nonce = r.U64()
@@ -90,6 +115,13 @@ func decodeTxBody(r *codec.Reader) *Tx {
 	// on its own.
 	if n := 1 + start - r.Remaining(); r.Err() == nil && n > MaxTxBytes {
 		r.Fail(fmt.Errorf("tx of %d bytes over limit %d: %w", n, MaxTxBytes, codec.ErrTooLong))
+	}
+	if r.Err() == nil {
+		h := sha256.New()
+		h.Write([]byte{Version})
+		h.Write(r.Span(pos))
+		h.Sum(tx.hash[:0])
+		tx.hashed = true
 	}
 	return tx
 }

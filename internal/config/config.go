@@ -1,0 +1,137 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/lazchain/lazchain/internal/p2p"
+)
+
+// Config is config.toml.
+type Config struct {
+	Moniker string        `toml:"moniker"`
+	P2P     P2PConfig     `toml:"p2p"`
+	API     APIConfig     `toml:"api"`
+	Log     LogConfig     `toml:"log"`
+	Mempool MempoolConfig `toml:"mempool"`
+}
+
+// P2PConfig is the [p2p] table.
+type P2PConfig struct {
+	Listen string   `toml:"listen"`
+	Peers  []string `toml:"peers"` // "node_id@host:port"
+}
+
+// APIConfig is the [api] table.
+type APIConfig struct {
+	Listen string `toml:"listen"`
+}
+
+// LogConfig is the [log] table.
+type LogConfig struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// MempoolConfig is the [mempool] table.
+type MempoolConfig struct {
+	MaxTxs   int `toml:"max_txs"`
+	MaxBytes int `toml:"max_bytes"`
+}
+
+// Default returns the settings of a new node.
+func Default() Config {
+	return Config{
+		P2P:     P2PConfig{Listen: "127.0.0.1:26656"},
+		API:     APIConfig{Listen: "127.0.0.1:26657"},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},
+	}
+}
+
+// Files in a node home.
+const (
+	ConfigFile  = "config.toml"
+	GenesisFile = "genesis.json"
+	NodeKeyFile = "node_key.json"
+	BLSKeyFile  = "bls_key.json"
+	DataDir     = "data"
+)
+
+// Load reads home/config.toml and validates it. Unknown keys are errors:
+// a typo must not silently leave a default in place.
+func Load(home string) (Config, error) {
+	path := filepath.Join(home, ConfigFile)
+	cfg := Default()
+	md, err := toml.DecodeFile(path, &cfg)
+	if err != nil {
+		return cfg, fmt.Errorf("read %s: %w", path, err)
+	}
+	if undec := md.Undecoded(); len(undec) > 0 {
+		return cfg, fmt.Errorf("%s: unknown setting %q (check the spelling)", path, undec[0].String())
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Save writes cfg as TOML.
+func (c Config) Save(home string) error {
+	f, err := os.Create(filepath.Join(home, ConfigFile))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return toml.NewEncoder(f).Encode(c)
+}
+
+// Validate checks every field.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.P2P.Listen); err != nil {
+		return fmt.Errorf("p2p.listen %q: want host:port", c.P2P.Listen)
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		return fmt.Errorf("api.listen %q: want host:port", c.API.Listen)
+	}
+	if _, err := c.PeerAddrs(); err != nil {
+		return err
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		return fmt.Errorf("log.format %q: want text or json", c.Log.Format)
+	}
+	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
+		return fmt.Errorf("mempool.max_txs and mempool.max_bytes must be positive")
+	}
+	return nil
+}
+
+// PeerAddrs parses p2p.peers.
+func (c Config) PeerAddrs() ([]p2p.PeerAddr, error) {
+	out := make([]p2p.PeerAddr, 0, len(c.P2P.Peers))
+	for _, s := range c.P2P.Peers {
+		id, addr, ok := strings.Cut(s, "@")
+		if !ok {
+			return nil, fmt.Errorf("p2p.peers entry %q: want node_id@host:port", s)
+		}
+		nid, err := p2p.ParseNodeID(id)
+		if err != nil {
+			return nil, fmt.Errorf("p2p.peers entry %q: %w", s, err)
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("p2p.peers entry %q: address: %w", s, err)
+		}
+		out = append(out, p2p.PeerAddr{ID: nid, Addr: addr})
+	}
+	return out, nil
+}

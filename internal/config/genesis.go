@@ -1,0 +1,128 @@
+package config
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/lazchain/lazchain/internal/crypto"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Genesis is the chain's starting point; every node of a chain has the
+// same file.
+type Genesis struct {
+	ChainID    string             `json:"chain_id"`
+	Epoch      uint64             `json:"epoch"`
+	Validators []GenesisValidator `json:"validators"`
+	Consensus  ConsensusParams    `json:"consensus"`
+}
+
+// GenesisValidator is one initial validator.
+type GenesisValidator struct {
+	Name   string `json:"name"`
+	NodeID string `json:"node_id"` // hex ed25519 public key of its p2p identity
+	BLSKey string `json:"bls_key"` // hex compressed BLS12-381 G1 public key
+	PoP    string `json:"pop"`     // hex proof of possession of BLSKey
+	Stake  uint64 `json:"stake"`
+}
+
+// ConsensusParams are chain-wide consensus settings.
+type ConsensusParams struct {
+	BaseTimeoutMs uint64 `json:"base_timeout_ms"`
+	MaxTimeoutMs  uint64 `json:"max_timeout_ms"`
+	MaxBlockTxs   int    `json:"max_block_txs"`
+	MaxBlockBytes int    `json:"max_block_bytes"`
+}
+
+// DefaultConsensus is what new genesis files get.
+func DefaultConsensus() ConsensusParams {
+	return ConsensusParams{BaseTimeoutMs: 1000, MaxTimeoutMs: 8000, MaxBlockTxs: 10000, MaxBlockBytes: 4 << 20}
+}
+
+// LoadGenesis reads and validates a genesis file.
+func LoadGenesis(path string) (*Genesis, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	var g Genesis
+	if err := json.Unmarshal(b, &g); err != nil {
+		return nil, fmt.Errorf("genesis %s is not valid JSON: %w", path, err)
+	}
+	if _, err := g.ValidatorSet(); err != nil {
+		return nil, fmt.Errorf("genesis %s: %w", path, err)
+	}
+	return &g, nil
+}
+
+// Save writes the genesis as indented JSON.
+func (g *Genesis) Save(path string) error {
+	b, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ValidatorSet checks every field and builds the epoch's set. Each BLS key
+// must come with a valid proof of possession.
+func (g *Genesis) ValidatorSet() (*types.ValidatorSet, error) {
+	if g.ChainID == "" || len(g.ChainID) > types.MaxChainIDLen {
+		return nil, fmt.Errorf("chain_id must be 1 to %d bytes", types.MaxChainIDLen)
+	}
+	c := g.Consensus
+	if c.BaseTimeoutMs == 0 || c.MaxTimeoutMs < c.BaseTimeoutMs || c.MaxBlockTxs <= 0 || c.MaxBlockTxs > types.MaxTxsPerBlock {
+		return nil, fmt.Errorf("consensus params %+v: need 0 < base_timeout_ms <= max_timeout_ms and 0 < max_block_txs <= %d", c, types.MaxTxsPerBlock)
+	}
+	if len(g.Validators) == 0 {
+		return nil, fmt.Errorf("no validators")
+	}
+	scheme := bls.Scheme{}
+	vals := make([]types.Validator, len(g.Validators))
+	nodes := map[p2p.NodeID]bool{}
+	for i, v := range g.Validators {
+		pk, err := parseBLS(scheme, v)
+		if err != nil {
+			return nil, fmt.Errorf("validator %d (%s): %w", i, v.Name, err)
+		}
+		id, err := p2p.ParseNodeID(v.NodeID)
+		if err != nil {
+			return nil, fmt.Errorf("validator %d (%s): %w", i, v.Name, err)
+		}
+		if nodes[id] {
+			return nil, fmt.Errorf("validator %d (%s): node_id repeats another validator's", i, v.Name)
+		}
+		nodes[id] = true
+		vals[i] = types.Validator{PubKey: pk, Stake: v.Stake}
+	}
+	return types.NewValidatorSet(g.ChainID, g.Epoch, scheme, vals)
+}
+
+func parseBLS(scheme bls.Scheme, v GenesisValidator) (crypto.PublicKey, error) {
+	raw, err := hex.DecodeString(v.BLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("bls_key is not hex: %w", err)
+	}
+	pk, err := scheme.ParsePublicKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bls_key: %w", err)
+	}
+	pop, err := hex.DecodeString(v.PoP)
+	if err != nil || !scheme.VerifyPossession(pk, pop) {
+		return nil, fmt.Errorf("pop does not prove possession of bls_key")
+	}
+	return pk, nil
+}
+
+// NodeIDs returns the validators' p2p ids in set order.
+func (g *Genesis) NodeIDs() []p2p.NodeID {
+	out := make([]p2p.NodeID, len(g.Validators))
+	for i, v := range g.Validators {
+		out[i], _ = p2p.ParseNodeID(v.NodeID) // validated by LoadGenesis
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package mempool
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Errors for rejected transactions; callers branch on them.
+var (
+	ErrFull       = errors.New("mempool: full")
+	ErrDuplicate  = errors.New("mempool: transaction already known")
+	ErrStaleNonce = errors.New("mempool: nonce already used")
+	ErrNonceTaken = errors.New("mempool: another transaction has this nonce")
+	ErrBadSig     = errors.New("mempool: bad signature")
+	ErrChainID    = errors.New("mempool: wrong chain id")
+	ErrTooLarge   = errors.New("mempool: transaction too large")
+)
+
+// Config limits the pool.
+type Config struct {
+	ChainID  string
+	MaxTxs   int
+	MaxBytes int
+	// Nonce returns a sender's next nonce in committed state, so that a
+	// replayed transaction is refused even after the pool forgot the sender.
+	Nonce func(sender []byte) uint64
+}
+
+type sender [32]byte
+
+type entry struct {
+	tx       *types.Tx
+	size     int
+	proposed uint64 // height of the block it was proposed in; 0 if not
+}
+
+type account struct {
+	next uint64            // next nonce not yet committed
+	txs  map[uint64]*entry // by nonce
+}
+
+// Pool is safe for concurrent use.
+type Pool struct {
+	cfg Config
+
+	mu       sync.Mutex
+	byHash   map[types.Hash]*entry
+	accounts map[sender]*account
+	order    []sender // accounts with transactions, in arrival order
+	inflight map[uint64][]*entry // proposal height -> entries reaped for it
+	bytes    int
+}
+
+// New returns an empty pool.
+func New(cfg Config) *Pool {
+	if cfg.MaxTxs <= 0 {
+		cfg.MaxTxs = 200_000
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 256 << 20
+	}
+	if cfg.Nonce == nil {
+		cfg.Nonce = func([]byte) uint64 { return 0 }
+	}
+	return &Pool{cfg: cfg, byHash: map[types.Hash]*entry{}, accounts: map[sender]*account{}, inflight: map[uint64][]*entry{}}
+}
+
+// Size returns the number of transactions and their bytes.
+func (p *Pool) Size() (int, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.byHash), p.bytes
+}
+
+// Has reports whether the pool holds (and so verified) a transaction.
+func (p *Pool) Has(h types.Hash) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.byHash[h] != nil
+}
+
+// Add verifies and admits transactions. errs[i] is nil when txs[i] was
+// admitted. Signature checks run before the lock, in parallel batches.
+func (p *Pool) Add(txs []*types.Tx) []error {
+	errs := make([]error, len(txs))
+	check := make([]*types.Tx, 0, len(txs))
+	pos := make([]int, 0, len(txs))
+	for i, tx := range txs {
+		switch {
+		case tx.ChainID != p.cfg.ChainID:
+			errs[i] = fmt.Errorf("tx for chain %q on chain %q: %w", tx.ChainID, p.cfg.ChainID, ErrChainID)
+		case len(tx.Encode()) > types.MaxTxBytes:
+			errs[i] = fmt.Errorf("tx over %d bytes: %w", types.MaxTxBytes, ErrTooLarge)
+		case p.Has(tx.Hash()):
+			errs[i] = ErrDuplicate
+		default:
+			check = append(check, tx)
+			pos = append(pos, i)
+		}
+	}
+	ok := types.VerifyTxs(check)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for j, tx := range check {
+		if !ok[j] {
+			errs[pos[j]] = ErrBadSig
+			continue
+		}
+		errs[pos[j]] = p.insert(tx)
+	}
+	return errs
+}
+
+func (p *Pool) insert(tx *types.Tx) error {
+	h := tx.Hash()
+	if p.byHash[h] != nil {
+		return ErrDuplicate
+	}
+	var s sender
+	copy(s[:], tx.Sender)
+	acc := p.accounts[s]
+	next := p.cfg.Nonce(tx.Sender)
+	if acc != nil {
+		next = max(next, acc.next)
+	}
+	if tx.Nonce < next {
+		return fmt.Errorf("nonce %d, next is %d: %w", tx.Nonce, next, ErrStaleNonce)
+	}
+	if acc != nil && acc.txs[tx.Nonce] != nil {
+		return fmt.Errorf("nonce %d: %w", tx.Nonce, ErrNonceTaken)
+	}
+	size := len(tx.Sig) + len(tx.Body) + 64
+	if len(p.byHash) >= p.cfg.MaxTxs || p.bytes+size > p.cfg.MaxBytes {
+		return fmt.Errorf("%d txs, %d bytes: %w; retry later", len(p.byHash), p.bytes, ErrFull)
+	}
+	if acc == nil {
+		acc = &account{next: next, txs: map[uint64]*entry{}}
+		p.accounts[s] = acc
+		p.order = append(p.order, s)
+	}
+	e := &entry{tx: tx, size: size}
+	acc.txs[tx.Nonce] = e
+	p.byHash[h] = e
+	p.bytes += size
+	return nil
+}

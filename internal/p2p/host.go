@@ -1,0 +1,250 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// PeerAddr is a peer to dial.
+type PeerAddr struct {
+	ID   NodeID
+	Addr string
+}
+
+// Config of a Host.
+type Config struct {
+	Key    ed25519.PrivateKey
+	Listen string // host:port; empty means no inbound connections
+	Peers  []PeerAddr
+	// Trusted decides who may connect; nil trusts exactly Peers.
+	Trusted func(NodeID) bool
+	// DialAll dials every peer. Otherwise, of two validators only the one
+	// with the smaller key dials, so each pair has one connection.
+	DialAll      bool
+	QueueSize    int           // frames queued per peer before it is dropped
+	WriteTimeout time.Duration // a write stalled this long drops the peer
+	Logger       *slog.Logger
+}
+
+// Handler receives every frame, on the peer's reader goroutine. Blocking
+// in it applies back-pressure to that peer only.
+type Handler func(from NodeID, ch Channel, payload []byte)
+
+// Host owns the listener and all peer connections.
+type Host struct {
+	cfg     Config
+	self    NodeID
+	tls     *tls.Config
+	handler Handler
+	log     *slog.Logger
+
+	mu    sync.Mutex
+	peers map[NodeID]*peer
+	ln    net.Listener
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds a host; Start makes it listen and dial.
+func New(cfg Config, handler Handler) (*Host, error) {
+	if len(cfg.Key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("p2p: node key must be an ed25519 private key")
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Host{cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
+		log: cfg.Logger, peers: map[NodeID]*peer{}}
+	if cfg.Trusted == nil {
+		known := map[NodeID]bool{}
+		for _, p := range cfg.Peers {
+			known[p.ID] = true
+		}
+		h.cfg.Trusted = func(id NodeID) bool { return known[id] }
+	}
+	cert, err := certificate(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	h.tls = tlsConfig(cert, func(id NodeID) bool { return id != h.self && h.cfg.Trusted(id) })
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	return h, nil
+}
+
+// ID returns this node's id.
+func (h *Host) ID() NodeID { return h.self }
+
+// Start listens (if configured) and starts dialling peers.
+func (h *Host) Start() error {
+	if h.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", h.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("p2p listen %s: %w", h.cfg.Listen, err)
+		}
+		h.ln = ln
+		h.wg.Add(1)
+		go h.acceptLoop()
+	}
+	for _, p := range h.cfg.Peers {
+		if p.ID == h.self || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
+			continue
+		}
+		h.wg.Add(1)
+		go h.dialLoop(p)
+	}
+	return nil
+}
+
+// Addr is the listening address, or nil.
+func (h *Host) Addr() net.Addr {
+	if h.ln == nil {
+		return nil
+	}
+	return h.ln.Addr()
+}
+
+// Close disconnects everything and waits for the goroutines to end.
+func (h *Host) Close() {
+	h.cancel()
+	if h.ln != nil {
+		h.ln.Close()
+	}
+	h.mu.Lock()
+	for _, p := range h.peers {
+		p.close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// Peers returns the connected peers.
+func (h *Host) Peers() []NodeID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]NodeID, 0, len(h.peers))
+	for id := range h.peers {
+		out = append(out, id)
+	}
+	return out
+}
+
+// Send queues a frame for one peer. It never blocks: it reports false if
+// the peer is not connected, and drops the peer if its queue is full.
+func (h *Host) Send(to NodeID, ch Channel, payload []byte) bool {
+	h.mu.Lock()
+	p := h.peers[to]
+	h.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	return p.enqueue(encodeFrame(ch, payload))
+}
+
+// Broadcast queues a frame for every connected peer.
+func (h *Host) Broadcast(ch Channel, payload []byte) {
+	frame := encodeFrame(ch, payload)
+	h.mu.Lock()
+	ps := make([]*peer, 0, len(h.peers))
+	for _, p := range h.peers {
+		ps = append(ps, p)
+	}
+	h.mu.Unlock()
+	for _, p := range ps {
+		p.enqueue(frame)
+	}
+}
+
+func (h *Host) acceptLoop() {
+	defer h.wg.Done()
+	for {
+		conn, err := h.ln.Accept()
+		if err != nil {
+			if h.ctx.Err() != nil {
+				return
+			}
+			h.log.Warn("p2p accept", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			tc := tls.Server(conn, h.tls)
+			if id, err := h.handshake(tc); err != nil {
+				h.log.Debug("p2p inbound handshake", "remote", conn.RemoteAddr(), "err", err)
+				conn.Close()
+			} else {
+				h.run(id, tc)
+			}
+		}()
+	}
+}
+
+// dialLoop keeps one outbound connection to p, redialling with back-off.
+func (h *Host) dialLoop(p PeerAddr) {
+	defer h.wg.Done()
+	backoff := 100 * time.Millisecond
+	for h.ctx.Err() == nil {
+		id, tc, err := h.dial(p)
+		if err == nil {
+			backoff = 100 * time.Millisecond
+			h.run(id, tc)
+			continue
+		}
+		h.log.Debug("p2p dial", "peer", p.ID.Short(), "addr", p.Addr, "err", err)
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (h *Host) dial(p PeerAddr) (NodeID, *tls.Conn, error) {
+	d := net.Dialer{Timeout: 3 * time.Second}
+	conn, err := d.DialContext(h.ctx, "tcp", p.Addr)
+	if err != nil {
+		return NodeID{}, nil, err
+	}
+	tc := tls.Client(conn, h.tls)
+	id, err := h.handshake(tc)
+	if err != nil {
+		conn.Close()
+		return NodeID{}, nil, err
+	}
+	if id != p.ID {
+		tc.Close()
+		return NodeID{}, nil, fmt.Errorf("dialled %s but reached %s: %w", p.ID.Short(), id.Short(), errUntrusted)
+	}
+	return id, tc, nil
+}
+
+func (h *Host) handshake(tc *tls.Conn) (NodeID, error) {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return NodeID{}, err
+	}
+	certs := tc.ConnectionState().PeerCertificates
+	raw := make([][]byte, len(certs))
+	for i, c := range certs {
+		raw[i] = c.Raw
+	}
+	return peerID(raw)
+}

@@ -1,0 +1,113 @@
+package p2p
+
+import (
+	"bufio"
+	"crypto/tls"
+	"sync"
+	"time"
+)
+
+// peer is one live connection: a reader that hands frames to the handler
+// and a writer that drains a bounded queue.
+type peer struct {
+	id      NodeID
+	conn    *tls.Conn
+	out     chan []byte
+	done    chan struct{}
+	once    sync.Once
+	timeout time.Duration
+}
+
+func (p *peer) close() {
+	p.once.Do(func() {
+		close(p.done)
+		p.conn.Close()
+	})
+}
+
+// enqueue never blocks the caller. A full queue means the peer cannot keep
+// up; it is disconnected (and will reconnect) rather than stall the node.
+func (p *peer) enqueue(frame []byte) bool {
+	select {
+	case p.out <- frame:
+		return true
+	case <-p.done:
+		return false
+	default:
+		p.close()
+		return false
+	}
+}
+
+// run serves a handshaken connection until it fails or the host closes.
+// A new connection from the same peer replaces the old one.
+func (h *Host) run(id NodeID, tc *tls.Conn) {
+	p := &peer{id: id, conn: tc, out: make(chan []byte, h.cfg.QueueSize), done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
+	h.mu.Lock()
+	if h.ctx.Err() != nil {
+		h.mu.Unlock()
+		tc.Close()
+		return
+	}
+	if old := h.peers[id]; old != nil {
+		old.close()
+	}
+	h.peers[id] = p
+	h.mu.Unlock()
+	h.log.Info("peer connected", "peer", id.Short(), "remote", tc.RemoteAddr())
+
+	go p.writeLoop()
+	p.readLoop(h.handler)
+	p.close()
+
+	h.mu.Lock()
+	if h.peers[id] == p {
+		delete(h.peers, id)
+	}
+	h.mu.Unlock()
+	h.log.Info("peer disconnected", "peer", id.Short())
+}
+
+func (p *peer) readLoop(handle Handler) {
+	r := bufio.NewReaderSize(p.conn, 64<<10)
+	for {
+		ch, payload, err := readFrame(r)
+		if err != nil {
+			return
+		}
+		handle(p.id, ch, payload)
+	}
+}
+
+// writeLoop batches whatever is queued into one flush, so a burst of small
+// messages costs one syscall.
+func (p *peer) writeLoop() {
+	w := bufio.NewWriterSize(p.conn, 64<<10)
+	for {
+		select {
+		case <-p.done:
+			return
+		case f := <-p.out:
+			p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
+			if _, err := w.Write(f); err != nil {
+				p.close()
+				return
+			}
+			for drained := false; !drained; {
+				select {
+				case f = <-p.out:
+					if _, err := w.Write(f); err != nil {
+						p.close()
+						return
+					}
+				default:
+					drained = true
+				}
+			}
+			if err := w.Flush(); err != nil {
+				p.close()
+				return
+			}
+		}
+	}
+}

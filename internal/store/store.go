@@ -1,0 +1,268 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/safety"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// ErrNotFound reports a key that is not stored.
+var ErrNotFound = errors.New("store: not found")
+
+// Key prefixes. One byte each keeps keys short and ranges simple.
+const (
+	pBlock   = 'b' // id -> block
+	pHeight  = 'h' // height -> committed block id
+	pMeta    = 'm' // singletons
+	pSafety  = 's'
+	pPending = 'p' // height, id -> nothing: stored blocks not yet committed
+	metaTip  = "tip"
+	metaHQC  = "hqc"
+	metaHTC  = "htc"
+	metaCQC  = "cqc"
+	metaGen  = "genesis"
+	heightSz = 8
+)
+
+// Store is a node's Pebble database.
+type Store struct {
+	db *pebble.DB
+}
+
+// Open opens or creates the database in dir.
+func Open(dir string) (*Store, error) {
+	db, err := pebble.Open(dir, &pebble.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func key(prefix byte, rest []byte) []byte {
+	return append([]byte{prefix}, rest...)
+}
+
+func heightKey(h uint64) []byte {
+	var b [1 + heightSz]byte
+	b[0] = pHeight
+	binary.BigEndian.PutUint64(b[1:], h)
+	return b[:]
+}
+
+func (s *Store) get(k []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store get %q: %w", k[:1], err)
+	}
+	out := append([]byte(nil), v...)
+	closer.Close()
+	return out, nil
+}
+
+// KV is one extra write, such as a state change from executing commits.
+type KV struct {
+	Key, Value []byte
+}
+
+// Apply writes everything a Ready asks to persist in one synced batch:
+// new blocks, the high QC and TC, the committed blocks with their height
+// and transaction indexes, and the state writes of executing them. It
+// returns only once the batch is durable.
+func (s *Store) Apply(r *consensus.Ready, state []KV) error {
+	if len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 && len(state) == 0 {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, kv := range state {
+		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
+			return fmt.Errorf("store state: %w", err)
+		}
+	}
+	for _, blk := range r.Blocks {
+		id := blk.ID()
+		if err := b.Set(key(pBlock, id[:]), blk.Encode(), nil); err != nil {
+			return fmt.Errorf("store block: %w", err)
+		}
+		if err := b.Set(pendingKey(blk.Height, id), nil, nil); err != nil {
+			return fmt.Errorf("store pending: %w", err)
+		}
+	}
+	if r.HighQC != nil {
+		if err := b.Set(key(pMeta, []byte(metaHQC)), types.EncodeQC(r.HighQC), nil); err != nil {
+			return fmt.Errorf("store high qc: %w", err)
+		}
+	}
+	if r.HighTC != nil {
+		if err := b.Set(key(pMeta, []byte(metaHTC)), types.EncodeTC(r.HighTC), nil); err != nil {
+			return fmt.Errorf("store high tc: %w", err)
+		}
+	}
+	if err := s.indexCommits(b, r); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) indexCommits(b *pebble.Batch, r *consensus.Ready) error {
+	for _, blk := range r.Committed {
+		id := blk.ID()
+		// The block is stored here too: a block fetched and committed in
+		// one step must not depend on an earlier write.
+		if err := b.Set(key(pBlock, id[:]), blk.Encode(), nil); err != nil {
+			return fmt.Errorf("store committed block: %w", err)
+		}
+		if err := b.Set(heightKey(blk.Height), id[:], nil); err != nil {
+			return fmt.Errorf("index height %d: %w", blk.Height, err)
+		}
+	}
+	if n := len(r.Committed); n > 0 {
+		last := r.Committed[n-1]
+		var tip [heightSz + 32]byte
+		binary.BigEndian.PutUint64(tip[:8], last.Height)
+		id := last.ID()
+		copy(tip[8:], id[:])
+		if err := b.Set(key(pMeta, []byte(metaTip)), tip[:], nil); err != nil {
+			return fmt.Errorf("store tip: %w", err)
+		}
+		// Blocks at or below the new tip are committed or dead forks.
+		if err := b.DeleteRange([]byte{pPending}, pendingKey(last.Height+1, types.Hash{}), nil); err != nil {
+			return fmt.Errorf("prune pending: %w", err)
+		}
+		if r.CommitQC != nil {
+			if err := b.Set(key(pMeta, []byte(metaCQC)), types.EncodeQC(r.CommitQC), nil); err != nil {
+				return fmt.Errorf("store commit qc: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Block returns a stored block by id.
+func (s *Store) Block(id types.Hash) (*types.Block, error) {
+	v, err := s.get(key(pBlock, id[:]))
+	if err != nil {
+		return nil, err
+	}
+	return types.DecodeBlock(v)
+}
+
+// BlockAt returns the committed block at height.
+func (s *Store) BlockAt(h uint64) (*types.Block, error) {
+	v, err := s.get(heightKey(h))
+	if err != nil {
+		return nil, err
+	}
+	var id types.Hash
+	copy(id[:], v)
+	return s.Block(id)
+}
+
+// Tip returns the height and id of the last committed block, or
+// ErrNotFound on a fresh store.
+func (s *Store) Tip() (uint64, types.Hash, error) {
+	v, err := s.get(key(pMeta, []byte(metaTip)))
+	if err != nil {
+		return 0, types.Hash{}, err
+	}
+	var id types.Hash
+	copy(id[:], v[8:])
+	return binary.BigEndian.Uint64(v[:8]), id, nil
+}
+
+// Get reads a state key written through Apply; ErrNotFound if absent.
+func (s *Store) Get(k []byte) ([]byte, error) { return s.get(k) }
+
+// SafetyStorage returns a safety.Storage that keeps the signer's state in
+// this database with synced writes.
+func (s *Store) SafetyStorage() safety.Storage { return safetyStore{s} }
+
+type safetyStore struct{ s *Store }
+
+func (p safetyStore) Load() (safety.Data, error) {
+	v, err := p.s.get([]byte{pSafety})
+	if errors.Is(err, ErrNotFound) {
+		return safety.Data{}, nil
+	}
+	if err != nil {
+		return safety.Data{}, err
+	}
+	return safety.DecodeData(v)
+}
+
+func (p safetyStore) Store(d safety.Data) error {
+	if err := p.s.db.Set([]byte{pSafety}, d.Encode(), pebble.Sync); err != nil {
+		return fmt.Errorf("store safety data: %w", err)
+	}
+	return nil
+}
+
+func pendingKey(h uint64, id types.Hash) []byte {
+	k := make([]byte, 1+heightSz+32)
+	k[0] = pPending
+	binary.BigEndian.PutUint64(k[1:], h)
+	copy(k[1+heightSz:], id[:])
+	return k
+}
+
+// Snapshot loads what a restarted consensus core needs. On a fresh store
+// it starts from genesis.
+func (s *Store) Snapshot(genesis *types.Block) (consensus.Snapshot, error) {
+	snap := consensus.Snapshot{Committed: genesis, HighQC: types.GenesisQC(genesis.Epoch, genesis.ID())}
+	if _, id, err := s.Tip(); err == nil {
+		if snap.Committed, err = s.Block(id); err != nil {
+			return snap, fmt.Errorf("load committed tip: %w", err)
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return snap, err
+	}
+	if v, err := s.get(key(pMeta, []byte(metaHQC))); err == nil {
+		if snap.HighQC, err = types.DecodeQC(v); err != nil {
+			return snap, fmt.Errorf("load high qc: %w", err)
+		}
+	}
+	if v, err := s.get(key(pMeta, []byte(metaHTC))); err == nil {
+		if snap.HighTC, err = types.DecodeTC(v); err != nil {
+			return snap, fmt.Errorf("load high tc: %w", err)
+		}
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pendingKey(snap.Committed.Height+1, types.Hash{}), UpperBound: []byte{pPending + 1}})
+	if err != nil {
+		return snap, fmt.Errorf("scan pending: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		var id types.Hash
+		copy(id[:], it.Key()[1+heightSz:])
+		b, err := s.Block(id)
+		if err != nil {
+			return snap, fmt.Errorf("load pending block %s: %w", id.Short(), err)
+		}
+		snap.Blocks = append(snap.Blocks, b)
+	}
+	return snap, nil
+}
+
+// CommitQC returns the QC that proved the latest commit.
+func (s *Store) CommitQC() (*types.QC, error) {
+	v, err := s.get(key(pMeta, []byte(metaCQC)))
+	if err != nil {
+		return nil, err
+	}
+	return types.DecodeQC(v)
+}
