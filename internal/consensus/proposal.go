@@ -73,6 +73,11 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	if !c.verifyQC(b.QC) || (p.TC != nil && !c.verifyTC(p.TC)) {
 		return
 	}
+	// A missing parent is fetched from the sender, which has it; processQC
+	// would otherwise ask a peer picked by rotation first.
+	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height {
+		c.fetch(b.Parent, from)
+	}
 	c.processQC(b.QC)
 	if p.TC != nil {
 		c.processTC(p.TC)

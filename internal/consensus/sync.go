@@ -91,7 +91,10 @@ func (c *Core) retryFetches(force bool) {
 
 // onBlockRequest answers with the block and its ancestors, newest first.
 func (c *Core) onBlockRequest(from int, q *types.BlockRequest) {
-	if from < 0 && from != Broadcast {
+	if from < 0 {
+		// The answer could only be addressed as Broadcast, which would send
+		// up to MaxFetchBlocks blocks to every validator and none to the
+		// asker; the driver serves peers outside the set from its store.
 		c.drop(DropUnknownSender)
 		return
 	}

@@ -45,7 +45,10 @@ func (c *Core) onVote(from int, v *types.Vote) {
 	switch {
 	case v.Epoch != c.set.Epoch:
 		c.drop(DropWrongEpoch)
-	case int(v.Voter) >= c.set.Len() || (from >= 0 && from != int(v.Voter)):
+	case int(v.Voter) >= c.set.Len() || from != int(v.Voter):
+		// Only the voter itself may deliver its vote: votes are tallied
+		// before their signatures are checked, so one relayed by anyone
+		// else (From -1) could take the voter's place in the round.
 		c.drop(DropUnknownSender)
 	case v.Round+1 < c.round:
 		c.drop(DropStaleRound)

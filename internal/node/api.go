@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/state"
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// The methods here are what the HTTP API calls; all are safe on any
+// goroutine and none touches the consensus core.
+
+// ErrNotFound reports an unknown height or transaction.
+var ErrNotFound = errors.New("not found")
+
+// ChainID returns the chain id.
+func (n *Node) ChainID() string { return n.set.ChainID }
+
+// NodeID returns this node's p2p id.
+func (n *Node) NodeID() p2p.NodeID { return n.host.ID() }
+
+// Epoch returns the current epoch.
+func (n *Node) Epoch() uint64 { return n.set.Epoch }
+
+// ValidatorIndex is this node's index in the set, or -1.
+func (n *Node) ValidatorIndex() int { return n.self }
+
+// ValidatorInfo describes one validator of the current epoch.
+type ValidatorInfo struct {
+	Index  int    `json:"index"`
+	Name   string `json:"name"`
+	NodeID string `json:"node_id"`
+	BLSKey string `json:"bls_key"`
+	Stake  uint64 `json:"stake"`
+}
+
+// Validators lists the current epoch's set in index order.
+func (n *Node) Validators() []ValidatorInfo {
+	out := make([]ValidatorInfo, len(n.genesis.Validators))
+	for i, v := range n.genesis.Validators {
+		out[i] = ValidatorInfo{Index: i, Name: v.Name, NodeID: v.NodeID, BLSKey: v.BLSKey, Stake: v.Stake}
+	}
+	return out
+}
+
+// Status returns the latest committed height and round.
+func (n *Node) Status() Status { return n.status.get() }
+
+// Peers returns how many peers are connected.
+func (n *Node) Peers() int { return len(n.host.Peers()) }
+
+// Registry is the node's Prometheus registry.
+func (n *Node) Registry() *prometheus.Registry { return n.metrics.reg }
+
+// BlockAt returns the committed block at height.
+func (n *Node) BlockAt(h uint64) (*types.Block, error) {
+	if h == 0 {
+		return n.gblock, nil
+	}
+	b, err := n.store.BlockAt(h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("height %d (latest is %d): %w", h, n.status.get().Height, ErrNotFound)
+	}
+	return b, err
+}
+
+// TxResult is a committed transaction and its receipt.
+type TxResult struct {
+	Tx      *types.Tx
+	Receipt state.Receipt
+}
+
+// Tx returns a committed transaction, or ErrNotFound.
+func (n *Node) Tx(h types.Hash) (*TxResult, error) {
+	rc, err := n.machine.Receipt(h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("tx %s: %w", h, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, err := n.store.BlockAt(rc.Height)
+	if err != nil || int(rc.Index) >= len(b.Txs) {
+		return nil, fmt.Errorf("tx %s: block %d unreadable: %v", h, rc.Height, err)
+	}
+	return &TxResult{Tx: b.Txs[rc.Index], Receipt: rc}, nil
+}
+
+// Pending reports whether a transaction waits in the mempool.
+func (n *Node) Pending(h types.Hash) bool { return n.pool.Has(h) }
+
+// Submit verifies and admits transactions and gossips the admitted ones.
+func (n *Node) Submit(txs []*types.Tx) []error {
+	errs := n.admit(txs)
+	ok := make([]*types.Tx, 0, len(txs))
+	for i, err := range errs {
+		if err == nil {
+			ok = append(ok, txs[i])
+		}
+	}
+	n.gossip.add(ok)
+	return errs
+}
+
+// WaitCommitted blocks until h commits or ctx ends, and returns the height.
+func (n *Node) WaitCommitted(ctx context.Context, h types.Hash) (uint64, error) {
+	ch, cancel := n.waiters.wait(h)
+	defer cancel()
+	if r, err := n.machine.Receipt(h); err == nil {
+		return r.Height, nil // committed before we started waiting
+	}
+	select {
+	case height := <-ch:
+		return height, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}

@@ -1,0 +1,97 @@
+package node
+
+import (
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+const (
+	chanConsensus = p2p.ChanConsensus
+	chanTxs       = p2p.ChanTxs
+)
+
+// onFrame runs on a peer's reader goroutine: decode and check here, off the
+// driver loop; only valid consensus messages reach the inbox.
+func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
+	switch ch {
+	case chanConsensus:
+		n.onConsensus(from, payload)
+	case chanTxs:
+		txs, err := types.DecodeTxBatch(payload)
+		if err != nil {
+			n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
+			return
+		}
+		n.admit(txs)
+	default:
+		n.metrics.rejected.WithLabelValues("unknown_channel").Inc()
+	}
+}
+
+func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
+	msg, err := types.DecodeMessage(payload)
+	if err != nil {
+		n.metrics.rejected.WithLabelValues("malformed").Inc()
+		return
+	}
+	idx, isValidator := n.byNode[from]
+	if req, ok := msg.(*types.BlockRequest); ok {
+		n.serveBlocks(from, req) // anyone we trust may sync from us
+		return
+	}
+	if !isValidator {
+		// Only the epoch's validators take part in consensus.
+		n.metrics.rejected.WithLabelValues("not_validator").Inc()
+		return
+	}
+	select {
+	case n.inbox <- inbound{from: idx, msg: msg}: // blocking here slows this peer only
+	case <-n.done:
+	}
+}
+
+// serveBlocks answers from the store, which holds committed and pending
+// blocks alike, so the driver loop is not involved.
+func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
+	var out []*types.Block
+	id := req.ID
+	for len(out) < int(min(req.Count, types.MaxFetchBlocks)) {
+		b, err := n.store.Block(id)
+		if err != nil {
+			if id == n.gblock.ID() {
+				out = append(out, n.gblock)
+			}
+			break
+		}
+		out = append(out, b)
+		if b.Height == 0 {
+			break
+		}
+		id = b.Parent
+	}
+	if len(out) > 0 {
+		n.host.Send(to, chanConsensus, types.EncodeMessage(&types.BlockResponse{Blocks: out}))
+	}
+}
+
+// admit adds transactions to the mempool and wakes a waiting leader.
+// It returns one error per transaction.
+func (n *Node) admit(txs []*types.Tx) []error {
+	errs := n.pool.Add(txs)
+	added := 0
+	for _, err := range errs {
+		if err == nil {
+			added++
+		}
+	}
+	if added > 0 {
+		select {
+		case n.kick <- struct{}{}:
+		default:
+		}
+	}
+	size, bytes := n.pool.Size()
+	n.metrics.mempoolTxs.Set(float64(size))
+	n.metrics.mempoolBytes.Set(float64(bytes))
+	return errs
+}

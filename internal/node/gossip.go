@@ -1,0 +1,65 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// gossiper batches transactions submitted to this node and broadcasts
+// them, so that every validator has them before it leads a round. One
+// frame per batch keeps the per-transaction cost of the network small.
+type gossiper struct {
+	host *p2p.Host
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending []*types.Tx
+}
+
+const (
+	gossipEvery = 5 * time.Millisecond
+	gossipMax   = 4000
+)
+
+func newGossiper(h *p2p.Host, log *slog.Logger) *gossiper { return &gossiper{host: h, log: log} }
+
+// add queues admitted transactions; a full batch goes out at once.
+func (g *gossiper) add(txs []*types.Tx) {
+	g.mu.Lock()
+	g.pending = append(g.pending, txs...)
+	full := len(g.pending) >= gossipMax
+	g.mu.Unlock()
+	if full {
+		g.flush()
+	}
+}
+
+func (g *gossiper) flush() {
+	g.mu.Lock()
+	batch := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	for len(batch) > 0 {
+		k := min(len(batch), types.MaxBatchTxs)
+		g.host.Broadcast(p2p.ChanTxs, types.EncodeTxBatch(batch[:k]))
+		batch = batch[k:]
+	}
+}
+
+func (g *gossiper) run(ctx context.Context) {
+	t := time.NewTicker(gossipEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			g.flush()
+		}
+	}
+}

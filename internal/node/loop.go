@@ -1,0 +1,161 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// emptyBlockDelay is how long a leader with nothing to propose waits for
+// transactions when the chain has nothing left to commit either. It keeps
+// an idle chain from spinning while staying well under the round timeout.
+const emptyBlockDelay = 200 * time.Millisecond
+
+// loop is the driver: the only goroutine that touches the core.
+func (n *Node) loop(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	var timerRound uint64
+	var payload *consensus.PayloadRequest
+	var payloadAt time.Time
+	idle := time.NewTicker(50 * time.Millisecond)
+	defer idle.Stop()
+
+	n.core.Start()
+	if err := n.flush(&timerRound, timer, &payload, &payloadAt); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case in := <-n.inbox:
+			n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
+			n.drainInbox(16)
+		case <-timer.C:
+			n.core.Step(&consensus.TimerFired{Round: timerRound})
+		case <-n.kick:
+		case <-idle.C:
+		}
+		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= emptyBlockDelay) {
+			n.propose(payload)
+			payload = nil
+		}
+		if err := n.flush(&timerRound, timer, &payload, &payloadAt); err != nil {
+			return err
+		}
+	}
+}
+
+// drainInbox steps up to max more queued messages before flushing, so one
+// synced write covers a burst.
+func (n *Node) drainInbox(max int) {
+	for i := 0; i < max; i++ {
+		select {
+		case in := <-n.inbox:
+			n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
+		default:
+			return
+		}
+	}
+}
+
+// hasWork reports whether a proposal now would carry or commit anything:
+// the mempool has transactions, or a recent ancestor does and needs
+// descendants to commit.
+func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
+	if size, _ := n.pool.Size(); size > 0 {
+		return true
+	}
+	b := n.core.Block(p.Parent)
+	for i := 0; i < 2 && b != nil; i++ {
+		if len(b.Txs) > 0 && b.Height > n.core.Committed().Height {
+			return true
+		}
+		b = n.core.Block(b.Parent)
+	}
+	return false
+}
+
+func (n *Node) propose(p *consensus.PayloadRequest) {
+	c := n.genesis.Consensus
+	txs := n.pool.Reap(p.Height, c.MaxBlockTxs, c.MaxBlockBytes)
+	n.core.Step(&consensus.PayloadReady{Round: p.Round, Txs: txs})
+}
+
+// flush carries out the core's Ready: execute and persist in one synced
+// batch, then tell the mempool and waiters, then send and arm the timer.
+func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.PayloadRequest, payloadAt *time.Time) error {
+	for {
+		r := n.core.Ready()
+		if r.Empty() {
+			return nil
+		}
+		kvs := n.machine.Apply(r.Committed)
+		if err := n.store.Apply(&r, kvs); err != nil {
+			// Losing a write means we can no longer promise durability.
+			return fmt.Errorf("persist: %w", err)
+		}
+		n.machine.Flushed()
+		n.afterCommit(&r)
+		for _, m := range r.Messages {
+			n.send(m)
+		}
+		if r.Timer != nil {
+			*timerRound = r.Timer.Round
+			timer.Reset(time.Duration(r.Timer.Ticks) * time.Millisecond)
+		}
+		if r.Payload != nil {
+			*payload, *payloadAt = r.Payload, time.Now()
+			if n.hasWork(r.Payload) {
+				n.propose(r.Payload)
+				*payload = nil
+			}
+		}
+	}
+}
+
+func (n *Node) afterCommit(r *consensus.Ready) {
+	now := time.Now()
+	for _, b := range r.Blocks {
+		if _, ok := n.seen[b.ID()]; !ok {
+			n.seen[b.ID()] = now
+		}
+	}
+	for _, b := range r.Committed {
+		n.pool.Commit(b.Height, b.Txs)
+		if t, ok := n.seen[b.ID()]; ok {
+			n.metrics.commitLatency.Observe(now.Sub(t).Seconds())
+			delete(n.seen, b.ID())
+		}
+		n.metrics.committedTxs.Add(float64(len(b.Txs)))
+		for _, tx := range b.Txs {
+			n.waiters.done(tx.Hash(), b.Height)
+		}
+	}
+	if k := len(r.Committed); k > 0 {
+		last := r.Committed[k-1]
+		n.status.set(last.Height, last.ID(), n.core.Round())
+		n.metrics.height.Set(float64(last.Height))
+		if len(n.seen) > 10_000 { // forks that will never commit
+			clear(n.seen)
+		}
+	}
+	n.status.setRound(n.core.Round())
+	n.metrics.round.Set(float64(n.core.Round()))
+	n.metrics.observeCore(n.core.Stats())
+}
+
+// send encodes once and hands the bytes to p2p.
+func (n *Node) send(m consensus.Outbound) {
+	payload := types.EncodeMessage(m.Msg)
+	if m.To == consensus.Broadcast {
+		n.host.Broadcast(chanConsensus, payload)
+		return
+	}
+	if m.To >= 0 && m.To < len(n.nodeIDs) {
+		n.host.Send(n.nodeIDs[m.To], chanConsensus, payload)
+	}
+}

@@ -1,0 +1,55 @@
+package node
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+)
+
+// metrics are the node's Prometheus series, in a registry of its own so
+// that several nodes in one test process do not collide.
+type metrics struct {
+	reg           *prometheus.Registry
+	height        prometheus.Gauge
+	round         prometheus.Gauge
+	mempoolTxs    prometheus.Gauge
+	mempoolBytes  prometheus.Gauge
+	peers         prometheus.GaugeFunc
+	commitLatency prometheus.Histogram
+	committedTxs  prometheus.Counter
+	rejected      *prometheus.CounterVec
+	lastDrops     []uint64
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg:          prometheus.NewRegistry(),
+		height:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_height", Help: "Latest committed height."}),
+		round:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_round", Help: "Current consensus round."}),
+		mempoolTxs:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_txs", Help: "Transactions in the mempool."}),
+		mempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_bytes", Help: "Bytes in the mempool."}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_commit_latency_seconds",
+			Help: "Time from a block's first sighting to its commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		committedTxs: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_committed_txs_total", Help: "Transactions committed."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_rejected_messages_total",
+			Help: "Messages rejected, by reason."}, []string{"reason"}),
+	}
+	m.reg.MustRegister(m.height, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observeCore adds the core's drop counters since the last call.
+func (m *metrics) observeCore(s consensus.Stats) {
+	names := consensus.DropNames()
+	if m.lastDrops == nil {
+		m.lastDrops = make([]uint64, len(names))
+	}
+	for i, v := range s.Dropped {
+		if d := v - m.lastDrops[i]; d > 0 {
+			m.rejected.WithLabelValues(names[i]).Add(float64(d))
+			m.lastDrops[i] = v
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package rpc
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/node"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Body limits: one transaction is small; a batch may be large.
+const (
+	maxTxBody    = 256 << 10
+	maxBatchBody = 32 << 20
+	waitTimeout  = 30 * time.Second
+)
+
+// Server serves a node's API.
+type Server struct {
+	n   *node.Node
+	srv *http.Server
+	ln  net.Listener
+}
+
+// NewServer builds the handler tree.
+func NewServer(n *node.Node) *Server {
+	s := &Server{n: n}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", s.status)
+	mux.HandleFunc("GET /blocks/latest", s.latestBlock)
+	mux.HandleFunc("GET /blocks/{height}", s.block)
+	mux.HandleFunc("GET /validators", s.validators)
+	mux.HandleFunc("GET /txs/{hash}", s.tx)
+	mux.HandleFunc("POST /txs", s.submit)
+	mux.HandleFunc("POST /txs/batch", s.submitBatch)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
+	})
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: waitTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	return s
+}
+
+// Handler returns the routes, for tests.
+func (s *Server) Handler() http.Handler { return s.srv.Handler }
+
+// Listen binds addr; Serve then serves it.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("api listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve runs until ctx ends.
+func (s *Server) Serve(ctx context.Context) error {
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.srv.Shutdown(sctx)
+	}()
+	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]ErrorView{"error": {Code: code, Message: msg}})
+}
+
+func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
+	st := s.n.Status()
+	writeJSON(w, http.StatusOK, StatusView{ChainID: s.n.ChainID(), NodeID: s.n.NodeID().String(), Height: st.Height,
+		LatestBlock: st.Tip.String(), Round: st.Round, Epoch: s.n.Epoch(), ValidatorIndex: s.n.ValidatorIndex(), Peers: s.n.Peers()})
+}
+
+func (s *Server) latestBlock(w http.ResponseWriter, r *http.Request) {
+	s.writeBlock(w, s.n.Status().Height)
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+	h, err := strconv.ParseUint(r.PathValue("height"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a non-negative integer", r.PathValue("height")))
+		return
+	}
+	s.writeBlock(w, h)
+}
+
+func (s *Server) writeBlock(w http.ResponseWriter, h uint64) {
+	b, err := s.n.BlockAt(h)
+	if errors.Is(err, node.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, blockView(b))
+}
+
+func (s *Server) validators(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"epoch": s.n.Epoch(), "validators": s.n.Validators()})
+}
+
+func parseHash(s string) (types.Hash, error) {
+	var h types.Hash
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(h) {
+		return h, fmt.Errorf("%q is not a 64-digit hex hash", s)
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
+	h, err := parseHash(r.PathValue("hash"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_hash", err.Error())
+		return
+	}
+	res, err := s.n.Tx(h)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, txView(res))
+	case errors.Is(err, node.ErrNotFound) && s.n.Pending(h):
+		writeJSON(w, http.StatusOK, TxView{Hash: h.String(), Status: "pending"})
+	case errors.Is(err, node.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+}
+
+// submitRequest is POST /txs: the hex of a transaction's canonical encoding.
+type submitRequest struct {
+	Tx string `json:"tx"`
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	var req submitRequest
+	body := http.MaxBytesReader(w, r.Body, maxTxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	raw, err := hex.DecodeString(req.Tx)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_tx", "tx must be the hex of a signed transaction's encoding")
+		return
+	}
+	tx, err := types.DecodeTx(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_tx", err.Error())
+		return
+	}
+	if err := s.n.Submit([]*types.Tx{tx})[0]; err != nil {
+		status, code := submitErrorCode(err)
+		writeError(w, status, code, err.Error())
+		return
+	}
+	h := tx.Hash()
+	if r.URL.Query().Get("wait") != "true" {
+		writeJSON(w, http.StatusAccepted, SubmitView{Hash: h.String(), Status: "accepted"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), waitTimeout)
+	defer cancel()
+	height, err := s.n.WaitCommitted(ctx, h)
+	if err != nil {
+		writeError(w, http.StatusGatewayTimeout, "timeout", fmt.Sprintf("tx %s accepted but not committed within %s; query GET /txs/%s", h, waitTimeout, h))
+		return
+	}
+	writeJSON(w, http.StatusOK, SubmitView{Hash: h.String(), Status: "committed", Height: height})
+}
+
+func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBatchBody))
+	if err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	txs, err := types.DecodeTxBatch(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_batch", err.Error())
+		return
+	}
+	errs := s.n.Submit(txs)
+	out := BatchView{}
+	for i, err := range errs {
+		if err == nil {
+			out.Accepted++
+			continue
+		}
+		_, code := submitErrorCode(err)
+		idx := i
+		out.Rejected = append(out.Rejected, ErrorView{Code: code, Message: err.Error(), Index: &idx})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeBodyError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", tooBig.Limit))
+		return
+	}
+	writeError(w, http.StatusBadRequest, "bad_json", "request body: "+err.Error())
+}
+
+// submitErrorCode maps a mempool refusal to an HTTP status and error code.
+func submitErrorCode(err error) (int, string) {
+	switch {
+	case errors.Is(err, mempool.ErrBadSig):
+		return http.StatusBadRequest, "bad_signature"
+	case errors.Is(err, mempool.ErrStaleNonce):
+		return http.StatusConflict, "stale_nonce"
+	case errors.Is(err, mempool.ErrNonceTaken):
+		return http.StatusConflict, "nonce_taken"
+	case errors.Is(err, mempool.ErrDuplicate):
+		return http.StatusConflict, "duplicate"
+	case errors.Is(err, mempool.ErrChainID):
+		return http.StatusBadRequest, "wrong_chain"
+	case errors.Is(err, mempool.ErrTooLarge), errors.Is(err, codec.ErrTooLong):
+		return http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, mempool.ErrFull):
+		return http.StatusServiceUnavailable, "mempool_full"
+	}
+	return http.StatusBadRequest, "rejected"
+}
