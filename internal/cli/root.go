@@ -10,6 +10,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(simCommand())
+	root.AddCommand(simCommand(), initCommand(), testnetCommand(), startCommand(), devnetCommand(),
+		statusCommand(), txCommand(), blockCommand(), keysCommand())
 	return root
 }

@@ -62,6 +62,10 @@ func TestInvalidMessagesAreDroppedAndCounted(t *testing.T) {
 			a := p.others[0]
 			p.deliver(a, p.collector, p.signVote(a, p.R-2, p.blockAt(p.collector, p.R-2).ID()))
 		}},
+		{"vote for a round far ahead", consensus.DropFutureRound, func(p *paused) {
+			a := p.others[0]
+			p.deliver(a, p.collector, p.signVote(a, p.R+1000, p.proposed.ID()))
+		}},
 		{"vote to a validator that does not collect its round", consensus.DropNotLeader, func(p *paused) {
 			q := p.roundWhere(p.R, func(q uint64) bool { return p.leader(q+1) != p.collector })
 			a := p.others[0]
@@ -232,5 +236,23 @@ func TestVotesFromNonValidatorsAreNotTallied(t *testing.T) {
 	p.cast(vote{voter: 0}, vote{voter: 1})
 	if qc := p.core(p.collector).HighQC(); qc.Round != p.R || qc.BlockID != p.proposed.ID() {
 		t.Fatalf("no QC for round %d after forged votes: %s", p.R, p.core(p.collector).Describe())
+	}
+}
+
+// A TC too old to move a core is not worth checking, so it must not be
+// kept either: a forged one (no signers, junk signature) riding on a
+// timeout must not become the high TC that Ready hands over for persisting.
+func TestOldForgedTCIsNotPersisted(t *testing.T) {
+	p := pause(t)
+	forged := &types.TC{Epoch: testEpoch, Round: 2, Signers: types.NewBitmap(4), Sig: []byte("junk")}
+	tmo := p.signTimeout(p.others[0], p.R, p.core(p.collector).HighQC(), forged)
+	tmo.Sig = corrupt(tmo.Sig)
+	before := stateOf(p.core(p.collector))
+	p.deliver(-1, p.collector, tmo)
+	if n := p.nodes[p.collector]; n.highTC != nil {
+		t.Errorf("forged TC of round %d persisted as the high TC", n.highTC.Round)
+	}
+	if after := stateOf(p.core(p.collector)); after != before {
+		t.Errorf("state changed: %+v -> %+v", before, after)
 	}
 }

@@ -74,6 +74,11 @@ func (c *Core) processQC(qc *types.QC) {
 
 // processTC moves past a timed-out round.
 func (c *Core) processTC(tc *types.TC) {
+	if tc.Round+1 < c.round {
+		// Too old to move us, and verifyTC skips checking such a TC: it
+		// must not become the high TC the driver persists.
+		return
+	}
 	if c.highTC == nil || tc.Round > c.highTC.Round {
 		c.highTC = tc
 		c.ready.HighTC = tc

@@ -122,3 +122,6 @@ func (n *Node) WaitCommitted(ctx context.Context, h types.Hash) (uint64, error) 
 		return 0, ctx.Err()
 	}
 }
+
+// Nonce returns an account's next nonce in committed state.
+func (n *Node) Nonce(addr []byte) uint64 { return n.machine.Nonce(addr) }

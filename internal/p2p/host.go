@@ -101,7 +101,7 @@ func (h *Host) Start() error {
 		go h.acceptLoop()
 	}
 	for _, p := range h.cfg.Peers {
-		if p.ID == h.self || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
+		if p.ID == h.self || p.Addr == "" || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
 			continue
 		}
 		h.wg.Add(1)

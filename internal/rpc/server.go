@@ -43,6 +43,7 @@ func NewServer(n *node.Node) *Server {
 	mux.HandleFunc("GET /blocks/{height}", s.block)
 	mux.HandleFunc("GET /validators", s.validators)
 	mux.HandleFunc("GET /txs/{hash}", s.tx)
+	mux.HandleFunc("GET /accounts/{addr}", s.account)
 	mux.HandleFunc("POST /txs", s.submit)
 	mux.HandleFunc("POST /txs/batch", s.submitBatch)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
@@ -256,4 +257,19 @@ func submitErrorCode(err error) (int, string) {
 		return http.StatusServiceUnavailable, "mempool_full"
 	}
 	return http.StatusBadRequest, "rejected"
+}
+
+// AccountView is GET /accounts/{addr}.
+type AccountView struct {
+	Address string `json:"address"`
+	Nonce   uint64 `json:"nonce"` // the next nonce to use
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	addr, err := hex.DecodeString(r.PathValue("addr"))
+	if err != nil || len(addr) != 32 {
+		writeError(w, http.StatusBadRequest, "bad_address", "address must be the 64-digit hex of an ed25519 public key")
+		return
+	}
+	writeJSON(w, http.StatusOK, AccountView{Address: hex.EncodeToString(addr), Nonce: s.n.Nonce(addr)})
 }

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lazchain/lazchain/internal/config"
+)
+
+func initCommand() *cobra.Command {
+	var home, chainID, moniker string
+	var stake uint64
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a node home: config.toml, node and BLS keys, and a one-validator genesis",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := newNodeFiles(home, moniker)
+			if err != nil {
+				return err
+			}
+			f.genesis.Stake = stake
+			g := &config.Genesis{ChainID: chainID, Epoch: 1, Validators: []config.GenesisValidator{f.genesis}, Consensus: config.DefaultConsensus()}
+			if err := f.write(g); err != nil {
+				return err
+			}
+			fmt.Printf("initialised %s\n  chain id: %s\n  node id:  %s\n  start it: lazchain start --home %s\n", home, chainID, f.genesis.NodeID, home)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home directory (required)")
+	cmd.Flags().StringVar(&chainID, "chain-id", "lazchain-local", "chain id")
+	cmd.Flags().StringVar(&moniker, "moniker", "node0", "this node's name")
+	cmd.Flags().Uint64Var(&stake, "stake", 100, "the validator's stake in genesis")
+	cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+type testnetFlags struct {
+	validators int
+	output     string
+	chainID    string
+	hostnames  string
+	host       string
+	basePort   int
+	timeoutMs  uint64
+}
+
+func testnetCommand() *cobra.Command {
+	var f testnetFlags
+	cmd := &cobra.Command{
+		Use:   "testnet",
+		Short: "Write a ready N-validator network: one home per node with a shared genesis",
+		Example: "  lazchain testnet --validators 4 --output ./net\n" +
+			"  lazchain testnet --validators 4 --output ./net --hostnames node0,node1,node2,node3",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			homes, err := writeTestnet(f)
+			if err != nil {
+				return err
+			}
+			for i, h := range homes {
+				fmt.Printf("node%d: %s\n", i, h)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.validators, "validators", 4, "number of validators")
+	fl.StringVar(&f.output, "output", "", "directory to write node homes into (required)")
+	fl.StringVar(&f.chainID, "chain-id", "lazchain-testnet", "chain id")
+	fl.StringVar(&f.hostnames, "hostnames", "", "comma-separated hostnames, one per node (containers); default is loopback ports")
+	fl.StringVar(&f.host, "host", "127.0.0.1", "loopback address for the nodes when --hostnames is not given")
+	fl.IntVar(&f.basePort, "base-port", 26656, "first port; node i uses base+2i for p2p and base+2i+1 for the API")
+	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout in milliseconds")
+	cmd.MarkFlagRequired("output")
+	return cmd
+}
+
+// writeTestnet creates the homes and returns their paths.
+func writeTestnet(f testnetFlags) ([]string, error) {
+	if f.validators < 1 || f.validators > 100 {
+		return nil, fmt.Errorf("--validators %d: want 1 to 100", f.validators)
+	}
+	var hosts []string
+	if f.hostnames != "" {
+		hosts = strings.Split(f.hostnames, ",")
+		if len(hosts) != f.validators {
+			return nil, fmt.Errorf("--hostnames has %d names for %d validators", len(hosts), f.validators)
+		}
+	}
+	files := make([]*nodeFiles, f.validators)
+	addrs := make([]string, f.validators)
+	g := &config.Genesis{ChainID: f.chainID, Epoch: 1, Consensus: config.DefaultConsensus()}
+	g.Consensus.BaseTimeoutMs = f.timeoutMs
+	g.Consensus.MaxTimeoutMs = 8 * f.timeoutMs
+	for i := range files {
+		name := fmt.Sprintf("node%d", i)
+		nf, err := newNodeFiles(fmt.Sprintf("%s/%s", f.output, name), name)
+		if err != nil {
+			return nil, err
+		}
+		if hosts != nil {
+			nf.cfg.P2P.Listen = "0.0.0.0:26656"
+			nf.cfg.API.Listen = "0.0.0.0:26657"
+			addrs[i] = net.JoinHostPort(hosts[i], "26656")
+		} else {
+			nf.cfg.P2P.Listen = net.JoinHostPort(f.host, strconv.Itoa(f.basePort+2*i))
+			nf.cfg.API.Listen = net.JoinHostPort(f.host, strconv.Itoa(f.basePort+2*i+1))
+			addrs[i] = nf.cfg.P2P.Listen
+		}
+		nf.genesis.Stake = 100
+		g.Validators = append(g.Validators, nf.genesis)
+		files[i] = nf
+	}
+	homes := make([]string, len(files))
+	for i, nf := range files {
+		for j, other := range files {
+			if j != i {
+				nf.cfg.P2P.Peers = append(nf.cfg.P2P.Peers, other.genesis.NodeID+"@"+addrs[j])
+			}
+		}
+		if err := nf.write(g); err != nil {
+			return nil, err
+		}
+		homes[i] = nf.dir
+	}
+	return homes, nil
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/node"
+	"github.com/lazchain/lazchain/internal/rpc"
+)
+
+func startCommand() *cobra.Command {
+	var home string
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run a validator or full node from its home directory",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runNode(ctx, home)
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home directory (required)")
+	cmd.MarkFlagRequired("home")
+	return cmd
+}
+
+// runNode loads a home, starts the node and its API, and blocks until ctx
+// ends.
+func runNode(ctx context.Context, home string) error {
+	cfg, err := config.Load(home)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log).With("node", cfg.Moniker)
+	g, err := config.LoadGenesis(filepath.Join(home, config.GenesisFile))
+	if err != nil {
+		return err
+	}
+	nodeKey, err := config.LoadNodeKey(filepath.Join(home, config.NodeKeyFile))
+	if err != nil {
+		return err
+	}
+	blsKey, err := config.LoadBLSKey(filepath.Join(home, config.BLSKeyFile))
+	if err != nil && !os.IsNotExist(unwrapAll(err)) {
+		return err
+	}
+	n, err := node.New(node.Options{Home: home, Config: cfg, Genesis: g, NodeKey: nodeKey, BLSKey: blsKey, Logger: log})
+	if err != nil {
+		return err
+	}
+	api := rpc.NewServer(n)
+	if err := api.Listen(cfg.API.Listen); err != nil {
+		n.Close()
+		return err
+	}
+	log.Info("api listening", "url", "http://"+api.Addr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- api.Serve(ctx) }()
+	go func() { errc <- n.Run(ctx) }()
+	err = <-errc
+	cancel() // one half stopping stops the other
+	if err2 := <-errc; err == nil {
+		err = err2
+	}
+	if err != nil {
+		return fmt.Errorf("node stopped: %w", err)
+	}
+	log.Info("node stopped")
+	return nil
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+func newLogger(c config.LogConfig) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,118 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Client calls a node's API.
+type Client struct {
+	base string
+	hc   *http.Client
+}
+
+// NewClient returns a client for base, e.g. http://127.0.0.1:26657.
+func NewClient(base string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: waitTimeout + 15*time.Second}}
+}
+
+// APIError is an error the server returned.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message) }
+
+func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach node at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read response: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct{ Error ErrorView }
+		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
+			return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		}
+		return &APIError{Status: resp.StatusCode, Code: "http", Message: string(data)}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("decode %s response: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// Status calls GET /status.
+func (c *Client) Status(ctx context.Context) (StatusView, error) {
+	var v StatusView
+	return v, c.do(ctx, http.MethodGet, "/status", "", nil, &v)
+}
+
+// Block calls GET /blocks/{height}; height 0 with latest set asks for the tip.
+func (c *Client) Block(ctx context.Context, height uint64, latest bool) (BlockView, error) {
+	var v BlockView
+	path := fmt.Sprintf("/blocks/%d", height)
+	if latest {
+		path = "/blocks/latest"
+	}
+	return v, c.do(ctx, http.MethodGet, path, "", nil, &v)
+}
+
+// Tx calls GET /txs/{hash}.
+func (c *Client) Tx(ctx context.Context, h types.Hash) (TxView, error) {
+	var v TxView
+	return v, c.do(ctx, http.MethodGet, "/txs/"+h.String(), "", nil, &v)
+}
+
+// Account calls GET /accounts/{addr}.
+func (c *Client) Account(ctx context.Context, addr []byte) (AccountView, error) {
+	var v AccountView
+	return v, c.do(ctx, http.MethodGet, "/accounts/"+hex.EncodeToString(addr), "", nil, &v)
+}
+
+// Submit calls POST /txs, waiting for the commit if wait is set.
+func (c *Client) Submit(ctx context.Context, tx *types.Tx, wait bool) (SubmitView, error) {
+	body, _ := json.Marshal(submitRequest{Tx: hex.EncodeToString(tx.Encode())})
+	path := "/txs"
+	if wait {
+		path += "?wait=true"
+	}
+	var v SubmitView
+	return v, c.do(ctx, http.MethodPost, path, "application/json", body, &v)
+}
+
+// SubmitBatch calls POST /txs/batch.
+func (c *Client) SubmitBatch(ctx context.Context, txs []*types.Tx) (BatchView, error) {
+	var v BatchView
+	return v, c.do(ctx, http.MethodPost, "/txs/batch", "application/octet-stream", types.EncodeTxBatch(txs), &v)
+}
+
+// Validators calls GET /validators.
+func (c *Client) Validators(ctx context.Context) (json.RawMessage, error) {
+	var v json.RawMessage
+	return v, c.do(ctx, http.MethodGet, "/validators", "", nil, &v)
+}
