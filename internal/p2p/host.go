@@ -212,7 +212,7 @@ func (h *Host) dialLoop(p PeerAddr) {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 5*time.Second)
+		backoff = min(backoff*2, 2*time.Second)
 	}
 }
 

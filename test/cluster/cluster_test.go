@@ -105,7 +105,8 @@ func TestClusterSurvivesKillAndPartition(t *testing.T) {
 		case 30:
 			c.start(1)
 			down[1] = false
-		case 35: // cut node 3 off from everyone
+		case 35: // once node 1 caught up, cut node 3 off from everyone
+			c.waitHeight(c.height(0)+2, 30*time.Second, 0, 1)
 			c.partition(3, true)
 			down[3] = true
 			cutHeight = c.height(3)
