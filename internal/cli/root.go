@@ -11,6 +11,6 @@ func Root() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(simCommand(), initCommand(), testnetCommand(), startCommand(), devnetCommand(),
-		statusCommand(), txCommand(), blockCommand(), keysCommand())
+		statusCommand(), txCommand(), blockCommand(), keysCommand(), benchCommand())
 	return root
 }

@@ -56,7 +56,7 @@ func runNode(ctx context.Context, home string) error {
 	if err != nil {
 		return err
 	}
-	api := rpc.NewServer(n)
+	api := rpc.NewServer(n, cfg.API.Pprof)
 	if err := api.Listen(cfg.API.Listen); err != nil {
 		n.Close()
 		return err

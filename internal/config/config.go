@@ -30,6 +30,9 @@ type P2PConfig struct {
 // APIConfig is the [api] table.
 type APIConfig struct {
 	Listen string `toml:"listen"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the API listener.
+	// Keep it off on a public address.
+	Pprof bool `toml:"pprof"`
 }
 
 // LogConfig is the [log] table.

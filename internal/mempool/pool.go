@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -32,9 +33,8 @@ type Config struct {
 type sender [32]byte
 
 type entry struct {
-	tx       *types.Tx
-	size     int
-	proposed uint64 // height of the block it was proposed in; 0 if not
+	tx   *types.Tx
+	size int
 }
 
 type account struct {
@@ -50,8 +50,8 @@ type Pool struct {
 	byHash   map[types.Hash]*entry
 	accounts map[sender]*account
 	order    []sender // accounts with transactions, in arrival order
-	inflight map[uint64][]*entry // proposal height -> entries reaped for it
 	bytes    int
+	commits  atomic.Uint64 // bumped by each Commit, under mu
 }
 
 // New returns an empty pool.
@@ -65,7 +65,7 @@ func New(cfg Config) *Pool {
 	if cfg.Nonce == nil {
 		cfg.Nonce = func([]byte) uint64 { return 0 }
 	}
-	return &Pool{cfg: cfg, byHash: map[types.Hash]*entry{}, accounts: map[sender]*account{}, inflight: map[uint64][]*entry{}}
+	return &Pool{cfg: cfg, byHash: map[types.Hash]*entry{}, accounts: map[sender]*account{}}
 }
 
 // Size returns the number of transactions and their bytes.
@@ -102,19 +102,40 @@ func (p *Pool) Add(txs []*types.Tx) []error {
 		}
 	}
 	ok := types.VerifyTxs(check)
+	// Committed nonces come from the store: read them before the lock,
+	// never while holding it.
+	gen := p.commits.Load()
+	nonces := make(map[sender]uint64, len(check))
+	for _, tx := range check {
+		var s sender
+		copy(s[:], tx.Sender)
+		if _, done := nonces[s]; !done {
+			nonces[s] = p.cfg.Nonce(tx.Sender)
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.commits.Load() != gen {
+		// A commit ran since the reads: they may predate it, and a stale
+		// nonce for a sender whose account it emptied and forgot would
+		// make a new account start below its transactions, never reaped.
+		for s := range nonces {
+			nonces[s] = p.cfg.Nonce(s[:])
+		}
+	}
 	for j, tx := range check {
 		if !ok[j] {
 			errs[pos[j]] = ErrBadSig
 			continue
 		}
-		errs[pos[j]] = p.insert(tx)
+		var s sender
+		copy(s[:], tx.Sender)
+		errs[pos[j]] = p.insert(tx, nonces[s])
 	}
 	return errs
 }
 
-func (p *Pool) insert(tx *types.Tx) error {
+func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 	h := tx.Hash()
 	if p.byHash[h] != nil {
 		return ErrDuplicate
@@ -122,7 +143,7 @@ func (p *Pool) insert(tx *types.Tx) error {
 	var s sender
 	copy(s[:], tx.Sender)
 	acc := p.accounts[s]
-	next := p.cfg.Nonce(tx.Sender)
+	next := committedNext
 	if acc != nil {
 		next = max(next, acc.next)
 	}

@@ -14,11 +14,16 @@ func (p *Pool) SetNonce(from []byte, next uint64) {
 	}
 }
 
-// Reap returns up to maxTxs transactions totalling at most maxBytes for a
-// block at height, in nonce order per sender, skipping any already in an
-// uncommitted proposal. They stay in the pool, marked, until committed or
-// until a commit passes height without them.
-func (p *Pool) Reap(height uint64, maxTxs, maxBytes int) []*types.Tx {
+// Pending maps a sender to the next nonce after the transactions already
+// in uncommitted ancestor blocks of the block being built.
+type Pending map[[32]byte]uint64
+
+// Reap returns up to maxTxs transactions totalling at most maxBytes, in
+// nonce order per sender, starting for each sender after its committed
+// nonce and after whatever the uncommitted ancestors (pending) already
+// carry. Transactions stay in the pool until a commit removes them, so a
+// proposal that fails leaves them available to the next leader.
+func (p *Pool) Reap(maxTxs, maxBytes int, pending Pending) []*types.Tx {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*types.Tx
@@ -28,16 +33,11 @@ func (p *Pool) Reap(height uint64, maxTxs, maxBytes int) []*types.Tx {
 		if acc == nil {
 			continue
 		}
-		for n := acc.next; ; n++ {
+		for n := max(acc.next, pending[s]); ; n++ {
 			e := acc.txs[n]
 			if e == nil || len(out) >= maxTxs || bytes+e.size > maxBytes {
 				break
 			}
-			if e.proposed != 0 {
-				continue // in flight in an earlier block; its successors may go
-			}
-			e.proposed = height
-			p.inflight[height] = append(p.inflight[height], e)
 			out = append(out, e.tx)
 			bytes += e.size
 		}
@@ -48,10 +48,9 @@ func (p *Pool) Reap(height uint64, maxTxs, maxBytes int) []*types.Tx {
 	return out
 }
 
-// Commit removes a committed block's transactions, advances their
-// senders' nonces (dropping what those nonces made stale), and releases
-// transactions proposed at or below height that did not make it.
-func (p *Pool) Commit(height uint64, txs []*types.Tx) {
+// Commit removes a committed block's transactions and advances their
+// senders' nonces, dropping what those nonces made stale.
+func (p *Pool) Commit(txs []*types.Tx) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, tx := range txs {
@@ -65,15 +64,8 @@ func (p *Pool) Commit(height uint64, txs []*types.Tx) {
 			p.advance(s, acc, tx.Nonce+1)
 		}
 	}
-	for h, es := range p.inflight {
-		if h <= height {
-			for _, e := range es {
-				e.proposed = 0
-			}
-			delete(p.inflight, h)
-		}
-	}
 	p.compact()
+	p.commits.Add(1)
 }
 
 // advance moves a sender's next nonce and drops transactions below it.

@@ -17,12 +17,14 @@ func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
 	case chanConsensus:
 		n.onConsensus(from, payload)
 	case chanTxs:
-		txs, err := types.DecodeTxBatch(payload)
-		if err != nil {
-			n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
-			return
+		// Checking a batch's signatures takes milliseconds; doing it here
+		// would hold this peer's consensus messages behind it. A full queue
+		// drops the batch: gossip is best effort, consensus is not.
+		select {
+		case n.txq <- payload:
+		default:
+			n.metrics.rejected.WithLabelValues("tx_gossip_overload").Inc()
 		}
-		n.admit(txs)
 	default:
 		n.metrics.rejected.WithLabelValues("unknown_channel").Inc()
 	}
@@ -94,4 +96,21 @@ func (n *Node) admit(txs []*types.Tx) []error {
 	n.metrics.mempoolTxs.Set(float64(size))
 	n.metrics.mempoolBytes.Set(float64(bytes))
 	return errs
+}
+
+// txWorker admits gossiped transaction batches off the peers' readers.
+func (n *Node) txWorker() {
+	for {
+		select {
+		case <-n.done:
+			return
+		case payload := <-n.txq:
+			txs, err := types.DecodeTxBatch(payload)
+			if err != nil {
+				n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
+				continue
+			}
+			n.admit(txs)
+		}
+	}
 }

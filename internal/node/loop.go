@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/mempool"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -63,15 +64,17 @@ func (n *Node) drainInbox(max int) {
 }
 
 // hasWork reports whether a proposal now would carry or commit anything:
-// the mempool has transactions, or a recent ancestor does and needs
-// descendants to commit.
+// the mempool has transactions, or one of the last two blocks has some. A
+// block with transactions commits once its child is certified, and the
+// other nodes learn that only from the next proposal, which carries the
+// child's QC; so two blocks follow at once.
 func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 	if size, _ := n.pool.Size(); size > 0 {
 		return true
 	}
 	b := n.core.Block(p.Parent)
 	for i := 0; i < 2 && b != nil; i++ {
-		if len(b.Txs) > 0 && b.Height > n.core.Committed().Height {
+		if len(b.Txs) > 0 {
 			return true
 		}
 		b = n.core.Block(b.Parent)
@@ -81,8 +84,24 @@ func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 
 func (n *Node) propose(p *consensus.PayloadRequest) {
 	c := n.genesis.Consensus
-	txs := n.pool.Reap(p.Height, c.MaxBlockTxs, c.MaxBlockBytes)
+	txs := n.pool.Reap(c.MaxBlockTxs, c.MaxBlockBytes, n.pendingNonces(p.Parent))
 	n.core.Step(&consensus.PayloadReady{Round: p.Round, Txs: txs})
+}
+
+// pendingNonces collects, per sender, the nonce after the transactions in
+// the uncommitted blocks from parent down, so a proposal never repeats
+// what its own ancestors carry.
+func (n *Node) pendingNonces(parent types.Hash) mempool.Pending {
+	out := mempool.Pending{}
+	committed := n.core.Committed().Height
+	for b := n.core.Block(parent); b != nil && b.Height > committed; b = n.core.Block(b.Parent) {
+		for _, tx := range b.Txs {
+			var s [32]byte
+			copy(s[:], tx.Sender)
+			out[s] = max(out[s], tx.Nonce+1)
+		}
+	}
+	return out
 }
 
 // flush carries out the core's Ready: execute and persist in one synced
@@ -125,7 +144,7 @@ func (n *Node) afterCommit(r *consensus.Ready) {
 		}
 	}
 	for _, b := range r.Committed {
-		n.pool.Commit(b.Height, b.Txs)
+		n.pool.Commit(b.Txs)
 		if t, ok := n.seen[b.ID()]; ok {
 			n.metrics.commitLatency.Observe(now.Sub(t).Seconds())
 			delete(n.seen, b.ID())

@@ -39,6 +39,7 @@ type Node struct {
 	metrics *metrics
 
 	inbox    chan inbound
+	txq      chan []byte // gossiped tx batches waiting for admission
 	kick     chan struct{}
 	waiters  *waiters
 	gossip   *gossiper
@@ -70,7 +71,7 @@ func New(o Options) (*Node, error) {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, set: set, self: -1, log: o.Logger,
-		inbox: make(chan inbound, 8192), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
+		inbox: make(chan inbound, 8192), txq: make(chan []byte, 256), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}}
 	n.gblock = types.GenesisBlock(set.ChainID, set.Epoch)
 	n.nodeIDs = o.Genesis.NodeIDs()
@@ -156,6 +157,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	}
 	go n.gossip.run(ctx)
+	go n.txWorker()
 	n.log.Info("node started", "chain", n.set.ChainID, "validator", n.self, "p2p", n.host.Addr(), "height", n.status.get().Height)
 	err := n.loop(ctx)
 	n.Close()

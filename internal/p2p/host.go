@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -118,7 +119,9 @@ func (h *Host) Addr() net.Addr {
 	return h.ln.Addr()
 }
 
-// Close disconnects everything and waits for the goroutines to end.
+// Close disconnects everything and waits for the goroutines to end,
+// including handler calls in progress: once it returns no handler runs, so
+// a handler must not block indefinitely once its owner is shutting down.
 func (h *Host) Close() {
 	h.cancel()
 	if h.ln != nil {
@@ -198,13 +201,21 @@ func (h *Host) acceptLoop() {
 // dialLoop keeps one outbound connection to p, redialling with back-off.
 func (h *Host) dialLoop(p PeerAddr) {
 	defer h.wg.Done()
-	backoff := 100 * time.Millisecond
+	const minBackoff, maxBackoff = 100 * time.Millisecond, 2 * time.Second
+	backoff := minBackoff
 	for h.ctx.Err() == nil {
 		id, tc, err := h.dial(p)
 		if err == nil {
-			backoff = 100 * time.Millisecond
+			start := time.Now()
 			h.run(id, tc)
-			continue
+			if time.Since(start) >= maxBackoff || h.ctx.Err() != nil {
+				backoff = minBackoff
+				continue
+			}
+			// A connection that ends right after the handshake (say, TLS 1.3
+			// let us finish before the peer refused our key) is a failure
+			// too: redialling at once would spin.
+			err = errShortLived
 		}
 		h.log.Debug("p2p dial", "peer", p.ID.Short(), "addr", p.Addr, "err", err)
 		select {
@@ -212,9 +223,11 @@ func (h *Host) dialLoop(p PeerAddr) {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 2*time.Second)
+		backoff = min(backoff*2, maxBackoff)
 	}
 }
+
+var errShortLived = errors.New("p2p: connection closed soon after the handshake")
 
 func (h *Host) dial(p PeerAddr) (NodeID, *tls.Conn, error) {
 	d := net.Dialer{Timeout: 3 * time.Second}

@@ -28,6 +28,13 @@ func (p *peer) close() {
 // enqueue never blocks the caller. A full queue means the peer cannot keep
 // up; it is disconnected (and will reconnect) rather than stall the node.
 func (p *peer) enqueue(frame []byte) bool {
+	// Check done first: a select with both cases ready picks at random, and
+	// a closed peer with room in its queue would report success.
+	select {
+	case <-p.done:
+		return false
+	default:
+	}
 	select {
 	case p.out <- frame:
 		return true
@@ -83,20 +90,27 @@ func (p *peer) readLoop(handle Handler) {
 // messages costs one syscall.
 func (p *peer) writeLoop() {
 	w := bufio.NewWriterSize(p.conn, 64<<10)
+	// The deadline bounds each write, not the whole batch: under steady
+	// load the queue may never drain, and a peer that keeps up must not be
+	// dropped for it.
+	write := func(f []byte) error {
+		p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
+		_, err := w.Write(f)
+		return err
+	}
 	for {
 		select {
 		case <-p.done:
 			return
 		case f := <-p.out:
-			p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
-			if _, err := w.Write(f); err != nil {
+			if err := write(f); err != nil {
 				p.close()
 				return
 			}
 			for drained := false; !drained; {
 				select {
 				case f = <-p.out:
-					if _, err := w.Write(f); err != nil {
+					if err := write(f); err != nil {
 						p.close()
 						return
 					}
@@ -104,6 +118,7 @@ func (p *peer) writeLoop() {
 					drained = true
 				}
 			}
+			p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
 			if err := w.Flush(); err != nil {
 				p.close()
 				return

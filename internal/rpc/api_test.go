@@ -168,6 +168,25 @@ func TestPendingAndNonceTaken(t *testing.T) {
 	if got := tn.mempoolTxs(t); got != "1" {
 		t.Fatalf("mempool holds %s txs, want 1", got)
 	}
+
+	// Filling the gap lets all six commit, in nonce order.
+	var fill []*types.Tx
+	for n := uint64(0); n < 5; n++ {
+		fill = append(fill, signedTx(testChain, key, n, "fill"))
+	}
+	if bv, err := tn.client.SubmitBatch(ctx, fill); err != nil || bv.Accepted != 5 {
+		t.Fatalf("fill the gap: %+v, %v", bv, err)
+	}
+	waitFor(t, "the gap tx to commit", 10*time.Second, func() bool {
+		v, err = tn.client.Tx(ctx, gap.Hash())
+		return err == nil && v.Status == "committed"
+	})
+	if !v.OK || v.Nonce != 5 || v.Height < mustTx(t, tn, fill[4]).Height {
+		t.Fatalf("gap tx %+v committed before nonce 4 (%+v)", v, mustTx(t, tn, fill[4]))
+	}
+	if acc, err := tn.client.Account(ctx, key.Public().(ed25519.PublicKey)); err != nil || acc.Nonce != 6 {
+		t.Fatalf("account after the gap filled: %+v, %v", acc, err)
+	}
 }
 
 func TestSubmitBatch(t *testing.T) {

@@ -77,7 +77,7 @@ func startNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(n)
+	srv := NewServer(n, false)
 	if err := srv.Listen(cfg.API.Listen); err != nil {
 		n.Close()
 		t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -34,8 +36,8 @@ type Server struct {
 	ln  net.Listener
 }
 
-// NewServer builds the handler tree.
-func NewServer(n *node.Node) *Server {
+// NewServer builds the handler tree; pprof adds /debug/pprof/.
+func NewServer(n *node.Node, pprof bool) *Server {
 	s := &Server{n: n}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", s.status)
@@ -47,12 +49,37 @@ func NewServer(n *node.Node) *Server {
 	mux.HandleFunc("POST /txs", s.submit)
 	mux.HandleFunc("POST /txs/batch", s.submitBatch)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// This catch-all matches every method, so the mux never answers 405
+		// by itself: a path that another method routes is a wrong method.
+		if allow := allowedMethods(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, allow))
+			return
+		}
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: waitTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	return s
+}
+
+// allowedMethods lists the methods for which r's path has a route other
+// than the catch-all.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if _, pattern := mux.Handler(&http.Request{Method: m, Host: r.Host, URL: r.URL}); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 // Handler returns the routes, for tests.
@@ -174,12 +201,23 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeBodyError(w, err)
 		return
 	}
+	if _, err := dec.Token(); err != io.EOF { // one JSON object and nothing after it
+		if err == nil {
+			err = errors.New("unexpected data after the JSON object")
+		}
+		writeBodyError(w, err)
+		return
+	}
 	raw, err := hex.DecodeString(req.Tx)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_tx", "tx must be the hex of a signed transaction's encoding")
 		return
 	}
 	tx, err := types.DecodeTx(raw)
+	if errors.Is(err, codec.ErrTooLong) {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_tx", err.Error())
 		return

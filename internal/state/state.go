@@ -100,10 +100,12 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		ok := m.checkSigs(b.Txs)
 		for i, tx := range b.Txs {
 			h := tx.Hash()
-			if m.committed(h) {
+			code := m.applyTx(tx, ok[i])
+			// Only a failing tx can be an earlier one again (a replay has a
+			// used nonce), so only then is the receipt index consulted.
+			if code != OK && m.committed(h) {
 				continue
 			}
-			code := m.applyTx(tx, ok[i])
 			m.mu.Lock()
 			if code == OK {
 				var s [32]byte

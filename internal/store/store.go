@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/safety"
@@ -38,7 +39,14 @@ type Store struct {
 
 // Open opens or creates the database in dir.
 func Open(dir string) (*Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	opts := &pebble.Options{Logger: quietLogger{}}
+	// Bloom filters make lookups of absent keys (new senders, unknown
+	// receipts) skip table reads.
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].FilterType = pebble.TableFilter
+	}
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
@@ -123,11 +131,8 @@ func (s *Store) Apply(r *consensus.Ready, state []KV) error {
 func (s *Store) indexCommits(b *pebble.Batch, r *consensus.Ready) error {
 	for _, blk := range r.Committed {
 		id := blk.ID()
-		// The block is stored here too: a block fetched and committed in
-		// one step must not depend on an earlier write.
-		if err := b.Set(key(pBlock, id[:]), blk.Encode(), nil); err != nil {
-			return fmt.Errorf("store committed block: %w", err)
-		}
+		// The block itself was stored when the core first reported it (in
+		// this Ready's Blocks or an earlier one); only the index is new.
 		if err := b.Set(heightKey(blk.Height), id[:], nil); err != nil {
 			return fmt.Errorf("index height %d: %w", blk.Height, err)
 		}

@@ -54,7 +54,11 @@ func verifyBatch(txs []*Tx, ok []bool) {
 		if len(tx.Sender) != ed25519.PublicKeySize || len(tx.Sig) != ed25519.SignatureSize {
 			continue
 		}
-		bv.AddWithOptions(voi.PublicKey(tx.Sender), tx.SigningBytes(), tx.Sig, verifyOpts)
+		epk := expandedKey(tx.Sender)
+		if epk == nil {
+			continue // not a point on the curve: no signature can verify
+		}
+		bv.AddExpandedWithOptions(epk, tx.SigningBytes(), tx.Sig, verifyOpts)
 		idx = append(idx, i)
 	}
 	if len(idx) == 0 {
@@ -65,4 +69,36 @@ func verifyBatch(txs []*Tx, ok []bool) {
 	for j, i := range idx {
 		ok[i] = valid[j]
 	}
+}
+
+// keyCache keeps decompressed sender keys: decompression is about a third
+// of a signature check, and senders repeat. It is dropped whole when full,
+// which bounds memory without bookkeeping.
+var keyCache = struct {
+	sync.Mutex
+	m map[[32]byte]*voi.ExpandedPublicKey
+}{m: map[[32]byte]*voi.ExpandedPublicKey{}}
+
+const keyCacheMax = 1 << 17
+
+func expandedKey(pub []byte) *voi.ExpandedPublicKey {
+	var k [32]byte
+	copy(k[:], pub)
+	keyCache.Lock()
+	epk := keyCache.m[k]
+	keyCache.Unlock()
+	if epk != nil {
+		return epk
+	}
+	epk, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
+	if err != nil {
+		return nil
+	}
+	keyCache.Lock()
+	if len(keyCache.m) >= keyCacheMax {
+		clear(keyCache.m)
+	}
+	keyCache.m[k] = epk
+	keyCache.Unlock()
+	return epk
 }

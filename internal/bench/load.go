@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/rpc"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Config of one load run.
+type Config struct {
+	Nodes    []string // API base URLs
+	ChainID  string
+	Rate     int           // offered transactions per second
+	Duration time.Duration // how long load is offered
+	TxBytes  int           // target encoded size of each transaction
+	Accounts int
+	Tick     time.Duration // batches go out this often
+	// Drain is how long to keep watching for commits after the load stops.
+	Drain time.Duration
+}
+
+// Result is what a run measured.
+type Result struct {
+	Offered      int           `json:"offered"`
+	Accepted     int           `json:"accepted"`
+	Committed    int           `json:"committed"`
+	Duration     time.Duration `json:"duration_ns"`
+	CommittedTPS float64       `json:"committed_tps"`
+	P50          time.Duration `json:"latency_p50_ns"`
+	P99          time.Duration `json:"latency_p99_ns"`
+	Max          time.Duration `json:"latency_max_ns"`
+	NodeCPU      float64       `json:"node_cpu_cores"` // average cores used by the node processes
+	Blocks       uint64        `json:"blocks"`
+	Rounds       uint64        `json:"rounds"`
+	Rejected     map[string]int
+}
+
+// presign makes every transaction before the clock starts, so signing
+// does not compete with the nodes for CPU during the measurement.
+func presign(cfg Config) [][]*types.Tx {
+	total := cfg.Rate * int(cfg.Duration/time.Second)
+	if total <= 0 {
+		total = cfg.Rate
+	}
+	keys := make([]ed25519.PrivateKey, cfg.Accounts)
+	for i := range keys {
+		seed := make([]byte, ed25519.SeedSize)
+		binary.BigEndian.PutUint64(seed, uint64(time.Now().UnixNano()))
+		binary.BigEndian.PutUint32(seed[8:], uint32(i))
+		keys[i] = ed25519.NewKeyFromSeed(seed)
+	}
+	pad := max(0, cfg.TxBytes-180) // the fixed fields are about 180 bytes
+	// perAccount[a] holds account a's transactions in nonce order.
+	perAccount := make([][]*types.Tx, cfg.Accounts)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for a := w; a < cfg.Accounts; a += runtime.GOMAXPROCS(0) {
+				n := total / cfg.Accounts
+				if a < total%cfg.Accounts {
+					n++
+				}
+				txs := make([]*types.Tx, n)
+				for i := range txs {
+					body := make([]byte, pad)
+					binary.BigEndian.PutUint64(body, uint64(i))
+					txs[i] = &types.Tx{ChainID: cfg.ChainID, Nonce: uint64(i), Body: body}
+					txs[i].Sign(keys[a])
+				}
+				perAccount[a] = txs
+			}
+		}(w)
+	}
+	wg.Wait()
+	return perAccount
+}
+
+// percentile returns the p-th percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p * float64(len(sorted)-1))
+	return sorted[i]
+}
+
+func summarize(r *Result, lat []time.Duration, elapsed time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r.Committed = len(lat)
+	r.Duration = elapsed
+	r.CommittedTPS = float64(len(lat)) / elapsed.Seconds()
+	r.P50, r.P99 = percentile(lat, 0.50), percentile(lat, 0.99)
+	if len(lat) > 0 {
+		r.Max = lat[len(lat)-1]
+	}
+}
+
+// chainID asks the first node.
+func chainID(ctx context.Context, url string) (string, error) {
+	st, err := rpc.NewClient(url).Status(ctx)
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
+	}
+	return st.ChainID, nil
+}

@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/rpc"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Run offers the load and measures commits. cpu, if set, reports the
+// node processes' total CPU seconds so far.
+func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
+	if cfg.Rate <= 0 || cfg.Duration <= 0 || len(cfg.Nodes) == 0 {
+		return nil, fmt.Errorf("bench: need a positive rate and duration and at least one node")
+	}
+	if cfg.Accounts <= 0 {
+		cfg.Accounts = 64 * len(cfg.Nodes)
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 10 * time.Millisecond
+	}
+	if cfg.ChainID == "" {
+		id, err := chainID(ctx, cfg.Nodes[0])
+		if err != nil {
+			return nil, err
+		}
+		cfg.ChainID = id
+	}
+	perAccount := presign(cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the watcher
+	w := newWatcher(rpc.NewClient(cfg.Nodes[0]))
+	if err := w.start(ctx); err != nil {
+		return nil, err
+	}
+	res := &Result{Rejected: map[string]int{}}
+	before, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cpu0 float64
+	if cpu != nil {
+		cpu0 = cpu()
+	}
+	start := time.Now()
+	offer(ctx, cfg, perAccount, w, res)
+	offeredFor := time.Since(start)
+	lat := w.drain(ctx, res.Accepted, cfg.Drain)
+	if cpu != nil {
+		res.NodeCPU = (cpu() - cpu0) / time.Since(start).Seconds()
+	}
+	summarize(res, lat, offeredFor)
+	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {
+		res.Blocks, res.Rounds = after.Height-before.Height, after.Round-before.Round
+	}
+	return res, nil
+}
+
+// offer sends, every tick, the transactions due by then. Account a always
+// goes to node a mod len(nodes), so its nonces arrive in order. The load is
+// open-loop: a slow node does not slow the offered rate.
+func offer(ctx context.Context, cfg Config, perAccount [][]*types.Tx, w *watcher, res *Result) {
+	clients := make([]*rpc.Client, len(cfg.Nodes))
+	for i, u := range cfg.Nodes {
+		clients[i] = rpc.NewClient(u)
+	}
+	next := make([]int, len(perAccount))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	ticker := time.NewTicker(cfg.Tick)
+	defer ticker.Stop()
+	sent, account := 0, 0
+	for now := range ticker.C {
+		if ctx.Err() != nil || now.Sub(start) > cfg.Duration {
+			break
+		}
+		due := int(float64(cfg.Rate) * now.Sub(start).Seconds())
+		batches := make([][]*types.Tx, len(clients))
+		for ; sent < due; sent++ {
+			a := account % len(perAccount)
+			account++
+			if next[a] >= len(perAccount[a]) {
+				continue
+			}
+			tx := perAccount[a][next[a]]
+			next[a]++
+			batches[a%len(clients)] = append(batches[a%len(clients)], tx)
+		}
+		for i, b := range batches {
+			if len(b) == 0 {
+				continue
+			}
+			w.submitted(b, now)
+			wg.Add(1)
+			go func(c *rpc.Client, b []*types.Tx) {
+				defer wg.Done()
+				r, err := c.SubmitBatch(ctx, b)
+				mu.Lock()
+				defer mu.Unlock()
+				res.Offered += len(b)
+				if err != nil {
+					res.Rejected["http: "+err.Error()] += len(b)
+					return
+				}
+				res.Accepted += r.Accepted
+				for _, e := range r.Rejected {
+					res.Rejected[e.Code]++
+				}
+			}(clients[i], b)
+		}
+	}
+	wg.Wait()
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lazchain/lazchain/internal/bench"
+	"github.com/lazchain/lazchain/internal/config"
+)
+
+type benchFlags struct {
+	validators int
+	duration   time.Duration
+	rates      string
+	nodes      string
+	txBytes    int
+	jsonOut    string
+	timeoutMs  uint64
+}
+
+func benchCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks against a running network"}
+	var f benchFlags
+	cons := &cobra.Command{
+		Use:   "consensus",
+		Short: "Offer an open-loop load of signed transactions and measure commits",
+		Long: `Starts a loopback cluster of --validators processes (or attaches to --nodes),
+offers signed transactions of about --tx-bytes at each --rate for --duration,
+and reports committed tx/s, submit-to-commit latency p50/p99 and the CPU the
+nodes used. Every node fsyncs before it acknowledges a commit.`,
+		Example: "  lazchain bench consensus --validators 4 --duration 60s --rate 1000,5000,20000",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runBench(ctx, f)
+		},
+	}
+	fl := cons.Flags()
+	fl.IntVar(&f.validators, "validators", 4, "validators to start on loopback")
+	fl.DurationVar(&f.duration, "duration", 30*time.Second, "how long to offer load at each rate")
+	fl.StringVar(&f.rates, "rate", "1000", "offered tx/s; a comma-separated list runs each in turn")
+	fl.StringVar(&f.nodes, "nodes", "", "comma-separated API URLs of a running network (default: start one)")
+	fl.IntVar(&f.txBytes, "tx-bytes", 250, "approximate size of each transaction")
+	fl.StringVar(&f.jsonOut, "json", "", "also write the results as JSON to this file")
+	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of a started cluster")
+	cmd.AddCommand(cons)
+	return cmd
+}
+
+func runBench(ctx context.Context, f benchFlags) error {
+	rates, err := parseRates(f.rates)
+	if err != nil {
+		return err
+	}
+	urls, pids, cleanup, err := benchNetwork(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cpu := func() float64 {
+		var total float64
+		for _, pid := range pids {
+			s, _ := bench.ProcessCPU(pid)
+			total += s
+		}
+		return total
+	}
+	if len(pids) == 0 {
+		cpu = nil
+	}
+	var results []*bench.Result
+	fmt.Printf("%-10s %-10s %-12s %-10s %-10s %-10s %-8s %-8s %-8s\n", "offered/s", "accepted", "committed/s", "p50", "p99", "max", "node-cpu", "blocks", "rounds")
+	for _, rate := range rates {
+		r, err := bench.Run(ctx, bench.Config{Nodes: urls, Rate: rate, Duration: f.duration, TxBytes: f.txBytes, Drain: 30 * time.Second}, cpu)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8.2f %-8d %-8d\n", rate, r.Accepted, r.CommittedTPS,
+			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), r.NodeCPU, r.Blocks, r.Rounds)
+		for reason, n := range r.Rejected {
+			fmt.Printf("  rejected %d: %s\n", n, reason)
+		}
+	}
+	out, _ := json.MarshalIndent(map[string]any{"validators": f.validators, "duration": f.duration.String(), "tx_bytes": f.txBytes, "results": results}, "", "  ")
+	fmt.Println(string(out))
+	if f.jsonOut != "" {
+		return os.WriteFile(f.jsonOut, out, 0o644)
+	}
+	return nil
+}
+
+func parseRates(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		var r int
+		if _, err := fmt.Sscanf(strings.TrimSpace(part), "%d", &r); err != nil || r <= 0 {
+			return nil, fmt.Errorf("--rate %q: want positive integers", s)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// benchNetwork attaches to --nodes or starts a fresh loopback cluster,
+// returning API URLs, the node process ids (to measure CPU) and cleanup.
+func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), error) {
+	if f.nodes != "" {
+		return strings.Split(f.nodes, ","), nil, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "lazchain-bench-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	base, err := freeBasePort(2 * f.validators)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var procs []*exec.Cmd
+	var urls []string
+	var pids []int
+	for _, h := range homes {
+		cfg, err := config.Load(h)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cfg.API.Pprof = true // loopback only: lets a run be profiled
+		if err := cfg.Save(h); err != nil {
+			return nil, nil, nil, err
+		}
+		cmd := exec.Command(self, "start", "--home", h)
+		logf, err := os.Create(filepath.Join(h, "node.log"))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			return nil, nil, nil, err
+		}
+		procs = append(procs, cmd)
+		pids = append(pids, cmd.Process.Pid)
+		urls = append(urls, "http://"+cfg.API.Listen)
+	}
+	cleanup := func() {
+		stopAll(procs)
+		os.RemoveAll(dir)
+	}
+	if err := waitHeight(ctx, homes[0], 2, 30*time.Second); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return urls, pids, cleanup, nil
+}
+
+// freeBasePort finds n consecutive free loopback ports, so a benchmark
+// never talks to some other network already listening.
+func freeBasePort(n int) (int, error) {
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(30000)
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d free consecutive ports found on loopback", n)
+}

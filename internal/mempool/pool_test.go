@@ -1,0 +1,224 @@
+package mempool_test
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+const chain = "lazchain-mempool-test"
+
+// key returns the i-th deterministic sender key.
+func key(i int) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte(fmt.Sprintf("mempool-test-key-%d", i)))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func addr(i int) [32]byte {
+	var a [32]byte
+	copy(a[:], key(i).Public().(ed25519.PublicKey))
+	return a
+}
+
+// tx returns a signed transaction of sender i; body varies the hash.
+func tx(i int, nonce uint64, body string) *types.Tx {
+	t := &types.Tx{ChainID: chain, Nonce: nonce, Kind: 1, Body: []byte(body)}
+	t.Sign(key(i))
+	return t
+}
+
+// entrySize is the pool's accounting size of a tx with a body of n bytes.
+func entrySize(n int) int { return ed25519.SignatureSize + n + 64 }
+
+// nonces is a fake committed state for Config.Nonce.
+type nonces struct {
+	mu sync.Mutex
+	m  map[[32]byte]uint64
+}
+
+func (n *nonces) get(sender []byte) uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var s [32]byte
+	copy(s[:], sender)
+	return n.m[s]
+}
+
+func (n *nonces) set(i int, v uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.m[addr(i)] = v
+}
+
+func newPool(maxTxs, maxBytes int) (*mempool.Pool, *nonces) {
+	st := &nonces{m: map[[32]byte]uint64{}}
+	return mempool.New(mempool.Config{ChainID: chain, MaxTxs: maxTxs, MaxBytes: maxBytes, Nonce: st.get}), st
+}
+
+func badSig(t *types.Tx) *types.Tx {
+	enc := t.Encode()
+	enc[len(enc)-1] ^= 0x80
+	bad, err := types.DecodeTx(enc)
+	if err != nil {
+		panic(err)
+	}
+	return bad
+}
+
+func TestAdd(t *testing.T) {
+	wrongKey := tx(1, 0, "x")
+	wrongKey.Sig = tx(2, 0, "x").Sig
+	wrongKey, _ = types.DecodeTx(wrongKey.Encode()) // hash of the new bytes
+	shortSig := &types.Tx{ChainID: chain, Sender: key(1).Public().(ed25519.PublicKey), Nonce: 0, Sig: []byte{1, 2, 3}}
+	otherChain := &types.Tx{ChainID: "other", Nonce: 0}
+	otherChain.Sign(key(1))
+	huge := &types.Tx{ChainID: chain, Nonce: 0, Body: make([]byte, types.MaxTxBytes)}
+	huge.Sign(key(1))
+
+	cases := []struct {
+		name     string
+		maxTxs   int
+		maxBytes int
+		state    map[int]uint64 // committed next nonces
+		before   []*types.Tx    // admitted first, each must succeed
+		add      []*types.Tx
+		want     []error // nil entries mean admitted
+		size     int     // pool size afterwards
+	}{
+		{name: "valid", add: []*types.Tx{tx(1, 0, "a"), tx(2, 0, "a"), tx(1, 1, "a")}, want: []error{nil, nil, nil}, size: 3},
+		{name: "nonce gap admitted", add: []*types.Tx{tx(1, 7, "a")}, want: []error{nil}, size: 1},
+		{name: "bad signature", add: []*types.Tx{badSig(tx(1, 0, "a"))}, want: []error{mempool.ErrBadSig}},
+		{name: "signature of another key", add: []*types.Tx{wrongKey}, want: []error{mempool.ErrBadSig}},
+		{name: "short signature", add: []*types.Tx{shortSig}, want: []error{mempool.ErrBadSig}},
+		{name: "wrong chain", add: []*types.Tx{otherChain}, want: []error{mempool.ErrChainID}},
+		{name: "too large", add: []*types.Tx{huge}, want: []error{mempool.ErrTooLarge}},
+		{name: "duplicate of pooled", before: []*types.Tx{tx(1, 0, "a")}, add: []*types.Tx{tx(1, 0, "a")},
+			want: []error{mempool.ErrDuplicate}, size: 1},
+		{name: "duplicate in one batch", add: []*types.Tx{tx(1, 0, "a"), tx(1, 0, "a")},
+			want: []error{nil, mempool.ErrDuplicate}, size: 1},
+		{name: "stale nonce from state", state: map[int]uint64{1: 5}, add: []*types.Tx{tx(1, 4, "a"), tx(1, 0, "a"), tx(1, 5, "a")},
+			want: []error{mempool.ErrStaleNonce, mempool.ErrStaleNonce, nil}, size: 1},
+		{name: "nonce taken", before: []*types.Tx{tx(1, 0, "a")}, add: []*types.Tx{tx(1, 0, "b")},
+			want: []error{mempool.ErrNonceTaken}, size: 1},
+		{name: "nonce taken in one batch", add: []*types.Tx{tx(1, 3, "a"), tx(1, 3, "b")},
+			want: []error{nil, mempool.ErrNonceTaken}, size: 1},
+		{name: "full by count", maxTxs: 2, add: []*types.Tx{tx(1, 0, "a"), tx(2, 0, "a"), tx(3, 0, "a")},
+			want: []error{nil, nil, mempool.ErrFull}, size: 2},
+		{name: "full by bytes", maxBytes: 2*entrySize(4) + entrySize(4) - 1,
+			add:  []*types.Tx{tx(1, 0, "abcd"), tx(1, 1, "abcd"), tx(1, 2, "abcd"), tx(2, 0, "")},
+			want: []error{nil, nil, mempool.ErrFull, nil}, size: 3},
+		{name: "bad among good", add: []*types.Tx{tx(1, 0, "a"), badSig(tx(1, 1, "a")), otherChain, tx(1, 1, "a")},
+			want: []error{nil, mempool.ErrBadSig, mempool.ErrChainID, nil}, size: 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, st := newPool(c.maxTxs, c.maxBytes)
+			for i, v := range c.state {
+				st.set(i, v)
+			}
+			for _, err := range p.Add(c.before) {
+				if err != nil {
+					t.Fatalf("setup: %v", err)
+				}
+			}
+			errs := p.Add(c.add)
+			if len(errs) != len(c.add) {
+				t.Fatalf("%d errors for %d txs", len(errs), len(c.add))
+			}
+			for i, err := range errs {
+				if !errors.Is(err, c.want[i]) || (c.want[i] == nil) != (err == nil) {
+					t.Errorf("tx %d: got %v, want %v", i, err, c.want[i])
+				}
+				if err != nil && err.Error() == "" {
+					t.Errorf("tx %d: empty error message", i)
+				}
+				if admitted := err == nil; admitted && !p.Has(c.add[i].Hash()) {
+					t.Errorf("tx %d admitted but Has is false", i)
+				}
+			}
+			n, bytes := p.Size()
+			if n != c.size {
+				t.Fatalf("size %d, want %d", n, c.size)
+			}
+			if (n == 0) != (bytes == 0) || (c.maxBytes > 0 && bytes > c.maxBytes) {
+				t.Fatalf("%d txs use %d bytes (limit %d)", n, bytes, c.maxBytes)
+			}
+		})
+	}
+}
+
+// A refused transaction leaves no trace: not held, not counted.
+func TestAddRefusalChangesNothing(t *testing.T) {
+	p, st := newPool(0, 0)
+	st.set(1, 2)
+	if errs := p.Add([]*types.Tx{tx(1, 2, "keep")}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	n0, b0 := p.Size()
+	for _, bad := range []*types.Tx{badSig(tx(1, 3, "x")), tx(1, 1, "stale"), tx(1, 2, "taken"), tx(1, 2, "keep")} {
+		if errs := p.Add([]*types.Tx{bad}); errs[0] == nil {
+			t.Fatalf("nonce %d %q admitted", bad.Nonce, bad.Body)
+		}
+		if n, b := p.Size(); n != n0 || b != b0 {
+			t.Fatalf("size %d/%d after refusal, was %d/%d", n, b, n0, b0)
+		}
+	}
+	if got := p.Reap(10, 1<<20, nil); len(got) != 1 || string(got[0].Body) != "keep" {
+		t.Fatalf("reap after refusals: %d txs", len(got))
+	}
+}
+
+func TestSetNonce(t *testing.T) {
+	p, _ := newPool(0, 0)
+	p.Add([]*types.Tx{tx(1, 0, ""), tx(1, 1, ""), tx(1, 2, "")})
+	p.SetNonce(key(1).Public().(ed25519.PublicKey), 2)
+	if n, _ := p.Size(); n != 1 {
+		t.Fatalf("size %d after SetNonce(2), want 1", n)
+	}
+	p.SetNonce(key(1).Public().(ed25519.PublicKey), 1) // never backwards
+	if errs := p.Add([]*types.Tx{tx(1, 1, "again")}); !errors.Is(errs[0], mempool.ErrStaleNonce) {
+		t.Fatalf("nonce 1 after SetNonce: %v", errs[0])
+	}
+	if got := p.Reap(10, 1<<20, nil); len(got) != 1 || got[0].Nonce != 2 {
+		t.Fatalf("reap: %v", got)
+	}
+}
+
+// A commit that lands between Add's read of the committed nonce and its
+// insert must not leave the sender's new account starting below its
+// transactions (they would never be reaped). The Nonce callback plays
+// the driver: it reads the old nonce, then the block commits.
+func TestAddRacingCommit(t *testing.T) {
+	st := &nonces{m: map[[32]byte]uint64{}}
+	var p *mempool.Pool
+	t0, t1 := tx(1, 0, "a"), tx(1, 1, "b")
+	race := false
+	p = mempool.New(mempool.Config{ChainID: chain, Nonce: func(s []byte) uint64 {
+		n := st.get(s)
+		if race {
+			race = false
+			st.set(1, 1)
+			p.Commit([]*types.Tx{t0}) // empties and forgets sender 1's account
+		}
+		return n
+	}})
+	if errs := p.Add([]*types.Tx{t0}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	race = true
+	if errs := p.Add([]*types.Tx{t1}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if got := p.Reap(10, 1<<20, nil); len(got) != 1 || got[0].Hash() != t1.Hash() {
+		t.Fatalf("reaped %d txs after a racing commit, want nonce 1", len(got))
+	}
+	if errs := p.Add([]*types.Tx{t0}); !errors.Is(errs[0], mempool.ErrStaleNonce) {
+		t.Fatalf("committed tx re-added: %v", errs[0])
+	}
+}

@@ -1,0 +1,120 @@
+package state_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/lazchain/lazchain/internal/state"
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// randomBlocks builds a seeded mix of valid, out-of-order, replayed,
+// forged and wrong-chain transactions from four senders.
+func randomBlocks(seed uint64, n int) []*types.Block {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	next := make([]uint64, 4)
+	var seen []*types.Tx
+	var out []*types.Block
+	for h := 1; h <= n; h++ {
+		var txs []*types.Tx
+		for k := r.IntN(12); k > 0; k-- {
+			s := r.IntN(4)
+			var x *types.Tx
+			switch p := r.IntN(10); {
+			case p < 5:
+				x = tx(s, next[s], "ok")
+				next[s]++
+			case p == 5 && len(seen) > 0:
+				x = seen[r.IntN(len(seen))] // replay
+			case p == 6:
+				x = forged(tx(s, next[s], "forged"))
+			case p == 7:
+				x = signed("other-chain", s, next[s], "wc")
+			default:
+				x = tx(s, next[s]+uint64(r.IntN(3)), "maybe")
+			}
+			seen = append(seen, x)
+			txs = append(txs, x)
+		}
+		out = append(out, block(uint64(h), txs...))
+	}
+	return out
+}
+
+// Two machines over two stores, one trusting a mempool's verdicts and one
+// checking every signature, write the same bytes block by block; a third
+// that applies everything in one call writes them too.
+func TestDeterminism(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		blocks := randomBlocks(seed, 40)
+		valid := map[types.Hash]bool{}
+		for _, b := range blocks {
+			for _, x := range b.Txs {
+				valid[x.Hash()] = x.VerifySig() == nil
+			}
+		}
+		a := newEnv(t, nil)
+		b := newEnv(t, func(h types.Hash) bool { return valid[h] })
+		var all []store.KV
+		for i, blk := range blocks {
+			ka, kb := a.apply(blk), b.apply(blk)
+			sameKVs(t, "block", ka, kb)
+			all = append(all, ka...)
+			if i == len(blocks)/2 { // a restart must not change anything
+				a.reopen()
+			}
+		}
+		c := newEnv(t, nil)
+		sameKVs(t, "one call", all, c.apply(blocks...))
+
+		for s := 0; s < 4; s++ {
+			if na, nb, nc := a.m.Nonce(pub(s)), b.m.Nonce(pub(s)), c.m.Nonce(pub(s)); na != nb || na != nc {
+				t.Fatalf("seed %d sender %d: nonces %d %d %d", seed, s, na, nb, nc)
+			}
+		}
+		codes := map[state.Code]int{}
+		for _, blk := range blocks {
+			for _, x := range blk.Txs {
+				ra, rb := a.receipt(x), b.receipt(x)
+				if ra != rb {
+					t.Fatalf("seed %d: receipts differ: %+v vs %+v", seed, ra, rb)
+				}
+				codes[ra.Code]++
+			}
+		}
+		if len(codes) != 4 {
+			t.Fatalf("seed %d exercises codes %v, want all four", seed, codes)
+		}
+	}
+}
+
+// A transaction first committed past a nonce gap and committed again once
+// the gap is filled executes at most once, whichever receipt it keeps.
+func TestGapThenValidExecutesAtMostOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	t0, t1, t2 := tx(1, 0, "a"), tx(1, 1, "b"), tx(1, 2, "c")
+	e.apply(block(1, t1))
+	if r := e.receipt(t1); r != (state.Receipt{Height: 1, Index: 0, Code: state.BadNonce}) {
+		t.Fatalf("first receipt %+v", r)
+	}
+	e.apply(block(2, t0, t1))
+	after := e.m.Nonce(pub(1))
+	if kvs := e.apply(block(3, t1)); len(kvs) != 0 {
+		t.Fatalf("third commit of the same tx wrote %d keys", len(kvs))
+	}
+	if n := e.m.Nonce(pub(1)); n != after || (n != 1 && n != 2) {
+		t.Fatalf("nonce %d after a third commit (was %d)", n, after)
+	}
+	r := e.receipt(t1)
+	kept := r == state.Receipt{Height: 1, Index: 0, Code: state.BadNonce} && after == 1
+	ran := r == state.Receipt{Height: 2, Index: 1, Code: state.OK} && after == 2
+	if !kept && !ran {
+		t.Fatalf("receipt %+v with nonce %d", r, after)
+	}
+	// Either way the next nonce is usable exactly once.
+	e.apply(block(4, tx(1, after, "next"), t2))
+	if n := e.m.Nonce(pub(1)); n != after+1 && !(after == 1 && n == 3) {
+		t.Fatalf("nonce %d after the next tx", n)
+	}
+}
