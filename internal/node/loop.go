@@ -64,13 +64,17 @@ func (n *Node) drainInbox(max int) {
 }
 
 // hasWork reports whether a proposal now would carry or commit anything:
-// the mempool has transactions, or one of the last two blocks has some. A
+// the mempool has a transaction that could go in this block (one stuck
+// behind a nonce gap does not count, or an idle chain would spin), or one
+// of the last two blocks has some. A
 // block with transactions commits once its child is certified, and the
 // other nodes learn that only from the next proposal, which carries the
 // child's QC; so two blocks follow at once.
 func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 	if size, _ := n.pool.Size(); size > 0 {
-		return true
+		if len(n.pool.Reap(1, n.genesis.Consensus.MaxBlockBytes, n.pendingNonces(p.Parent))) > 0 {
+			return true
+		}
 	}
 	b := n.core.Block(p.Parent)
 	for i := 0; i < 2 && b != nil; i++ {

@@ -89,11 +89,13 @@ func (m *Machine) Nonce(sender []byte) uint64 {
 }
 
 // Apply executes committed blocks in order and returns the writes to store
-// with the commit. A transaction that fails still gets a receipt and
-// changes nothing else.
-//
-// A transaction already committed earlier (the same bytes again) keeps its
-// first receipt and is skipped.
+// with the commit. Receipts are written once and never change:
+//   - a transaction that executes gets an OK receipt;
+//   - one that can never execute (bad signature, another chain) gets a
+//     failure receipt, unless it already has a receipt;
+//   - one whose nonce is not the sender's next changes nothing and gets no
+//     receipt: a replay keeps its first receipt, and one sent ahead of a
+//     gap may still execute once the gap is filled.
 func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 	var kvs []store.KV
 	for _, b := range blocks {
@@ -101,9 +103,8 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		for i, tx := range b.Txs {
 			h := tx.Hash()
 			code := m.applyTx(tx, ok[i])
-			// Only a failing tx can be an earlier one again (a replay has a
-			// used nonce), so only then is the receipt index consulted.
-			if code != OK && m.committed(h) {
+			// Only the rare permanent failures need the receipt lookup.
+			if code == BadNonce || (code != OK && m.committed(h)) {
 				continue
 			}
 			m.mu.Lock()
