@@ -25,6 +25,11 @@ type Config struct {
 type P2PConfig struct {
 	Listen string   `toml:"listen"`
 	Peers  []string `toml:"peers"` // "node_id@host:port"
+	// Open accepts connections from any node key, so full nodes can sync
+	// and relay transactions. Consensus messages still count only from the
+	// epoch's validators. With Open off, only validators and listed peers
+	// may connect.
+	Open bool `toml:"open"`
 }
 
 // APIConfig is the [api] table.
@@ -50,7 +55,7 @@ type MempoolConfig struct {
 // Default returns the settings of a new node.
 func Default() Config {
 	return Config{
-		P2P:     P2PConfig{Listen: "127.0.0.1:26656"},
+		P2P:     P2PConfig{Listen: "127.0.0.1:26656", Open: true},
 		API:     APIConfig{Listen: "127.0.0.1:26657"},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},

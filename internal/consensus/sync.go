@@ -150,15 +150,19 @@ func (c *Core) insertFetched(b *types.Block) {
 		return
 	}
 	parent := c.tree.get(b.Parent)
-	if parent == nil || b.Height != parent.Height+1 {
+	if parent == nil || b.Height != parent.Height+1 || b.Round <= parent.Round {
 		c.drop(DropInvalid)
+		return
+	}
+	// The hash chain already makes the block authentic; checking its QC
+	// as well means a syncing node never adopts a certificate it has not
+	// verified itself (one pairing check per block).
+	if !c.verifyQC(b.QC) {
 		return
 	}
 	c.tree.add(b)
 	c.ready.Blocks = append(c.ready.Blocks, b)
 	if b.QC.Round > c.highQC.Round {
-		// Trusted because the block is: it lets a lagging node catch up.
-		c.verified[b.QC.BlockID] = b.QC.Round
 		c.processQC(b.QC)
 	}
 	c.afterInsert(b)

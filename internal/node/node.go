@@ -146,7 +146,7 @@ func (n *Node) buildHost(key ed25519.PrivateKey) error {
 	}
 	n.host, err = p2p.New(p2p.Config{
 		Key: key, Listen: n.cfg.P2P.Listen, Peers: peers, DialAll: n.self < 0,
-		Trusted: func(id p2p.NodeID) bool { return trusted[id] }, Logger: n.log,
+		Trusted: func(id p2p.NodeID) bool { return n.cfg.P2P.Open || trusted[id] }, Logger: n.log,
 	}, n.onFrame)
 	return err
 }

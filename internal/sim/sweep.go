@@ -39,11 +39,11 @@ func Sweep(cfgs []Config, workers int) []Result {
 // Summary aggregates a sweep.
 type Summary struct {
 	Seeds, Failed, SafetyViolations, LivenessFailures int
-	Blocks, Messages, Bytes, Malformed, Dropped          uint64
-	MaxRecovery                                          uint64
-	sumRecovery                                          uint64
-	Wall                                                 time.Duration
-	Failures                                             []Result
+	Blocks, Messages, Bytes, Malformed, Dropped       uint64
+	MaxRecovery                                       uint64
+	sumRecovery                                       uint64
+	Wall                                              time.Duration
+	Failures                                          []Result
 }
 
 // Summarize folds results into a Summary.

@@ -4,8 +4,8 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 
-	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"fmt"
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 
 	"github.com/lazchain/lazchain/internal/codec"
 )

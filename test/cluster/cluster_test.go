@@ -220,3 +220,39 @@ func allCommitted(t *testing.T, c *cluster, sent []*types.Tx) {
 		}
 	}
 }
+
+// TestNewNodeSyncsFromGenesis: a full node that starts long after the
+// chain, with only the genesis file, catches up by block sync (checking
+// every QC on the way) and then follows new blocks.
+func TestNewNodeSyncsFromGenesis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts five processes")
+	}
+	c := newCluster(t, 4)
+	for i := 0; i < 4; i++ {
+		c.start(i)
+	}
+	st, err := c.client(0).Status(context.Background())
+	if err != nil {
+		c.waitHeight(1, 30*time.Second, 0)
+		st, _ = c.client(0).Status(context.Background())
+	}
+	l := newLoad(st.ChainID, 4)
+	for w := 0; w < 10; w++ {
+		if err := c.submit(l.batch(50), w, func(int) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitCommitted(t, c, l.sent[len(l.sent)-1].Hash(), 30*time.Second)
+	full := c.addFullNode()
+	c.start(full)
+	top := c.height(0)
+	c.waitHeight(top+3, 60*time.Second, full)
+	sameChains(t, c, top)
+	for _, tx := range l.sent {
+		if v, err := c.client(full).Tx(context.Background(), tx.Hash()); err != nil || v.Status != "committed" {
+			t.Fatalf("full node lacks tx %s: %v", tx.Hash().Short(), err)
+		}
+	}
+}

@@ -191,3 +191,42 @@ func (c *cluster) waitHeight(h uint64, limit time.Duration, nodes ...int) {
 		}
 	}
 }
+
+// addFullNode creates a non-validator home that has only the genesis and
+// the validators' addresses, and returns its index.
+func (c *cluster) addFullNode() int {
+	c.t.Helper()
+	home := filepath.Join(filepath.Dir(c.homes[0]), "full")
+	if out, err := exec.Command(binary, "init", "--home", home, "--chain-id", "unused").CombinedOutput(); err != nil {
+		c.t.Fatalf("init full node: %v\n%s", err, out)
+	}
+	os.Remove(filepath.Join(home, config.BLSKeyFile)) // not a validator
+	g, err := os.ReadFile(filepath.Join(c.homes[0], config.GenesisFile))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, config.GenesisFile), g, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	cfg, err := config.Load(home)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	gen, _ := config.LoadGenesis(filepath.Join(home, config.GenesisFile))
+	cfg.P2P.Listen, cfg.API.Listen = freePort(c.t), freePort(c.t)
+	cfg.P2P.Peers = nil
+	for i, h := range c.homes {
+		vc, err := config.Load(h)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		cfg.P2P.Peers = append(cfg.P2P.Peers, gen.Validators[i].NodeID+"@"+vc.P2P.Listen)
+	}
+	if err := cfg.Save(home); err != nil {
+		c.t.Fatal(err)
+	}
+	c.homes = append(c.homes, home)
+	c.apis = append(c.apis, "http://"+cfg.API.Listen)
+	c.procs = append(c.procs, nil)
+	return len(c.homes) - 1
+}
