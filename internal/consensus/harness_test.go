@@ -28,6 +28,7 @@ const (
 )
 
 type harness struct {
+	authenticated bool // cores trust the transport's sender, as the node does
 	t       testing.TB
 	set     *types.ValidatorSet
 	keys    []*simsig.Key
@@ -114,7 +115,7 @@ func (h *harness) newCore(idx int, store *safety.MemStorage, snap consensus.Snap
 	if err := rules.StartEpoch(testEpoch, uint32(idx)); err != nil {
 		h.t.Fatalf("start epoch %d: %v", idx, err)
 	}
-	cfg := consensus.Config{Set: h.set, Self: idx, BaseTimeout: baseTicks, MaxTimeout: maxTicks}
+	cfg := consensus.Config{Set: h.set, Self: idx, BaseTimeout: baseTicks, MaxTimeout: maxTicks, AuthenticatedSenders: h.authenticated}
 	core, err := consensus.New(cfg, rules, snap)
 	if err != nil {
 		h.t.Fatalf("core %d: %v", idx, err)

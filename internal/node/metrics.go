@@ -15,7 +15,6 @@ type metrics struct {
 	round         prometheus.Gauge
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
-	peers         prometheus.GaugeFunc
 	commitLatency prometheus.Histogram
 	committedTxs  prometheus.Counter
 	rejected      *prometheus.CounterVec

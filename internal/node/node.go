@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -102,6 +104,8 @@ func New(o Options) (*Node, error) {
 		return nil, err
 	}
 	n.gossip = newGossiper(n.host, n.log)
+	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
+		func() float64 { return float64(len(n.host.Peers())) }))
 	return n, nil
 }
 
@@ -124,6 +128,7 @@ func (n *Node) buildCore(key *bls.SecretKey) error {
 	p := n.genesis.Consensus
 	n.core, err = consensus.New(consensus.Config{
 		Set: n.set, Self: n.self, BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
+		AuthenticatedSenders: true, // p2p pins each connection to a genesis node key
 	}, signer, snap)
 	if err != nil {
 		return fmt.Errorf("consensus core: %w", err)
