@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
 )
 
 // nodeFiles is what one node home holds before it first starts.
@@ -15,14 +16,14 @@ type nodeFiles struct {
 	dir     string
 	cfg     config.Config
 	genesis config.GenesisValidator
+	nodeKey ed25519.PrivateKey
+	blsKey  *bls.SecretKey
 }
 
-// newNodeFiles creates dir with fresh keys and returns the validator's
-// genesis entry (without stake).
+// newNodeFiles makes fresh keys for a node in dir and returns the
+// validator's genesis entry (without stake). Nothing is written until
+// write, so a genesis that fails validation leaves dir reusable.
 func newNodeFiles(dir, name string) (*nodeFiles, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
 	if _, err := os.Stat(filepath.Join(dir, config.NodeKeyFile)); err == nil {
 		return nil, fmt.Errorf("%s already holds a node (node_key.json exists); choose an empty directory", dir)
 	}
@@ -31,15 +32,9 @@ func newNodeFiles(dir, name string) (*nodeFiles, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bls key: %w", err)
 	}
-	if err := config.SaveNodeKey(filepath.Join(dir, config.NodeKeyFile), nodeKey); err != nil {
-		return nil, err
-	}
-	if err := config.SaveBLSKey(filepath.Join(dir, config.BLSKeyFile), blsKey); err != nil {
-		return nil, err
-	}
 	cfg := config.Default()
 	cfg.Moniker = name
-	return &nodeFiles{dir: dir, cfg: cfg, genesis: config.GenesisValidator{
+	return &nodeFiles{dir: dir, cfg: cfg, nodeKey: nodeKey, blsKey: blsKey, genesis: config.GenesisValidator{
 		Name:   name,
 		NodeID: hex.EncodeToString(nodeKey.Public().(ed25519.PublicKey)),
 		BLSKey: hex.EncodeToString(blsKey.PublicKey().Bytes()),
@@ -47,9 +42,20 @@ func newNodeFiles(dir, name string) (*nodeFiles, error) {
 	}}, nil
 }
 
+// write creates the home: keys, config.toml and genesis.json. Callers
+// validate g first.
 func (f *nodeFiles) write(g *config.Genesis) error {
 	if err := f.cfg.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", f.dir, err)
+	}
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", f.dir, err)
+	}
+	if err := config.SaveNodeKey(filepath.Join(f.dir, config.NodeKeyFile), f.nodeKey); err != nil {
+		return err
+	}
+	if err := config.SaveBLSKey(filepath.Join(f.dir, config.BLSKeyFile), f.blsKey); err != nil {
+		return err
 	}
 	if err := f.cfg.Save(f.dir); err != nil {
 		return fmt.Errorf("write config in %s: %w", f.dir, err)

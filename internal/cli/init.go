@@ -24,6 +24,9 @@ func initCommand() *cobra.Command {
 			}
 			f.genesis.Stake = stake
 			g := &config.Genesis{ChainID: chainID, Epoch: 1, Validators: []config.GenesisValidator{f.genesis}, Consensus: config.DefaultConsensus()}
+			if _, err := g.ValidatorSet(); err != nil {
+				return fmt.Errorf("genesis: %w", err)
+			}
 			if err := f.write(g); err != nil {
 				return err
 			}
@@ -115,13 +118,23 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 		g.Validators = append(g.Validators, nf.genesis)
 		files[i] = nf
 	}
-	homes := make([]string, len(files))
+	// Check everything before the first file is written, so a bad flag
+	// leaves the output directory reusable.
+	if _, err := g.ValidatorSet(); err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
 	for i, nf := range files {
 		for j, other := range files {
 			if j != i {
 				nf.cfg.P2P.Peers = append(nf.cfg.P2P.Peers, other.genesis.NodeID+"@"+addrs[j])
 			}
 		}
+		if err := nf.cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", nf.dir, err)
+		}
+	}
+	homes := make([]string, len(files))
+	for i, nf := range files {
 		if err := nf.write(g); err != nil {
 			return nil, err
 		}

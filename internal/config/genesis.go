@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -38,6 +39,13 @@ type ConsensusParams struct {
 	MaxBlockBytes int    `json:"max_block_bytes"`
 }
 
+// MaxBlockBytes is the largest consensus.max_block_bytes. The mempool
+// budgets a transaction at its body and signature plus 64 bytes, which can
+// fall short of its encoding by up to MaxChainIDLen-14 bytes; the 1 MiB of
+// headroom covers that for MaxTxsPerBlock transactions plus the block header
+// and QC, so a full block stays within types.MaxBlockBytes.
+const MaxBlockBytes = types.MaxBlockBytes - 1<<20
+
 // DefaultConsensus is what new genesis files get.
 func DefaultConsensus() ConsensusParams {
 	return ConsensusParams{BaseTimeoutMs: 1000, MaxTimeoutMs: 8000, MaxBlockTxs: 10000, MaxBlockBytes: 4 << 20}
@@ -50,7 +58,9 @@ func LoadGenesis(path string) (*Genesis, error) {
 		return nil, fmt.Errorf("read genesis: %w", err)
 	}
 	var g Genesis
-	if err := json.Unmarshal(b, &g); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a misspelt field must not silently vanish
+	if err := dec.Decode(&g); err != nil {
 		return nil, fmt.Errorf("genesis %s is not valid JSON: %w", path, err)
 	}
 	if _, err := g.ValidatorSet(); err != nil {
@@ -77,6 +87,12 @@ func (g *Genesis) ValidatorSet() (*types.ValidatorSet, error) {
 	c := g.Consensus
 	if c.BaseTimeoutMs == 0 || c.MaxTimeoutMs < c.BaseTimeoutMs || c.MaxBlockTxs <= 0 || c.MaxBlockTxs > types.MaxTxsPerBlock {
 		return nil, fmt.Errorf("consensus params %+v: need 0 < base_timeout_ms <= max_timeout_ms and 0 < max_block_txs <= %d", c, types.MaxTxsPerBlock)
+	}
+	// With max_block_bytes 0 (say, omitted from a hand-written file) no
+	// transaction ever fits in a block; above the limit, proposals could
+	// exceed what peers decode.
+	if c.MaxBlockBytes <= 0 || c.MaxBlockBytes > MaxBlockBytes {
+		return nil, fmt.Errorf("consensus params: max_block_bytes %d: need 0 < max_block_bytes <= %d", c.MaxBlockBytes, MaxBlockBytes)
 	}
 	if len(g.Validators) == 0 {
 		return nil, fmt.Errorf("no validators")

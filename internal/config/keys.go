@@ -36,7 +36,21 @@ func NewBLSKey() (*bls.SecretKey, error) {
 
 func writeKey(path, typ string, secret []byte) error {
 	b, _ := json.MarshalIndent(keyFile{Type: typ, Secret: hex.EncodeToString(secret)}, "", "  ")
-	return os.WriteFile(path, append(b, '\n'), 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	// The mode given to OpenFile applies only to a new file: an existing
+	// one keeps its mode, so tighten it before the secret goes in.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func readKey(path, typ string) ([]byte, error) {

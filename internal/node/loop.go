@@ -40,7 +40,7 @@ func (n *Node) loop(ctx context.Context) error {
 		case <-n.kick:
 		case <-idle.C:
 		}
-		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= emptyBlockDelay) {
+		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= n.emptyDelay()) {
 			n.propose(payload)
 			payload = nil
 		}
@@ -181,4 +181,10 @@ func (n *Node) send(m consensus.Outbound) {
 	if m.To >= 0 && m.To < len(n.nodeIDs) {
 		n.host.Send(n.nodeIDs[m.To], chanConsensus, payload)
 	}
+}
+
+// emptyDelay is emptyBlockDelay, but never more than a quarter of the
+// round timeout, so an idle leader proposes before its round times out.
+func (n *Node) emptyDelay() time.Duration {
+	return min(emptyBlockDelay, time.Duration(n.genesis.Consensus.BaseTimeoutMs)*time.Millisecond/4)
 }
