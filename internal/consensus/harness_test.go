@@ -29,16 +29,16 @@ const (
 
 type harness struct {
 	authenticated bool // cores trust the transport's sender, as the node does
-	t       testing.TB
-	set     *types.ValidatorSet
-	keys    []*simsig.Key
-	genesis *types.Block
-	nodes   []*node
-	queue   []envelope
-	filters []*filter
-	wire    []envelope            // every message sent, in order, before filtering
-	heights map[uint64]types.Hash // the block committed at each height, by anyone
-	steps   int
+	t             testing.TB
+	set           *types.ValidatorSet
+	keys          []*simsig.Key
+	genesis       *types.Block
+	nodes         []*node
+	queue         []envelope
+	filters       []*filter
+	wire          []envelope            // every message sent, in order, before filtering
+	heights       map[uint64]types.Hash // the block committed at each height, by anyone
+	steps         int
 }
 
 // node is one validator: its core and what its driver has persisted.
