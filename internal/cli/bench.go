@@ -149,6 +149,7 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 			return nil, nil, nil, err
 		}
 		cmd := exec.Command(self, "start", "--home", h)
+		dieWithParent(cmd)
 		logf, err := os.Create(filepath.Join(h, "node.log"))
 		if err != nil {
 			return nil, nil, nil, err

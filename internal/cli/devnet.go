@@ -60,6 +60,7 @@ func runDevnet(ctx context.Context, home string, validators int) error {
 	defer func() { stopAll(procs) }()
 	for _, h := range homes {
 		cmd := exec.Command(self, "start", "--home", h)
+		dieWithParent(cmd)
 		logf, err := os.Create(filepath.Join(h, "node.log"))
 		if err != nil {
 			return err
