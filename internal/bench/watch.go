@@ -43,23 +43,19 @@ func (w *watcher) submitted(txs []*types.Tx, at time.Time) {
 	w.mu.Unlock()
 }
 
-// follow polls the tip every few milliseconds and reads each new block.
+// follow asks for each next block with a long poll, so it sees a commit
+// as soon as the node reports it, without polling delay.
 func (w *watcher) follow(ctx context.Context) {
 	for ctx.Err() == nil {
-		st, err := w.c.Status(ctx)
+		b, err := w.c.WaitBlock(ctx, w.height+1, 5*time.Second)
 		if err != nil {
-			time.Sleep(50 * time.Millisecond)
+			if ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
 			continue
 		}
-		for h := w.height + 1; h <= st.Height; h++ {
-			b, err := w.c.Block(ctx, h, false)
-			if err != nil {
-				break
-			}
-			w.record(b)
-			w.height = h
-		}
-		time.Sleep(5 * time.Millisecond)
+		w.record(b)
+		w.height++
 	}
 }
 

@@ -125,3 +125,18 @@ func (n *Node) WaitCommitted(ctx context.Context, h types.Hash) (uint64, error) 
 
 // Nonce returns an account's next nonce in committed state.
 func (n *Node) Nonce(addr []byte) uint64 { return n.machine.Nonce(addr) }
+
+// WaitHeight blocks until height h is committed or ctx ends.
+func (n *Node) WaitHeight(ctx context.Context, h uint64) error {
+	for {
+		st, changed := n.status.watch()
+		if st.Height >= h {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

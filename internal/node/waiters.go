@@ -48,10 +48,13 @@ func (w *waiters) done(h types.Hash, height uint64) {
 	}
 }
 
-// statusBox publishes the driver's view to API goroutines.
+// statusBox publishes the driver's view to API goroutines. changed is
+// closed and replaced whenever the height moves, so readers can wait for
+// a commit without polling.
 type statusBox struct {
-	mu sync.RWMutex
-	s  Status
+	mu      sync.RWMutex
+	s       Status
+	changed chan struct{}
 }
 
 // Status is a snapshot of the node's progress.
@@ -64,7 +67,21 @@ type Status struct {
 func (b *statusBox) set(h uint64, tip types.Hash, round uint64) {
 	b.mu.Lock()
 	b.s = Status{Height: h, Tip: tip, Round: max(round, b.s.Round)}
+	if b.changed != nil {
+		close(b.changed)
+	}
+	b.changed = make(chan struct{})
 	b.mu.Unlock()
+}
+
+// watch returns the status and a channel closed at the next height change.
+func (b *statusBox) watch() (Status, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.changed == nil {
+		b.changed = make(chan struct{})
+	}
+	return b.s, b.changed
 }
 
 func (b *statusBox) setRound(r uint64) {

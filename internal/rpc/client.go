@@ -84,6 +84,13 @@ func (c *Client) Block(ctx context.Context, height uint64, latest bool) (BlockVi
 	return v, c.do(ctx, http.MethodGet, path, "", nil, &v)
 }
 
+// WaitBlock calls GET /blocks/{height}?wait=d: the block once committed,
+// or a not_found error if it is not committed within d.
+func (c *Client) WaitBlock(ctx context.Context, height uint64, d time.Duration) (BlockView, error) {
+	var v BlockView
+	return v, c.do(ctx, http.MethodGet, fmt.Sprintf("/blocks/%d?wait=%s", height, d), "", nil, &v)
+}
+
 // Tx calls GET /txs/{hash}.
 func (c *Client) Tx(ctx context.Context, h types.Hash) (TxView, error) {
 	var v TxView

@@ -132,11 +132,24 @@ func (s *Server) latestBlock(w http.ResponseWriter, r *http.Request) {
 	s.writeBlock(w, s.n.Status().Height)
 }
 
+// block serves GET /blocks/{height}; with ?wait=DURATION (at most 30s) a
+// height not committed yet is awaited instead of answered 404, so a
+// follower needs no polling.
 func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 	h, err := strconv.ParseUint(r.PathValue("height"), 10, 64)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a non-negative integer", r.PathValue("height")))
 		return
+	}
+	if ws := r.URL.Query().Get("wait"); ws != "" {
+		d, err := time.ParseDuration(ws)
+		if err != nil || d <= 0 || d > waitTimeout {
+			writeError(w, http.StatusBadRequest, "bad_wait", fmt.Sprintf("wait %q: want a duration up to %s, such as 5s", ws, waitTimeout))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		s.n.WaitHeight(ctx, h) // on timeout the 404 below says it is not there yet
 	}
 	s.writeBlock(w, h)
 }
