@@ -7,9 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -132,13 +130,7 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var procs []*exec.Cmd
 	var urls []string
-	var pids []int
 	for _, h := range homes {
 		cfg, err := config.Load(h)
 		if err != nil {
@@ -148,19 +140,15 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 		if err := cfg.Save(h); err != nil {
 			return nil, nil, nil, err
 		}
-		cmd := exec.Command(self, "start", "--home", h)
-		dieWithParent(cmd)
-		logf, err := os.Create(filepath.Join(h, "node.log"))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			return nil, nil, nil, err
-		}
-		procs = append(procs, cmd)
-		pids = append(pids, cmd.Process.Pid)
 		urls = append(urls, "http://"+cfg.API.Listen)
+	}
+	procs, err := launchNodes(homes)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var pids []int
+	for _, p := range procs {
+		pids = append(pids, p.Process.Pid)
 	}
 	cleanup := func() {
 		stopAll(procs)

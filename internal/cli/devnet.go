@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -52,26 +51,11 @@ func runDevnet(ctx context.Context, home string, validators int) error {
 	if err != nil {
 		return err
 	}
-	self, err := os.Executable()
+	procs, err := launchNodes(homes)
 	if err != nil {
-		return fmt.Errorf("find own binary: %w", err)
+		return err
 	}
-	var procs []*exec.Cmd
-	defer func() { stopAll(procs) }()
-	for _, h := range homes {
-		cmd := exec.Command(self, "start", "--home", h)
-		dieWithParent(cmd)
-		logf, err := os.Create(filepath.Join(h, "node.log"))
-		if err != nil {
-			return err
-		}
-		defer logf.Close()
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("start node in %s: %w", h, err)
-		}
-		procs = append(procs, cmd)
-	}
+	defer stopAll(procs)
 	fmt.Printf("lazchain devnet: %d validators, data in %s\n", len(homes), home)
 	for i, h := range homes {
 		cfg, _ := config.Load(h)
@@ -131,31 +115,4 @@ func waitHeight(ctx context.Context, home string, h uint64, limit time.Duration)
 		}
 	}
 	return fmt.Errorf("no block committed within %s; see %s", limit, filepath.Join(home, "node.log"))
-}
-
-// stopAll sends SIGTERM and waits, then kills what is left.
-func stopAll(procs []*exec.Cmd) {
-	for _, p := range procs {
-		if p.Process != nil {
-			p.Process.Signal(syscall.SIGTERM)
-		}
-	}
-	done := make(chan struct{})
-	go func() {
-		for _, p := range procs {
-			if p.Process != nil {
-				p.Process.Wait()
-			}
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		for _, p := range procs {
-			if p.Process != nil {
-				p.Process.Kill()
-			}
-		}
-	}
 }
