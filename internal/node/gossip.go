@@ -22,7 +22,7 @@ type gossiper struct {
 }
 
 const (
-	gossipEvery = 5 * time.Millisecond
+	gossipEvery = 2 * time.Millisecond
 	gossipMax   = 4000
 )
 
