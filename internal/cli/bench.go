@@ -16,6 +16,7 @@ import (
 
 	"github.com/lazchain/lazchain/internal/bench"
 	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/rpc"
 )
 
 type benchFlags struct {
@@ -158,6 +159,12 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 		cleanup()
 		return nil, nil, nil, err
 	}
+	// Measure a settled network: every node connected to every other, not
+	// one still backing off from a dial made before its peer listened.
+	if err := waitMesh(ctx, urls, 30*time.Second); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
 	return urls, pids, cleanup, nil
 }
 
@@ -180,4 +187,23 @@ func freeBasePort(n int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no %d free consecutive ports found on loopback", n)
+}
+
+// waitMesh waits until each node reports all the others as peers.
+func waitMesh(ctx context.Context, urls []string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for _, u := range urls {
+		c := rpc.NewClient(u)
+		for {
+			st, err := c.Status(ctx)
+			if err == nil && st.Peers >= len(urls)-1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("node %s did not connect to all %d peers within %s", u, len(urls)-1, limit)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
 }
