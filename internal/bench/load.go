@@ -57,7 +57,9 @@ func presign(cfg Config) [][]*types.Tx {
 		binary.BigEndian.PutUint32(seed[8:], uint32(i))
 		keys[i] = ed25519.NewKeyFromSeed(seed)
 	}
-	pad := max(0, cfg.TxBytes-180) // the fixed fields are about 180 bytes
+	// Pad the body so that the whole encoding has TxBytes.
+	probe := &types.Tx{ChainID: cfg.ChainID, Sender: make([]byte, ed25519.PublicKeySize), Sig: make([]byte, ed25519.SignatureSize)}
+	pad := max(0, cfg.TxBytes-len(probe.Encode()))
 	// perAccount[a] holds account a's transactions in nonce order.
 	perAccount := make([][]*types.Tx, cfg.Accounts)
 	var wg sync.WaitGroup

@@ -1,0 +1,70 @@
+package bench
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestPercentileAndSummary(t *testing.T) {
+	lat := []time.Duration{5, 1, 4, 2, 3, 9, 8, 7, 6, 10}
+	for i := range lat {
+		lat[i] *= time.Millisecond
+	}
+	var r Result
+	summarize(&r, lat, 2*time.Second)
+	cases := []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"p50", r.P50, 5 * time.Millisecond},
+		{"p99", r.P99, 9 * time.Millisecond},
+		{"max", r.Max, 10 * time.Millisecond},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if r.Committed != 10 || r.CommittedTPS != 5 {
+		t.Errorf("committed %d at %.1f tx/s, want 10 at 5", r.Committed, r.CommittedTPS)
+	}
+	if percentile(nil, 0.5) != 0 {
+		t.Error("percentile of nothing should be 0")
+	}
+}
+
+func TestPresignMakesConsecutiveNonces(t *testing.T) {
+	per := presign(Config{ChainID: "bench-test", Rate: 100, Duration: time.Second, TxBytes: 250, Accounts: 7})
+	total := 0
+	for a, txs := range per {
+		for i, tx := range txs {
+			if tx.Nonce != uint64(i) || tx.VerifySig() != nil {
+				t.Fatalf("account %d tx %d: nonce %d, sig %v", a, i, tx.Nonce, tx.VerifySig())
+			}
+			if n := len(tx.Encode()); n < 230 || n > 270 {
+				t.Fatalf("tx of %d bytes, want about 250", n)
+			}
+		}
+		total += len(txs)
+	}
+	if total != 100 {
+		t.Fatalf("presigned %d txs, want 100", total)
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) { // burn a little CPU so the count moves
+	}
+	s, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	if s <= 0 {
+		t.Fatalf("own CPU time %v, want > 0", s)
+	}
+	if _, err := ProcessCPU(1 << 30); err == nil {
+		t.Fatal("a process that does not exist has CPU time")
+	}
+}
