@@ -92,7 +92,7 @@ func (p *Pool) Add(txs []*types.Tx) []error {
 		switch {
 		case tx.ChainID != p.cfg.ChainID:
 			errs[i] = fmt.Errorf("tx for chain %q on chain %q: %w", tx.ChainID, p.cfg.ChainID, ErrChainID)
-		case len(tx.Encode()) > types.MaxTxBytes:
+		case tx.EncodedSize() > types.MaxTxBytes:
 			errs[i] = fmt.Errorf("tx over %d bytes: %w", types.MaxTxBytes, ErrTooLarge)
 		case p.Has(tx.Hash()):
 			errs[i] = ErrDuplicate

@@ -19,14 +19,15 @@ const (
 )
 
 type event struct {
-	at   uint64
-	seq  uint64 // tie-break: insertion order, so equal times stay deterministic
-	kind eventKind
-	node int
-	from int
-	data []byte
-	gen  uint64 // timer generation or payload round
-	part [][]int
+	at    uint64
+	seq   uint64 // tie-break: insertion order, so equal times stay deterministic
+	kind  eventKind
+	node  int
+	from  int
+	data  []byte
+	gen   uint64 // timer generation or payload round
+	round uint64 // the round a timer was set for
+	part  [][]int
 }
 
 type queue []*event

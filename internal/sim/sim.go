@@ -106,7 +106,7 @@ func (s *simulation) handle(e *event) {
 	case evTimer:
 		n := s.nodes[e.node]
 		if n.up && e.gen == n.timerGen {
-			n.core.Step(&consensus.TimerFired{Round: e.from64()})
+			n.core.Step(&consensus.TimerFired{Round: e.round})
 			s.flush(n)
 		}
 	case evPayload:
@@ -165,14 +165,12 @@ func (s *simulation) flush(n *node) {
 	}
 	if r.Timer != nil {
 		n.timerGen++
-		s.sched.push(&event{at: s.sched.now + r.Timer.Ticks, kind: evTimer, node: n.id, gen: n.timerGen, from: int(r.Timer.Round)})
+		s.sched.push(&event{at: s.sched.now + r.Timer.Ticks, kind: evTimer, node: n.id, gen: n.timerGen, round: r.Timer.Round})
 	}
 	if r.Payload != nil {
 		s.sched.push(&event{at: s.sched.now + 1, kind: evPayload, node: n.id, gen: r.Payload.Round})
 	}
 }
-
-func (e *event) from64() uint64 { return uint64(e.from) }
 
 func (e *event) groups() []int {
 	out := make([]int, 0)
@@ -202,7 +200,7 @@ func (s *simulation) traceEvent(e *event) {
 	binary.BigEndian.PutUint64(buf[0:], e.at)
 	binary.BigEndian.PutUint64(buf[8:], uint64(e.kind)<<32|uint64(uint32(e.node)))
 	binary.BigEndian.PutUint64(buf[16:], uint64(e.from))
-	binary.BigEndian.PutUint64(buf[24:], e.gen)
+	binary.BigEndian.PutUint64(buf[24:], e.gen^e.round<<32)
 	binary.BigEndian.PutUint64(buf[32:], uint64(len(e.data)))
 	s.trace.Write(buf[:])
 	s.trace.Write(e.data)

@@ -258,3 +258,13 @@ func TestSigningBytesDomainSeparation(t *testing.T) {
 		}
 	}
 }
+
+// EncodedSize must agree with the encoding it stands in for.
+func TestEncodedSizeMatchesEncode(t *testing.T) {
+	g := newGen(11)
+	for _, tx := range append(g.txs(8), &types.Tx{Sender: make([]byte, 32), Sig: make([]byte, 64)}) {
+		if got, want := tx.EncodedSize(), len(tx.Encode()); got != want {
+			t.Fatalf("EncodedSize %d, len(Encode()) %d", got, want)
+		}
+	}
+}

@@ -71,6 +71,12 @@ func (tx *Tx) Hash() Hash {
 	return HashOf(tx.Encode())
 }
 
+// EncodedSize is len(tx.Encode()), computed without encoding: admission
+// checks it for every transaction.
+func (tx *Tx) EncodedSize() int {
+	return 1 + 4 + len(tx.ChainID) + len(tx.Sender) + 8 + 2 + 4 + len(tx.Body) + len(tx.Sig)
+}
+
 // Encode returns the canonical encoding.
 func (tx *Tx) Encode() []byte {
 	w := codec.NewWriter(len(tx.Body) + 160)
