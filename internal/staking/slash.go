@@ -1,0 +1,59 @@
+package staking
+
+// Slash is the one way stake is taken for misbehavior: equivocation
+// evidence, downtime, and later iDAO attestations and disputes all call it.
+//
+// It takes bps of the validator's Tokens, which lowers the value of every
+// share so all delegators lose pro rata, and bps of each of the
+// validator's unbonding entries, since that stake was bonded when the
+// offense may have happened. ReporterRewardBps of the total goes to
+// reporter if it is non-nil; the rest is burned. jail takes the validator
+// out of the next set until JailEpochs have passed. bps above 10000 counts
+// as 10000. An unknown operator is slashed nothing.
+//
+// Slash never fails, so a caller that has validated its own input can
+// apply it without a rollback path; bank may be nil when reporter is nil.
+func (s *State) Slash(bank Bank, op Address, bps uint32, jail bool, reporter *Address) (slashed uint64) {
+	v, ok := s.validators[op]
+	if !ok {
+		return 0
+	}
+	slashed = bpsOf(v.Tokens, bps)
+	v.Tokens -= slashed
+	for i := range s.unbonding {
+		e := &s.unbonding[i]
+		if e.Validator != op {
+			continue
+		}
+		cut := bpsOf(e.Amount, bps)
+		// The total is at most the validator's stake, which fits in the
+		// supply; leaving an entry uncut is the safe answer if it did not.
+		total, ok := add(slashed, cut)
+		if !ok {
+			continue
+		}
+		e.Amount -= cut
+		slashed = total
+	}
+	if jail {
+		s.jail(v)
+	}
+	var paid uint64
+	if reporter != nil && bank != nil {
+		reward := bpsOf(slashed, s.params.ReporterRewardBps)
+		if bal, ok := add(bank.Balance(*reporter), reward); ok {
+			bank.SetBalance(*reporter, bal)
+			paid = reward
+		}
+	}
+	s.burned = satAdd(s.burned, slashed-paid)
+	return slashed
+}
+
+// jail keeps v out of the sets until JailedUntil; a second jailing never
+// shortens the first.
+func (s *State) jail(v *Validator) {
+	until := satAdd(satAdd(s.epoch, 1), s.params.JailEpochs)
+	v.Jailed = true
+	v.JailedUntil = max(v.JailedUntil, until)
+}
