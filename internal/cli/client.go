@@ -140,7 +140,7 @@ func txCommand() *cobra.Command {
 		},
 	}
 	addNodeFlag(show, &url)
-	cmd.AddCommand(send, show)
+	cmd.AddCommand(send, show, stakeCommand(), transferCommand())
 	return cmd
 }
 
@@ -149,6 +149,12 @@ func sendTx(ctx context.Context, f txFlags) error {
 	if err != nil {
 		return fmt.Errorf("%w (create one with: lazchain keys add --out %s)", err, f.keyFile)
 	}
+	return signAndSend(ctx, f, key, f.kind, []byte(f.body))
+}
+
+// signAndSend signs kind and body with key at the account's next nonce
+// (or f.nonce) and submits the transaction.
+func signAndSend(ctx context.Context, f txFlags, key ed25519.PrivateKey, kind uint16, body []byte) error {
 	c := rpc.NewClient(f.url)
 	st, err := c.Status(ctx)
 	if err != nil {
@@ -162,7 +168,7 @@ func sendTx(ctx context.Context, f txFlags) error {
 		}
 		nonce = acc.Nonce
 	}
-	tx := &types.Tx{ChainID: st.ChainID, Nonce: nonce, Kind: f.kind, Body: []byte(f.body)}
+	tx := &types.Tx{ChainID: st.ChainID, Nonce: nonce, Kind: kind, Body: body}
 	tx.Sign(key)
 	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()

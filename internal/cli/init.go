@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/staking"
 )
 
 func initCommand() *cobra.Command {
@@ -23,7 +24,7 @@ func initCommand() *cobra.Command {
 				return err
 			}
 			f.genesis.Stake = stake
-			g := &config.Genesis{ChainID: chainID, Epoch: 1, Validators: []config.GenesisValidator{f.genesis}, Consensus: config.DefaultConsensus()}
+			g := &config.Genesis{ChainID: chainID, Validators: []config.GenesisValidator{f.genesis}, Consensus: config.DefaultConsensus()}
 			if _, err := g.ValidatorSet(); err != nil {
 				return fmt.Errorf("genesis: %w", err)
 			}
@@ -37,19 +38,20 @@ func initCommand() *cobra.Command {
 	cmd.Flags().StringVar(&home, "home", "", "node home directory (required)")
 	cmd.Flags().StringVar(&chainID, "chain-id", "lazchain-local", "chain id")
 	cmd.Flags().StringVar(&moniker, "moniker", "node0", "this node's name")
-	cmd.Flags().Uint64Var(&stake, "stake", 100, "the validator's stake in genesis")
+	cmd.Flags().Uint64Var(&stake, "stake", DefaultStake, "the validator's stake in genesis")
 	cmd.MarkFlagRequired("home")
 	return cmd
 }
 
 type testnetFlags struct {
-	validators int
-	output     string
-	chainID    string
-	hostnames  string
-	host       string
-	basePort   int
-	timeoutMs  uint64
+	validators  int
+	output      string
+	chainID     string
+	hostnames   string
+	host        string
+	basePort    int
+	timeoutMs   uint64
+	epochLength uint64
 }
 
 func testnetCommand() *cobra.Command {
@@ -78,9 +80,17 @@ func testnetCommand() *cobra.Command {
 	fl.StringVar(&f.host, "host", "127.0.0.1", "loopback address for the nodes when --hostnames is not given")
 	fl.IntVar(&f.basePort, "base-port", 26656, "first port; node i uses base+2i for p2p and base+2i+1 for the API")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout in milliseconds")
+	fl.Uint64Var(&f.epochLength, "epoch-length", staking.DefaultParams().EpochLength, "committed blocks per epoch")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
+
+// Genesis amounts of a new network: every validator bonds DefaultStake
+// and its operator account holds DefaultBalance.
+const (
+	DefaultStake   = 1_000_000
+	DefaultBalance = 1_000_000_000
+)
 
 // writeTestnet creates the homes and returns their paths.
 func writeTestnet(f testnetFlags) ([]string, error) {
@@ -96,7 +106,11 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 	}
 	files := make([]*nodeFiles, f.validators)
 	addrs := make([]string, f.validators)
-	g := &config.Genesis{ChainID: f.chainID, Epoch: 1, Consensus: config.DefaultConsensus()}
+	params := staking.DefaultParams()
+	if f.epochLength > 0 {
+		params.EpochLength = f.epochLength
+	}
+	g := &config.Genesis{ChainID: f.chainID, Consensus: config.DefaultConsensus(), Staking: &params}
 	g.Consensus.BaseTimeoutMs = f.timeoutMs
 	g.Consensus.MaxTimeoutMs = 8 * f.timeoutMs
 	for i := range files {
@@ -114,8 +128,11 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 			nf.cfg.API.Listen = net.JoinHostPort(f.host, strconv.Itoa(f.basePort+2*i+1))
 			addrs[i] = nf.cfg.P2P.Listen
 		}
-		nf.genesis.Stake = 100
+		nf.genesis.Stake = DefaultStake
 		g.Validators = append(g.Validators, nf.genesis)
+		// Each validator's node key is also its operator account, funded so
+		// it can delegate, pay and fund new validators out of the box.
+		g.Accounts = append(g.Accounts, config.GenesisAccount{Address: nf.genesis.NodeID, Balance: DefaultBalance})
 		files[i] = nf
 	}
 	// Check everything before the first file is written, so a bad flag

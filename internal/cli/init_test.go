@@ -87,7 +87,7 @@ func TestInitDefaults(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "init", "--home", dir)
 	h := loadHome(t, dir)
-	if h.genesis.ChainID != "lazchain-local" || h.genesis.Validators[0].Stake != 100 || h.cfg.Moniker != "node0" {
+	if h.genesis.ChainID != "lazchain-local" || h.genesis.Validators[0].Stake != 1_000_000 || h.cfg.Moniker != "node0" {
 		t.Fatalf("defaults: chain %q stake %d moniker %q", h.genesis.ChainID, h.genesis.Validators[0].Stake, h.cfg.Moniker)
 	}
 	if h.cfg.P2P.Listen != config.Default().P2P.Listen || h.cfg.API.Listen != config.Default().API.Listen {
@@ -168,7 +168,7 @@ func TestTestnetLoopback(t *testing.T) {
 			t.Errorf("node%d's genesis.json differs from node0's", i)
 		}
 		v := g.Validators[i]
-		if v.NodeID != h.nodeID || v.BLSKey != h.blsPub || v.Name != fmt.Sprintf("node%d", i) || v.Stake != 100 {
+		if v.NodeID != h.nodeID || v.BLSKey != h.blsPub || v.Name != fmt.Sprintf("node%d", i) || v.Stake != 1_000_000 {
 			t.Errorf("validator %d %+v does not match node%d's keys", i, v, i)
 		}
 		if h.cfg.Moniker != v.Name {

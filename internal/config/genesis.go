@@ -10,6 +10,7 @@ import (
 	"github.com/lazchain/lazchain/internal/crypto"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -20,6 +21,8 @@ type Genesis struct {
 	Epoch      uint64             `json:"epoch"`
 	Validators []GenesisValidator `json:"validators"`
 	Consensus  ConsensusParams    `json:"consensus"`
+	Staking    *staking.Params    `json:"staking,omitempty"`
+	Accounts   []GenesisAccount   `json:"accounts,omitempty"`
 }
 
 // GenesisValidator is one initial validator.
@@ -64,6 +67,9 @@ func LoadGenesis(path string) (*Genesis, error) {
 		return nil, fmt.Errorf("genesis %s is not valid JSON: %w", path, err)
 	}
 	if _, err := g.ValidatorSet(); err != nil {
+		return nil, fmt.Errorf("genesis %s: %w", path, err)
+	}
+	if _, err := g.State(); err != nil {
 		return nil, fmt.Errorf("genesis %s: %w", path, err)
 	}
 	return &g, nil

@@ -41,9 +41,9 @@ func newTestKey(t *testing.T, name string, stake uint64) testKey {
 func testGenesis(t *testing.T, n int) (*config.Genesis, []testKey) {
 	t.Helper()
 	keys := make([]testKey, n)
-	g := &config.Genesis{ChainID: "test-chain", Epoch: 3, Consensus: config.DefaultConsensus()}
+	g := &config.Genesis{ChainID: "test-chain", Consensus: config.DefaultConsensus()}
 	for i := range keys {
-		keys[i] = newTestKey(t, "v"+string(rune('a'+i)), uint64(10*(i+1)))
+		keys[i] = newTestKey(t, "v"+string(rune('a'+i)), uint64(1000*(i+1)))
 		g.Validators = append(g.Validators, keys[i].gv)
 	}
 	return g, keys
@@ -78,7 +78,7 @@ func TestGenesisValidRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vs.Len() != 4 || vs.TotalStake() != 100 || vs.ChainID != "test-chain" || vs.Epoch != 3 {
+	if vs.Len() != 4 || vs.TotalStake() != 10_000 || vs.ChainID != "test-chain" || vs.Epoch != 0 {
 		t.Fatalf("set: len %d total %d chain %q epoch %d", vs.Len(), vs.TotalStake(), vs.ChainID, vs.Epoch)
 	}
 	if vs.Scheme.Name() != "bls12-381" {
@@ -89,7 +89,7 @@ func TestGenesisValidRoundTrip(t *testing.T) {
 		if got := vs.IndexOf(k.bls.PublicKey().Bytes()); got != i {
 			t.Errorf("IndexOf(validator %d's BLS key) = %d", i, got)
 		}
-		if vs.Validators[i].Stake != uint64(10*(i+1)) {
+		if vs.Validators[i].Stake != uint64(1000*(i+1)) {
 			t.Errorf("validator %d stake %d", i, vs.Validators[i].Stake)
 		}
 		if ids[i] != p2p.IDOf(k.node.Public().(ed25519.PublicKey)) {

@@ -19,6 +19,16 @@ type Config struct {
 	Set  *types.ValidatorSet
 	Self int // index in Set, or -1 for a node that follows but never votes
 
+	// Root is the block the epoch starts from: types.EpochRoot of the block
+	// that ended the previous epoch, or nil for the chain's genesis block.
+	Root *types.Block
+	// EndHeight is the epoch's last height, 0 if it never ends. Blocks above
+	// it may still be proposed and certified, because the two-chain rule
+	// needs descendants to commit the last block, but they carry no
+	// transactions and are never committed: the next epoch starts from the
+	// block at EndHeight.
+	EndHeight uint64
+
 	// BaseTimeout is the round timer in driver ticks after progress;
 	// consecutive timeouts double it up to MaxTimeout.
 	BaseTimeout uint64
@@ -47,6 +57,12 @@ func (c *Config) check() error {
 	if c.BaseTimeout == 0 || c.MaxTimeout < c.BaseTimeout {
 		return fmt.Errorf("consensus config: timeouts base %d max %d", c.BaseTimeout, c.MaxTimeout)
 	}
+	if c.Root != nil && (c.Root.Epoch != c.Set.Epoch || !c.Root.IsRoot()) {
+		return fmt.Errorf("consensus config: root is not a round-0 block of epoch %d", c.Set.Epoch)
+	}
+	if c.EndHeight != 0 && c.EndHeight <= c.root().Height {
+		return fmt.Errorf("consensus config: end height %d not above root height %d", c.EndHeight, c.root().Height)
+	}
 	if c.KeepCommitted <= 0 {
 		c.KeepCommitted = 256
 	}
@@ -54,6 +70,18 @@ func (c *Config) check() error {
 		c.FetchBatch = types.MaxFetchBlocks
 	}
 	return nil
+}
+
+func (c *Config) root() *types.Block {
+	if c.Root != nil {
+		return c.Root
+	}
+	return types.GenesisBlock(c.Set.ChainID, c.Set.Epoch)
+}
+
+// beyondEnd reports whether height lies past the epoch's last block.
+func (c *Config) beyondEnd(height uint64) bool {
+	return c.EndHeight != 0 && height > c.EndHeight
 }
 
 // Snapshot is what a restarted core recovers from the driver's store.

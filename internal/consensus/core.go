@@ -68,7 +68,7 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 		votes:    newVoteBook(),
 		timeouts: newTimeoutBook(),
 	}
-	c.genesis = types.GenesisBlock(cfg.Set.ChainID, cfg.Set.Epoch).ID()
+	c.genesis = c.cfg.root().ID()
 	c.insertRecovered(snap.Blocks)
 	return c, nil
 }
@@ -126,6 +126,8 @@ func (c *Core) receive(from int, m types.Message) {
 		c.onBlockRequest(from, msg)
 	case *types.BlockResponse:
 		c.onBlockResponse(from, msg)
+	case *types.EpochProof:
+		c.onEpochProof(msg)
 	default:
 		c.drop(DropInvalid)
 	}
@@ -146,6 +148,12 @@ func (c *Core) HighQC() *types.QC { return c.highQC }
 
 // Committed returns the last committed block.
 func (c *Core) Committed() *types.Block { return c.tree.committed }
+
+// Ended reports whether the epoch's last block is committed: the driver
+// then moves to the next epoch's core.
+func (c *Core) Ended() bool {
+	return c.cfg.EndHeight != 0 && c.tree.committed.Height >= c.cfg.EndHeight
+}
 
 // Stats returns counters.
 func (c *Core) Stats() Stats { return c.stats }

@@ -32,6 +32,9 @@ func (c *Core) onPayload(round uint64, txs []*types.Tx) {
 	if parent == nil {
 		return
 	}
+	if c.cfg.beyondEnd(parent.Height + 1) {
+		txs = nil
+	}
 	b := types.NewBlock(c.set.Epoch, round, parent.Height+1, c.highQC, uint32(c.cfg.Self), txs)
 	sig, err := c.signer.SignProposal(b)
 	if err != nil {
@@ -55,7 +58,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	case b.Epoch != c.set.Epoch:
 		c.drop(DropWrongEpoch)
 		return
-	case b.QC == nil:
+	case b.QC == nil || (len(b.Txs) > 0 && c.cfg.beyondEnd(b.Height)):
 		c.drop(DropInvalid)
 		return
 	case int(b.Proposer) != c.set.Leader(b.Round):

@@ -112,6 +112,12 @@ func (c *Core) tryCommit(qc *types.QC) {
 		}
 		return
 	}
+	for len(chain) > 0 && c.cfg.beyondEnd(chain[len(chain)-1].Height) {
+		chain = chain[:len(chain)-1] // the next epoch starts from EndHeight
+	}
+	if len(chain) == 0 {
+		return
+	}
 	c.tree.commit(chain, c.cfg.KeepCommitted)
 	c.forgetBelow(head)
 	c.ready.Committed = append(c.ready.Committed, chain...)

@@ -150,7 +150,7 @@ func (c *Core) insertFetched(b *types.Block) {
 		return
 	}
 	parent := c.tree.get(b.Parent)
-	if parent == nil || b.Height != parent.Height+1 || b.Round <= parent.Round {
+	if parent == nil || b.Height != parent.Height+1 || b.Round <= parent.Round || (len(b.Txs) > 0 && c.cfg.beyondEnd(b.Height)) {
 		c.drop(DropInvalid)
 		return
 	}
@@ -166,6 +166,16 @@ func (c *Core) insertFetched(b *types.Block) {
 		c.processQC(b.QC)
 	}
 	c.afterInsert(b)
+}
+
+// onEpochProof takes a QC of this epoch from anyone: once verified it is as
+// good as one carried by a proposal, and it lets a node that missed the
+// end of the epoch commit its last block.
+func (c *Core) onEpochProof(p *types.EpochProof) {
+	if p.QC == nil || p.QC.IsGenesis() || !c.verifyQC(p.QC) {
+		return
+	}
+	c.processQC(p.QC)
 }
 
 // maxPending bounds the blocks parked while their parents are fetched, so a

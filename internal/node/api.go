@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -20,31 +21,38 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ChainID returns the chain id.
-func (n *Node) ChainID() string { return n.set.ChainID }
+func (n *Node) ChainID() string { return n.chainID }
 
 // NodeID returns this node's p2p id.
 func (n *Node) NodeID() p2p.NodeID { return n.host.ID() }
 
 // Epoch returns the current epoch.
-func (n *Node) Epoch() uint64 { return n.set.Epoch }
+func (n *Node) Epoch() uint64 { return n.view().epoch.Number }
 
 // ValidatorIndex is this node's index in the set, or -1.
-func (n *Node) ValidatorIndex() int { return n.self }
+func (n *Node) ValidatorIndex() int { return n.view().self }
 
 // ValidatorInfo describes one validator of the current epoch.
 type ValidatorInfo struct {
-	Index  int    `json:"index"`
-	Name   string `json:"name"`
-	NodeID string `json:"node_id"`
-	BLSKey string `json:"bls_key"`
-	Stake  uint64 `json:"stake"`
+	Index    int    `json:"index"`
+	Name     string `json:"name"`
+	Operator string `json:"operator"`
+	NodeID   string `json:"node_id"`
+	BLSKey   string `json:"bls_key"`
+	NetAddr  string `json:"net_addr,omitempty"`
+	Stake    uint64 `json:"stake"`
 }
 
 // Validators lists the current epoch's set in index order.
 func (n *Node) Validators() []ValidatorInfo {
-	out := make([]ValidatorInfo, len(n.genesis.Validators))
-	for i, v := range n.genesis.Validators {
-		out[i] = ValidatorInfo{Index: i, Name: v.Name, NodeID: v.NodeID, BLSKey: v.BLSKey, Stake: v.Stake}
+	return validatorInfos(n.view().epoch)
+}
+
+func validatorInfos(e *state.Epoch) []ValidatorInfo {
+	out := make([]ValidatorInfo, len(e.Set))
+	for i, m := range e.Set {
+		out[i] = ValidatorInfo{Index: i, Name: m.Name, Operator: hex.EncodeToString(m.Operator[:]), NodeID: hex.EncodeToString(m.NodeID[:]),
+			BLSKey: hex.EncodeToString(m.BLSKey), NetAddr: m.NetAddr, Stake: m.Power}
 	}
 	return out
 }

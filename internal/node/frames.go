@@ -36,11 +36,29 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		n.metrics.rejected.WithLabelValues("malformed").Inc()
 		return
 	}
-	idx, isValidator := n.byNode[from]
-	if req, ok := msg.(*types.BlockRequest); ok {
-		n.serveBlocks(from, req) // anyone we trust may sync from us
+	v := n.view()
+	switch m := msg.(type) {
+	case *types.BlockRequest:
+		n.serveBlocks(from, m) // anyone we trust may sync from us
+		return
+	case *types.EpochRequest:
+		n.serveEpoch(from, m)
+		return
+	case *types.EpochProof:
+		// Its QC is checked by the core like any other; who relayed it
+		// does not matter.
+		select {
+		case n.inbox <- inbound{from: -1, msg: msg}:
+		case <-n.done:
+		}
 		return
 	}
+	if e, ok := messageEpoch(msg); ok && e > v.epoch.Number {
+		n.askEpoch(from) // the sender has moved on; learn how our epoch ended
+		n.metrics.rejected.WithLabelValues("future_epoch").Inc()
+		return
+	}
+	idx, isValidator := v.byNode[from]
 	if !isValidator {
 		// Only the epoch's validators take part in consensus.
 		n.metrics.rejected.WithLabelValues("not_validator").Inc()
@@ -73,6 +91,17 @@ func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
 	}
 	if len(out) > 0 {
 		n.host.Send(to, chanConsensus, types.EncodeMessage(&types.BlockResponse{Blocks: out}))
+	}
+}
+
+// serveEpoch answers with the QC that committed the last block of an
+// epoch this node has finished.
+func (n *Node) serveEpoch(to p2p.NodeID, req *types.EpochRequest) {
+	if req.Epoch >= n.view().epoch.Number {
+		return
+	}
+	if qc, err := n.store.EpochProof(req.Epoch); err == nil {
+		n.host.Send(to, chanConsensus, types.EncodeMessage(&types.EpochProof{QC: qc}))
 	}
 }
 

@@ -137,6 +137,12 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 				*payload = nil
 			}
 		}
+		if n.core.Ended() {
+			*payload = nil // the old core's; the new one asks again
+			if err := n.nextEpoch(); err != nil {
+				return fmt.Errorf("start epoch: %w", err)
+			}
+		}
 	}
 }
 
@@ -178,8 +184,8 @@ func (n *Node) send(m consensus.Outbound) {
 		n.host.Broadcast(chanConsensus, payload)
 		return
 	}
-	if m.To >= 0 && m.To < len(n.nodeIDs) {
-		n.host.Send(n.nodeIDs[m.To], chanConsensus, payload)
+	if ids := n.view().nodeIDs; m.To >= 0 && m.To < len(ids) {
+		n.host.Send(ids[m.To], chanConsensus, payload)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	reg           *prometheus.Registry
 	height        prometheus.Gauge
+	epoch         prometheus.Gauge
 	round         prometheus.Gauge
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
@@ -25,6 +26,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		reg:          prometheus.NewRegistry(),
 		height:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_height", Help: "Latest committed height."}),
+		epoch:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_epoch", Help: "Current epoch."}),
 		round:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_round", Help: "Current consensus round."}),
 		mempoolTxs:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_txs", Help: "Transactions in the mempool."}),
 		mempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_bytes", Help: "Bytes in the mempool."}),
@@ -34,7 +36,7 @@ func newMetrics() *metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_rejected_messages_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.height, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+	m.reg.MustRegister(m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -46,6 +48,9 @@ func (m *metrics) observeCore(s consensus.Stats) {
 		m.lastDrops = make([]uint64, len(names))
 	}
 	for i, v := range s.Dropped {
+		if v < m.lastDrops[i] { // a new epoch's core counts from zero
+			m.lastDrops[i] = 0
+		}
 		if d := v - m.lastDrops[i]; d > 0 {
 			m.rejected.WithLabelValues(names[i]).Add(float64(d))
 			m.lastDrops[i] = v

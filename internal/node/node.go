@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,12 +27,14 @@ import (
 type Node struct {
 	cfg     config.Config
 	genesis *config.Genesis
-	set     *types.ValidatorSet
+	chainID string
 	gblock  *types.Block
-	self    int // validator index, -1 for a full node
-	nodeIDs []p2p.NodeID
-	byNode  map[p2p.NodeID]int
+	nodeID  p2p.NodeID
+	rules   *safety.Rules // nil without a BLS key
+	cur     atomic.Pointer[epochView]
 	log     *slog.Logger
+
+	lastEpochAsk atomic.Int64 // unix nanos of the last EpochRequest sent
 
 	store   *store.Store
 	machine *state.Machine
@@ -68,40 +71,41 @@ type Options struct {
 
 // New opens the store and builds every component; Run starts them.
 func New(o Options) (*Node, error) {
-	set, err := o.Genesis.ValidatorSet()
+	gs, err := o.Genesis.State()
 	if err != nil {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
-	n := &Node{cfg: o.Config, genesis: o.Genesis, set: set, self: -1, log: o.Logger,
-		inbox: make(chan inbound, 8192), txq: make(chan []byte, 256), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
+	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
+		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
+		inbox:  make(chan inbound, 8192), txq: make(chan []byte, 256), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}}
-	n.gblock = types.GenesisBlock(set.ChainID, set.Epoch)
-	n.nodeIDs = o.Genesis.NodeIDs()
-	n.byNode = map[p2p.NodeID]int{}
-	for i, id := range n.nodeIDs {
-		n.byNode[id] = i
-	}
-	if o.BLSKey != nil {
-		if n.self = set.IndexOf(o.BLSKey.PublicKey().Bytes()); n.self < 0 {
-			n.log.Warn("BLS key is not in the genesis validator set; running as a full node")
-		} else if n.nodeIDs[n.self] != p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)) {
-			return nil, fmt.Errorf("node key does not match genesis node_id of validator %d (%s)", n.self, o.Genesis.Validators[n.self].Name)
-		}
-	}
+	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	if n.store, err = store.Open(filepath.Join(o.Home, config.DataDir)); err != nil {
 		return nil, err
 	}
-	// Transactions the mempool verified skip a second check at execution.
-	n.machine = state.New(set.ChainID, n.store, func(h types.Hash) bool { return n.pool.Has(h) })
-	n.pool = mempool.New(mempool.Config{ChainID: set.ChainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes, Nonce: n.machine.Nonce})
-	n.metrics = newMetrics()
-	if err := n.buildCore(o.BLSKey); err != nil {
+	fail := func(err error) (*Node, error) {
 		n.store.Close()
 		return nil, err
 	}
+	// Transactions the mempool verified skip a second check at execution.
+	if n.machine, err = state.New(n.chainID, n.store, func(h types.Hash) bool { return n.pool.Has(h) }, gs); err != nil {
+		return fail(err)
+	}
+	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes, Nonce: n.machine.Nonce})
+	n.metrics = newMetrics()
+	if o.BLSKey != nil {
+		if n.rules, err = safety.New(n.chainID, o.BLSKey, n.store.SafetyStorage()); err != nil {
+			return fail(err)
+		}
+	}
+	if err := n.startEpoch(); err != nil {
+		return fail(err)
+	}
+	if o.BLSKey != nil && n.view().self < 0 {
+		n.log.Info("BLS key is not in the current validator set; following as a full node until it is")
+	}
 	if err := n.buildHost(o.NodeKey); err != nil {
-		n.store.Close()
-		return nil, err
+		return fail(err)
 	}
 	n.gossip = newGossiper(n.host, n.log)
 	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
@@ -109,49 +113,27 @@ func New(o Options) (*Node, error) {
 	return n, nil
 }
 
-func (n *Node) buildCore(key *bls.SecretKey) error {
-	snap, err := n.store.Snapshot(n.gblock)
-	if err != nil {
-		return fmt.Errorf("recover consensus state: %w", err)
-	}
-	var signer consensus.Signer
-	if n.self >= 0 {
-		rules, err := safety.New(n.set.ChainID, key, n.store.SafetyStorage())
-		if err != nil {
-			return err
-		}
-		if err := rules.StartEpoch(n.set.Epoch, uint32(n.self)); err != nil {
-			return err
-		}
-		signer = rules
-	}
-	p := n.genesis.Consensus
-	n.core, err = consensus.New(consensus.Config{
-		Set: n.set, Self: n.self, BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
-		AuthenticatedSenders: true, // p2p pins each connection to a genesis node key
-	}, signer, snap)
-	if err != nil {
-		return fmt.Errorf("consensus core: %w", err)
-	}
-	n.status.set(snap.Committed.Height, snap.Committed.ID(), 0)
-	return nil
-}
-
 func (n *Node) buildHost(key ed25519.PrivateKey) error {
 	peers, err := n.cfg.PeerAddrs()
 	if err != nil {
 		return err
 	}
-	trusted := map[p2p.NodeID]bool{}
-	for _, id := range n.nodeIDs {
-		trusted[id] = true
-	}
+	configured := map[p2p.NodeID]bool{}
 	for _, p := range peers {
-		trusted[p.ID] = true
+		configured[p.ID] = true
+	}
+	// Without p2p.open, only configured peers and the current epoch's
+	// validators may connect.
+	trusted := func(id p2p.NodeID) bool {
+		if n.cfg.P2P.Open || configured[id] {
+			return true
+		}
+		_, ok := n.view().byNode[id]
+		return ok
 	}
 	n.host, err = p2p.New(p2p.Config{
-		Key: key, Listen: n.cfg.P2P.Listen, Peers: peers, DialAll: n.self < 0,
-		Trusted: func(id p2p.NodeID) bool { return n.cfg.P2P.Open || trusted[id] }, Logger: n.log,
+		Key: key, Listen: n.cfg.P2P.Listen, Peers: peers, DialAll: n.view().self < 0,
+		Trusted: trusted, Logger: n.log,
 	}, n.onFrame)
 	return err
 }
@@ -163,7 +145,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	go n.gossip.run(ctx)
 	go n.txWorker()
-	n.log.Info("node started", "chain", n.set.ChainID, "validator", n.self, "p2p", n.host.Addr(), "height", n.status.get().Height)
+	n.log.Info("node started", "chain", n.chainID, "epoch", n.view().epoch.Number, "validator", n.view().self, "p2p", n.host.Addr(), "height", n.status.get().Height)
 	err := n.loop(ctx)
 	n.Close()
 	return err

@@ -46,9 +46,11 @@ type Host struct {
 	handler Handler
 	log     *slog.Logger
 
-	mu    sync.Mutex
-	peers map[NodeID]*peer
-	ln    net.Listener
+	mu      sync.Mutex
+	peers   map[NodeID]*peer
+	dialing map[NodeID]bool
+	ln      net.Listener
+	started bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -70,7 +72,7 @@ func New(cfg Config, handler Handler) (*Host, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Host{cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
-		log: cfg.Logger, peers: map[NodeID]*peer{}}
+		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]bool{}}
 	if cfg.Trusted == nil {
 		known := map[NodeID]bool{}
 		for _, p := range cfg.Peers {
@@ -101,14 +103,30 @@ func (h *Host) Start() error {
 		h.wg.Add(1)
 		go h.acceptLoop()
 	}
+	h.mu.Lock()
+	h.started = true
+	h.mu.Unlock()
 	for _, p := range h.cfg.Peers {
-		if p.ID == h.self || p.Addr == "" || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
-			continue
-		}
-		h.wg.Add(1)
-		go h.dialLoop(p)
+		h.AddPeer(p)
 	}
 	return nil
+}
+
+// AddPeer starts keeping a connection to p, unless one is kept already or
+// the other side is the one to dial. A peer learnt later (a validator that
+// joined in a new epoch) is added this way.
+func (h *Host) AddPeer(p PeerAddr) {
+	if p.ID == h.self || p.Addr == "" || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.started || h.dialing[p.ID] || h.ctx.Err() != nil {
+		return
+	}
+	h.dialing[p.ID] = true
+	h.wg.Add(1)
+	go h.dialLoop(p)
 }
 
 // Addr is the listening address, or nil.

@@ -32,7 +32,7 @@ func TestStatus(t *testing.T) {
 		{"node_id", tn.node.NodeID().String()},
 		{"height", nil}, // any number
 		{"round", nil},
-		{"epoch", float64(1)},
+		{"epoch", float64(0)},
 		{"validator_index", float64(0)},
 	} {
 		v, ok := raw[f.name]
@@ -106,7 +106,7 @@ func TestSubmitCommitAndQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := TxView{Hash: c.tx.Hash().String(), Status: "committed", Height: v.Height, Index: v.Index, Result: "ok", OK: true,
-			Sender: hex.EncodeToString(addr), Nonce: c.nonce, Kind: 1, BodyHex: hex.EncodeToString(c.tx.Body)}
+			Sender: hex.EncodeToString(addr), Nonce: c.nonce, Kind: 0, BodyHex: hex.EncodeToString(c.tx.Body)}
 		if v != want || v.Height == 0 {
 			t.Fatalf("GET /txs/%s = %+v, want %+v", c.tx.Hash().Short(), v, want)
 		}
@@ -281,8 +281,8 @@ func TestValidators(t *testing.T) {
 			Stake  uint64 `json:"stake"`
 		} `json:"validators"`
 	}
-	if err := json.Unmarshal(raw, &v); err != nil || v.Epoch != 1 || len(v.Validators) != 1 ||
-		v.Validators[0].NodeID != tn.node.NodeID().String() || v.Validators[0].Stake != 100 {
+	if err := json.Unmarshal(raw, &v); err != nil || v.Epoch != 0 || len(v.Validators) != 1 ||
+		v.Validators[0].NodeID != tn.node.NodeID().String() || v.Validators[0].Stake != 1_000_000 {
 		t.Fatalf("GET /validators: %s (%v)", raw, err)
 	}
 }

@@ -34,7 +34,7 @@ func account(i int) ed25519.PrivateKey { return ed25519.NewKeyFromSeed(seeded("a
 
 // signedTx builds a transaction for chain signed by key.
 func signedTx(chain string, key ed25519.PrivateKey, nonce uint64, body string) *types.Tx {
-	tx := &types.Tx{ChainID: chain, Nonce: nonce, Kind: 1, Body: []byte(body)}
+	tx := &types.Tx{ChainID: chain, Nonce: nonce, Kind: 0, Body: []byte(body)}
 	tx.Sign(key)
 	return tx
 }
@@ -57,13 +57,13 @@ func startNode(t *testing.T) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &config.Genesis{ChainID: testChain, Epoch: 1, Consensus: config.DefaultConsensus(),
+	g := &config.Genesis{ChainID: testChain, Consensus: config.DefaultConsensus(),
 		Validators: []config.GenesisValidator{{
 			Name:   "node0",
 			NodeID: hex.EncodeToString(nodeKey.Public().(ed25519.PublicKey)),
 			BLSKey: hex.EncodeToString(blsKey.PublicKey().Bytes()),
 			PoP:    hex.EncodeToString(blsKey.ProvePossession()),
-			Stake:  100,
+			Stake:  1_000_000,
 		}}}
 	cfg := config.Default()
 	cfg.Moniker = "node0"

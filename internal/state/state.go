@@ -1,50 +1,37 @@
 package state
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
-// Code is a receipt's outcome.
-type Code uint8
-
 const (
-	OK Code = iota
-	BadSignature
-	WrongChain
-	BadNonce
-)
-
-func (c Code) String() string {
-	switch c {
-	case OK:
-		return "ok"
-	case BadSignature:
-		return "bad signature"
-	case WrongChain:
-		return "wrong chain id"
-	case BadNonce:
-		return "nonce is not the sender's next nonce"
-	}
-	return fmt.Sprintf("code %d", uint8(c))
-}
-
-// Receipt records what happened to a committed transaction.
-type Receipt struct {
-	Height uint64
-	Index  uint32
-	Code   Code
-}
-
-const (
-	pNonce   = 'N'
+	pAccount = 'A'
 	pReceipt = 'R'
+	pStaking = 'S'
+	pEpoch   = 'P'
 )
+
+// KindMemo is a transaction that only uses up its nonce: a signed record
+// (and the load generator's transaction). Kinds 1-8 are staking's.
+const KindMemo uint16 = 0
+
+// Genesis is the initial state beyond the consensus settings.
+type Genesis struct {
+	Params     staking.Params
+	Validators []staking.GenesisValidator
+	Accounts   []GenesisAccount
+}
+
+// GenesisAccount is a funded account at genesis.
+type GenesisAccount struct {
+	Address staking.Address
+	Balance uint64
+}
 
 // Verified reports whether a transaction's signature is already known to
 // be valid (the mempool checked it); others are checked here.
@@ -55,42 +42,81 @@ type Machine struct {
 	chainID  string
 	store    *store.Store
 	verified Verified
+	supply   uint64 // at genesis, for the conservation check
 
 	// Writes not yet known durable, read ahead of the store. The mutex is
 	// for readers on API goroutines; Apply runs on the driver alone.
 	mu       sync.RWMutex
-	nonces   map[[32]byte]uint64
+	accounts map[staking.Address]Account
 	receipts map[types.Hash]bool
+	epochs   map[uint64]*Epoch
+	current  *Epoch
+
+	stake    *staking.State // the driver's, mutated by Apply
+	view     *staking.State // an immutable copy for readers
+	fresh    bool           // genesis not yet written
+	genesisW []GenesisAccount
 }
 
-// New returns a machine reading committed state from st.
-func New(chainID string, st *store.Store, verified Verified) *Machine {
+// New returns a machine reading committed state from st; a store with no
+// state yet starts from g.
+func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machine, error) {
 	if verified == nil {
 		verified = func(types.Hash) bool { return false }
 	}
-	return &Machine{chainID: chainID, store: st, verified: verified, nonces: map[[32]byte]uint64{}, receipts: map[types.Hash]bool{}}
+	m := &Machine{chainID: chainID, store: st, verified: verified,
+		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{}}
+	for _, a := range g.Accounts {
+		m.supply += a.Balance
+	}
+	for _, v := range g.Validators {
+		m.supply += v.Stake
+	}
+	if err := m.load(g); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-// Nonce returns a sender's next nonce in committed state.
-func (m *Machine) Nonce(sender []byte) uint64 {
-	var s [32]byte
-	copy(s[:], sender)
+func (m *Machine) load(g Genesis) error {
+	v, err := m.store.Get([]byte{pStaking})
+	switch {
+	case err == nil:
+		if m.stake, err = staking.Decode(v); err != nil {
+			return fmt.Errorf("load staking state: %w", err)
+		}
+		if m.current, err = m.EpochAt(m.stake.Epoch()); err != nil {
+			return fmt.Errorf("load current epoch: %w", err)
+		}
+	case err == store.ErrNotFound:
+		if m.stake, err = staking.Genesis(m.chainID, g.Params, g.Validators); err != nil {
+			return fmt.Errorf("genesis staking state: %w", err)
+		}
+		m.fresh, m.genesisW = true, g.Accounts
+		m.current = &Epoch{Number: m.stake.Epoch(), EndHeight: g.Params.EpochLength, Set: m.stake.Active()}
+		for _, a := range g.Accounts {
+			m.accounts[a.Address] = Account{Balance: a.Balance}
+		}
+	default:
+		return fmt.Errorf("load staking state: %w", err)
+	}
+	m.epochs[m.current.Number] = m.current
+	m.view = clone(m.stake)
+	return nil
+}
+
+// Staking returns a read-only view of the staking state as of the last
+// applied block. Callers must not modify it.
+func (m *Machine) Staking() *staking.State {
 	m.mu.RLock()
-	n, ok := m.nonces[s]
-	m.mu.RUnlock()
-	if ok {
-		return n
-	}
-	v, err := m.store.Get(append([]byte{pNonce}, s[:]...))
-	if err != nil || len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
+	defer m.mu.RUnlock()
+	return m.view
 }
 
 // Apply executes committed blocks in order and returns the writes to store
 // with the commit. Receipts are written once and never change:
-//   - a transaction that executes gets an OK receipt;
+//   - a transaction that executes gets a receipt, OK or a failure with its
+//     reason; a failed one changes nothing but its sender's nonce;
 //   - one that can never execute (bad signature, another chain) gets a
 //     failure receipt, unless it already has a receipt;
 //   - one whose nonce is not the sender's next changes nothing and gets no
@@ -98,28 +124,114 @@ func (m *Machine) Nonce(sender []byte) uint64 {
 //     gap may still execute once the gap is filled.
 func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 	var kvs []store.KV
+	bk := &bank{m: m, dirty: map[staking.Address]bool{}}
+	stakingDirty := false
+	if m.fresh {
+		for _, a := range m.genesisW {
+			bk.SetBalance(a.Address, a.Balance)
+		}
+		kvs = append(kvs, store.KV{Key: epochKey(m.current.Number), Value: encodeEpoch(m.current)})
+		m.fresh, m.genesisW, stakingDirty = false, nil, true
+	}
 	for _, b := range blocks {
+		if b.QC != nil && !b.QC.IsGenesis() {
+			m.stake.RecordBlock(b.Proposer, b.QC.Signers)
+		} else {
+			m.stake.RecordBlock(b.Proposer, nil)
+		}
 		ok := m.checkSigs(b.Txs)
 		for i, tx := range b.Txs {
+			r, executed := m.applyTx(bk, b.Height, tx, ok[i])
+			if executed && tx.Kind != KindMemo {
+				stakingDirty = true
+			}
 			h := tx.Hash()
-			code := m.applyTx(tx, ok[i])
 			// Only the rare permanent failures need the receipt lookup.
-			if code == BadNonce || (code != OK && m.committed(h)) {
+			if r.Code == BadNonce || (!executed && m.committed(h)) {
 				continue
 			}
+			r.Height, r.Index = b.Height, uint32(i)
 			m.mu.Lock()
-			if code == OK {
-				var s [32]byte
-				copy(s[:], tx.Sender)
-				m.nonces[s] = tx.Nonce + 1
-				kvs = append(kvs, store.KV{Key: append([]byte{pNonce}, s[:]...), Value: binary.BigEndian.AppendUint64(nil, tx.Nonce+1)})
-			}
 			m.receipts[h] = true
 			m.mu.Unlock()
-			kvs = append(kvs, store.KV{Key: append([]byte{pReceipt}, h[:]...), Value: encodeReceipt(Receipt{Height: b.Height, Index: uint32(i), Code: code})})
+			kvs = append(kvs, store.KV{Key: append([]byte{pReceipt}, h[:]...), Value: encodeReceipt(r)})
+		}
+		if ch := m.stake.EndBlock(bk, b.Height); ch != nil {
+			kvs = append(kvs, m.startEpoch(ch, b))
+			stakingDirty = true
 		}
 	}
+	kvs = append(kvs, bk.writes()...)
+	if len(blocks) > 0 || stakingDirty {
+		// Liveness counters change with every block, so the staking record
+		// is written with every commit; it is small (one entry per validator
+		// and delegation).
+		kvs = append(kvs, store.KV{Key: []byte{pStaking}, Value: m.stake.Encode()})
+	}
+	if stakingDirty {
+		view := clone(m.stake)
+		m.mu.Lock()
+		m.view = view
+		m.mu.Unlock()
+	}
 	return kvs
+}
+
+// clone copies the staking state for readers through its canonical
+// encoding, so a reader never sees a half-applied block.
+func clone(s *staking.State) *staking.State {
+	c, err := staking.Decode(s.Encode())
+	if err != nil {
+		panic(fmt.Sprintf("staking state does not survive its own encoding: %v", err)) // a bug, not bad input
+	}
+	return c
+}
+
+func (m *Machine) startEpoch(ch *staking.EpochChange, last *types.Block) store.KV {
+	e := &Epoch{Number: ch.Epoch, LastHeight: last.Height, LastBlock: last.ID(),
+		EndHeight: last.Height + m.stake.Params().EpochLength, Set: ch.Set}
+	m.mu.Lock()
+	m.epochs[e.Number] = e
+	m.current = e
+	m.mu.Unlock()
+	return store.KV{Key: epochKey(e.Number), Value: encodeEpoch(e)}
+}
+
+// applyTx runs one transaction. executed reports whether it took its
+// nonce (and so has a receipt that no replay may overwrite).
+func (m *Machine) applyTx(bk *bank, height uint64, tx *types.Tx, sigOK bool) (r Receipt, executed bool) {
+	switch {
+	case !sigOK:
+		return Receipt{Code: BadSignature}, false
+	case tx.ChainID != m.chainID:
+		return Receipt{Code: WrongChain}, false
+	case tx.Nonce != m.Nonce(tx.Sender):
+		return Receipt{Code: BadNonce}, false
+	}
+	var sender staking.Address
+	copy(sender[:], tx.Sender)
+	var err error
+	switch {
+	case tx.Kind == KindMemo:
+	case tx.Kind <= staking.KindEvidence:
+		err = m.stake.Exec(staking.Ctx{Bank: bk, Height: height}, sender, tx.Kind, tx.Body)
+	default:
+		err = fmt.Errorf("transaction kind %d is not known", tx.Kind)
+		r.Code = UnknownKind
+	}
+	// The nonce is used even when execution fails, so the failed
+	// transaction cannot be replayed; nothing else changed.
+	bk.setNonce(sender, tx.Nonce+1)
+	if err != nil {
+		if f, ok := err.(*staking.Failure); ok {
+			r.Code = Code(f.Code)
+		}
+		if r.Code == OK {
+			r.Code = Failed
+		}
+		r.Reason = err.Error()
+	}
+	return r, true
 }
 
 func (m *Machine) committed(h types.Hash) bool {
@@ -138,8 +250,8 @@ func (m *Machine) committed(h types.Hash) bool {
 func (m *Machine) Flushed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.nonces)+len(m.receipts) > 200_000 {
-		clear(m.nonces)
+	if len(m.accounts)+len(m.receipts) > 200_000 {
+		clear(m.accounts)
 		clear(m.receipts)
 	}
 }
@@ -160,40 +272,4 @@ func (m *Machine) checkSigs(txs []*types.Tx) []bool {
 		ok[pos[j]] = v
 	}
 	return ok
-}
-
-func (m *Machine) applyTx(tx *types.Tx, sigOK bool) Code {
-	switch {
-	case !sigOK:
-		return BadSignature
-	case tx.ChainID != m.chainID:
-		return WrongChain
-	case tx.Nonce != m.Nonce(tx.Sender):
-		return BadNonce
-	}
-	return OK
-}
-
-// Receipt returns a committed transaction's receipt.
-func (m *Machine) Receipt(h types.Hash) (Receipt, error) {
-	v, err := m.store.Get(append([]byte{pReceipt}, h[:]...))
-	if err != nil {
-		return Receipt{}, err
-	}
-	return decodeReceipt(v)
-}
-
-func encodeReceipt(r Receipt) []byte {
-	b := binary.BigEndian.AppendUint64(nil, r.Height)
-	b = binary.BigEndian.AppendUint32(b, r.Index)
-	return append(b, byte(r.Code))
-}
-
-var errBadReceipt = errors.New("state: malformed receipt")
-
-func decodeReceipt(b []byte) (Receipt, error) {
-	if len(b) != 13 {
-		return Receipt{}, errBadReceipt
-	}
-	return Receipt{Height: binary.BigEndian.Uint64(b), Index: binary.BigEndian.Uint32(b[8:]), Code: Code(b[12])}, nil
 }

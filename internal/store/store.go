@@ -24,6 +24,7 @@ const (
 	pMeta    = 'm' // singletons
 	pSafety  = 's'
 	pPending = 'p' // height, id -> nothing: stored blocks not yet committed
+	pEpochQC = 'q' // epoch -> the last QC that committed in it
 	metaTip  = "tip"
 	metaHQC  = "hqc"
 	metaHTC  = "htc"
@@ -154,8 +155,14 @@ func (s *Store) indexCommits(b *pebble.Batch, r *consensus.Ready) error {
 			return fmt.Errorf("prune pending: %w", err)
 		}
 		if r.CommitQC != nil {
-			if err := b.Set(key(pMeta, []byte(metaCQC)), types.EncodeQC(r.CommitQC), nil); err != nil {
+			enc := types.EncodeQC(r.CommitQC)
+			if err := b.Set(key(pMeta, []byte(metaCQC)), enc, nil); err != nil {
 				return fmt.Errorf("store commit qc: %w", err)
+			}
+			// A core commits nothing past its epoch's last block, so the
+			// epoch's final entry here is the proof that ended it.
+			if err := b.Set(epochQCKey(r.CommitQC.Epoch), enc, nil); err != nil {
+				return fmt.Errorf("store epoch commit qc: %w", err)
 			}
 		}
 	}
@@ -229,25 +236,46 @@ func pendingKey(h uint64, id types.Hash) []byte {
 	return k
 }
 
-// Snapshot loads what a restarted consensus core needs. On a fresh store
-// it starts from genesis.
-func (s *Store) Snapshot(genesis *types.Block) (consensus.Snapshot, error) {
-	snap := consensus.Snapshot{Committed: genesis, HighQC: types.GenesisQC(genesis.Epoch, genesis.ID())}
-	if _, id, err := s.Tip(); err == nil {
+func epochQCKey(epoch uint64) []byte { return binary.BigEndian.AppendUint64([]byte{pEpochQC}, epoch) }
+
+// EpochProof returns the QC that committed the last block of epoch.
+func (s *Store) EpochProof(epoch uint64) (*types.QC, error) {
+	v, err := s.get(epochQCKey(epoch))
+	if err != nil {
+		return nil, fmt.Errorf("proof of epoch %d: %w", epoch, err)
+	}
+	return types.DecodeQC(v)
+}
+
+// Snapshot loads what a restarted consensus core needs for the epoch that
+// starts at root (the genesis block or an epoch root). Until the epoch
+// commits a block of its own, the core starts from root; certificates of
+// earlier epochs are left behind.
+func (s *Store) Snapshot(root *types.Block) (consensus.Snapshot, error) {
+	snap := consensus.Snapshot{Committed: root, HighQC: types.GenesisQC(root.Epoch, root.ID())}
+	if h, id, err := s.Tip(); err == nil && h > root.Height {
 		if snap.Committed, err = s.Block(id); err != nil {
 			return snap, fmt.Errorf("load committed tip: %w", err)
 		}
-	} else if !errors.Is(err, ErrNotFound) {
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return snap, err
 	}
 	if v, err := s.get(key(pMeta, []byte(metaHQC))); err == nil {
-		if snap.HighQC, err = types.DecodeQC(v); err != nil {
+		qc, err := types.DecodeQC(v)
+		if err != nil {
 			return snap, fmt.Errorf("load high qc: %w", err)
+		}
+		if qc.Epoch == root.Epoch {
+			snap.HighQC = qc
 		}
 	}
 	if v, err := s.get(key(pMeta, []byte(metaHTC))); err == nil {
-		if snap.HighTC, err = types.DecodeTC(v); err != nil {
+		tc, err := types.DecodeTC(v)
+		if err != nil {
 			return snap, fmt.Errorf("load high tc: %w", err)
+		}
+		if tc.Epoch == root.Epoch {
+			snap.HighTC = tc
 		}
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pendingKey(snap.Committed.Height+1, types.Hash{}), UpperBound: []byte{pPending + 1}})
@@ -262,7 +290,9 @@ func (s *Store) Snapshot(genesis *types.Block) (consensus.Snapshot, error) {
 		if err != nil {
 			return snap, fmt.Errorf("load pending block %s: %w", id.Short(), err)
 		}
-		snap.Blocks = append(snap.Blocks, b)
+		if b.Epoch == root.Epoch { // an ended epoch's last blocks never commit
+			snap.Blocks = append(snap.Blocks, b)
+		}
 	}
 	return snap, nil
 }

@@ -40,6 +40,19 @@ func GenesisBlock(chainID string, epoch uint64) *Block {
 	return b
 }
 
+// EpochRoot returns the round-0 block that epoch starts from: it follows
+// last, the block at height lastHeight that ended the previous epoch, so
+// the hash chain runs unbroken across epochs. Every node derives the same
+// root from committed data alone.
+func EpochRoot(chainID string, epoch uint64, last Hash, lastHeight uint64) *Block {
+	b := &Block{Epoch: epoch, Height: lastHeight, Parent: last}
+	b.id = b.computeID()
+	return b
+}
+
+// IsRoot reports whether b is an epoch's round-0 block (genesis or root).
+func (b *Block) IsRoot() bool { return b.Round == 0 && b.QC == nil }
+
 // ID returns the block id.
 func (b *Block) ID() Hash { return b.id }
 

@@ -142,6 +142,10 @@ func sampleMessages(seed uint64) []namedMsg {
 		{"block response 1", g.response(1)},
 		{"block response 3", g.response(3)},
 		{"block response genesis", &types.BlockResponse{Blocks: []*types.Block{genesis}}},
+		{"epoch request", &types.EpochRequest{Epoch: 7}},
+		{"epoch proof", &types.EpochProof{QC: g.qc(5, 9, g.hash())}},
+		{"first block after an epoch root", &types.Proposal{
+			Block: types.NewBlock(5, 1, 101, types.GenesisQC(5, types.EpochRoot(testChain, 5, g.hash(), 100).ID()), 1, g.txs(2)), Sig: g.bytes(96)}},
 	}
 }
 

@@ -15,6 +15,8 @@ const (
 	KindTimeout
 	KindBlockRequest
 	KindBlockResponse
+	KindEpochRequest
+	KindEpochProof
 )
 
 func (k Kind) String() string {
@@ -29,6 +31,10 @@ func (k Kind) String() string {
 		return "block-request"
 	case KindBlockResponse:
 		return "block-response"
+	case KindEpochRequest:
+		return "epoch-request"
+	case KindEpochProof:
+		return "epoch-proof"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -83,6 +89,8 @@ type BlockResponse struct {
 func (*Proposal) Kind() Kind      { return KindProposal }
 func (*Vote) Kind() Kind          { return KindVote }
 func (*Timeout) Kind() Kind       { return KindTimeout }
+func (*EpochRequest) Kind() Kind  { return KindEpochRequest }
+func (*EpochProof) Kind() Kind    { return KindEpochProof }
 func (*BlockRequest) Kind() Kind  { return KindBlockRequest }
 func (*BlockResponse) Kind() Kind { return KindBlockResponse }
 
@@ -93,6 +101,23 @@ func ProposalSigningBytes(chainID string, epoch, round uint64, id Hash) []byte {
 		w.Fixed(id[:])
 	})
 }
+
+// EpochRequest asks a peer that has moved past Epoch for the proof that
+// ended it.
+type EpochRequest struct {
+	Epoch uint64
+}
+
+// EpochProof carries the QC, signed by the ending epoch's validators, whose
+// two-chain commits the epoch's last block. A node still in that epoch
+// needs only this QC: its core fetches whatever blocks it lacks and
+// commits, and the state machine then names the next set.
+type EpochProof struct {
+	QC *QC
+}
+
+func (q *EpochRequest) encode(w *codec.Writer) { w.U64(q.Epoch) }
+func (p *EpochProof) encode(w *codec.Writer)   { p.QC.encode(w) }
 
 func (p *Proposal) encode(w *codec.Writer) {
 	p.Block.encode(w)
@@ -179,6 +204,10 @@ func DecodeMessage(data []byte) (Message, error) {
 			s.Blocks = append(s.Blocks, decodeBlock(r))
 		}
 		m = s
+	case KindEpochRequest:
+		m = &EpochRequest{Epoch: r.U64()}
+	case KindEpochProof:
+		m = &EpochProof{QC: decodeQC(r)}
 	default:
 		if r.Err() == nil {
 			r.Fail(fmt.Errorf("message kind %d: %w", kind, codec.ErrInvalid))

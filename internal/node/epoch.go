@@ -1,0 +1,126 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/state"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// epochView is everything about the current epoch that the peers' reader
+// goroutines and the API read while the driver may be switching epochs;
+// it is replaced whole, never modified.
+type epochView struct {
+	epoch   *state.Epoch
+	set     *types.ValidatorSet
+	root    *types.Block
+	self    int // validator index, -1 when this node does not vote
+	nodeIDs []p2p.NodeID
+	byNode  map[p2p.NodeID]int
+}
+
+func (n *Node) view() *epochView { return n.cur.Load() }
+
+func (n *Node) newView(e *state.Epoch) (*epochView, error) {
+	set, err := e.ValidatorSet(n.chainID)
+	if err != nil {
+		return nil, err
+	}
+	v := &epochView{epoch: e, set: set, root: e.Root(n.chainID), self: -1, byNode: map[p2p.NodeID]int{}}
+	for i, m := range e.Set {
+		id := p2p.NodeID(m.NodeID)
+		v.nodeIDs = append(v.nodeIDs, id)
+		v.byNode[id] = i
+	}
+	if n.rules != nil {
+		if v.self = set.IndexOf(n.rules.PublicKey().Bytes()); v.self >= 0 && v.nodeIDs[v.self] != n.nodeID {
+			return nil, fmt.Errorf("epoch %d: validator %d (%s) registered node id %s, this node is %s",
+				e.Number, v.self, e.Set[v.self].Name, v.nodeIDs[v.self].Short(), n.nodeID.Short())
+		}
+	}
+	return v, nil
+}
+
+// startEpoch builds the core for the epoch that committed state is in,
+// from what the store holds of it.
+func (n *Node) startEpoch() error {
+	e := n.machine.CurrentEpoch()
+	v, err := n.newView(e)
+	if err != nil {
+		return err
+	}
+	snap, err := n.store.Snapshot(v.root)
+	if err != nil {
+		return fmt.Errorf("recover consensus state: %w", err)
+	}
+	var signer consensus.Signer
+	if v.self >= 0 {
+		if err := n.rules.StartEpoch(e.Number, uint32(v.self)); err != nil {
+			return err
+		}
+		signer = n.rules
+	}
+	p := n.genesis.Consensus
+	core, err := consensus.New(consensus.Config{
+		Set: v.set, Self: v.self, Root: v.root, EndHeight: e.EndHeight,
+		BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
+		AuthenticatedSenders: true, // p2p pins each connection to a registered node key
+	}, signer, snap)
+	if err != nil {
+		return fmt.Errorf("consensus core for epoch %d: %w", e.Number, err)
+	}
+	n.core = core
+	n.cur.Store(v)
+	n.status.set(snap.Committed.Height, snap.Committed.ID(), 0)
+	n.metrics.epoch.Set(float64(e.Number))
+	return nil
+}
+
+// nextEpoch runs when the core has committed its epoch's last block: tell
+// everyone how the epoch ended, dial the new members, and start over with
+// the next epoch's set.
+func (n *Node) nextEpoch() error {
+	old := n.view()
+	if qc, err := n.store.EpochProof(old.epoch.Number); err == nil {
+		n.host.Broadcast(chanConsensus, types.EncodeMessage(&types.EpochProof{QC: qc}))
+	}
+	if err := n.startEpoch(); err != nil {
+		return err
+	}
+	v := n.view()
+	for _, m := range v.epoch.Set {
+		if m.NetAddr != "" && p2p.NodeID(m.NodeID) != n.nodeID {
+			n.host.AddPeer(p2p.PeerAddr{ID: p2p.NodeID(m.NodeID), Addr: m.NetAddr})
+		}
+	}
+	n.log.Info("epoch started", "epoch", v.epoch.Number, "validators", len(v.epoch.Set), "validator", v.self, "from_height", v.root.Height)
+	n.core.Start()
+	return nil
+}
+
+// askEpoch asks a peer that is already in a later epoch for the proof that
+// ended ours, at most a few times a second.
+func (n *Node) askEpoch(from p2p.NodeID) {
+	now := time.Now().UnixNano()
+	last := n.lastEpochAsk.Load()
+	if now-last < int64(300*time.Millisecond) || !n.lastEpochAsk.CompareAndSwap(last, now) {
+		return
+	}
+	n.host.Send(from, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: n.view().epoch.Number}))
+}
+
+// messageEpoch is the epoch a consensus message belongs to, if it has one.
+func messageEpoch(m types.Message) (uint64, bool) {
+	switch x := m.(type) {
+	case *types.Proposal:
+		return x.Block.Epoch, true
+	case *types.Vote:
+		return x.Epoch, true
+	case *types.Timeout:
+		return x.Epoch, true
+	}
+	return 0, false
+}

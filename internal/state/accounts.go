@@ -1,0 +1,91 @@
+package state
+
+import (
+	"encoding/binary"
+
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/store"
+)
+
+// Account is one address's liquid balance and next nonce.
+type Account struct {
+	Balance uint64
+	Nonce   uint64
+}
+
+func accountKey(a staking.Address) []byte { return append([]byte{pAccount}, a[:]...) }
+
+func encodeAccount(a Account) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 16), a.Nonce)
+	return binary.BigEndian.AppendUint64(b, a.Balance)
+}
+
+func decodeAccount(v []byte) (Account, bool) {
+	if len(v) != 16 {
+		return Account{}, false
+	}
+	return Account{Nonce: binary.BigEndian.Uint64(v), Balance: binary.BigEndian.Uint64(v[8:])}, true
+}
+
+// Account returns an address's committed account (zero if it has none).
+func (m *Machine) Account(a staking.Address) Account {
+	m.mu.RLock()
+	acc, ok := m.accounts[a]
+	m.mu.RUnlock()
+	if ok {
+		return acc
+	}
+	v, err := m.store.Get(accountKey(a))
+	if err != nil {
+		return Account{}
+	}
+	acc, _ = decodeAccount(v)
+	return acc
+}
+
+// Nonce returns a sender's next nonce in committed state.
+func (m *Machine) Nonce(sender []byte) uint64 {
+	var a staking.Address
+	copy(a[:], sender)
+	return m.Account(a).Nonce
+}
+
+// bank is the staking package's view of balances during one Apply: reads
+// see the block's earlier writes, and every write is queued for the batch.
+type bank struct {
+	m     *Machine
+	dirty map[staking.Address]bool
+	order []staking.Address // first-write order, so the batch is deterministic
+}
+
+func (b *bank) Balance(a staking.Address) uint64 { return b.m.Account(a).Balance }
+
+func (b *bank) SetBalance(a staking.Address, v uint64) {
+	acc := b.m.Account(a)
+	acc.Balance = v
+	b.put(a, acc)
+}
+
+func (b *bank) setNonce(a staking.Address, n uint64) {
+	acc := b.m.Account(a)
+	acc.Nonce = n
+	b.put(a, acc)
+}
+
+func (b *bank) put(a staking.Address, acc Account) {
+	b.m.mu.Lock()
+	b.m.accounts[a] = acc
+	b.m.mu.Unlock()
+	if !b.dirty[a] {
+		b.dirty[a] = true
+		b.order = append(b.order, a)
+	}
+}
+
+func (b *bank) writes() []store.KV {
+	kvs := make([]store.KV, 0, len(b.order))
+	for _, a := range b.order {
+		kvs = append(kvs, store.KV{Key: accountKey(a), Value: encodeAccount(b.m.Account(a))})
+	}
+	return kvs
+}
