@@ -23,11 +23,13 @@
 // Undelegated tokens leave Tokens at once (they no longer count for the
 // next set) but wait UnbondingBlocks in an unbonding entry that Slash cuts
 // by the same fraction as the validator's Tokens. Stake that backed a
-// misbehaving epoch therefore cannot escape by leaving first, as long as
-// UnbondingBlocks covers the evidence window; the defaults (200 blocks,
-// 2-epoch evidence window of 100-block epochs) cover offenses in all but
-// the first blocks of an epoch, and (EvidenceMaxAgeEpochs+1)*EpochLength
-// covers them all.
+// misbehaving epoch therefore cannot escape by leaving first. Every entry
+// of the validator is cut, even one started before the offense: simpler,
+// and never lenient. The guarantee is complete only if UnbondingBlocks >=
+// (EvidenceMaxAgeEpochs+1)*EpochLength, the time evidence about an epoch
+// stays admissible; the defaults (200 < 3*100) leave entries created in an
+// epoch withdrawable before evidence about it expires, so evidence must
+// arrive within UnbondingBlocks to reach them.
 //
 // # Epochs
 //
