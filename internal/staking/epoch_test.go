@@ -33,7 +33,7 @@ func TestNextSetSelection(t *testing.T) {
 	f.s.Slash(nil, addr(6), 0, true, nil) // largest, but jailed
 	f.mustExec(addr(7), KindCreateValidator, createBody(7, 1500, 0))
 	f.mustExec(addr(7), KindUndelegate, Undelegate{Validator: addr(7), Amount: 600}.Encode()) // 900 < MinStake
-	f.mustExec(addr(10), KindDelegate, Delegate{Validator: addr(7), Amount: 50}.Encode())    // 950, still below
+	f.mustExec(addr(10), KindDelegate, Delegate{Validator: addr(7), Amount: 50}.Encode())     // 950, still below
 
 	ch := f.endEpoch()
 	if got, want := operators(ch.Set), addrs(3, 4, 5); !equalAddrs(got, want) {
