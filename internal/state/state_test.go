@@ -6,9 +6,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
@@ -24,7 +28,7 @@ func key(i int) ed25519.PrivateKey {
 func pub(i int) []byte { return key(i).Public().(ed25519.PublicKey) }
 
 func signed(chainID string, sender int, nonce uint64, body string) *types.Tx {
-	tx := &types.Tx{ChainID: chainID, Nonce: nonce, Kind: 1, Body: []byte(body)}
+	tx := &types.Tx{ChainID: chainID, Nonce: nonce, Kind: state.KindMemo, Body: []byte(body)}
 	tx.Sign(key(sender))
 	return tx
 }
@@ -51,12 +55,19 @@ func block(height uint64, txs ...*types.Tx) *types.Block {
 type env struct {
 	t   *testing.T
 	dir string
+	g   state.Genesis
 	st  *store.Store
 	m   *state.Machine
 }
 
 func newEnv(t *testing.T, verified state.Verified) *env {
-	e := &env{t: t, dir: t.TempDir()}
+	return newEnvGenesis(t, verified, testGenesis(t))
+}
+
+// newEnvGenesis is newEnv for a chain with its own genesis (funded
+// accounts, several validators, short epochs).
+func newEnvGenesis(t *testing.T, verified state.Verified, g state.Genesis) *env {
+	e := &env{t: t, dir: t.TempDir(), g: g}
 	e.open(verified)
 	t.Cleanup(func() { e.st.Close() })
 	return e
@@ -67,7 +78,23 @@ func (e *env) open(verified state.Verified) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.st, e.m = st, state.New(chain, st, verified)
+	m, err := state.New(chain, st, verified, e.g)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.st, e.m = st, m
+}
+
+// testGenesis is one validator and no funded accounts.
+func testGenesis(t testing.TB) state.Genesis {
+	sk, err := bls.GenerateKey([]byte("state-test-validator-key-seed-0000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := staking.GenesisValidator{BLSKey: sk.PublicKey().Bytes(), PoP: sk.ProvePossession(), Name: "v0", Stake: 10_000}
+	copy(v.Operator[:], pub(9))
+	copy(v.NodeID[:], pub(9))
+	return state.Genesis{Params: staking.DefaultParams(), Validators: []staking.GenesisValidator{v}}
 }
 
 // reopen simulates a restart: a fresh machine over the reopened store.
@@ -103,34 +130,124 @@ func (e *env) receipt(tx *types.Tx) state.Receipt {
 
 var noReceipt = state.Receipt{Code: state.BadNonce}
 
+func addr(i int) staking.Address {
+	var a staking.Address
+	copy(a[:], pub(i))
+	return a
+}
+
+// writes is one Apply's output sorted by what each key is. Besides the
+// transactions' receipts and accounts, every commit carries the staking
+// record, and the first one and each epoch end an epoch record; tests of
+// transactions look at the first two and only check the rest is known.
+type writes struct {
+	receipts []types.Hash // in write order
+	accounts []staking.Address
+	account  map[staking.Address]state.Account
+	epochs   []uint64
+	staking  int
+}
+
+// classify decodes an Apply's writes. It fails on a key it does not know,
+// a value that does not decode, or a key written twice: one Apply writes
+// each receipt and each account once.
+func classify(t *testing.T, kvs []store.KV) writes {
+	t.Helper()
+	w := writes{account: map[staking.Address]state.Account{}}
+	seen := map[string]bool{}
+	for _, kv := range kvs {
+		if seen[string(kv.Key)] {
+			t.Fatalf("key %x written twice in one Apply", kv.Key)
+		}
+		seen[string(kv.Key)] = true
+		switch k := kv.Key; {
+		case len(k) == 33 && k[0] == state.PrefixReceipt:
+			if _, err := state.DecodeReceipt(kv.Value); err != nil {
+				t.Fatalf("receipt %x: %v", k[1:], err)
+			}
+			w.receipts = append(w.receipts, types.Hash(k[1:]))
+		case len(k) == 33 && k[0] == state.PrefixAccount:
+			acc, ok := state.DecodeAccount(kv.Value)
+			if !ok {
+				t.Fatalf("account %x: malformed value %x", k[1:], kv.Value)
+			}
+			a := staking.Address(k[1:])
+			w.accounts = append(w.accounts, a)
+			w.account[a] = acc
+		case len(k) == 9 && k[0] == state.PrefixEpoch:
+			e, err := state.DecodeEpoch(kv.Value)
+			if err != nil {
+				t.Fatalf("epoch record %x: %v", k[1:], err)
+			}
+			w.epochs = append(w.epochs, e.Number)
+		case len(k) == 1 && k[0] == state.PrefixStaking:
+			w.staking++
+		default:
+			t.Fatalf("unexpected write %x", k)
+		}
+	}
+	return w
+}
+
+func hashes(txs ...*types.Tx) []types.Hash {
+	var out []types.Hash
+	for _, x := range txs {
+		out = append(out, x.Hash())
+	}
+	return out
+}
+
+func addrs(is ...int) []staking.Address {
+	var out []staking.Address
+	for _, i := range is {
+		out = append(out, addr(i))
+	}
+	return out
+}
+
 func TestApplyOne(t *testing.T) {
 	cases := []struct {
-		name  string
-		tx    *types.Tx
-		code  state.Code
-		nonce uint64 // sender 1's next nonce afterwards
-		kvs   int
+		name     string
+		tx       *types.Tx
+		code     state.Code
+		executed bool // took sender 1's nonce, so its account is written
 	}{
-		{"ok", tx(1, 0, "a"), state.OK, 1, 2},
-		{"bad signature", forged(tx(1, 0, "a")), state.BadSignature, 0, 1},
-		{"signature too short", &types.Tx{ChainID: chain, Sender: pub(1), Sig: []byte{1}}, state.BadSignature, 0, 1},
+		{"ok", tx(1, 0, "a"), state.OK, true},
+		{"bad signature", forged(tx(1, 0, "a")), state.BadSignature, false},
+		{"signature too short", &types.Tx{ChainID: chain, Sender: pub(1), Sig: []byte{1}}, state.BadSignature, false},
 		{"signed by another key", func() *types.Tx {
 			x := tx(1, 0, "a")
 			x.Sig = tx(2, 0, "a").Sig
 			y, _ := types.DecodeTx(x.Encode())
 			return y
-		}(), state.BadSignature, 0, 1},
-		{"wrong chain", signed("other-chain", 1, 0, "a"), state.WrongChain, 0, 1},
-		{"bad signature beats wrong chain", forged(signed("other-chain", 1, 0, "a")), state.BadSignature, 0, 1},
-		{"nonce gap", tx(1, 2, "a"), state.BadNonce, 0, 0},
+		}(), state.BadSignature, false},
+		{"wrong chain", signed("other-chain", 1, 0, "a"), state.WrongChain, false},
+		{"bad signature beats wrong chain", forged(signed("other-chain", 1, 0, "a")), state.BadSignature, false},
+		{"nonce gap", tx(1, 2, "a"), state.BadNonce, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			pad := tx(3, 0, "pad") // puts the tx under test at index 1
-			kvs := e.apply(block(7, pad, c.tx))
-			if len(kvs) != 2+c.kvs {
-				t.Fatalf("%d writes, want %d", len(kvs), 2+c.kvs)
+			w := classify(t, e.apply(block(7, pad, c.tx)))
+
+			// Every tx but one past a nonce gap gets a receipt; only one
+			// that executed changes its sender's account.
+			wantReceipts, wantAccounts := hashes(pad, c.tx), addrs(3)
+			if c.code == state.BadNonce {
+				wantReceipts = hashes(pad)
+			}
+			if c.executed {
+				wantAccounts = addrs(3, 1)
+			}
+			if !slices.Equal(w.receipts, wantReceipts) {
+				t.Fatalf("receipts written %x, want %x", w.receipts, wantReceipts)
+			}
+			if !slices.Equal(w.accounts, wantAccounts) {
+				t.Fatalf("accounts written %x, want %x", w.accounts, wantAccounts)
+			}
+			if c.executed && w.account[addr(1)] != (state.Account{Nonce: 1}) {
+				t.Fatalf("sender's account written as %+v", w.account[addr(1)])
 			}
 			if c.code == state.BadNonce { // not executed: no receipt at all
 				if r := e.receipt(c.tx); r != noReceipt {
@@ -141,12 +258,16 @@ func TestApplyOne(t *testing.T) {
 			if r := e.receipt(c.tx); r != (state.Receipt{Height: 7, Index: 1, Code: c.code}) {
 				t.Fatalf("receipt %+v, want code %v at 7/1", r, c.code)
 			}
-			if n := e.m.Nonce(pub(1)); n != c.nonce {
-				t.Fatalf("nonce %d, want %d", n, c.nonce)
+			nonce := uint64(0)
+			if c.executed {
+				nonce = 1
+			}
+			if n := e.m.Nonce(pub(1)); n != nonce {
+				t.Fatalf("nonce %d, want %d", n, nonce)
 			}
 			e.reopen()
-			if n := e.m.Nonce(pub(1)); n != c.nonce {
-				t.Fatalf("nonce %d after restart, want %d", n, c.nonce)
+			if n := e.m.Nonce(pub(1)); n != nonce {
+				t.Fatalf("nonce %d after restart, want %d", n, nonce)
 			}
 			if r := e.receipt(c.tx); r.Code != c.code || r.Code.String() == "" {
 				t.Fatalf("receipt after restart %+v", r)
@@ -172,28 +293,41 @@ func TestApplySequence(t *testing.T) {
 		restart bool          // restart before the last block
 		want    []want
 		nonce   uint64
-		lastKVs int // writes of the last block
+		// What the last block writes: the receipts, in order, and whether
+		// sender 1's account (its nonce) changes.
+		lastReceipts []*types.Tx
+		lastAccount  bool
 	}{
 		{name: "nonces in order in one block", blocks: [][]*types.Tx{{t0, t1, t2}},
-			want: []want{{t0, state.Receipt{1, 0, state.OK}}, {t2, state.Receipt{1, 2, state.OK}}}, nonce: 3, lastKVs: 6},
+			want:  []want{{t0, state.Receipt{Height: 1, Index: 0, Code: state.OK}}, {t2, state.Receipt{Height: 1, Index: 2, Code: state.OK}}},
+			nonce: 3, lastReceipts: []*types.Tx{t0, t1, t2}, lastAccount: true},
 		{name: "out of order in one block", blocks: [][]*types.Tx{{t1, t0}},
-			want: []want{{t1, noReceipt}, {t0, state.Receipt{1, 1, state.OK}}}, nonce: 1, lastKVs: 2},
+			want:  []want{{t1, noReceipt}, {t0, state.Receipt{Height: 1, Index: 1, Code: state.OK}}},
+			nonce: 1, lastReceipts: []*types.Tx{t0}, lastAccount: true},
 		{name: "replay keeps first receipt", blocks: [][]*types.Tx{{t0}, {t0, t1}},
-			want: []want{{t0, state.Receipt{1, 0, state.OK}}, {t1, state.Receipt{2, 1, state.OK}}}, nonce: 2, lastKVs: 2},
+			want:  []want{{t0, state.Receipt{Height: 1, Index: 0, Code: state.OK}}, {t1, state.Receipt{Height: 2, Index: 1, Code: state.OK}}},
+			nonce: 2, lastReceipts: []*types.Tx{t1}, lastAccount: true},
 		{name: "replay after restart", blocks: [][]*types.Tx{{t0}, {t0}}, restart: true,
-			want: []want{{t0, state.Receipt{1, 0, state.OK}}}, nonce: 1, lastKVs: 0},
+			want:  []want{{t0, state.Receipt{Height: 1, Index: 0, Code: state.OK}}},
+			nonce: 1},
 		{name: "same tx twice in a block", blocks: [][]*types.Tx{{t0, t0, t1}},
-			want: []want{{t0, state.Receipt{1, 0, state.OK}}, {t1, state.Receipt{1, 2, state.OK}}}, nonce: 2, lastKVs: 4},
+			want:  []want{{t0, state.Receipt{Height: 1, Index: 0, Code: state.OK}}, {t1, state.Receipt{Height: 1, Index: 2, Code: state.OK}}},
+			nonce: 2, lastReceipts: []*types.Tx{t0, t1}, lastAccount: true},
 		{name: "used nonce, other bytes", blocks: [][]*types.Tx{{t0}, {other0}},
-			want: []want{{t0, state.Receipt{1, 0, state.OK}}, {other0, noReceipt}}, nonce: 1, lastKVs: 0},
+			want:  []want{{t0, state.Receipt{Height: 1, Index: 0, Code: state.OK}}, {other0, noReceipt}},
+			nonce: 1},
 		{name: "bad signature twice", blocks: [][]*types.Tx{{bad}, {bad, t0}},
-			want: []want{{bad, state.Receipt{1, 0, state.BadSignature}}, {t0, state.Receipt{2, 1, state.OK}}}, nonce: 1, lastKVs: 2},
+			want:  []want{{bad, state.Receipt{Height: 1, Index: 0, Code: state.BadSignature}}, {t0, state.Receipt{Height: 2, Index: 1, Code: state.OK}}},
+			nonce: 1, lastReceipts: []*types.Tx{t0}, lastAccount: true},
 		{name: "wrong chain twice across restart", blocks: [][]*types.Tx{{wc}, {wc}}, restart: true,
-			want: []want{{wc, state.Receipt{1, 0, state.WrongChain}}}, nonce: 0, lastKVs: 0},
+			want:  []want{{wc, state.Receipt{Height: 1, Index: 0, Code: state.WrongChain}}},
+			nonce: 0},
 		{name: "failures do not take the nonce", blocks: [][]*types.Tx{{bad, wc}, {t0, t1}},
-			want: []want{{t1, state.Receipt{2, 1, state.OK}}, {t0, state.Receipt{2, 0, state.OK}}}, nonce: 2, lastKVs: 4},
-		{name: "empty blocks", blocks: [][]*types.Tx{{}, {t0}, {}}, want: []want{{t0, state.Receipt{2, 0, state.OK}}},
-			nonce: 1, lastKVs: 0},
+			want:  []want{{t1, state.Receipt{Height: 2, Index: 1, Code: state.OK}}, {t0, state.Receipt{Height: 2, Index: 0, Code: state.OK}}},
+			nonce: 2, lastReceipts: []*types.Tx{t0, t1}, lastAccount: true},
+		{name: "empty blocks", blocks: [][]*types.Tx{{}, {t0}, {}},
+			want:  []want{{t0, state.Receipt{Height: 2, Index: 0, Code: state.OK}}},
+			nonce: 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,8 +339,19 @@ func TestApplySequence(t *testing.T) {
 				}
 				kvs = e.apply(block(uint64(i+1), txs...))
 			}
-			if len(kvs) != c.lastKVs {
-				t.Fatalf("last block wrote %d keys, want %d", len(kvs), c.lastKVs)
+			w := classify(t, kvs)
+			if want := hashes(c.lastReceipts...); !slices.Equal(w.receipts, want) {
+				t.Fatalf("last block wrote receipts %x, want %x", w.receipts, want)
+			}
+			wantAccounts := addrs()
+			if c.lastAccount {
+				wantAccounts = addrs(1)
+			}
+			if !slices.Equal(w.accounts, wantAccounts) {
+				t.Fatalf("last block wrote accounts %x, want %x", w.accounts, wantAccounts)
+			}
+			if c.lastAccount && w.account[addr(1)].Nonce != c.nonce {
+				t.Fatalf("last block wrote nonce %d, want %d", w.account[addr(1)].Nonce, c.nonce)
 			}
 			for _, w := range c.want {
 				if r := e.receipt(w.tx); r != w.r {
@@ -232,12 +377,18 @@ func TestReceiptUnknown(t *testing.T) {
 
 func TestCodeString(t *testing.T) {
 	seen := map[string]bool{}
-	for _, c := range []state.Code{state.OK, state.BadSignature, state.WrongChain, state.BadNonce, 200} {
+	codes := []state.Code{state.OK, state.BadSignature, state.WrongChain, state.BadNonce, state.UnknownKind, state.Failed,
+		state.Code(staking.BadBody), state.Code(staking.InsufficientFunds), 200}
+	for _, c := range codes {
 		s := c.String()
 		if s == "" || seen[s] {
 			t.Fatalf("code %d: %q", c, s)
 		}
 		seen[s] = true
+	}
+	// A staking failure reads the same in a receipt as in staking.
+	if got, want := state.Code(staking.InsufficientFunds).String(), staking.InsufficientFunds.String(); got != want {
+		t.Fatalf("staking code reads %q in a receipt, %q in staking", got, want)
 	}
 }
 
@@ -250,6 +401,32 @@ func sameKVs(t *testing.T, what string, a, b []store.KV) {
 	for i := range a {
 		if !bytes.Equal(a[i].Key, b[i].Key) || !bytes.Equal(a[i].Value, b[i].Value) {
 			t.Fatalf("%s: write %d differs: %x=%x vs %x=%x", what, i, a[i].Key, a[i].Value, b[i].Key, b[i].Value)
+		}
+	}
+}
+
+// finalState folds writes in order into what the store holds afterwards.
+func finalState(kvs []store.KV) map[string][]byte {
+	out := map[string][]byte{}
+	for _, kv := range kvs {
+		out[string(kv.Key)] = kv.Value
+	}
+	return out
+}
+
+// sameState fails unless two write sequences leave the store the same:
+// machines that apply blocks in different batches write the staking
+// record and each account once per batch, so only the end state compares.
+func sameState(t *testing.T, what string, a, b []store.KV) {
+	t.Helper()
+	fa, fb := finalState(a), finalState(b)
+	if len(fa) != len(fb) {
+		t.Fatalf("%s: %d keys vs %d", what, len(fa), len(fb))
+	}
+	for _, k := range slices.Sorted(maps.Keys(fa)) {
+		vb, ok := fb[k]
+		if !ok || !bytes.Equal(fa[k], vb) {
+			t.Fatalf("%s: key %x is %x vs %x (present %v)", what, k, fa[k], vb, ok)
 		}
 	}
 }

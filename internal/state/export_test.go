@@ -1,0 +1,18 @@
+package state
+
+// Test-only access to the stored layout, so the external tests can check
+// what Apply writes (which keys, with which values) instead of how many
+// keys it writes: the count changes with every record the machine learns
+// to keep, the meaning of a receipt or an account does not.
+const (
+	PrefixAccount = pAccount
+	PrefixReceipt = pReceipt
+	PrefixStaking = pStaking
+	PrefixEpoch   = pEpoch
+)
+
+var (
+	DecodeAccount = decodeAccount
+	DecodeReceipt = decodeReceipt
+	DecodeEpoch   = decodeEpoch
+)
