@@ -176,5 +176,20 @@ func signAndSend(ctx context.Context, f txFlags, key ed25519.PrivateKey, kind ui
 	if err != nil {
 		return err
 	}
-	return printJSON(res)
+	if !f.wait {
+		return printJSON(res)
+	}
+	// Committed is not the same as executed: show the receipt, and fail
+	// the command when the transaction failed.
+	v, err := c.Tx(ctx, tx.Hash())
+	if err != nil {
+		return err
+	}
+	if err := printJSON(v); err != nil {
+		return err
+	}
+	if !v.OK {
+		return fmt.Errorf("transaction %s committed but failed: %s", v.Hash, v.Result)
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ func stakeCommand() *cobra.Command {
 	var (
 		validator, name, netAddr, home string
 		amount, selfBond               uint64
-		commission                     uint32
+		commission, newCommission      uint32
 	)
 	target := func(c *cobra.Command) {
 		c.Flags().StringVar(&validator, "validator", "", "validator operator address (hex)")
@@ -61,10 +61,10 @@ func stakeCommand() *cobra.Command {
 			flags: func(c *cobra.Command) {
 				c.Flags().StringVar(&name, "name", "", "new name (empty keeps)")
 				c.Flags().StringVar(&netAddr, "net-addr", "", "new p2p address (empty keeps)")
-				c.Flags().Uint32Var(&commission, "commission-bps", 0xFFFFFFFF, "new commission (default keeps)")
+				c.Flags().Uint32Var(&newCommission, "commission-bps", 0xFFFFFFFF, "new commission (default keeps)")
 			},
 			body: func(ed25519.PrivateKey) ([]byte, error) {
-				return staking.EditValidator{Name: name, NetAddr: netAddr, CommissionBps: commission}.Encode(), nil
+				return staking.EditValidator{Name: name, NetAddr: netAddr, CommissionBps: newCommission}.Encode(), nil
 			}},
 		{use: "delegate", short: "Bond stake to a validator", kind: staking.KindDelegate, flags: target,
 			body: func(ed25519.PrivateKey) ([]byte, error) {

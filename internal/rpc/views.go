@@ -48,6 +48,7 @@ type TxView struct {
 	Height  uint64 `json:"height,omitempty"`
 	Index   uint32 `json:"index,omitempty"`
 	Result  string `json:"result,omitempty"`
+	Reason  string `json:"reason,omitempty"` // why a failed transaction failed
 	OK      bool   `json:"ok"`
 	Sender  string `json:"sender,omitempty"`
 	Nonce   uint64 `json:"nonce,omitempty"`
@@ -94,6 +95,6 @@ func blockView(b *types.Block) BlockView {
 func txView(r *node.TxResult) TxView {
 	tx := r.Tx
 	return TxView{Hash: tx.Hash().String(), Status: "committed", Height: r.Receipt.Height, Index: r.Receipt.Index,
-		Result: r.Receipt.Code.String(), OK: r.Receipt.Code == 0, Sender: hex.EncodeToString(tx.Sender),
+		Result: r.Receipt.Code.String(), Reason: r.Receipt.Reason, OK: r.Receipt.Code == 0, Sender: hex.EncodeToString(tx.Sender),
 		Nonce: tx.Nonce, Kind: tx.Kind, BodyHex: hex.EncodeToString(tx.Body)}
 }

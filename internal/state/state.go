@@ -42,7 +42,6 @@ type Machine struct {
 	chainID  string
 	store    *store.Store
 	verified Verified
-	supply   uint64 // at genesis, for the conservation check
 
 	// Writes not yet known durable, read ahead of the store. The mutex is
 	// for readers on API goroutines; Apply runs on the driver alone.
@@ -66,12 +65,6 @@ func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machin
 	}
 	m := &Machine{chainID: chainID, store: st, verified: verified,
 		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{}}
-	for _, a := range g.Accounts {
-		m.supply += a.Balance
-	}
-	for _, v := range g.Validators {
-		m.supply += v.Stake
-	}
 	if err := m.load(g); err != nil {
 		return nil, err
 	}
@@ -168,7 +161,7 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		// and delegation).
 		kvs = append(kvs, store.KV{Key: []byte{pStaking}, Value: m.stake.Encode()})
 	}
-	if stakingDirty {
+	if len(blocks) > 0 || stakingDirty {
 		view := clone(m.stake)
 		m.mu.Lock()
 		m.view = view

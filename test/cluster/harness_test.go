@@ -60,10 +60,11 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func newCluster(t *testing.T, n int) *cluster {
+func newCluster(t *testing.T, n int, testnetArgs ...string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	out, err := exec.Command(binary, "testnet", "--validators", fmt.Sprint(n), "--output", dir, "--timeout-ms", "500", "--chain-id", "cluster-test").CombinedOutput()
+	args := append([]string{"testnet", "--validators", fmt.Sprint(n), "--output", dir, "--timeout-ms", "500", "--chain-id", "cluster-test"}, testnetArgs...)
+	out, err := exec.Command(binary, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("testnet: %v\n%s", err, out)
 	}
@@ -196,11 +197,20 @@ func (c *cluster) waitHeight(h uint64, limit time.Duration, nodes ...int) {
 // the validators' addresses, and returns its index.
 func (c *cluster) addFullNode() int {
 	c.t.Helper()
-	home := filepath.Join(filepath.Dir(c.homes[0]), "full")
+	i := c.addNode("full")
+	os.Remove(filepath.Join(c.homes[i], config.BLSKeyFile)) // not a validator
+	return i
+}
+
+// addNode creates a home with its own keys, the network's genesis and the
+// validators' addresses: a full node that can become a validator by
+// create-validator. It returns the node's index.
+func (c *cluster) addNode(name string) int {
+	c.t.Helper()
+	home := filepath.Join(filepath.Dir(c.homes[0]), name)
 	if out, err := exec.Command(binary, "init", "--home", home, "--chain-id", "unused").CombinedOutput(); err != nil {
-		c.t.Fatalf("init full node: %v\n%s", err, out)
+		c.t.Fatalf("init %s: %v\n%s", name, err, out)
 	}
-	os.Remove(filepath.Join(home, config.BLSKeyFile)) // not a validator
 	g, err := os.ReadFile(filepath.Join(c.homes[0], config.GenesisFile))
 	if err != nil {
 		c.t.Fatal(err)

@@ -1,0 +1,158 @@
+package cluster
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/config"
+)
+
+// cli runs the lazchain binary as a user would and returns its output.
+func (c *cluster) cli(args ...string) string {
+	c.t.Helper()
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("lazchain %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (c *cluster) nodeID(i int) string {
+	c.t.Helper()
+	k, err := config.LoadNodeKey(filepath.Join(c.homes[i], config.NodeKeyFile))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return hex.EncodeToString(k.Public().(ed25519.PublicKey))
+}
+
+type validatorsView struct {
+	Epoch      uint64 `json:"epoch"`
+	Validators []struct {
+		Index    int    `json:"index"`
+		Operator string `json:"operator"`
+		Stake    uint64 `json:"stake"`
+	} `json:"validators"`
+}
+
+func (c *cluster) validators(i int) validatorsView {
+	c.t.Helper()
+	raw, err := c.client(i).Validators(context.Background())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var v validatorsView
+	if err := json.Unmarshal(raw, &v); err != nil {
+		c.t.Fatal(err)
+	}
+	return v
+}
+
+func (v validatorsView) has(operator string) bool {
+	return slices.ContainsFunc(v.Validators, func(x struct {
+		Index    int    `json:"index"`
+		Operator string `json:"operator"`
+		Stake    uint64 `json:"stake"`
+	}) bool {
+		return x.Operator == operator
+	})
+}
+
+// waitFor polls cond until it holds or limit passes.
+func (c *cluster) waitFor(what string, limit time.Duration, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// A new validator joins by create-validator and votes from the next epoch;
+// a validator that unbonds all its stake leaves the set at the epoch after
+// that. The chain keeps committing, and every node agrees on every block.
+func TestValidatorJoinsAndLeaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts five processes")
+	}
+	c := newCluster(t, 4, "--epoch-length", "20")
+	for i := 0; i < 4; i++ {
+		c.start(i)
+	}
+	c.waitHeight(2, 30*time.Second, 0)
+	joiner := c.addNode("joiner")
+	c.start(joiner)
+	api0 := c.apis[0]
+	newOp := c.nodeID(joiner)
+	jcfg, err := config.Load(c.homes[joiner])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Fund the joiner's operator account (its node key) from node0's, then
+	// register it with a self-bond above every genesis validator's stake.
+	t.Log(c.cli("tx", "transfer", "--node", api0, "--key", filepath.Join(c.homes[0], config.NodeKeyFile), "--to", newOp, "--amount", "5000000"))
+	t.Log(c.cli("tx", "stake", "create-validator", "--node", api0, "--key", filepath.Join(c.homes[joiner], config.NodeKeyFile),
+		"--home", c.homes[joiner], "--name", "joiner", "--net-addr", jcfg.P2P.Listen, "--self-bond", "2000000"))
+	joinedAt := c.validators(0).Epoch
+	c.waitFor("the joiner in the active set", 90*time.Second, func() bool {
+		v := c.validators(0)
+		return v.Epoch > joinedAt && v.has(newOp)
+	})
+	c.waitFor("the joiner to vote", 60*time.Second, func() bool {
+		st, err := c.client(joiner).Status(context.Background())
+		return err == nil && st.ValidatorIndex >= 0 && st.Height > 0
+	})
+	joinEpoch := c.validators(0).Epoch
+	top := c.height(0)
+	c.waitHeight(top+5, 60*time.Second, 0, joiner)
+	if !c.signedSince(top, joinEpoch, newOp) {
+		t.Fatalf("the joiner never appears in a QC of epoch %d", joinEpoch)
+	}
+
+	// node1 unbonds everything; it leaves the set at the next epoch.
+	leaver := c.nodeID(1)
+	c.cli("tx", "stake", "undelegate", "--node", api0, "--key", filepath.Join(c.homes[1], config.NodeKeyFile),
+		"--validator", leaver, "--amount", fmt.Sprint(1_000_000))
+	c.waitFor("node1 out of the active set", 90*time.Second, func() bool {
+		return !c.validators(0).has(leaver)
+	})
+	top = c.height(0)
+	c.waitHeight(top+5, 60*time.Second, 0, 2, 3, joiner)
+	top = c.height(0)
+	c.waitHeight(top, 60*time.Second, 0, 1, 2, 3, joiner)
+	sameChains(t, c, top)
+}
+
+// signedSince reports whether operator's index in the current set shows in
+// the QC of some block above height from.
+func (c *cluster) signedSince(from, epoch uint64, operator string) bool {
+	c.t.Helper()
+	v := c.validators(0)
+	idx := -1
+	for _, x := range v.Validators {
+		if x.Operator == operator {
+			idx = x.Index
+		}
+	}
+	for h := from + 1; h <= c.height(0); h++ {
+		b, err := c.client(0).Block(context.Background(), h, false)
+		if err != nil || b.QC == nil || b.QC.Epoch != epoch {
+			continue
+		}
+		if slices.Contains(b.QC.Signers, idx) {
+			return true
+		}
+	}
+	return false
+}
