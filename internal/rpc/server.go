@@ -46,6 +46,9 @@ func NewServer(n *node.Node, pprof bool) *Server {
 	mux.HandleFunc("GET /validators", s.validators)
 	mux.HandleFunc("GET /txs/{hash}", s.tx)
 	mux.HandleFunc("GET /accounts/{addr}", s.account)
+	mux.HandleFunc("GET /epochs/{n}", s.epoch)
+	mux.HandleFunc("GET /staking/validators", s.candidates)
+	mux.HandleFunc("GET /evidence", s.evidence)
 	mux.HandleFunc("POST /txs", s.submit)
 	mux.HandleFunc("POST /txs/batch", s.submitBatch)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
@@ -165,10 +168,6 @@ func (s *Server) writeBlock(w http.ResponseWriter, h uint64) {
 		return
 	}
 	writeJSON(w, http.StatusOK, blockView(b))
-}
-
-func (s *Server) validators(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"epoch": s.n.Epoch(), "validators": s.n.Validators()})
 }
 
 func parseHash(s string) (types.Hash, error) {
@@ -310,17 +309,3 @@ func submitErrorCode(err error) (int, string) {
 	return http.StatusBadRequest, "rejected"
 }
 
-// AccountView is GET /accounts/{addr}.
-type AccountView struct {
-	Address string `json:"address"`
-	Nonce   uint64 `json:"nonce"` // the next nonce to use
-}
-
-func (s *Server) account(w http.ResponseWriter, r *http.Request) {
-	addr, err := hex.DecodeString(r.PathValue("addr"))
-	if err != nil || len(addr) != 32 {
-		writeError(w, http.StatusBadRequest, "bad_address", "address must be the 64-digit hex of an ed25519 public key")
-		return
-	}
-	writeJSON(w, http.StatusOK, AccountView{Address: hex.EncodeToString(addr), Nonce: s.n.Nonce(addr)})
-}

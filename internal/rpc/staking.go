@@ -1,0 +1,120 @@
+package rpc
+
+import (
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/lazchain/lazchain/internal/node"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// validators serves GET /validators[?epoch=N].
+func (s *Server) validators(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("epoch")
+	if q == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"epoch": s.n.Epoch(), "validators": s.n.Validators()})
+		return
+	}
+	e, err := strconv.ParseUint(q, 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_epoch", "epoch must be a non-negative integer")
+		return
+	}
+	vals, err := s.n.ValidatorsAt(e)
+	if !s.ok(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"epoch": e, "validators": vals})
+}
+
+// ok writes err as the matching JSON error and reports whether there was
+// none.
+func (s *Server) ok(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, node.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+	return false
+}
+
+// EpochView is GET /epochs/{n}.
+type EpochView struct {
+	Epoch      uint64               `json:"epoch"`
+	Root       string               `json:"root"`        // id of the block the epoch's chain starts from
+	LastHeight uint64               `json:"last_height"` // height of the previous epoch's last block
+	LastBlock  string               `json:"last_block,omitempty"`
+	EndHeight  uint64               `json:"end_height"`
+	Validators []node.ValidatorInfo `json:"validators"`
+	// EndProof is the QC, signed by this epoch's validators, whose
+	// two-chain committed the epoch's last block; absent while it runs.
+	EndProof    *QCView `json:"end_proof,omitempty"`
+	EndProofHex string  `json:"end_proof_hex,omitempty"`
+}
+
+func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
+	e, err := strconv.ParseUint(r.PathValue("n"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_epoch", "epoch must be a non-negative integer")
+		return
+	}
+	info, err := s.n.EpochInfo(e)
+	if !s.ok(w, err) {
+		return
+	}
+	v := EpochView{Epoch: e, Root: info.Root.String(), LastHeight: info.Epoch.LastHeight, EndHeight: info.Epoch.EndHeight, Validators: info.Validators}
+	if !info.Epoch.LastBlock.IsZero() {
+		v.LastBlock = info.Epoch.LastBlock.String()
+	}
+	if info.EndProof != nil {
+		v.EndProof = qcView(info.EndProof)
+		v.EndProofHex = hex.EncodeToString(types.EncodeQC(info.EndProof))
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// AccountView is GET /accounts/{addr}.
+type AccountView struct {
+	Address     string                   `json:"address"`
+	Nonce       uint64                   `json:"nonce"` // the next nonce to use
+	Balance     uint64                   `json:"balance"`
+	Delegations []staking.Delegation     `json:"delegations"`
+	Unbonding   []staking.UnbondingEntry `json:"unbonding"`
+	Validator   *staking.Validator       `json:"validator,omitempty"` // set when the address operates one
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	raw, err := hex.DecodeString(r.PathValue("addr"))
+	var a staking.Address
+	if err != nil || len(raw) != len(a) {
+		writeError(w, http.StatusBadRequest, "bad_address", "address must be the 64-digit hex of an ed25519 public key")
+		return
+	}
+	copy(a[:], raw)
+	acc, dels, unb, val := s.n.Account(a)
+	writeJSON(w, http.StatusOK, AccountView{Address: a.String(), Nonce: acc.Nonce, Balance: acc.Balance,
+		Delegations: nonNil(dels), Unbonding: nonNil(unb), Validator: val})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// candidates serves GET /staking/validators: every registered validator.
+func (s *Server) candidates(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"validators": nonNil(s.n.Candidates()), "params": s.n.StakingParams()})
+}
+
+// evidence serves GET /evidence: the double signs punished on-chain.
+func (s *Server) evidence(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"offenses": nonNil(s.n.Offenses())})
+}
