@@ -125,3 +125,9 @@ func (c *Client) Validators(ctx context.Context) (json.RawMessage, error) {
 	var v json.RawMessage
 	return v, c.do(ctx, http.MethodGet, "/validators", "", nil, &v)
 }
+
+// Get fetches any GET path of the API as raw JSON.
+func (c *Client) Get(ctx context.Context, path string) (json.RawMessage, error) {
+	var v json.RawMessage
+	return v, c.do(ctx, http.MethodGet, path, "", nil, &v)
+}

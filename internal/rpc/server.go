@@ -308,4 +308,3 @@ func submitErrorCode(err error) (int, string) {
 	}
 	return http.StatusBadRequest, "rejected"
 }
-

@@ -81,12 +81,45 @@ func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 
 // AccountView is GET /accounts/{addr}.
 type AccountView struct {
-	Address     string                   `json:"address"`
-	Nonce       uint64                   `json:"nonce"` // the next nonce to use
-	Balance     uint64                   `json:"balance"`
-	Delegations []staking.Delegation     `json:"delegations"`
-	Unbonding   []staking.UnbondingEntry `json:"unbonding"`
-	Validator   *staking.Validator       `json:"validator,omitempty"` // set when the address operates one
+	Address     string           `json:"address"`
+	Nonce       uint64           `json:"nonce"` // the next nonce to use
+	Balance     uint64           `json:"balance"`
+	Delegations []DelegationView `json:"delegations"`
+	Unbonding   []UnbondingView  `json:"unbonding"`
+	Validator   *CandidateView   `json:"validator,omitempty"` // set when the address operates one
+}
+
+// DelegationView is one delegation; tokens is what its shares are worth.
+type DelegationView struct {
+	Validator string `json:"validator"`
+	Shares    uint64 `json:"shares"`
+	Tokens    uint64 `json:"tokens"`
+}
+
+// UnbondingView is stake on its way out, slashable until withdrawn.
+type UnbondingView struct {
+	Validator      string `json:"validator"`
+	Amount         uint64 `json:"amount"`
+	CompleteHeight uint64 `json:"complete_height"`
+}
+
+// CandidateView is a registered validator, active or not.
+type CandidateView struct {
+	Operator      string `json:"operator"`
+	NodeID        string `json:"node_id"`
+	BLSKey        string `json:"bls_key"`
+	Name          string `json:"name"`
+	NetAddr       string `json:"net_addr,omitempty"`
+	CommissionBps uint32 `json:"commission_bps"`
+	Tokens        uint64 `json:"tokens"`
+	Shares        uint64 `json:"shares"`
+	Jailed        bool   `json:"jailed"`
+	JailedUntil   uint64 `json:"jailed_until_epoch,omitempty"`
+}
+
+func candidateView(v staking.Validator) CandidateView {
+	return CandidateView{Operator: v.Operator.String(), NodeID: hex.EncodeToString(v.NodeID[:]), BLSKey: hex.EncodeToString(v.BLSKey),
+		Name: v.Name, NetAddr: v.NetAddr, CommissionBps: v.CommissionBps, Tokens: v.Tokens, Shares: v.Shares, Jailed: v.Jailed, JailedUntil: v.JailedUntil}
 }
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request) {
@@ -98,8 +131,18 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	}
 	copy(a[:], raw)
 	acc, dels, unb, val := s.n.Account(a)
-	writeJSON(w, http.StatusOK, AccountView{Address: a.String(), Nonce: acc.Nonce, Balance: acc.Balance,
-		Delegations: nonNil(dels), Unbonding: nonNil(unb), Validator: val})
+	v := AccountView{Address: a.String(), Nonce: acc.Nonce, Balance: acc.Balance, Delegations: []DelegationView{}, Unbonding: []UnbondingView{}}
+	for _, d := range dels {
+		v.Delegations = append(v.Delegations, DelegationView{Validator: d.Validator.String(), Shares: d.Shares, Tokens: d.Tokens})
+	}
+	for _, u := range unb {
+		v.Unbonding = append(v.Unbonding, UnbondingView{Validator: u.Validator.String(), Amount: u.Amount, CompleteHeight: u.CompleteHeight})
+	}
+	if val != nil {
+		cv := candidateView(*val)
+		v.Validator = &cv
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func nonNil[T any](s []T) []T {
@@ -111,7 +154,11 @@ func nonNil[T any](s []T) []T {
 
 // candidates serves GET /staking/validators: every registered validator.
 func (s *Server) candidates(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"validators": nonNil(s.n.Candidates()), "params": s.n.StakingParams()})
+	out := []CandidateView{}
+	for _, v := range s.n.Candidates() {
+		out = append(out, candidateView(v))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"validators": out, "params": s.n.StakingParams()})
 }
 
 // evidence serves GET /evidence: the double signs punished on-chain.

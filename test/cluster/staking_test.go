@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,14 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 	c.waitFor("node1 out of the active set", 90*time.Second, func() bool {
 		return !c.validators(0).has(leaver)
 	})
+	// The query commands see the change: node1's account holds its
+	// unbonding stake, and the epoch that node1 left has an end proof.
+	if out := c.cli("query", "account", leaver, "--node", api0); !strings.Contains(out, `"unbonding": [`) || !strings.Contains(out, `"amount": 1000000`) {
+		t.Fatalf("query account of the leaver:\n%s", out)
+	}
+	if out := c.cli("query", "epoch", fmt.Sprint(joinEpoch), "--node", api0); !strings.Contains(out, `"end_proof"`) || !strings.Contains(out, newOp) {
+		t.Fatalf("query epoch %d:\n%s", joinEpoch, out)
+	}
 	top = c.height(0)
 	c.waitHeight(top+5, 60*time.Second, 0, 2, 3, joiner)
 	top = c.height(0)
