@@ -61,12 +61,21 @@ type Ready struct {
 	Messages  []Outbound
 	Timer     *Timer
 	Payload   *PayloadRequest
+	// Equivocations are pairs of votes one validator cast for two blocks
+	// in one round, as they arrived: signatures not yet checked. The driver
+	// checks them and reports them on-chain as evidence.
+	Equivocations []Equivocation
+}
+
+// Equivocation is two votes of one voter in one round for two blocks.
+type Equivocation struct {
+	First, Second *types.Vote
 }
 
 // Empty reports whether r holds no action.
 func (r *Ready) Empty() bool {
 	return len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 &&
-		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil
+		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil && len(r.Equivocations) == 0
 }
 
 // Drop names why a message was rejected.

@@ -210,6 +210,27 @@ func TestVoteTally(t *testing.T) {
 					t.Errorf("Dropped[%s] = %d, want %d", consensus.Drop(d), n, want)
 				}
 			}
+			// Each double vote reaches the driver as a pair of votes for
+			// two blocks, so it can become slashing evidence.
+			var eqs []consensus.Equivocation
+			for _, r := range p.nodes[p.collector].readies {
+				eqs = append(eqs, r.Equivocations...)
+			}
+			if want := tc.drops[consensus.DropEquivocation]; uint64(len(eqs)) != want {
+				t.Fatalf("%d equivocations reported, want %d", len(eqs), want)
+			}
+			for _, eq := range eqs {
+				a, b := eq.First, eq.Second
+				if a.Voter != b.Voter || a.Voter != uint32(p.others[0]) || a.Round != b.Round || a.BlockID == b.BlockID {
+					t.Errorf("equivocation %+v / %+v", a, b)
+				}
+				for _, v := range []*types.Vote{a, b} {
+					msg := types.VoteSigningBytes(p.set.ChainID, v.Epoch, v.Round, v.BlockID)
+					if err := p.set.VerifySig(int(v.Voter), msg, v.Sig); err != nil {
+						t.Errorf("reported vote for %s does not verify: %v", v.BlockID.Short(), err)
+					}
+				}
+			}
 		})
 	}
 }

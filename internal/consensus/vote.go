@@ -68,16 +68,17 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 		rv = &roundVotes{voted: map[uint32]types.Hash{}, blocks: map[types.Hash]*blockVotes{}}
 		c.votes.rounds[v.Round] = rv
 	}
-	if rv.done {
-		return
-	}
 	voter := uint32(idx)
 	if prev, ok := rv.voted[voter]; ok {
 		if prev != v.BlockID {
 			c.drop(DropEquivocation)
+			c.reportEquivocation(rv, prev, v)
 		} else {
 			c.drop(DropDuplicate)
 		}
+		return
+	}
+	if rv.done {
 		return
 	}
 	bv := rv.blocks[v.BlockID]
@@ -97,6 +98,17 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 		c.stats.QCs++
 		c.processQC(qc)
 	}
+}
+
+// reportEquivocation hands the driver both votes of a double voter, if the
+// first one's signature is still held.
+func (c *Core) reportEquivocation(rv *roundVotes, prev types.Hash, v *types.Vote) {
+	bv := rv.blocks[prev]
+	if bv == nil || bv.sigs[v.Voter] == nil {
+		return
+	}
+	first := &types.Vote{Epoch: v.Epoch, Round: v.Round, BlockID: prev, Voter: v.Voter, Sig: bv.sigs[v.Voter]}
+	c.ready.Equivocations = append(c.ready.Equivocations, Equivocation{First: first, Second: v})
 }
 
 // formQC aggregates the block's votes and verifies the aggregate. On

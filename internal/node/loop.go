@@ -123,6 +123,9 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		}
 		n.machine.Flushed()
 		n.afterCommit(&r)
+		for _, eq := range r.Equivocations {
+			go n.report(eq, n.view().set)
+		}
 		for _, m := range r.Messages {
 			n.send(m)
 		}

@@ -25,14 +25,15 @@ import (
 
 // Node is one lazchain process.
 type Node struct {
-	cfg     config.Config
-	genesis *config.Genesis
-	chainID string
-	gblock  *types.Block
-	nodeID  p2p.NodeID
-	rules   *safety.Rules // nil without a BLS key
-	cur     atomic.Pointer[epochView]
-	log     *slog.Logger
+	cfg      config.Config
+	genesis  *config.Genesis
+	chainID  string
+	gblock   *types.Block
+	nodeID   p2p.NodeID
+	rules    *safety.Rules // nil without a BLS key
+	reporter *reporter
+	cur      atomic.Pointer[epochView]
+	log      *slog.Logger
 
 	lastEpochAsk atomic.Int64 // unix nanos of the last EpochRequest sent
 
@@ -80,6 +81,7 @@ func New(o Options) (*Node, error) {
 		inbox:  make(chan inbound, 8192), txq: make(chan []byte, 256), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
+	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
 	if n.store, err = store.Open(filepath.Join(o.Home, config.DataDir)); err != nil {
 		return nil, err
 	}

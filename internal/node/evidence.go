@@ -1,0 +1,55 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"sync"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// reporter turns double votes the core saw into evidence transactions,
+// signed by the node key (whose account collects the reporter's reward).
+type reporter struct {
+	mu    sync.Mutex
+	next  uint64 // next nonce to use, at least the committed one
+	key   ed25519.PrivateKey
+	known map[[3]uint64]bool // (epoch, round, voter) already reported
+}
+
+// report checks both signatures off the driver loop and submits the
+// evidence. Forged pairs are dropped here, so nobody can make this node
+// pay for (or spam) evidence that the chain would reject.
+func (n *Node) report(eq consensus.Equivocation, set *types.ValidatorSet) {
+	a, b := eq.First, eq.Second
+	id := [3]uint64{a.Epoch, a.Round, uint64(a.Voter)}
+	r := n.reporter
+	r.mu.Lock()
+	seen := r.known[id]
+	r.known[id] = true
+	r.mu.Unlock()
+	if seen {
+		return
+	}
+	for _, v := range []*types.Vote{a, b} {
+		msg := types.VoteSigningBytes(n.chainID, v.Epoch, v.Round, v.BlockID)
+		if set.VerifySig(int(v.Voter), msg, v.Sig) != nil {
+			n.metrics.rejected.WithLabelValues("forged_equivocation").Inc()
+			return
+		}
+	}
+	body := staking.Evidence{Kind: staking.EvidenceVote, Epoch: a.Epoch, Round: a.Round, Signer: a.Voter,
+		BlockA: a.BlockID, BlockB: b.BlockID, SigA: a.Sig, SigB: b.Sig}.Encode()
+	r.mu.Lock()
+	nonce := max(r.next, n.machine.Nonce(r.key.Public().(ed25519.PublicKey)))
+	r.next = nonce + 1
+	r.mu.Unlock()
+	tx := &types.Tx{ChainID: n.chainID, Nonce: nonce, Kind: staking.KindEvidence, Body: body}
+	tx.Sign(r.key)
+	if errs := n.Submit([]*types.Tx{tx}); errs[0] != nil {
+		n.log.Warn("evidence not admitted", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "err", errs[0])
+		return
+	}
+	n.log.Warn("double vote reported", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "tx", tx.Hash().Short())
+}
