@@ -98,7 +98,35 @@ func (n *Node) nextEpoch() error {
 	}
 	n.log.Info("epoch started", "epoch", v.epoch.Number, "validators", len(v.epoch.Set), "validator", v.self, "from_height", v.root.Height)
 	n.core.Start()
+	go n.signEpochChange(v.epoch)
 	return nil
+}
+
+// signEpochChange adds this node's signature to the certificate of the
+// change to epoch e, if it was a validator of the epoch before and has not
+// signed yet. The content is fixed by committed state, so unlike a vote
+// there is nothing to equivocate on: it needs no safety rules.
+func (n *Node) signEpochChange(e *state.Epoch) {
+	if n.blsKey == nil || e.Number == 0 {
+		return
+	}
+	prev, err := n.machine.EpochAt(e.Number - 1)
+	if err != nil {
+		return
+	}
+	set, err := prev.ValidatorSet(n.chainID)
+	if err != nil {
+		return
+	}
+	idx := set.IndexOf(n.blsKey.PublicKey().Bytes())
+	if idx < 0 || n.machine.EpochSigned(e.Number, uint32(idx)) {
+		return
+	}
+	sig := n.blsKey.Sign(e.Change().SigningBytes(n.chainID))
+	body := state.EpochSig{Epoch: e.Number, Signer: uint32(idx), Sig: sig}.Encode()
+	if _, err := n.submitOwn(state.KindEpochSig, body); err != nil {
+		n.log.Warn("epoch-change signature not admitted", "epoch", e.Number, "err", err)
+	}
 }
 
 // askEpoch asks a peer that is already in a later epoch for the proof that

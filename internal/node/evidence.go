@@ -41,15 +41,26 @@ func (n *Node) report(eq consensus.Equivocation, set *types.ValidatorSet) {
 	}
 	body := staking.Evidence{Kind: staking.EvidenceVote, Epoch: a.Epoch, Round: a.Round, Signer: a.Voter,
 		BlockA: a.BlockID, BlockB: b.BlockID, SigA: a.Sig, SigB: b.Sig}.Encode()
+	tx, err := n.submitOwn(staking.KindEvidence, body)
+	if err != nil {
+		n.log.Warn("evidence not admitted", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "err", err)
+		return
+	}
+	n.log.Warn("double vote reported", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "tx", tx.Hash().Short())
+}
+
+// submitOwn signs a transaction with the node key at the next nonce this
+// node has not used yet, and admits and gossips it.
+func (n *Node) submitOwn(kind uint16, body []byte) (*types.Tx, error) {
+	r := n.reporter
 	r.mu.Lock()
 	nonce := max(r.next, n.machine.Nonce(r.key.Public().(ed25519.PublicKey)))
 	r.next = nonce + 1
 	r.mu.Unlock()
-	tx := &types.Tx{ChainID: n.chainID, Nonce: nonce, Kind: staking.KindEvidence, Body: body}
+	tx := &types.Tx{ChainID: n.chainID, Nonce: nonce, Kind: kind, Body: body}
 	tx.Sign(r.key)
 	if errs := n.Submit([]*types.Tx{tx}); errs[0] != nil {
-		n.log.Warn("evidence not admitted", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "err", errs[0])
-		return
+		return nil, errs[0]
 	}
-	n.log.Warn("double vote reported", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "tx", tx.Hash().Short())
+	return tx, nil
 }

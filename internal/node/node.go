@@ -31,6 +31,7 @@ type Node struct {
 	gblock   *types.Block
 	nodeID   p2p.NodeID
 	rules    *safety.Rules // nil without a BLS key
+	blsKey   *bls.SecretKey
 	reporter *reporter
 	cur      atomic.Pointer[epochView]
 	log      *slog.Logger
@@ -96,6 +97,7 @@ func New(o Options) (*Node, error) {
 	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes, Nonce: n.machine.Nonce})
 	n.metrics = newMetrics()
 	if o.BLSKey != nil {
+		n.blsKey = o.BLSKey
 		if n.rules, err = safety.New(n.chainID, o.BLSKey, n.store.SafetyStorage()); err != nil {
 			return fail(err)
 		}
@@ -110,6 +112,7 @@ func New(o Options) (*Node, error) {
 		return fail(err)
 	}
 	n.gossip = newGossiper(n.host, n.log)
+	go n.signEpochChange(n.view().epoch) // in case a crash came before it was sent
 	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
 		func() float64 { return float64(len(n.host.Peers())) }))
 	return n, nil

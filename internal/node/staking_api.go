@@ -25,9 +25,12 @@ func (n *Node) ValidatorsAt(epoch uint64) ([]ValidatorInfo, error) {
 // EpochInfo is one epoch: its set, where it starts and ends, and, once it
 // has ended, the QC of its own validators that committed its last block.
 type EpochInfo struct {
-	Epoch      *state.Epoch
-	Root       types.Hash
-	EndProof   *types.QC // nil while the epoch runs
+	Epoch    *state.Epoch
+	Root     types.Hash
+	EndProof *types.QC // nil while the epoch runs
+	// Cert is the previous epoch's certificate over this epoch's set; nil
+	// for epoch 0 and until enough of those validators have signed.
+	Cert       *types.EpochCert
 	Validators []ValidatorInfo
 }
 
@@ -41,6 +44,9 @@ func (n *Node) EpochInfo(epoch uint64) (*EpochInfo, error) {
 		return nil, err
 	}
 	info := &EpochInfo{Epoch: e, Root: e.Root(n.chainID).ID(), Validators: validatorInfos(e)}
+	if c, err := n.machine.EpochCert(epoch); err == nil {
+		info.Cert = c
+	}
 	if epoch < n.Epoch() {
 		if qc, err := n.store.EpochProof(epoch); err == nil {
 			info.EndProof = qc

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,4 +131,10 @@ func (c *Client) Validators(ctx context.Context) (json.RawMessage, error) {
 func (c *Client) Get(ctx context.Context, path string) (json.RawMessage, error) {
 	var v json.RawMessage
 	return v, c.do(ctx, http.MethodGet, path, "", nil, &v)
+}
+
+// Epoch calls GET /epochs/{n}.
+func (c *Client) Epoch(ctx context.Context, n uint64) (EpochView, error) {
+	var v EpochView
+	return v, c.do(ctx, http.MethodGet, "/epochs/"+strconv.FormatUint(n, 10), "", nil, &v)
 }

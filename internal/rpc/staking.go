@@ -56,6 +56,20 @@ type EpochView struct {
 	// two-chain committed the epoch's last block; absent while it runs.
 	EndProof    *QCView `json:"end_proof,omitempty"`
 	EndProofHex string  `json:"end_proof_hex,omitempty"`
+	// Cert is the certificate of the previous epoch's validators over this
+	// epoch's set hash and last block: what a light client checks.
+	Cert    *EpochCertView `json:"cert,omitempty"`
+	SetHash string         `json:"set_hash"`
+}
+
+// EpochCertView is an epoch-change certificate.
+type EpochCertView struct {
+	Epoch      uint64 `json:"epoch"`
+	LastHeight uint64 `json:"last_height"`
+	LastBlock  string `json:"last_block"`
+	SetHash    string `json:"set_hash"`
+	Signers    []int  `json:"signers"`
+	Hex        string `json:"hex"` // canonical encoding, as signed and stored
 }
 
 func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
@@ -71,6 +85,11 @@ func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 	v := EpochView{Epoch: e, Root: info.Root.String(), LastHeight: info.Epoch.LastHeight, EndHeight: info.Epoch.EndHeight, Validators: info.Validators}
 	if !info.Epoch.LastBlock.IsZero() {
 		v.LastBlock = info.Epoch.LastBlock.String()
+	}
+	v.SetHash = info.Epoch.SetHash().String()
+	if c := info.Cert; c != nil {
+		v.Cert = &EpochCertView{Epoch: c.Change.Epoch, LastHeight: c.Change.LastHeight, LastBlock: c.Change.LastBlock.String(),
+			SetHash: c.Change.SetHash.String(), Signers: c.Signers.Indices(), Hex: hex.EncodeToString(types.EncodeEpochCert(c))}
 	}
 	if info.EndProof != nil {
 		v.EndProof = qcView(info.EndProof)

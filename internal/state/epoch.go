@@ -53,8 +53,13 @@ func encodeEpoch(e *Epoch) []byte {
 	w.U64(e.LastHeight)
 	w.Fixed(e.LastBlock[:])
 	w.U64(e.EndHeight)
-	w.U32(uint32(len(e.Set)))
-	for _, m := range e.Set {
+	encodeMembers(w, e.Set)
+	return w.Bytes()
+}
+
+func encodeMembers(w *codec.Writer, set []staking.Member) {
+	w.U32(uint32(len(set)))
+	for _, m := range set {
 		w.Fixed(m.Operator[:])
 		w.Fixed(m.NodeID[:])
 		w.VarBytes(m.BLSKey)
@@ -62,7 +67,20 @@ func encodeEpoch(e *Epoch) []byte {
 		w.VarBytes([]byte(m.NetAddr))
 		w.U64(m.Power)
 	}
-	return w.Bytes()
+}
+
+// SetHash commits to the epoch's set: every member's keys, name, address
+// and power, in index order.
+func (e *Epoch) SetHash() types.Hash {
+	w := codec.NewWriter(200 * len(e.Set))
+	w.VarBytes([]byte("lazchain/validator-set/v1"))
+	encodeMembers(w, e.Set)
+	return types.HashOf(w.Bytes())
+}
+
+// Change is the statement the previous epoch's validators certify.
+func (e *Epoch) Change() types.EpochChange {
+	return types.EpochChange{Epoch: e.Number, LastHeight: e.LastHeight, LastBlock: e.LastBlock, SetHash: e.SetHash()}
 }
 
 func decodeEpoch(b []byte) (*Epoch, error) {

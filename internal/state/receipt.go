@@ -19,7 +19,9 @@ const (
 	WrongChain
 	BadNonce
 	UnknownKind
-	Failed // a failure without a more specific code
+	Failed        // a failure without a more specific code
+	BadEpochSig   // an epoch-change signature that does not check out
+	EpochCertDone // the certificate (or this signer's part) is already on-chain
 )
 
 func (c Code) String() string {
@@ -36,6 +38,10 @@ func (c Code) String() string {
 		return "unknown transaction kind"
 	case Failed:
 		return "failed"
+	case BadEpochSig:
+		return "bad epoch-change signature"
+	case EpochCertDone:
+		return "epoch-change signature already recorded"
 	}
 	if c >= 16 {
 		return staking.Code(c).String()

@@ -14,6 +14,8 @@ const (
 	pReceipt = 'R'
 	pStaking = 'S'
 	pEpoch   = 'P'
+	pCert    = 'C' // epoch -> its change certificate
+	pPartial = 'c' // epoch -> signatures collected for it so far
 )
 
 // KindMemo is a transaction that only uses up its nonce: a signed record
@@ -50,6 +52,9 @@ type Machine struct {
 	receipts map[types.Hash]bool
 	epochs   map[uint64]*Epoch
 	current  *Epoch
+	certs    map[uint64]*types.EpochCert
+	partials map[uint64]partial
+	extra    []store.KV // writes of the block's epoch signatures
 
 	stake    *staking.State // the driver's, mutated by Apply
 	view     *staking.State // an immutable copy for readers
@@ -64,7 +69,8 @@ func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machin
 		verified = func(types.Hash) bool { return false }
 	}
 	m := &Machine{chainID: chainID, store: st, verified: verified,
-		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{}}
+		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{},
+		certs: map[uint64]*types.EpochCert{}, partials: map[uint64]partial{}}
 	if err := m.load(g); err != nil {
 		return nil, err
 	}
@@ -135,7 +141,7 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		ok := m.checkSigs(b.Txs)
 		for i, tx := range b.Txs {
 			r, executed := m.applyTx(bk, b.Height, tx, ok[i])
-			if executed && tx.Kind != KindMemo {
+			if executed && tx.Kind != KindMemo && tx.Kind != KindEpochSig {
 				stakingDirty = true
 			}
 			h := tx.Hash()
@@ -155,6 +161,8 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		}
 	}
 	kvs = append(kvs, bk.writes()...)
+	kvs = append(kvs, m.extra...)
+	m.extra = nil
 	if len(blocks) > 0 || stakingDirty {
 		// Liveness counters change with every block, so the staking record
 		// is written with every commit; it is small (one entry per validator
@@ -206,6 +214,8 @@ func (m *Machine) applyTx(bk *bank, height uint64, tx *types.Tx, sigOK bool) (r 
 	var err error
 	switch {
 	case tx.Kind == KindMemo:
+	case tx.Kind == KindEpochSig:
+		r.Code, err = m.execEpochSig(tx.Body)
 	case tx.Kind <= staking.KindEvidence:
 		err = m.stake.Exec(staking.Ctx{Bank: bk, Height: height}, sender, tx.Kind, tx.Body)
 	default:

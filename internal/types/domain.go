@@ -9,6 +9,7 @@ const (
 	DomainVote     = "lazchain/vote/v1"
 	DomainTimeout  = "lazchain/timeout/v1"
 	DomainTx       = "lazchain/tx/v1"
+	DomainEpoch    = "lazchain/epoch-change/v1"
 )
 
 // SigningBytes returns the exact bytes a signature covers: the domain tag, the

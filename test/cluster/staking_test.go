@@ -141,6 +141,19 @@ func TestValidatorJoinsAndLeaves(t *testing.T) {
 	top = c.height(0)
 	c.waitHeight(top, 60*time.Second, 0, 1, 2, 3, joiner)
 	sameChains(t, c, top)
+
+	// From the genesis file alone, every set change checks out, through
+	// the joiner's arrival and node1's departure.
+	last := c.validators(0).Epoch
+	c.waitFor("the certificate of the latest epoch", 60*time.Second, func() bool {
+		v, err := c.client(0).Epoch(context.Background(), last)
+		return err == nil && v.Cert != nil
+	})
+	out := c.cli("verify", "epochs", "--genesis", filepath.Join(c.homes[0], config.GenesisFile), "--node", api0)
+	t.Log(out)
+	if !strings.Contains(out, fmt.Sprintf("verified: epoch %d's set", last)) {
+		t.Fatalf("verify epochs:\n%s", out)
+	}
 }
 
 // signedSince reports whether operator's index in the current set shows in
