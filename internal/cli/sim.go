@@ -61,6 +61,7 @@ Behaviours: equivocator, double-voter, silent, garbage, twins (or all).`,
 	fl.BoolVar(&f.bls, "bls", false, "use real BLS12-381 signatures instead of the fast stand-in")
 	fl.BoolVar(&f.broken, "broken-voting", false, "deliberately unsafe voting rule, to show the checker catches it")
 	fl.IntVar(&f.workers, "workers", 0, "parallel runs (0 = one per CPU)")
+	cmd.AddCommand(simEpochsCommand())
 	return cmd
 }
 

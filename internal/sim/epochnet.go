@@ -1,0 +1,120 @@
+package sim
+
+import (
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// sendConsensus routes a core's message: to every other node, or to the
+// nodes of one validator of the sender's epoch (twins share one).
+func (s *epochSim) sendConsensus(n *enode, m consensus.Outbound) {
+	data := types.EncodeMessage(m.Msg)
+	if m.To == consensus.Broadcast {
+		s.broadcastFrom(n, data)
+		return
+	}
+	if m.To < 0 || m.To >= len(n.view.ops) {
+		return
+	}
+	op := n.view.ops[m.To]
+	for _, d := range s.nodes {
+		if d.op == op && d.id != n.id {
+			s.transmit(n, d, data)
+		}
+	}
+}
+
+func (s *epochSim) broadcastFrom(n *enode, data []byte) {
+	for _, d := range s.nodes {
+		if d.id != n.id {
+			s.transmit(n, d, data)
+		}
+	}
+}
+
+// transmit applies the cut, loss, duplication and delay (which reorders).
+func (s *epochSim) transmit(from, to *enode, data []byte) {
+	s.res.Messages++
+	if s.cut >= 0 && (from.id == s.cut) != (to.id == s.cut) {
+		return
+	}
+	if s.cfg.Network && s.rng.Float64() < 0.03 {
+		return
+	}
+	copies := 1
+	if s.cfg.Network && s.rng.Float64() < 0.03 {
+		copies = 2
+	}
+	for c := 0; c < copies; c++ {
+		s.sched.push(&event{at: s.sched.now + s.delay(), kind: evDeliver, node: to.id, from: from.id, data: data})
+	}
+}
+
+func (s *epochSim) delay() uint64 {
+	if s.cfg.Network {
+		return 5 + s.rng.Uint64N(80)
+	}
+	return 5 + s.rng.Uint64N(15)
+}
+
+// deliver hands a message to a node the way its driver would: requests for
+// blocks and epoch proofs are answered from its disk; a message from a
+// later epoch makes it ask how its own epoch ended; the rest go to the
+// core with the sender's index in the node's current set.
+func (s *epochSim) deliver(n *enode, from int, data []byte) {
+	msg, err := types.DecodeMessage(data)
+	if err != nil {
+		s.fail("node %d could not decode a message from node %d: %v", n.id, from, err)
+		return
+	}
+	src := s.nodes[from]
+	switch m := msg.(type) {
+	case *types.BlockRequest:
+		if resp := n.serve(m); resp != nil {
+			s.transmit(n, src, types.EncodeMessage(resp))
+		}
+		return
+	case *types.EpochRequest:
+		if qc := n.endQC[m.Epoch]; qc != nil {
+			s.transmit(n, src, types.EncodeMessage(&types.EpochProof{QC: qc}))
+		}
+		return
+	case *types.EpochProof:
+		n.core.Step(&consensus.Receive{From: -1, Msg: m})
+		s.flush(n)
+		return
+	}
+	if e, ok := messageEpoch(msg); ok && e > n.view.epoch {
+		if s.sched.now >= n.asked+50 {
+			n.asked = s.sched.now
+			s.transmit(n, src, types.EncodeMessage(&types.EpochRequest{Epoch: n.view.epoch}))
+		}
+		return
+	}
+	n.core.Step(&consensus.Receive{From: n.view.self(src.op), Msg: msg})
+	s.flush(n)
+}
+
+func messageEpoch(m types.Message) (uint64, bool) {
+	switch x := m.(type) {
+	case *types.Proposal:
+		return x.Block.Epoch, true
+	case *types.Vote:
+		return x.Epoch, true
+	case *types.Timeout:
+		return x.Epoch, true
+	}
+	return 0, false
+}
+
+// serve answers a block request from everything the node has seen.
+func (n *enode) serve(q *types.BlockRequest) *types.BlockResponse {
+	var out []*types.Block
+	for b := n.blocks[q.ID]; b != nil && len(out) < int(min(q.Count, types.MaxFetchBlocks)); b = n.blocks[b.Parent] {
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return &types.BlockResponse{Blocks: out}
+}

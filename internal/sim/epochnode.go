@@ -1,0 +1,243 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/safety"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// enode is one process of the multi-epoch simulation: a consensus core for
+// its current epoch, the staking state of what it committed, and a disk of
+// every block it has seen.
+type enode struct {
+	id   int
+	name string
+	key  *bls.SecretKey
+	op   staking.Address // operator account and node identity
+	twin bool
+
+	joining, leaving bool // the script has sent its create-validator / unbond
+
+	rules  *safety.Rules
+	core   *consensus.Core
+	view   *eview
+	st     *staking.State
+	bank   staking.MapBank
+	nonces map[staking.Address]uint64
+
+	blocks   map[types.Hash]*types.Block
+	endQC    map[uint64]*types.QC // epoch -> the QC that committed its last block
+	lastQC   *types.QC
+	change   *staking.EpochChange // decided by the last block applied
+	timerGen uint64
+	height   uint64
+	tip      types.Hash
+	asked    uint64 // virtual time of the last epoch request
+}
+
+// eview is an epoch as one node runs it.
+type eview struct {
+	epoch uint64
+	set   *types.ValidatorSet
+	ops   []staking.Address
+	root  *types.Block
+	end   uint64
+}
+
+func (v *eview) self(op staking.Address) int {
+	for i, o := range v.ops {
+		if o == op {
+			return i
+		}
+	}
+	return -1
+}
+
+func newEnode(id int, name string, key *bls.SecretKey) *enode {
+	n := &enode{id: id, name: name, key: key, nonces: map[staking.Address]uint64{},
+		blocks: map[types.Hash]*types.Block{}, endQC: map[uint64]*types.QC{}}
+	h := types.HashOf(key.PublicKey().Bytes())
+	copy(n.op[:], h[:])
+	return n
+}
+
+// boot gives a node the genesis state and epoch 0's core.
+func (s *epochSim) boot(n *enode) error {
+	st, err := staking.Genesis(chainID, s.params, s.gen)
+	if err != nil {
+		return err
+	}
+	n.st = st
+	n.bank = staking.MapBank{}
+	for _, m := range s.nodes {
+		n.bank.SetBalance(m.op, genesisBalance)
+	}
+	if n.rules, err = safety.New(chainID, n.key, &safety.MemStorage{}); err != nil {
+		return err
+	}
+	root := types.GenesisBlock(chainID, 0)
+	n.height, n.tip = 0, root.ID()
+	return s.enterEpoch(n, 0, st.Active(), root, s.params.EpochLength)
+}
+
+// enterEpoch builds the core of an epoch from its set and root.
+func (s *epochSim) enterEpoch(n *enode, epoch uint64, members []staking.Member, root *types.Block, end uint64) error {
+	vals := make([]types.Validator, len(members))
+	ops := make([]staking.Address, len(members))
+	for i, m := range members {
+		pk, err := bls.Scheme{}.ParsePublicKey(m.BLSKey)
+		if err != nil {
+			return fmt.Errorf("epoch %d member %d: %w", epoch, i, err)
+		}
+		vals[i], ops[i] = types.Validator{PubKey: pk, Stake: m.Power}, m.Operator
+	}
+	set, err := types.NewValidatorSet(chainID, epoch, bls.Scheme{}, vals)
+	if err != nil {
+		return err
+	}
+	v := &eview{epoch: epoch, set: set, ops: ops, root: root, end: end}
+	self := v.self(n.op)
+	var signer consensus.Signer
+	if self >= 0 {
+		if err := n.rules.StartEpoch(epoch, uint32(self)); err != nil {
+			return err
+		}
+		signer = n.rules
+	}
+	core, err := consensus.New(consensus.Config{Set: set, Self: self, Root: root, EndHeight: end,
+		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout, KeepCommitted: 1 << 20},
+		signer, consensus.Snapshot{Committed: root, HighQC: types.GenesisQC(epoch, root.ID())})
+	if err != nil {
+		return err
+	}
+	n.core, n.view, n.lastQC = core, v, nil
+	n.timerGen++
+	if h := set.Epoch; s.lastSetOf[h].IsZero() {
+		s.lastSetOf[h] = types.HashOf(fmt.Append(nil, ops))
+		if prev, ok := s.lastSetOf[h-1]; h > 0 && ok && prev != s.lastSetOf[h] {
+			s.res.SetChanges++
+		}
+	}
+	return nil
+}
+
+// flush carries out a node's Ready: record, execute, send, arm; then, if
+// the core committed its epoch's last block, move to the next epoch.
+func (s *epochSim) flush(n *enode) {
+	for {
+		r := n.core.Ready()
+		if r.Empty() {
+			return
+		}
+		for _, b := range r.Blocks {
+			n.blocks[b.ID()] = b
+		}
+		if r.CommitQC != nil {
+			n.lastQC = r.CommitQC
+		}
+		for _, b := range r.Committed {
+			n.blocks[b.ID()] = b
+			s.commit(n, b)
+		}
+		for _, eq := range r.Equivocations {
+			s.report(n, eq)
+		}
+		for _, m := range r.Messages {
+			s.sendConsensus(n, m)
+		}
+		if r.Timer != nil {
+			n.timerGen++
+			s.sched.push(&event{at: s.sched.now + r.Timer.Ticks, kind: evTimer, node: n.id, gen: n.timerGen, round: r.Timer.Round})
+		}
+		if r.Payload != nil {
+			s.sched.push(&event{at: s.sched.now + 1, kind: evPayload, node: n.id, gen: r.Payload.Round, from: int(n.view.epoch)})
+		}
+		if n.core.Ended() {
+			s.nextEpoch(n)
+		}
+	}
+}
+
+// nextEpoch switches a node whose core committed the epoch's last block.
+func (s *epochSim) nextEpoch(n *enode) {
+	old := n.view
+	ch := n.change
+	if ch == nil || ch.Epoch != old.epoch+1 {
+		s.fail("node %d ended epoch %d without the state machine naming the next set", n.id, old.epoch)
+		return
+	}
+	n.endQC[old.epoch] = n.lastQC
+	last := n.blocks[n.tip]
+	root := types.EpochRoot(chainID, ch.Epoch, last.ID(), last.Height)
+	if err := s.enterEpoch(n, ch.Epoch, ch.Set, root, last.Height+s.params.EpochLength); err != nil {
+		s.fail("node %d entering epoch %d: %v", n.id, ch.Epoch, err)
+		return
+	}
+	n.change = nil
+	if n.lastQC == nil {
+		n.lastQC = n.endQC[old.epoch]
+	}
+	if qc := n.endQC[old.epoch]; qc != nil {
+		s.broadcastFrom(n, types.EncodeMessage(&types.EpochProof{QC: qc}))
+	}
+	if !n.twin && ch.Epoch > s.scripted {
+		s.scripted = ch.Epoch
+		s.script(ch.Epoch)
+	}
+	n.core.Start()
+}
+
+// commit checks one committed block against the chain and every other
+// honest node, then executes it.
+func (s *epochSim) commit(n *enode, b *types.Block) {
+	parentOK := b.Parent == n.tip || b.Parent == types.EpochRoot(chainID, b.Epoch, n.tip, n.height).ID()
+	if b.Height != n.height+1 || !parentOK {
+		s.fail("node %d committed height %d (parent %s) after height %d (%s)", n.id, b.Height, b.Parent.Short(), n.height, n.tip.Short())
+	}
+	n.height, n.tip = b.Height, b.ID()
+	s.execute(n, b)
+	if n.twin {
+		return
+	}
+	if prev, ok := s.heights[b.Height]; ok && prev != b.ID() {
+		s.fail("SAFETY: node %d committed %s at height %d, another honest node committed %s", n.id, b.ID().Short(), b.Height, prev.Short())
+	}
+	s.heights[b.Height] = b.ID()
+	st := types.HashOf(n.st.Encode())
+	if prev, ok := s.states[b.Height]; ok && prev != st {
+		s.fail("DETERMINISM: node %d has staking state %s after height %d, another honest node %s", n.id, st.Short(), b.Height, prev.Short())
+	}
+	s.states[b.Height] = st
+	s.res.Height = max(s.res.Height, b.Height)
+}
+
+// execute applies a block to the node's staking state as the node's state
+// machine does, nonces included; signatures of transactions are not
+// simulated.
+func (s *epochSim) execute(n *enode, b *types.Block) {
+	var signers types.Bitmap
+	if b.QC != nil && !b.QC.IsGenesis() {
+		signers = b.QC.Signers
+	}
+	n.st.RecordBlock(b.Proposer, signers)
+	for _, tx := range b.Txs {
+		var sender staking.Address
+		copy(sender[:], tx.Sender)
+		if tx.Nonce != n.nonces[sender] {
+			continue
+		}
+		n.nonces[sender]++
+		if tx.Kind == 0 {
+			continue
+		}
+		err := n.st.Exec(staking.Ctx{Bank: n.bank, Height: b.Height}, sender, tx.Kind, tx.Body)
+		s.count(n, tx, err)
+	}
+	if ch := n.st.EndBlock(n.bank, b.Height); ch != nil {
+		n.change = ch
+	}
+}
