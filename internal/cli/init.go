@@ -109,6 +109,8 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 	params := staking.DefaultParams()
 	if f.epochLength > 0 {
 		params.EpochLength = f.epochLength
+		// Unbonding must outlast the evidence window, which counts epochs.
+		params.UnbondingBlocks = max(params.UnbondingBlocks, (params.EvidenceMaxAgeEpochs+1)*f.epochLength)
 	}
 	g := &config.Genesis{ChainID: f.chainID, Consensus: config.DefaultConsensus(), Staking: &params}
 	g.Consensus.BaseTimeoutMs = f.timeoutMs

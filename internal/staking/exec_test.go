@@ -67,7 +67,7 @@ func TestDelegateUndelegateRounding(t *testing.T) {
 	if d := f.s.DelegationsOf(alice); d[0].Shares != 998 {
 		t.Fatalf("alice shares %d, want 998", d[0].Shares)
 	}
-	want := UnbondingEntry{Delegator: alice, Validator: v1, Amount: 1, CompleteHeight: f.height + 20}
+	want := UnbondingEntry{Delegator: alice, Validator: v1, Amount: 1, CompleteHeight: f.height + 30}
 	if u := f.s.Unbonding(alice); len(u) != 1 || u[0] != want {
 		t.Fatalf("unbonding %+v, want %+v", u, want)
 	}
@@ -78,13 +78,13 @@ func TestUndelegateAllAndWithdraw(t *testing.T) {
 	f := newFixture(t, testParams(), 5000)
 	alice, v1 := addr(10), addr(1)
 	f.mustExec(alice, KindDelegate, Delegate{Validator: v1, Amount: 1000}.Encode())
-	f.mustExec(alice, KindUndelegate, Undelegate{Validator: v1, Amount: 400}.Encode()) // matures at 21
+	f.mustExec(alice, KindUndelegate, Undelegate{Validator: v1, Amount: 400}.Encode()) // matures at 31
 	f.height = 5
-	f.mustExec(alice, KindUndelegate, Undelegate{Validator: v1, Amount: 600}.Encode()) // matures at 25
+	f.mustExec(alice, KindUndelegate, Undelegate{Validator: v1, Amount: 600}.Encode()) // matures at 35
 	if d := f.s.DelegationsOf(alice); len(d) != 0 {
 		t.Fatalf("delegation left after undelegating all: %+v", d)
 	}
-	f.height = 21
+	f.height = 31
 	f.mustExec(alice, KindWithdraw, Withdraw{}.Encode())
 	if got := f.bank.Balance(alice); got != 99_400 {
 		t.Fatalf("balance %d after the first maturity, want 99400", got)
@@ -92,7 +92,7 @@ func TestUndelegateAllAndWithdraw(t *testing.T) {
 	if u := f.s.Unbonding(alice); len(u) != 1 || u[0].Amount != 600 {
 		t.Fatalf("unbonding %+v, want the 600 entry only", u)
 	}
-	f.height = 25
+	f.height = 35
 	f.mustExec(alice, KindWithdraw, Withdraw{}.Encode())
 	if got := f.bank.Balance(alice); got != 100_000 {
 		t.Fatalf("balance %d, want 100000", got)

@@ -88,7 +88,7 @@ type fixture struct {
 func testParams() Params {
 	p := DefaultParams()
 	p.EpochLength = 10
-	p.UnbondingBlocks = 20
+	p.UnbondingBlocks = 30 // the evidence window: (EvidenceMaxAgeEpochs+1) epochs
 	return p
 }
 

@@ -33,7 +33,7 @@ type Params struct {
 func DefaultParams() Params {
 	return Params{
 		EpochLength:          100,
-		UnbondingBlocks:      200,
+		UnbondingBlocks:      300, // (EvidenceMaxAgeEpochs+1) * EpochLength: slashable as long as evidence is accepted
 		MaxValidators:        100,
 		MinStake:             1_000,
 		EpochReward:          1_000,
@@ -54,7 +54,12 @@ func (p Params) Validate() error {
 	case p.EpochLength == 0:
 		return fmt.Errorf("%w: epoch_length is 0; set the number of blocks per epoch (default 100)", ErrParams)
 	case p.UnbondingBlocks == 0:
-		return fmt.Errorf("%w: unbonding_blocks is 0; undelegated stake must stay slashable for a while (default 200)", ErrParams)
+		return fmt.Errorf("%w: unbonding_blocks is 0; undelegated stake must stay slashable for a while (default 300)", ErrParams)
+	case p.UnbondingBlocks/p.EpochLength < p.EvidenceMaxAgeEpochs+1:
+		// Otherwise stake could be unbonded and withdrawn while evidence
+		// of what it did is still accepted, and escape the slash.
+		return fmt.Errorf("%w: unbonding_blocks %d is shorter than the evidence window of %d epochs of %d blocks; make it at least %d",
+			ErrParams, p.UnbondingBlocks, p.EvidenceMaxAgeEpochs+1, p.EpochLength, (p.EvidenceMaxAgeEpochs+1)*p.EpochLength)
 	case p.MaxValidators <= 0 || p.MaxValidators > types.MaxValidators:
 		return fmt.Errorf("%w: max_validators is %d; it must be in 1..%d", ErrParams, p.MaxValidators, types.MaxValidators)
 	case p.MinStake == 0:

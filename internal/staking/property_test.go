@@ -44,7 +44,6 @@ type propStats struct {
 func randomParams(r *rand.Rand) Params {
 	p := DefaultParams()
 	p.EpochLength = 3 + r.Uint64N(5)
-	p.UnbondingBlocks = 1 + r.Uint64N(12)
 	p.MaxValidators = 1 + r.IntN(5)
 	p.EpochReward = r.Uint64N(5000)
 	p.SlashDowntimeBps = uint32(r.IntN(2000))
@@ -52,6 +51,7 @@ func randomParams(r *rand.Rand) Params {
 	p.ReporterRewardBps = uint32(r.IntN(MaxBps + 1))
 	p.JailEpochs = r.Uint64N(3)
 	p.EvidenceMaxAgeEpochs = r.Uint64N(3)
+	p.UnbondingBlocks = (p.EvidenceMaxAgeEpochs+1)*p.EpochLength + r.Uint64N(12)
 	return p
 }
 

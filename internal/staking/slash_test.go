@@ -127,6 +127,7 @@ func TestSlashHook(t *testing.T) {
 func TestDowntimeJailing(t *testing.T) {
 	p := testParams()
 	p.EpochLength = 20
+	p.UnbondingBlocks = 60
 	p.EpochReward = 1000
 	f := newFixture(t, p, 5000, 3000, 2000)
 	for h := 1; h <= 20; h++ {

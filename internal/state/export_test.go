@@ -9,6 +9,8 @@ const (
 	PrefixReceipt = pReceipt
 	PrefixStaking = pStaking
 	PrefixEpoch   = pEpoch
+	PrefixCert    = pCert
+	PrefixPartial = pPartial
 )
 
 var (

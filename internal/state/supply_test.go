@@ -25,7 +25,7 @@ const supplyUsers = 6
 func supplyGenesis(t testing.TB) (state.Genesis, uint64) {
 	p := staking.DefaultParams()
 	p.EpochLength = 4
-	p.UnbondingBlocks = 3
+	p.UnbondingBlocks = 8 // the evidence window: EvidenceMaxAgeEpochs+1 epochs
 	p.MaxValidators = 3
 	p.SlashEquivocationBps = 2_000
 	p.SlashDowntimeBps = 500
