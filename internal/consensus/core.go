@@ -26,6 +26,7 @@ type Core struct {
 	verified  map[types.Hash]uint64             // blocks with a verified QC -> its round
 	proposed  uint64                            // last round this core proposed in
 	requested uint64                            // last round a payload was requested for
+	proposals map[uint64]seenProposal           // first proposal per recent round
 	votes     *voteBook
 	timeouts  *timeoutBook
 
@@ -59,14 +60,15 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 	}
 	c := &Core{
 		cfg: cfg, set: cfg.Set, signer: signer,
-		highQC:   snap.HighQC,
-		highTC:   snap.HighTC,
-		tree:     newTree(snap.Committed),
-		pending:  map[types.Hash][]*pendingProposal{},
-		fetching: map[types.Hash]*fetchState{},
-		verified: map[types.Hash]uint64{},
-		votes:    newVoteBook(),
-		timeouts: newTimeoutBook(),
+		highQC:    snap.HighQC,
+		highTC:    snap.HighTC,
+		tree:      newTree(snap.Committed),
+		pending:   map[types.Hash][]*pendingProposal{},
+		fetching:  map[types.Hash]*fetchState{},
+		verified:  map[types.Hash]uint64{},
+		votes:     newVoteBook(),
+		proposals: map[uint64]seenProposal{},
+		timeouts:  newTimeoutBook(),
 	}
 	c.genesis = c.cfg.root().ID()
 	c.insertRecovered(snap.Blocks)

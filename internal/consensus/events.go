@@ -61,15 +61,35 @@ type Ready struct {
 	Messages  []Outbound
 	Timer     *Timer
 	Payload   *PayloadRequest
-	// Equivocations are pairs of votes one validator cast for two blocks
-	// in one round, as they arrived: signatures not yet checked. The driver
-	// checks them and reports them on-chain as evidence.
+	// Equivocations are two signed votes, or two signed proposals, of one
+	// validator for two blocks in one round, as they arrived: signatures
+	// not necessarily checked. The driver checks them and reports them
+	// on-chain as evidence.
 	Equivocations []Equivocation
 }
 
-// Equivocation is two votes of one voter in one round for two blocks.
+// What an Equivocation is made of.
+const (
+	EquivocatedVote     uint8 = 1
+	EquivocatedProposal uint8 = 2
+)
+
+// Equivocation is two messages of one kind that Signer signed in one
+// round of one epoch, for BlockA and BlockB.
 type Equivocation struct {
-	First, Second *types.Vote
+	Kind           uint8
+	Epoch, Round   uint64
+	Signer         uint32
+	BlockA, BlockB types.Hash
+	SigA, SigB     []byte
+}
+
+// SigningBytes returns what each of the two signatures covers.
+func (e *Equivocation) SigningBytes(chainID string) (a, b []byte) {
+	if e.Kind == EquivocatedProposal {
+		return types.ProposalSigningBytes(chainID, e.Epoch, e.Round, e.BlockA), types.ProposalSigningBytes(chainID, e.Epoch, e.Round, e.BlockB)
+	}
+	return types.VoteSigningBytes(chainID, e.Epoch, e.Round, e.BlockA), types.VoteSigningBytes(chainID, e.Epoch, e.Round, e.BlockB)
 }
 
 // Empty reports whether r holds no action.

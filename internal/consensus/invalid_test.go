@@ -220,15 +220,12 @@ func TestVoteTally(t *testing.T) {
 				t.Fatalf("%d equivocations reported, want %d", len(eqs), want)
 			}
 			for _, eq := range eqs {
-				a, b := eq.First, eq.Second
-				if a.Voter != b.Voter || a.Voter != uint32(p.others[0]) || a.Round != b.Round || a.BlockID == b.BlockID {
-					t.Errorf("equivocation %+v / %+v", a, b)
+				if eq.Kind != consensus.EquivocatedVote || eq.Signer != uint32(p.others[0]) || eq.Round != p.R || eq.BlockA == eq.BlockB {
+					t.Errorf("equivocation %+v", eq)
 				}
-				for _, v := range []*types.Vote{a, b} {
-					msg := types.VoteSigningBytes(p.set.ChainID, v.Epoch, v.Round, v.BlockID)
-					if err := p.set.VerifySig(int(v.Voter), msg, v.Sig); err != nil {
-						t.Errorf("reported vote for %s does not verify: %v", v.BlockID.Short(), err)
-					}
+				a, b := eq.SigningBytes(p.set.ChainID)
+				if p.set.VerifySig(int(eq.Signer), a, eq.SigA) != nil || p.set.VerifySig(int(eq.Signer), b, eq.SigB) != nil {
+					t.Errorf("reported votes do not verify: %+v", eq)
 				}
 			}
 		})

@@ -74,6 +74,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 		c.drop(DropBadSignature)
 		return
 	}
+	c.noteProposal(p)
 	if !c.verifyQC(b.QC) || (p.TC != nil && !c.verifyTC(p.TC)) {
 		return
 	}
@@ -87,6 +88,37 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 		c.processTC(p.TC)
 	}
 	c.acceptProposal(from, p)
+}
+
+// seenProposal is the first proposal of a round, kept to spot a second.
+type seenProposal struct {
+	id  types.Hash
+	sig []byte
+}
+
+// noteProposal remembers the round's first proposal and reports a second
+// one for another block, signed by the same leader, as an equivocation.
+func (c *Core) noteProposal(p *types.Proposal) {
+	b := p.Block
+	first, ok := c.proposals[b.Round]
+	if !ok {
+		if len(c.proposals) >= maxFutureRounds {
+			for r := range c.proposals {
+				if r+1 < c.round {
+					delete(c.proposals, r)
+				}
+			}
+		}
+		if len(c.proposals) < 2*maxFutureRounds {
+			c.proposals[b.Round] = seenProposal{id: b.ID(), sig: p.Sig}
+		}
+		return
+	}
+	if first.id == b.ID() {
+		return
+	}
+	c.ready.Equivocations = append(c.ready.Equivocations, Equivocation{Kind: EquivocatedProposal, Epoch: b.Epoch, Round: b.Round,
+		Signer: b.Proposer, BlockA: first.id, BlockB: b.ID(), SigA: first.sig, SigB: p.Sig})
 }
 
 // acceptProposal stores a verified proposal's block and votes for it if it

@@ -107,8 +107,8 @@ func (c *Core) reportEquivocation(rv *roundVotes, prev types.Hash, v *types.Vote
 	if bv == nil || bv.sigs[v.Voter] == nil {
 		return
 	}
-	first := &types.Vote{Epoch: v.Epoch, Round: v.Round, BlockID: prev, Voter: v.Voter, Sig: bv.sigs[v.Voter]}
-	c.ready.Equivocations = append(c.ready.Equivocations, Equivocation{First: first, Second: v})
+	c.ready.Equivocations = append(c.ready.Equivocations, Equivocation{Kind: EquivocatedVote, Epoch: v.Epoch, Round: v.Round,
+		Signer: v.Voter, BlockA: prev, BlockB: v.BlockID, SigA: bv.sigs[v.Voter], SigB: v.Sig})
 }
 
 // formQC aggregates the block's votes and verifies the aggregate. On

@@ -22,8 +22,7 @@ type reporter struct {
 // evidence. Forged pairs are dropped here, so nobody can make this node
 // pay for (or spam) evidence that the chain would reject.
 func (n *Node) report(eq consensus.Equivocation, set *types.ValidatorSet) {
-	a, b := eq.First, eq.Second
-	id := [3]uint64{a.Epoch, a.Round, uint64(a.Voter)}
+	id := [3]uint64{eq.Epoch, eq.Round, uint64(eq.Signer)<<8 | uint64(eq.Kind)}
 	r := n.reporter
 	r.mu.Lock()
 	seen := r.known[id]
@@ -32,21 +31,27 @@ func (n *Node) report(eq consensus.Equivocation, set *types.ValidatorSet) {
 	if seen {
 		return
 	}
-	for _, v := range []*types.Vote{a, b} {
-		msg := types.VoteSigningBytes(n.chainID, v.Epoch, v.Round, v.BlockID)
-		if set.VerifySig(int(v.Voter), msg, v.Sig) != nil {
-			n.metrics.rejected.WithLabelValues("forged_equivocation").Inc()
-			return
-		}
-	}
-	body := staking.Evidence{Kind: staking.EvidenceVote, Epoch: a.Epoch, Round: a.Round, Signer: a.Voter,
-		BlockA: a.BlockID, BlockB: b.BlockID, SigA: a.Sig, SigB: b.Sig}.Encode()
-	tx, err := n.submitOwn(staking.KindEvidence, body)
-	if err != nil {
-		n.log.Warn("evidence not admitted", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "err", err)
+	if !checkEquivocation(n.chainID, &eq, set) {
+		n.metrics.rejected.WithLabelValues("forged_equivocation").Inc()
 		return
 	}
-	n.log.Warn("double vote reported", "epoch", a.Epoch, "round", a.Round, "voter", a.Voter, "tx", tx.Hash().Short())
+	body := staking.Evidence{Kind: eq.Kind, Epoch: eq.Epoch, Round: eq.Round, Signer: eq.Signer,
+		BlockA: eq.BlockA, BlockB: eq.BlockB, SigA: eq.SigA, SigB: eq.SigB}.Encode()
+	tx, err := n.submitOwn(staking.KindEvidence, body)
+	if err != nil {
+		n.log.Warn("evidence not admitted", "epoch", eq.Epoch, "round", eq.Round, "signer", eq.Signer, "err", err)
+		return
+	}
+	n.log.Warn("equivocation reported", "kind", eq.Kind, "epoch", eq.Epoch, "round", eq.Round, "signer", eq.Signer, "tx", tx.Hash().Short())
+}
+
+// checkEquivocation verifies both signatures of a reported pair.
+func checkEquivocation(chainID string, eq *consensus.Equivocation, set *types.ValidatorSet) bool {
+	if eq.BlockA == eq.BlockB || int(eq.Signer) >= set.Len() {
+		return false
+	}
+	a, b := eq.SigningBytes(chainID)
+	return set.VerifySig(int(eq.Signer), a, eq.SigA) == nil && set.VerifySig(int(eq.Signer), b, eq.SigB) == nil
 }
 
 // submitOwn signs a transaction with the node key at the next nonce this

@@ -121,22 +121,20 @@ func (s *epochSim) payload(n *enode) []*types.Tx {
 	return txs
 }
 
-// report turns a double vote a leader saw into an evidence transaction,
+// report turns an equivocation a node saw into an evidence transaction,
 // after checking both signatures as a node does.
 func (s *epochSim) report(n *enode, eq consensus.Equivocation) {
-	a, b := eq.First, eq.Second
-	id := [3]uint64{a.Epoch, a.Round, uint64(a.Voter)}
-	if s.reported[id] || a.Epoch != n.view.epoch {
+	id := [3]uint64{eq.Epoch, eq.Round, uint64(eq.Signer)<<8 | uint64(eq.Kind)}
+	if s.reported[id] || eq.Epoch != n.view.epoch || int(eq.Signer) >= n.view.set.Len() || eq.BlockA == eq.BlockB {
 		return
 	}
-	for _, v := range []*types.Vote{a, b} {
-		if n.view.set.VerifySig(int(v.Voter), types.VoteSigningBytes(chainID, v.Epoch, v.Round, v.BlockID), v.Sig) != nil {
-			return
-		}
+	a, b := eq.SigningBytes(chainID)
+	if n.view.set.VerifySig(int(eq.Signer), a, eq.SigA) != nil || n.view.set.VerifySig(int(eq.Signer), b, eq.SigB) != nil {
+		return
 	}
 	s.reported[id] = true
-	body := staking.Evidence{Kind: staking.EvidenceVote, Epoch: a.Epoch, Round: a.Round, Signer: a.Voter,
-		BlockA: a.BlockID, BlockB: b.BlockID, SigA: a.Sig, SigB: b.Sig}.Encode()
+	body := staking.Evidence{Kind: eq.Kind, Epoch: eq.Epoch, Round: eq.Round, Signer: eq.Signer,
+		BlockA: eq.BlockA, BlockB: eq.BlockB, SigA: eq.SigA, SigB: eq.SigB}.Encode()
 	s.submit(n.op, staking.KindEvidence, body)
 }
 

@@ -1,0 +1,51 @@
+package consensus_test
+
+import (
+	"testing"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// A leader that signs two blocks for one round is reported by every
+// validator that sees both, with both signatures, as evidence; the second
+// proposal changes nothing else (it is not voted for).
+func TestProposalEquivocationIsReported(t *testing.T) {
+	p := pause(t)
+	leader := p.leader(p.R)
+	b2 := p.block2()
+	sig := p.keys[leader].Sign(types.ProposalSigningBytes(p.set.ChainID, b2.Epoch, b2.Round, b2.ID()))
+	var witness int
+	for _, i := range p.othersThan(leader) {
+		witness = i
+		break
+	}
+	before := len(p.nodes[witness].readies)
+	p.deliver(leader, witness, &types.Proposal{Block: b2, Sig: sig})
+
+	var eqs []consensus.Equivocation
+	for _, r := range p.nodes[witness].readies[before:] {
+		eqs = append(eqs, r.Equivocations...)
+	}
+	if len(eqs) != 1 {
+		t.Fatalf("%d equivocations reported, want 1", len(eqs))
+	}
+	eq := eqs[0]
+	if eq.Kind != consensus.EquivocatedProposal || eq.Signer != uint32(leader) || eq.Round != p.R ||
+		eq.BlockA != p.proposed.ID() || eq.BlockB != b2.ID() {
+		t.Fatalf("equivocation %+v", eq)
+	}
+	a, b := eq.SigningBytes(p.set.ChainID)
+	if p.set.VerifySig(leader, a, eq.SigA) != nil || p.set.VerifySig(leader, b, eq.SigB) != nil {
+		t.Fatalf("reported proposal signatures do not verify")
+	}
+	// The same second proposal again is a duplicate, not a new report.
+	p.deliver(leader, witness, &types.Proposal{Block: b2, Sig: sig})
+	total := 0
+	for _, r := range p.nodes[witness].readies[before:] {
+		total += len(r.Equivocations)
+	}
+	if total != 1 {
+		t.Fatalf("%d reports after the same proposal came twice, want 1", total)
+	}
+}
