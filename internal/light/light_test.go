@@ -42,7 +42,9 @@ func member(t testing.TB, i int, power uint64) staking.Member {
 }
 
 // lastBlock stands for the id of the block that ended epoch n-1.
-func lastBlock(n uint64) types.Hash { return types.HashOf(fmt.Appendf(nil, "light-test-block-%d", n*epochLen)) }
+func lastBlock(n uint64) types.Hash {
+	return types.HashOf(fmt.Appendf(nil, "light-test-block-%d", n*epochLen))
+}
 
 // testChain is four epochs of sets of four with unequal stakes, one
 // validator replaced at each change, and the certificate of each change
@@ -148,7 +150,7 @@ func TestFollowHonestChain(t *testing.T) {
 	if _, err := light.Follow(chain, c.epochs[0], all); err != nil {
 		t.Fatalf("certificate of the whole set: %v", err)
 	}
-	// So is a proof that the certificate survives its own encoding.
+	// Certificates read back from their encoding prove the same.
 	for i, s := range c.steps {
 		dec, err := types.DecodeEpochCert(types.EncodeEpochCert(s.Cert))
 		if err != nil {

@@ -50,14 +50,19 @@ type testNode struct {
 // with this node's BLS key and node id, p2p on a free loopback port and no
 // peers, and the API on another. Cleanup stops the API first (so no
 // request touches a closed store), then the node.
-func startNode(t *testing.T) *testNode {
+func startNode(t *testing.T) *testNode { return startNodeGenesis(t, nil) }
+
+// testGenesis is the genesis startNode runs: the node's own validator
+// with stake 1,000,000, default consensus and staking settings, and no
+// funded accounts.
+func testGenesis(t *testing.T) *config.Genesis {
 	t.Helper()
 	nodeKey := ed25519.NewKeyFromSeed(seeded("node", 0))
 	blsKey, err := bls.GenerateKey(seeded("bls", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &config.Genesis{ChainID: testChain, Consensus: config.DefaultConsensus(),
+	return &config.Genesis{ChainID: testChain, Consensus: config.DefaultConsensus(),
 		Validators: []config.GenesisValidator{{
 			Name:   "node0",
 			NodeID: hex.EncodeToString(nodeKey.Public().(ed25519.PublicKey)),
@@ -65,6 +70,21 @@ func startNode(t *testing.T) *testNode {
 			PoP:    hex.EncodeToString(blsKey.ProvePossession()),
 			Stake:  1_000_000,
 		}}}
+}
+
+// startNodeGenesis is startNode with tweak applied to testGenesis first
+// (staking params, funded accounts); tweak may be nil.
+func startNodeGenesis(t *testing.T, tweak func(g *config.Genesis)) *testNode {
+	t.Helper()
+	nodeKey := ed25519.NewKeyFromSeed(seeded("node", 0))
+	blsKey, err := bls.GenerateKey(seeded("bls", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := testGenesis(t)
+	if tweak != nil {
+		tweak(g)
+	}
 	cfg := config.Default()
 	cfg.Moniker = "node0"
 	cfg.P2P.Listen = "127.0.0.1:0"
