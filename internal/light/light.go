@@ -44,6 +44,11 @@ func Next(chainID string, cur *state.Epoch, s Step) (*state.Epoch, error) {
 		return nil, fmt.Errorf("epoch %d (certificate for %d) does not follow epoch %d: %w", e.Number, c.Change.Epoch, cur.Number, ErrUnproven)
 	case c.Change != e.Change():
 		return nil, fmt.Errorf("epoch %d: the served set or bounds differ from what the certificate signs: %w", e.Number, ErrUnproven)
+	case e.EndHeight != e.LastHeight+(cur.EndHeight-cur.LastHeight):
+		// Epochs all have the genesis length, so the end height follows
+		// from what the certificate signs; a served one must match it.
+		return nil, fmt.Errorf("epoch %d: served end height %d, but it starts after %d and epochs are %d blocks: %w",
+			e.Number, e.EndHeight, e.LastHeight, cur.EndHeight-cur.LastHeight, ErrUnproven)
 	}
 	set, err := cur.ValidatorSet(chainID)
 	if err != nil {

@@ -195,6 +195,8 @@ func TestFollowRejects(t *testing.T) {
 		proven uint64 // the last epoch Follow may return
 	}{
 		{"missing certificate", certAt(1, nil), 1},
+		{"end height moved later", servedAt(1, func(e *state.Epoch) { e.EndHeight += 3 }), 1},
+		{"end height moved earlier", servedAt(0, func(e *state.Epoch) { e.EndHeight-- }), 0},
 		{"missing epoch", func() []light.Step { s := slices.Clone(c.steps); s[1].Epoch = nil; return s }(), 1},
 		{"skipped epoch", []light.Step{c.steps[0], c.steps[2]}, 1},
 		{"first epoch skipped", []light.Step{c.steps[1], c.steps[2]}, 0},

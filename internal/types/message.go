@@ -117,7 +117,13 @@ type EpochProof struct {
 }
 
 func (q *EpochRequest) encode(w *codec.Writer) { w.U64(q.Epoch) }
-func (p *EpochProof) encode(w *codec.Writer)   { p.QC.encode(w) }
+func (p *EpochProof) encode(w *codec.Writer) {
+	qc := p.QC
+	if qc == nil {
+		qc = &QC{} // decodes to a QC every core rejects
+	}
+	qc.encode(w)
+}
 
 func (p *Proposal) encode(w *codec.Writer) {
 	p.Block.encode(w)
