@@ -21,10 +21,12 @@ func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
 		// would hold this peer's consensus messages behind it. A full queue
 		// drops the batch: gossip is best effort, consensus is not.
 		select {
-		case n.txq <- payload:
+		case n.txq <- gossiped{from: from, payload: payload}:
 		default:
 			n.metrics.rejected.WithLabelValues("tx_gossip_overload").Inc()
 		}
+	case p2p.ChanAttest:
+		n.onAttest(from, payload)
 	default:
 		n.metrics.rejected.WithLabelValues("unknown_channel").Inc()
 	}
@@ -105,10 +107,23 @@ func (n *Node) serveEpoch(to p2p.NodeID, req *types.EpochRequest) {
 	}
 }
 
-// admit adds transactions to the mempool and wakes a waiting leader.
-// It returns one error per transaction.
-func (n *Node) admit(txs []*types.Tx) []error {
-	errs := n.pool.Add(txs)
+// gossiped is a peer's transaction batch, still encoded.
+type gossiped struct {
+	from    p2p.NodeID
+	payload []byte
+}
+
+// admit checks and adds transactions to the mempool and wakes a waiting
+// leader. It returns one error per transaction.
+func (n *Node) admit(txs []*types.Tx) []error { return n.admitWith(txs, true) }
+
+func (n *Node) admitWith(txs []*types.Tx, verify bool) []error {
+	var errs []error
+	if verify {
+		errs = n.pool.Add(txs)
+	} else {
+		errs = n.pool.AddVerified(txs)
+	}
 	added := 0
 	for _, err := range errs {
 		if err == nil {
@@ -133,13 +148,13 @@ func (n *Node) txWorker() {
 		select {
 		case <-n.done:
 			return
-		case payload := <-n.txq:
-			txs, err := types.DecodeTxBatch(payload)
+		case g := <-n.txq:
+			txs, err := types.DecodeTxBatch(g.payload)
 			if err != nil {
 				n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
 				continue
 			}
-			n.admit(txs)
+			n.onBatch(g.from, txs)
 		}
 	}
 }

@@ -19,6 +19,7 @@ type metrics struct {
 	commitLatency prometheus.Histogram
 	committedTxs  prometheus.Counter
 	rejected      *prometheus.CounterVec
+	txChecks      *prometheus.CounterVec
 	lastDrops     []uint64
 }
 
@@ -35,8 +36,10 @@ func newMetrics() *metrics {
 		committedTxs: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_committed_txs_total", Help: "Transactions committed."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_rejected_messages_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
+		txChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_gossiped_txs_total",
+			Help: "Gossiped transactions by how their signatures were settled: co_verifier (checked here and attested), attested (admitted on other validators' word), timed_out (checked here after waiting)."}, []string{"how"}),
 	}
-	m.reg.MustRegister(m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+	m.reg.MustRegister(m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

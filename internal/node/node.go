@@ -46,7 +46,8 @@ type Node struct {
 	metrics *metrics
 
 	inbox    chan inbound
-	txq      chan []byte // gossiped tx batches waiting for admission
+	txq      chan gossiped // gossiped tx batches waiting for admission
+	attest   *attestBook
 	kick     chan struct{}
 	waiters  *waiters
 	gossip   *gossiper
@@ -79,7 +80,7 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
-		inbox:  make(chan inbound, 8192), txq: make(chan []byte, 256), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
+		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
@@ -150,6 +151,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	go n.gossip.run(ctx)
 	go n.txWorker()
+	go n.sweepAttest()
 	n.log.Info("node started", "chain", n.chainID, "epoch", n.view().epoch.Number, "validator", n.view().self, "p2p", n.host.Addr(), "height", n.status.get().Height)
 	err := n.loop(ctx)
 	n.Close()

@@ -15,6 +15,7 @@ const (
 	ChanConsensus Channel = 1 // a types.Message
 	ChanTxs       Channel = 2 // a batch of transactions
 	ChanSync      Channel = 3 // block sync requests and answers
+	ChanAttest    Channel = 4 // digests of transaction batches whose signatures the sender checked
 )
 
 // MaxFrame bounds one frame's payload. A peer that announces more is

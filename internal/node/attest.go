@@ -1,0 +1,253 @@
+package node
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/quorum"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// Shared signature checking. Checking every transaction's signature on
+// every validator is what limits throughput (see BENCHMARKS.md). It is
+// enough that validators holding more than the faulty share of stake have
+// checked a batch: at least one of them is honest. So a gossiped batch is
+// checked by its origin (which sends only what its mempool admitted) and
+// by co-verifiers drawn from the batch digest until their stake, with the
+// origin's, exceeds what Byzantine validators may hold; each co-verifier
+// announces the digest on ChanAttest. Every other validator holds the
+// batch until those announcements add up, then admits it unchecked; one
+// that waits too long checks it itself. Full nodes check everything.
+//
+// Execution treats admitted transactions as checked, so the chain stays
+// deterministic: under the fault assumption an attested batch holds only
+// validly signed transactions, exactly what a check would have found.
+
+const (
+	attestWait   = 50 * time.Millisecond // then check it ourselves
+	maxHeld      = 4096                  // batches waiting for attestations
+	maxEarly     = 16384                 // attestations waiting for their batch
+	attestSweeps = 10 * time.Millisecond
+)
+
+// batchDigest names a batch by its transactions' hashes, in order.
+func batchDigest(txs []*types.Tx) types.Hash {
+	buf := make([]byte, 0, 32*len(txs))
+	for _, tx := range txs {
+		h := tx.Hash()
+		buf = append(buf, h[:]...)
+	}
+	return types.HashOf(buf)
+}
+
+// coVerifiers returns, in draw order, the validators that must check a
+// batch from origin (-1 if the origin is not a validator): the others,
+// ordered by a hash of the digest and their index, until their stake and
+// the origin's exceed the faulty share.
+func coVerifiers(set *types.ValidatorSet, d types.Hash, origin int) []int {
+	need := quorum.MaxFaulty(set.TotalStake()) + 1
+	var have uint64
+	if origin >= 0 {
+		have = set.StakeOf(origin)
+	}
+	type draw struct {
+		idx int
+		key types.Hash
+	}
+	draws := make([]draw, 0, set.Len())
+	var buf [40]byte
+	copy(buf[:32], d[:])
+	for i := 0; i < set.Len(); i++ {
+		if i == origin {
+			continue
+		}
+		binary.BigEndian.PutUint64(buf[32:], uint64(i))
+		draws = append(draws, draw{i, types.HashOf(buf[:])})
+	}
+	slices.SortFunc(draws, func(a, b draw) int { return compareHash(a.key, b.key) })
+	var out []int
+	for _, dr := range draws {
+		if have >= need {
+			break
+		}
+		out = append(out, dr.idx)
+		have += set.StakeOf(dr.idx)
+	}
+	return out
+}
+
+func compareHash(a, b types.Hash) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return int(a[i]) - int(b[i])
+		}
+	}
+	return 0
+}
+
+// heldBatch is a gossiped batch waiting for attestations.
+type heldBatch struct {
+	txs   []*types.Tx
+	by    map[int]bool // validators vouching for it, origin included
+	epoch uint64
+	since time.Time
+}
+
+// attestBook holds batches and early attestations. Its lock is never held
+// across a signature check or I/O.
+type attestBook struct {
+	mu    sync.Mutex
+	held  map[types.Hash]*heldBatch
+	early map[types.Hash]map[int]bool
+}
+
+func newAttestBook() *attestBook {
+	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]bool{}}
+}
+
+// onBatch handles a gossiped batch from peer `from`.
+func (n *Node) onBatch(from p2p.NodeID, txs []*types.Tx) {
+	v := n.view()
+	origin, isVal := v.byNode[from]
+	if !isVal {
+		origin = -1
+	}
+	if v.self < 0 || origin < 0 {
+		n.admit(txs) // full nodes, and batches no validator vouches for, are checked here
+		return
+	}
+	d := batchDigest(txs)
+	if slices.Contains(coVerifiers(v.set, d, origin), v.self) {
+		errs := n.admit(txs)
+		n.metrics.txChecks.WithLabelValues("co_verifier").Add(float64(len(txs)))
+		if !slices.ContainsFunc(errs, isBadSig) {
+			n.host.Broadcast(p2p.ChanAttest, d[:])
+		}
+		return
+	}
+	ready, full := n.attest.hold(d, txs, origin, v)
+	switch {
+	case full:
+		n.admit(txs) // too much is waiting: check this one here
+	case ready != nil:
+		n.admitAttested(ready)
+	}
+}
+
+func isBadSig(err error) bool { return errors.Is(err, mempool.ErrBadSig) }
+
+// onAttest records that validator `from` checked batch d.
+func (n *Node) onAttest(from p2p.NodeID, payload []byte) {
+	v := n.view()
+	idx, ok := v.byNode[from]
+	if !ok || len(payload) != 32 {
+		n.metrics.rejected.WithLabelValues("bad_attest").Inc()
+		return
+	}
+	var d types.Hash
+	copy(d[:], payload)
+	if b := n.attest.vouch(d, idx, v); b != nil {
+		n.admitAttested(b)
+	}
+}
+
+func (n *Node) admitAttested(txs []*types.Tx) {
+	n.metrics.txChecks.WithLabelValues("attested").Add(float64(len(txs)))
+	n.admitWith(txs, false)
+}
+
+// hold keeps a batch until it is vouched for; it returns the batch's
+// transactions at once if early attestations already suffice, and full
+// when it cannot keep the batch.
+func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, v *epochView) (ready []*types.Tx, full bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, dup := a.held[d]; dup {
+		return nil, false
+	}
+	if len(a.held) >= maxHeld {
+		return nil, true
+	}
+	b := &heldBatch{txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now()}
+	for idx := range a.early[d] {
+		b.by[idx] = true
+	}
+	delete(a.early, d)
+	a.held[d] = b
+	return a.release(d, b, v), false
+}
+
+// vouch adds an attestation and returns the batch once it is vouched for
+// by more than the faulty share of the current set's stake.
+func (a *attestBook) vouch(d types.Hash, idx int, v *epochView) []*types.Tx {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b, ok := a.held[d]
+	if !ok {
+		if len(a.early) < maxEarly {
+			if a.early[d] == nil {
+				a.early[d] = map[int]bool{}
+			}
+			a.early[d][idx] = true
+		}
+		return nil
+	}
+	b.by[idx] = true
+	return a.release(d, b, v)
+}
+
+// release hands out a held batch whose vouchers carry enough stake.
+func (a *attestBook) release(d types.Hash, b *heldBatch, v *epochView) []*types.Tx {
+	if b.epoch != v.epoch.Number {
+		return nil // vouched for by another epoch's set; the sweep checks it
+	}
+	var stake uint64
+	for idx := range b.by {
+		stake += v.set.StakeOf(idx)
+	}
+	if stake <= quorum.MaxFaulty(v.set.TotalStake()) {
+		return nil
+	}
+	delete(a.held, d)
+	return b.txs
+}
+
+// overdue removes and returns the batches held longer than attestWait,
+// and forgets stale early attestations.
+func (a *attestBook) overdue(now time.Time) [][]*types.Tx {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out [][]*types.Tx
+	for d, b := range a.held {
+		if now.Sub(b.since) >= attestWait {
+			out = append(out, b.txs)
+			delete(a.held, d)
+		}
+	}
+	if len(a.early) >= maxEarly/2 {
+		clear(a.early) // attestations for batches that never came
+	}
+	return out
+}
+
+// sweepAttest checks, itself, every batch nobody vouched for in time.
+func (n *Node) sweepAttest() {
+	t := time.NewTicker(attestSweeps)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.done:
+			return
+		case now := <-t.C:
+			for _, txs := range n.attest.overdue(now) {
+				n.metrics.txChecks.WithLabelValues("timed_out").Add(float64(len(txs)))
+				n.admit(txs)
+			}
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/crypto/simsig"
+	"github.com/lazchain/lazchain/internal/quorum"
+	"github.com/lazchain/lazchain/internal/state"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+func testView(t *testing.T, stakes ...uint64) *epochView {
+	t.Helper()
+	reg := simsig.NewRegistry()
+	vals := make([]types.Validator, len(stakes))
+	for i, s := range stakes {
+		vals[i] = types.Validator{PubKey: simsig.NewKey(reg, []byte(fmt.Sprint("attest-", i))).PublicKey(), Stake: s}
+	}
+	set, err := types.NewValidatorSet("attest-test", 3, reg.Scheme(), vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &epochView{epoch: &state.Epoch{Number: 3}, set: set, self: 0}
+}
+
+func digest(i int) types.Hash { return types.HashOf([]byte(fmt.Sprint("batch ", i))) }
+
+// The co-verifiers of a batch, with its origin, always hold more than the
+// faulty share of stake, so one of them is honest; none is the origin; and
+// the draw spreads the work instead of always picking the same validator.
+func TestCoVerifiersCoverTheFaultyShare(t *testing.T) {
+	cases := []struct {
+		name   string
+		stakes []uint64
+	}{
+		{"four equal", []uint64{1, 1, 1, 1}},
+		{"seven unequal", []uint64{50, 1, 3, 20, 7, 7, 12}},
+		{"one giant", []uint64{100, 1, 1, 1}},
+		{"ten", []uint64{5, 5, 5, 5, 5, 5, 5, 5, 5, 5}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := testView(t, c.stakes...)
+			faulty := quorum.MaxFaulty(v.set.TotalStake())
+			picked := map[int]int{}
+			for i := 0; i < 400; i++ {
+				origin := i%(v.set.Len()+1) - 1 // -1: not a validator
+				cv := coVerifiers(v.set, digest(i), origin)
+				var stake uint64
+				if origin >= 0 {
+					stake = v.set.StakeOf(origin)
+				}
+				for _, x := range cv {
+					if x == origin {
+						t.Fatalf("origin %d drawn as its own co-verifier", origin)
+					}
+					stake += v.set.StakeOf(x)
+					picked[x]++
+				}
+				if stake <= faulty {
+					t.Fatalf("batch %d from %d: co-verifiers %v hold %d with the origin, faulty share is %d", i, origin, cv, stake, faulty)
+				}
+				if again := coVerifiers(v.set, digest(i), origin); fmt.Sprint(again) != fmt.Sprint(cv) {
+					t.Fatalf("the draw is not deterministic: %v then %v", cv, again)
+				}
+			}
+			if len(c.stakes) > 2 && len(picked) < 2 {
+				t.Fatalf("every batch drew the same co-verifiers: %v", picked)
+			}
+		})
+	}
+}
+
+// A held batch is released only once its vouchers' stake exceeds the
+// faulty share, whether the attestations come before or after the batch,
+// and only once; vouchers of another epoch do not count.
+func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
+	v := testView(t, 1, 1, 1, 1) // faulty share 1: two vouchers needed
+	txs := []*types.Tx{{ChainID: "attest-test", Sender: make([]byte, 32), Sig: make([]byte, 64)}}
+	txs[0].Seal()
+
+	a := newAttestBook()
+	if ready, full := a.hold(digest(1), txs, 1, v); ready != nil || full {
+		t.Fatalf("released on the origin's word alone")
+	}
+	if got := a.vouch(digest(1), 1, v); got != nil {
+		t.Fatalf("the origin vouching again counted twice")
+	}
+	if got := a.vouch(digest(1), 2, v); len(got) != 1 {
+		t.Fatalf("not released with two of four vouching")
+	}
+	if got := a.vouch(digest(1), 3, v); got != nil {
+		t.Fatalf("released twice")
+	}
+
+	// Attestations that arrive first are kept for the batch.
+	a.vouch(digest(2), 3, v)
+	if ready, _ := a.hold(digest(2), txs, 1, v); len(ready) != 1 {
+		t.Fatalf("an early attestation was not counted")
+	}
+
+	// A batch held in one epoch is not released by the next epoch's set.
+	next := testView(t, 1, 1, 1, 1)
+	next.epoch = &state.Epoch{Number: 4}
+	a.hold(digest(3), txs, 1, v)
+	if got := a.vouch(digest(3), 2, next); got != nil {
+		t.Fatalf("released by another epoch's vouchers")
+	}
+	// It is checked locally once it has waited long enough.
+	if over := a.overdue(time.Now().Add(attestWait)); len(over) != 1 {
+		t.Fatalf("%d overdue batches, want 1", len(over))
+	}
+	if over := a.overdue(time.Now().Add(attestWait)); len(over) != 0 {
+		t.Fatalf("an overdue batch came back")
+	}
+}
+
+// The book stops holding batches when full: the caller must then check
+// the batch itself rather than admit it unchecked.
+func TestAttestBookFull(t *testing.T) {
+	v := testView(t, 1, 1, 1, 1)
+	a := newAttestBook()
+	for i := 0; i < maxHeld; i++ {
+		if _, full := a.hold(digest(i), nil, 1, v); full {
+			t.Fatalf("full after %d", i)
+		}
+	}
+	if ready, full := a.hold(digest(maxHeld), nil, 1, v); !full || ready != nil {
+		t.Fatalf("hold past the limit: full %v ready %v", full, ready)
+	}
+}
