@@ -27,6 +27,7 @@ type benchFlags struct {
 	txBytes    int
 	jsonOut    string
 	timeoutMs  uint64
+	epochLen   uint64
 }
 
 func benchCommand() *cobra.Command {
@@ -54,6 +55,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl.IntVar(&f.txBytes, "tx-bytes", 250, "approximate size of each transaction")
 	fl.StringVar(&f.jsonOut, "json", "", "also write the results as JSON to this file")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of a started cluster")
+	fl.Uint64Var(&f.epochLen, "epoch-length", 1_000_000, "blocks per epoch of a started cluster (the default keeps a run in one epoch)")
 	cmd.AddCommand(cons)
 	return cmd
 }
@@ -127,7 +129,7 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs})
+	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, epochLength: f.epochLen})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -82,17 +82,37 @@ func (p *Pool) Has(h types.Hash) bool {
 	return p.byHash[h] != nil
 }
 
-// Add verifies and admits transactions. errs[i] is nil when txs[i] was
-// admitted. Signature checks run before the lock, in parallel batches.
-func (p *Pool) Add(txs []*types.Tx) []error { return p.add(txs, true) }
+// Add verifies and admits transactions from peers. errs[i] is nil when
+// txs[i] was admitted. Signature checks run before the lock, in parallel
+// batches.
+func (p *Pool) Add(txs []*types.Tx) []error { return p.add(txs, true, 1) }
+
+// AddClient is Add for transactions from this node's own clients. They may
+// fill only clientShare of the pool: the rest stays free for peers'
+// transactions, which other leaders propose. Were clients to fill it, an
+// overloaded node would refuse its peers' gossip, then have to check those
+// transactions' signatures on the commit path, fall further behind, and
+// commit less the more it is offered.
+func (p *Pool) AddClient(txs []*types.Tx) []error { return p.add(txs, true, clientShare) }
+
+// clientShare is the fraction of the pool's limits that clients may fill.
+const clientShare = 0.75
 
 // AddVerified admits transactions whose signatures validators holding more
 // than the faulty share of stake have vouched for: at least one honest
 // validator checked each, so checking again here would only burn CPU.
 // Everything else (chain, size, duplicates, nonces, limits) is checked.
-func (p *Pool) AddVerified(txs []*types.Tx) []error { return p.add(txs, false) }
+func (p *Pool) AddVerified(txs []*types.Tx) []error { return p.add(txs, false, 1) }
 
-func (p *Pool) add(txs []*types.Tx, verify bool) []error {
+func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
+	if share < 1 && p.over(share) {
+		// Refuse the whole batch before spending any CPU on it.
+		errs := make([]error, len(txs))
+		for i := range errs {
+			errs[i] = fmt.Errorf("pool at its limit for client transactions: %w; retry later", ErrFull)
+		}
+		return errs
+	}
 	errs := make([]error, len(txs))
 	check := make([]*types.Tx, 0, len(txs))
 	pos := make([]int, 0, len(txs))
@@ -149,6 +169,13 @@ func (p *Pool) add(txs []*types.Tx, verify bool) []error {
 		errs[pos[j]] = p.insert(tx, nonces[s])
 	}
 	return errs
+}
+
+// over reports whether the pool holds more than share of its limits.
+func (p *Pool) over(share float64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return float64(len(p.byHash)) >= share*float64(p.cfg.MaxTxs) || float64(p.bytes) >= share*float64(p.cfg.MaxBytes)
 }
 
 func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {

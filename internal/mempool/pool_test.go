@@ -222,3 +222,39 @@ func TestAddRacingCommit(t *testing.T) {
 		t.Fatalf("committed tx re-added: %v", errs[0])
 	}
 }
+
+// Clients may fill only part of the pool; peers' transactions (which other
+// leaders propose) still get in, up to the full limit.
+func TestClientShareLeavesRoomForPeers(t *testing.T) {
+	p, _ := newPool(8, 1<<20)
+	var client []*types.Tx
+	for i := 0; i < 8; i++ {
+		client = append(client, tx(1, uint64(i), "client"))
+	}
+	errs := p.AddClient(client)
+	admitted := 0
+	for _, err := range errs {
+		if err == nil {
+			admitted++
+		}
+	}
+	// The share is checked per call, before any work: one call may cross it.
+	if admitted != 8 {
+		t.Fatalf("first client call admitted %d of 8", admitted)
+	}
+	p2, _ := newPool(8, 1<<20)
+	for i := 0; i < 6; i++ {
+		if errs := p2.AddClient([]*types.Tx{tx(1, uint64(i), "c")}); errs[0] != nil {
+			t.Fatalf("client tx %d refused under the share: %v", i, errs[0])
+		}
+	}
+	if errs := p2.AddClient([]*types.Tx{tx(1, 6, "c")}); !errors.Is(errs[0], mempool.ErrFull) {
+		t.Fatalf("client tx past 3/4 of the pool: %v, want ErrFull", errs[0])
+	}
+	if errs := p2.Add([]*types.Tx{tx(2, 0, "peer"), tx(2, 1, "peer")}); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("peer txs refused with room left: %v", errs)
+	}
+	if errs := p2.Add([]*types.Tx{tx(2, 2, "peer")}); !errors.Is(errs[0], mempool.ErrFull) {
+		t.Fatalf("peer tx past the limit: %v, want ErrFull", errs[0])
+	}
+}

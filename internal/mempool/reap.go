@@ -70,14 +70,30 @@ func (p *Pool) Commit(txs []*types.Tx) {
 
 // advance moves a sender's next nonce and drops transactions below it.
 func (p *Pool) advance(_ sender, acc *account, next uint64) {
-	for n, e := range acc.txs {
-		if n < next {
-			delete(acc.txs, n)
-			delete(p.byHash, e.tx.Hash())
-			p.bytes -= e.size
+	if next-acc.next > uint64(len(acc.txs)) {
+		// A long jump (a restart, a sender that used other nodes): one
+		// pass over what the sender has here beats one step per nonce.
+		for n, e := range acc.txs {
+			if n < next {
+				p.drop(acc, n, e)
+			}
+		}
+	} else {
+		// The pool holds a sender's transactions only from its next nonce
+		// up, so the ones to drop are exactly the nonces being passed.
+		for n := acc.next; n < next; n++ {
+			if e := acc.txs[n]; e != nil {
+				p.drop(acc, n, e)
+			}
 		}
 	}
 	acc.next = next
+}
+
+func (p *Pool) drop(acc *account, n uint64, e *entry) {
+	delete(acc.txs, n)
+	delete(p.byHash, e.tx.Hash())
+	p.bytes -= e.size
 }
 
 // compact forgets empty accounts so the order list does not grow forever.

@@ -105,7 +105,8 @@ func (n *Node) Pending(h types.Hash) bool { return n.pool.Has(h) }
 
 // Submit verifies and admits transactions and gossips the admitted ones.
 func (n *Node) Submit(txs []*types.Tx) []error {
-	errs := n.admit(txs)
+	errs := n.pool.AddClient(txs)
+	n.afterAdmit(errs)
 	ok := make([]*types.Tx, 0, len(txs))
 	for i, err := range errs {
 		if err == nil {

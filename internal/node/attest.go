@@ -29,9 +29,9 @@ import (
 // validly signed transactions, exactly what a check would have found.
 
 const (
-	attestWait   = 50 * time.Millisecond // then check it ourselves
-	maxHeld      = 4096                  // batches waiting for attestations
-	maxEarly     = 16384                 // attestations waiting for their batch
+	attestWait   = 250 * time.Millisecond // then check it ourselves; a loaded co-verifier needs a while
+	maxHeld      = 4096                   // batches waiting for attestations
+	maxEarly     = 16384                  // attestations waiting for their batch
 	attestSweeps = 10 * time.Millisecond
 )
 

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/consensus"
@@ -98,6 +99,17 @@ func (n *Node) nextEpoch() error {
 	}
 	n.log.Info("epoch started", "epoch", v.epoch.Number, "validators", len(v.epoch.Set), "validator", v.self, "from_height", v.root.Height)
 	n.core.Start()
+	// The first proposal and votes of the epoch often arrive while this
+	// node is still finishing the last one; without them it would sit out
+	// the first round until its timeout.
+	for _, m := range n.early.take() {
+		if e, _ := messageEpoch(m.msg); e != v.epoch.Number {
+			continue
+		}
+		if idx, ok := v.byNode[m.from]; ok {
+			n.core.Step(&consensus.Receive{From: idx, Msg: m.msg})
+		}
+	}
 	go n.signEpochChange(v.epoch)
 	return nil
 }
@@ -127,6 +139,39 @@ func (n *Node) signEpochChange(e *state.Epoch) {
 	if _, err := n.submitOwn(state.KindEpochSig, body); err != nil {
 		n.log.Warn("epoch-change signature not admitted", "epoch", e.Number, "err", err)
 	}
+}
+
+// earlyBox holds messages of the next epoch that arrive before this node
+// has reached it; the driver replays them into the next core.
+type earlyBox struct {
+	mu   sync.Mutex
+	msgs []earlyMsg
+}
+
+type earlyMsg struct {
+	from p2p.NodeID
+	msg  types.Message
+}
+
+// maxEarlyMsgs bounds the box: a round or two of one epoch's messages.
+const maxEarlyMsgs = 1024
+
+func (b *earlyBox) keep(from p2p.NodeID, m types.Message) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.msgs) >= maxEarlyMsgs {
+		return false
+	}
+	b.msgs = append(b.msgs, earlyMsg{from, m})
+	return true
+}
+
+func (b *earlyBox) take() []earlyMsg {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.msgs
+	b.msgs = nil
+	return out
 }
 
 // askEpoch asks a peer that is already in a later epoch for the proof that

@@ -57,6 +57,9 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 	}
 	if e, ok := messageEpoch(msg); ok && e > v.epoch.Number {
 		n.askEpoch(from) // the sender has moved on; learn how our epoch ended
+		if e == v.epoch.Number+1 && n.early.keep(from, msg) {
+			return // replayed into the next epoch's core once we get there
+		}
 		n.metrics.rejected.WithLabelValues("future_epoch").Inc()
 		return
 	}
@@ -124,6 +127,12 @@ func (n *Node) admitWith(txs []*types.Tx, verify bool) []error {
 	} else {
 		errs = n.pool.AddVerified(txs)
 	}
+	n.afterAdmit(errs)
+	return errs
+}
+
+// afterAdmit wakes a waiting leader and updates the pool's gauges.
+func (n *Node) afterAdmit(errs []error) {
 	added := 0
 	for _, err := range errs {
 		if err == nil {
@@ -139,7 +148,6 @@ func (n *Node) admitWith(txs []*types.Tx, verify bool) []error {
 	size, bytes := n.pool.Size()
 	n.metrics.mempoolTxs.Set(float64(size))
 	n.metrics.mempoolBytes.Set(float64(bytes))
-	return errs
 }
 
 // txWorker admits gossiped transaction batches off the peers' readers.

@@ -48,6 +48,7 @@ type Node struct {
 	inbox    chan inbound
 	txq      chan gossiped // gossiped tx batches waiting for admission
 	attest   *attestBook
+	early    earlyBox
 	kick     chan struct{}
 	waiters  *waiters
 	gossip   *gossiper

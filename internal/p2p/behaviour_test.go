@@ -46,7 +46,7 @@ func TestSlowPeerDropped(t *testing.T) {
 	send := func(t *testing.T, to NodeID, payload []byte) bool {
 		t.Helper()
 		start := time.Now()
-		ok := b.Send(to, ChanTxs, payload)
+		ok := b.Send(to, ChanConsensus, payload)
 		if d := time.Since(start); d > 500*time.Millisecond {
 			t.Fatalf("Send blocked for %v", d)
 		}
@@ -68,6 +68,28 @@ func TestSlowPeerDropped(t *testing.T) {
 		}
 		eventually(t, "slow peer to leave the table", func() bool { return !hasPeer(b, s) })
 		ping(t)
+	})
+
+	t.Run("gossip overflow drops frames, not the peer", func(t *testing.T) {
+		s := idOf(slow[2])
+		p := connectSlow(t, slow[2])
+		dropped := 0
+		for i := 0; i < 4*bulkQueue && dropped == 0; i++ {
+			start := time.Now()
+			if !b.Send(s, ChanTxs, big) {
+				dropped++
+			}
+			if d := time.Since(start); d > 500*time.Millisecond {
+				t.Fatalf("Send blocked for %v", d)
+			}
+		}
+		if dropped == 0 || p.dropped.Load() == 0 {
+			t.Fatalf("a peer that reads nothing took %d gossip frames", 4*bulkQueue)
+		}
+		if !hasPeer(b, s) || isClosed(p) {
+			t.Fatal("a full gossip queue disconnected the peer")
+		}
+		ping(t) // and the healthy peer is unaffected
 	})
 
 	t.Run("write deadline", func(t *testing.T) {
@@ -140,7 +162,7 @@ func TestSustainedLoadKeepsPeer(t *testing.T) {
 	payload := pattern(64 << 10)
 	var sent int64
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
-		if len(p.out) >= 128 { // keep the writer busy, never overflow
+		if len(p.bulk) >= bulkQueue/2 { // keep the writer busy, never overflow
 			time.Sleep(100 * time.Microsecond)
 			continue
 		}

@@ -165,7 +165,8 @@ func (h *Host) Peers() []NodeID {
 }
 
 // Send queues a frame for one peer. It never blocks: it reports false if
-// the peer is not connected, and drops the peer if its queue is full.
+// the peer is not connected or the frame was dropped. A full consensus
+// queue drops the peer; a full gossip queue drops the frame.
 func (h *Host) Send(to NodeID, ch Channel, payload []byte) bool {
 	h.mu.Lock()
 	p := h.peers[to]
@@ -173,7 +174,7 @@ func (h *Host) Send(to NodeID, ch Channel, payload []byte) bool {
 	if p == nil {
 		return false
 	}
-	return p.enqueue(encodeFrame(ch, payload))
+	return p.enqueue(ch, encodeFrame(ch, payload))
 }
 
 // Broadcast queues a frame for every connected peer.
@@ -186,7 +187,7 @@ func (h *Host) Broadcast(ch Channel, payload []byte) {
 	}
 	h.mu.Unlock()
 	for _, p := range ps {
-		p.enqueue(frame)
+		p.enqueue(ch, frame)
 	}
 }
 

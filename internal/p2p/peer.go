@@ -4,19 +4,27 @@ import (
 	"bufio"
 	"crypto/tls"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // peer is one live connection: a reader that hands frames to the handler
-// and a writer that drains a bounded queue.
+// and a writer that drains two bounded queues. Consensus frames go first:
+// behind megabytes of transaction gossip, a proposal or vote would arrive
+// late enough to time rounds out just when the chain is busiest.
 type peer struct {
 	id      NodeID
 	conn    *tls.Conn
-	out     chan []byte
+	out     chan []byte // consensus, sync, attestations
+	bulk    chan []byte // transaction gossip: best effort
 	done    chan struct{}
 	once    sync.Once
 	timeout time.Duration
+	dropped atomic.Uint64 // gossip frames dropped on a full bulk queue
 }
+
+// bulkQueue bounds the gossip frames queued per peer (up to 1 MiB each).
+const bulkQueue = 64
 
 func (p *peer) close() {
 	p.once.Do(func() {
@@ -25,9 +33,11 @@ func (p *peer) close() {
 	})
 }
 
-// enqueue never blocks the caller. A full queue means the peer cannot keep
-// up; it is disconnected (and will reconnect) rather than stall the node.
-func (p *peer) enqueue(frame []byte) bool {
+// enqueue never blocks the caller. A full consensus queue means the peer
+// cannot keep up; it is disconnected (and will reconnect) rather than
+// stall the node. A full gossip queue only loses the frame: the peer will
+// get those transactions in blocks.
+func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	// Check done first: a select with both cases ready picks at random, and
 	// a closed peer with room in its queue would report success.
 	select {
@@ -35,12 +45,20 @@ func (p *peer) enqueue(frame []byte) bool {
 		return false
 	default:
 	}
+	q := p.out
+	if ch == ChanTxs {
+		q = p.bulk
+	}
 	select {
-	case p.out <- frame:
+	case q <- frame:
 		return true
 	case <-p.done:
 		return false
 	default:
+		if ch == ChanTxs {
+			p.dropped.Add(1)
+			return false
+		}
 		p.close()
 		return false
 	}
@@ -49,7 +67,7 @@ func (p *peer) enqueue(frame []byte) bool {
 // run serves a handshaken connection until it fails or the host closes.
 // A new connection from the same peer replaces the old one.
 func (h *Host) run(id NodeID, tc *tls.Conn) {
-	p := &peer{id: id, conn: tc, out: make(chan []byte, h.cfg.QueueSize), done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
+	p := &peer{id: id, conn: tc, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue), done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
 	h.mu.Lock()
 	if h.ctx.Err() != nil {
 		h.mu.Unlock()
@@ -87,42 +105,51 @@ func (p *peer) readLoop(handle Handler) {
 }
 
 // writeLoop batches whatever is queued into one flush, so a burst of small
-// messages costs one syscall.
+// messages costs one syscall. Between gossip frames it always drains the
+// consensus queue first.
 func (p *peer) writeLoop() {
 	w := bufio.NewWriterSize(p.conn, 64<<10)
 	// The deadline bounds each write, not the whole batch: under steady
 	// load the queue may never drain, and a peer that keeps up must not be
 	// dropped for it.
-	write := func(f []byte) error {
+	write := func(f []byte) bool {
 		p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
-		_, err := w.Write(f)
-		return err
+		if _, err := w.Write(f); err != nil {
+			p.close()
+			return false
+		}
+		return true
 	}
 	for {
+		var f []byte
 		select {
 		case <-p.done:
 			return
-		case f := <-p.out:
-			if err := write(f); err != nil {
-				p.close()
-				return
-			}
-			for drained := false; !drained; {
+		case f = <-p.out:
+		case f = <-p.bulk:
+		}
+		if !write(f) {
+			return
+		}
+		for more := true; more; {
+			select {
+			case f = <-p.out:
+			default:
 				select {
 				case f = <-p.out:
-					if err := write(f); err != nil {
-						p.close()
-						return
-					}
+				case f = <-p.bulk:
 				default:
-					drained = true
+					more = false
 				}
 			}
-			p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
-			if err := w.Flush(); err != nil {
-				p.close()
+			if more && !write(f) {
 				return
 			}
+		}
+		p.conn.SetWriteDeadline(time.Now().Add(p.timeout))
+		if err := w.Flush(); err != nil {
+			p.close()
+			return
 		}
 	}
 }

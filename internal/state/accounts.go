@@ -31,6 +31,7 @@ func decodeAccount(v []byte) (Account, bool) {
 func (m *Machine) Account(a staking.Address) Account {
 	m.mu.RLock()
 	acc, ok := m.accounts[a]
+	gen := m.cacheGen
 	m.mu.RUnlock()
 	if ok {
 		return acc
@@ -40,6 +41,17 @@ func (m *Machine) Account(a staking.Address) Account {
 		return Account{}
 	}
 	acc, _ = decodeAccount(v)
+	// Read through: the mempool asks for the same senders' nonces over
+	// and over, and a Pebble read costs far more than a map lookup. The
+	// entry stays right because every write goes through the same map.
+	// A write since the read put its own entry; a clear since the read
+	// (cacheGen moved) may have dropped a newer one: either way the value
+	// read may be stale and must not be cached.
+	m.mu.Lock()
+	if _, raced := m.accounts[a]; !raced && m.cacheGen == gen {
+		m.accounts[a] = acc
+	}
+	m.mu.Unlock()
 	return acc
 }
 

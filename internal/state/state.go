@@ -49,6 +49,7 @@ type Machine struct {
 	// for readers on API goroutines; Apply runs on the driver alone.
 	mu       sync.RWMutex
 	accounts map[staking.Address]Account
+	cacheGen uint64 // bumped whenever the caches are cleared
 	receipts map[types.Hash]bool
 	epochs   map[uint64]*Epoch
 	current  *Epoch
@@ -256,6 +257,7 @@ func (m *Machine) Flushed() {
 	if len(m.accounts)+len(m.receipts) > 200_000 {
 		clear(m.accounts)
 		clear(m.receipts)
+		m.cacheGen++
 	}
 }
 
