@@ -111,6 +111,7 @@ func (n *Node) nextEpoch() error {
 		}
 	}
 	go n.signEpochChange(v.epoch)
+	n.catchUp()
 	return nil
 }
 
@@ -176,13 +177,35 @@ func (b *earlyBox) take() []earlyMsg {
 
 // askEpoch asks a peer that is already in a later epoch for the proof that
 // ended ours, at most a few times a second.
-func (n *Node) askEpoch(from p2p.NodeID) {
+func (n *Node) askEpoch(from p2p.NodeID, theirs uint64) {
+	n.ahead.Store(from)
+	for {
+		seen := n.seenEpoch.Load()
+		if theirs <= seen || n.seenEpoch.CompareAndSwap(seen, theirs) {
+			break
+		}
+	}
 	now := time.Now().UnixNano()
 	last := n.lastEpochAsk.Load()
 	if now-last < int64(300*time.Millisecond) || !n.lastEpochAsk.CompareAndSwap(last, now) {
 		return
 	}
 	n.host.Send(from, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: n.view().epoch.Number}))
+}
+
+// catchUp runs after each epoch switch: if peers are known to be further
+// on, ask at once for the proof of the epoch just entered rather than
+// waiting to hear from them, so a node that was down for many epochs
+// crosses them as fast as it can fetch and execute their blocks.
+func (n *Node) catchUp() {
+	cur := n.view().epoch.Number
+	if n.seenEpoch.Load() <= cur {
+		return
+	}
+	if peer, ok := n.ahead.Load().(p2p.NodeID); ok {
+		n.lastEpochAsk.Store(time.Now().UnixNano())
+		n.host.Send(peer, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: cur}))
+	}
 }
 
 // messageEpoch is the epoch a consensus message belongs to, if it has one.

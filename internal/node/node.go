@@ -36,7 +36,9 @@ type Node struct {
 	cur      atomic.Pointer[epochView]
 	log      *slog.Logger
 
-	lastEpochAsk atomic.Int64 // unix nanos of the last EpochRequest sent
+	lastEpochAsk atomic.Int64  // unix nanos of the last EpochRequest sent
+	seenEpoch    atomic.Uint64 // highest epoch heard of from peers
+	ahead        atomic.Value  // p2p.NodeID of a peer heard from in a later epoch
 
 	store   *store.Store
 	machine *state.Machine

@@ -178,3 +178,51 @@ func (c *cluster) signedSince(from, epoch uint64, operator string) bool {
 	}
 	return false
 }
+
+// A validator killed with SIGKILL and kept down across several epoch
+// changes is jailed for downtime (with a small slash) and leaves the set;
+// restarted, it learns how each epoch it missed ended, catches up through
+// them as a full node, agrees with the others on every block, unjails
+// itself, and votes again from the next epoch.
+func TestRestartAcrossEpochs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four processes")
+	}
+	c := newCluster(t, 4, "--epoch-length", "10")
+	for i := 0; i < 4; i++ {
+		c.start(i)
+	}
+	c.waitHeight(5, 30*time.Second, 0, 3)
+	c.kill9(3)
+	op := c.nodeID(3)
+	c.waitFor("node3 out of the set for downtime", 90*time.Second, func() bool {
+		return !c.validators(0).has(op)
+	})
+	down := c.validators(0).Epoch
+	c.waitFor("two more epochs without node3", 90*time.Second, func() bool {
+		return c.validators(0).Epoch >= down+2
+	})
+	if out := c.cli("query", "validators", "--all", "--node", c.apis[0]); !strings.Contains(out, `"jailed": true`) {
+		t.Fatalf("node3 not jailed after missing whole epochs:\n%s", out)
+	}
+
+	c.start(3)
+	c.waitFor("node3 to catch up with the others' epoch", 90*time.Second, func() bool {
+		st, err := c.client(3).Status(context.Background())
+		return err == nil && st.Epoch >= c.validators(0).Epoch
+	})
+	top := c.height(0)
+	c.waitHeight(top, 60*time.Second, 3)
+	sameChains(t, c, top)
+
+	c.cli("tx", "stake", "unjail", "--node", c.apis[0], "--key", filepath.Join(c.homes[3], config.NodeKeyFile))
+	c.waitFor("node3 back in the set and voting", 90*time.Second, func() bool {
+		st, err := c.client(3).Status(context.Background())
+		return c.validators(0).has(op) && err == nil && st.ValidatorIndex >= 0
+	})
+	top = c.height(0)
+	c.waitHeight(top+5, 60*time.Second, 0, 1, 2, 3)
+	if !c.signedSince(top, c.validators(0).Epoch, op) {
+		t.Fatalf("node3 is back in the set but signs no QC")
+	}
+}
