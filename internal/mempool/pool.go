@@ -18,7 +18,15 @@ var (
 	ErrBadSig     = errors.New("mempool: bad signature")
 	ErrChainID    = errors.New("mempool: wrong chain id")
 	ErrTooLarge   = errors.New("mempool: transaction too large")
+	ErrNonceGap   = errors.New("mempool: nonce too far ahead of the sender's next")
 )
+
+// maxClientAhead is how far past the end of a sender's run of consecutive
+// nonces a client may submit. Transactions behind a gap cannot be proposed
+// until it fills; from clients that never fill it (a refused transaction
+// they did not resend) they would otherwise pile up until the pool holds
+// nothing a leader can use.
+const maxClientAhead = 64
 
 // Config limits the pool.
 type Config struct {
@@ -159,6 +167,8 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 			nonces[s] = p.cfg.Nonce(s[:])
 		}
 	}
+	client := share < 1
+	runEnd := map[sender]uint64{}
 	for j, tx := range check {
 		if !ok[j] {
 			errs[pos[j]] = ErrBadSig
@@ -166,9 +176,40 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 		}
 		var s sender
 		copy(s[:], tx.Sender)
+		if client {
+			end, seen := runEnd[s]
+			if !seen {
+				end = p.runEnd(s, nonces[s])
+			}
+			if tx.Nonce > end+maxClientAhead {
+				errs[pos[j]] = fmt.Errorf("nonce %d, sender's next is %d: %w; submit the missing ones first", tx.Nonce, end, ErrNonceGap)
+				continue
+			}
+			errs[pos[j]] = p.insert(tx, nonces[s])
+			if errs[pos[j]] == nil && tx.Nonce == end {
+				end = p.runEnd(s, end)
+			}
+			runEnd[s] = end
+			continue
+		}
 		errs[pos[j]] = p.insert(tx, nonces[s])
 	}
 	return errs
+}
+
+// runEnd returns the first nonce from `from` (at least the sender's next)
+// that the pool does not hold: the end of its run of consecutive nonces.
+// Callers hold p.mu.
+func (p *Pool) runEnd(s sender, from uint64) uint64 {
+	acc := p.accounts[s]
+	if acc == nil {
+		return from
+	}
+	n := max(from, acc.next)
+	for acc.txs[n] != nil {
+		n++
+	}
+	return n
 }
 
 // over reports whether the pool holds more than share of its limits.

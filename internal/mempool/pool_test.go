@@ -258,3 +258,31 @@ func TestClientShareLeavesRoomForPeers(t *testing.T) {
 		t.Fatalf("peer tx past the limit: %v, want ErrFull", errs[0])
 	}
 }
+
+// A client may submit ahead of a gap, but only so far: past the window its
+// transactions are refused with ErrNonceGap, and filling the gap moves the
+// window. Peers' gossip is not limited (it may arrive in any order).
+func TestClientNonceWindow(t *testing.T) {
+	p, _ := newPool(10_000, 1<<30)
+	const ahead = 64 // mempool.maxClientAhead
+	if errs := p.AddClient([]*types.Tx{tx(1, ahead, "edge")}); errs[0] != nil {
+		t.Fatalf("nonce at the edge of the window refused: %v", errs[0])
+	}
+	if errs := p.AddClient([]*types.Tx{tx(1, ahead+1, "past")}); !errors.Is(errs[0], mempool.ErrNonceGap) {
+		t.Fatalf("nonce past the window: %v, want ErrNonceGap", errs[0])
+	}
+	if errs := p.Add([]*types.Tx{tx(1, 500, "peer")}); errs[0] != nil {
+		t.Fatalf("gossip far ahead refused: %v", errs[0])
+	}
+	// Filling 0..9 in one call moves the run's end, and the window with it.
+	var run []*types.Tx
+	for n := uint64(0); n < 10; n++ {
+		run = append(run, tx(1, n, "run"))
+	}
+	run = append(run, tx(1, 10+ahead, "new edge"))
+	for i, err := range p.AddClient(run) {
+		if err != nil {
+			t.Fatalf("tx %d of the run: %v", i, err)
+		}
+	}
+}

@@ -295,6 +295,8 @@ func submitErrorCode(err error) (int, string) {
 		return http.StatusBadRequest, "bad_signature"
 	case errors.Is(err, mempool.ErrStaleNonce):
 		return http.StatusConflict, "stale_nonce"
+	case errors.Is(err, mempool.ErrNonceGap):
+		return http.StatusBadRequest, "nonce_gap"
 	case errors.Is(err, mempool.ErrNonceTaken):
 		return http.StatusConflict, "nonce_taken"
 	case errors.Is(err, mempool.ErrDuplicate):
