@@ -1,0 +1,101 @@
+package blob
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/merkle"
+)
+
+// Hash is a chunk hash or a blob id.
+type Hash = merkle.Hash
+
+// Limits of what the store accepts.
+const (
+	MaxSize   = 64 << 30 // one blob
+	MaxChunks = MaxSize / (64 << 10)
+)
+
+// ErrBadManifest reports a manifest that does not describe a valid blob.
+var ErrBadManifest = errors.New("blob: bad manifest")
+
+// Manifest describes a blob: its root, size, chunk size and the hash of
+// every chunk in order.
+type Manifest struct {
+	Root      Hash
+	Size      int64
+	ChunkSize int
+	Leaves    []Hash
+}
+
+// Count is the number of chunks.
+func (m *Manifest) Count() uint64 { return uint64(len(m.Leaves)) }
+
+// ChunkLen is the length chunk i must have.
+func (m *Manifest) ChunkLen(i uint64) int {
+	if i+1 < m.Count() {
+		return m.ChunkSize
+	}
+	return int(m.Size - int64(m.ChunkSize)*int64(m.Count()-1))
+}
+
+// Check verifies that the manifest is consistent: the chunk count follows
+// from size and chunk size, and the leaves hash to the root. A manifest
+// that passes binds the count, which the Merkle root alone does not.
+func (m *Manifest) Check() error {
+	switch {
+	case m.ChunkSize <= 0 || m.ChunkSize > merkle.MaxChunk:
+		return fmt.Errorf("chunk size %d: %w", m.ChunkSize, ErrBadManifest)
+	case m.Size < 0 || m.Size > MaxSize:
+		return fmt.Errorf("size %d: %w", m.Size, ErrBadManifest)
+	}
+	want := (m.Size + int64(m.ChunkSize) - 1) / int64(m.ChunkSize)
+	if int64(len(m.Leaves)) != want {
+		return fmt.Errorf("%d chunk hashes for %d bytes in chunks of %d: %w", len(m.Leaves), m.Size, m.ChunkSize, ErrBadManifest)
+	}
+	if merkle.Root(m.Leaves) != m.Root {
+		return fmt.Errorf("chunk hashes do not make root %x: %w", m.Root[:4], ErrBadManifest)
+	}
+	return nil
+}
+
+const manifestVersion = 1
+
+// Encode returns the canonical encoding.
+func (m *Manifest) Encode() []byte {
+	w := codec.NewWriter(64 + 32*len(m.Leaves))
+	w.U8(manifestVersion)
+	w.Fixed(m.Root[:])
+	w.U64(uint64(m.Size))
+	w.U32(uint32(m.ChunkSize))
+	w.U32(uint32(len(m.Leaves)))
+	for _, l := range m.Leaves {
+		w.Fixed(l[:])
+	}
+	return w.Bytes()
+}
+
+// DecodeManifest parses and checks a manifest.
+func DecodeManifest(b []byte) (*Manifest, error) {
+	r := codec.NewReader(b)
+	r.Version(manifestVersion)
+	m := &Manifest{}
+	copy(m.Root[:], r.Fixed(32))
+	m.Size = int64(r.U64())
+	m.ChunkSize = int(r.U32())
+	n := r.Count(MaxChunks, 32)
+	m.Leaves = make([]Hash, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		var l Hash
+		copy(l[:], r.Fixed(32))
+		m.Leaves = append(m.Leaves, l)
+	}
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("decode manifest: %w", err)
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

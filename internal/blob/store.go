@@ -1,0 +1,235 @@
+package blob
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/lazchain/lazchain/internal/merkle"
+)
+
+// Errors callers branch on.
+var (
+	ErrNotFound   = errors.New("blob: not found")
+	ErrBadChunk   = errors.New("blob: chunk does not match its hash")
+	ErrTooLarge   = errors.New("blob: too large")
+	ErrIncomplete = errors.New("blob: chunks missing")
+)
+
+// Store keeps chunks and manifests under a directory.
+type Store struct {
+	dir string
+}
+
+// Open creates or opens a store in dir.
+func Open(dir string) (*Store, error) {
+	for _, d := range []string{"chunks", "manifests", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return nil, fmt.Errorf("blob store %s: %w", dir, err)
+		}
+	}
+	return &Store{dir: dir}, nil
+}
+
+func (s *Store) chunkPath(h Hash) string {
+	x := hex.EncodeToString(h[:])
+	return filepath.Join(s.dir, "chunks", x[:2], x)
+}
+
+func (s *Store) manifestPath(root Hash) string {
+	return filepath.Join(s.dir, "manifests", hex.EncodeToString(root[:]))
+}
+
+// Put streams r into the store in chunks of chunkSize and returns the
+// blob's manifest. It refuses, and keeps no manifest for, a stream longer
+// than maxSize.
+func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error) {
+	if maxSize <= 0 || maxSize > MaxSize {
+		maxSize = MaxSize
+	}
+	lr := &io.LimitedReader{R: r, N: maxSize + 1}
+	c, err := merkle.Split(lr, chunkSize, func(_ uint64, chunk []byte) error {
+		if lr.N <= 0 {
+			return fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
+		}
+		return s.writeChunk(merkle.LeafHash(chunk), chunk)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.Size > maxSize {
+		return nil, fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
+	}
+	m := &Manifest{Root: c.Root, Size: c.Size, ChunkSize: chunkSize, Leaves: c.Leaves}
+	if err := s.PutManifest(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// PutManifest records a checked manifest, so its chunks can be uploaded
+// one by one.
+func (s *Store) PutManifest(m *Manifest) error {
+	if err := m.Check(); err != nil {
+		return err
+	}
+	return s.writeFile(s.manifestPath(m.Root), m.Encode())
+}
+
+// PutChunk stores chunk i of a known blob after checking it against the
+// manifest: its length and its hash.
+func (s *Store) PutChunk(root Hash, i uint64, data []byte) error {
+	m, err := s.Manifest(root)
+	if err != nil {
+		return err
+	}
+	if i >= m.Count() {
+		return fmt.Errorf("chunk %d of %d: %w", i, m.Count(), ErrNotFound)
+	}
+	if len(data) != m.ChunkLen(i) || merkle.LeafHash(data) != m.Leaves[i] {
+		return fmt.Errorf("chunk %d of %x: %w", i, root[:4], ErrBadChunk)
+	}
+	return s.writeChunk(m.Leaves[i], data)
+}
+
+// Manifest returns a blob's manifest.
+func (s *Store) Manifest(root Hash) (*Manifest, error) {
+	b, err := os.ReadFile(s.manifestPath(root))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("blob %x: %w", root, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := DecodeManifest(b)
+	if err != nil {
+		return nil, err
+	}
+	if m.Root != root {
+		return nil, fmt.Errorf("manifest file of %x holds %x: %w", root[:4], m.Root[:4], ErrBadManifest)
+	}
+	return m, nil
+}
+
+// Missing lists the chunks of a known blob that the store lacks.
+func (s *Store) Missing(root Hash) ([]uint64, error) {
+	m, err := s.Manifest(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for i, l := range m.Leaves {
+		if _, err := os.Stat(s.chunkPath(l)); err != nil {
+			out = append(out, uint64(i))
+		}
+	}
+	return out, nil
+}
+
+// Chunk returns chunk i of a blob with its Merkle proof. A chunk whose
+// bytes no longer match its hash (disk corruption) is reported, not served.
+func (s *Store) Chunk(root Hash, i uint64) ([]byte, merkle.Proof, error) {
+	m, err := s.Manifest(root)
+	if err != nil {
+		return nil, merkle.Proof{}, err
+	}
+	if i >= m.Count() {
+		return nil, merkle.Proof{}, fmt.Errorf("chunk %d of %d: %w", i, m.Count(), ErrNotFound)
+	}
+	data, err := s.readChunk(m.Leaves[i])
+	if err != nil {
+		return nil, merkle.Proof{}, fmt.Errorf("chunk %d of %x: %w", i, root[:4], err)
+	}
+	p, err := merkle.Prove(m.Leaves, i)
+	return data, p, err
+}
+
+func (s *Store) readChunk(h Hash) ([]byte, error) {
+	data, err := os.ReadFile(s.chunkPath(h))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if merkle.LeafHash(data) != h {
+		return nil, ErrBadChunk
+	}
+	return data, nil
+}
+
+// Reader streams a complete blob's bytes in order, checking each chunk.
+func (s *Store) Reader(root Hash) (io.Reader, *Manifest, error) {
+	m, err := s.Manifest(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	if missing, _ := s.Missing(root); len(missing) > 0 {
+		return nil, nil, fmt.Errorf("%d of %d chunks: %w", len(missing), m.Count(), ErrIncomplete)
+	}
+	return &reader{s: s, m: m}, m, nil
+}
+
+type reader struct {
+	s   *Store
+	m   *Manifest
+	i   uint64
+	buf []byte
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.i >= r.m.Count() {
+			return 0, io.EOF
+		}
+		data, err := r.s.readChunk(r.m.Leaves[r.i])
+		if err != nil {
+			return 0, fmt.Errorf("chunk %d: %w", r.i, err)
+		}
+		r.buf, r.i = data, r.i+1
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// writeChunk stores data under its hash unless it is there already.
+func (s *Store) writeChunk(h Hash, data []byte) error {
+	p := s.chunkPath(h)
+	if _, err := os.Stat(p); err == nil {
+		return nil // content-addressed: same name, same bytes
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return s.writeFile(p, data)
+}
+
+// writeFile writes through a synced temporary file and a rename, so the
+// final name only ever holds complete content.
+func (s *Store) writeFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "w-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
