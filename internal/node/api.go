@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/store"
@@ -59,6 +60,9 @@ func validatorInfos(e *state.Epoch) []ValidatorInfo {
 
 // Status returns the latest committed height and round.
 func (n *Node) Status() Status { return n.status.get() }
+
+// Blobs is the node's off-chain content store.
+func (n *Node) Blobs() *blob.Store { return n.blobs }
 
 // Peers returns how many peers are connected.
 func (n *Node) Peers() int { return len(n.host.Peers()) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -41,6 +42,7 @@ type Node struct {
 	ahead        atomic.Value  // p2p.NodeID of a peer heard from in a later epoch
 
 	store   *store.Store
+	blobs   *blob.Store
 	machine *state.Machine
 	pool    *mempool.Pool
 	host    *p2p.Host
@@ -87,6 +89,9 @@ func New(o Options) (*Node, error) {
 		seen: map[types.Hash]time.Time{}}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
+	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {
+		return nil, err
+	}
 	if n.store, err = store.Open(filepath.Join(o.Home, config.DataDir)); err != nil {
 		return nil, err
 	}

@@ -49,6 +49,11 @@ func NewServer(n *node.Node, pprof bool) *Server {
 	mux.HandleFunc("GET /epochs/{n}", s.epoch)
 	mux.HandleFunc("GET /staking/validators", s.candidates)
 	mux.HandleFunc("GET /evidence", s.evidence)
+	mux.HandleFunc("PUT /blobs", s.putBlob)
+	mux.HandleFunc("GET /blobs/{root}", s.getBlob)
+	mux.HandleFunc("PUT /blobs/{root}/manifest", s.putManifest)
+	mux.HandleFunc("GET /blobs/{root}/chunks/{i}", s.getChunk)
+	mux.HandleFunc("PUT /blobs/{root}/chunks/{i}", s.putChunk)
 	mux.HandleFunc("POST /txs", s.submit)
 	mux.HandleFunc("POST /txs/batch", s.submitBatch)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
@@ -77,7 +82,7 @@ func NewServer(n *node.Node, pprof bool) *Server {
 // than the catch-all.
 func allowedMethods(mux *http.ServeMux, r *http.Request) string {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 		if _, pattern := mux.Handler(&http.Request{Method: m, Host: r.Host, URL: r.URL}); pattern != "/" && pattern != "" {
 			allow = append(allow, m)
 		}

@@ -1,0 +1,98 @@
+package rpc
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/merkle"
+)
+
+// Blob calls GET /blobs/{root}.
+func (c *Client) Blob(ctx context.Context, root blob.Hash) (BlobView, error) {
+	var v BlobView
+	return v, c.do(ctx, http.MethodGet, "/blobs/"+hex.EncodeToString(root[:]), "", nil, &v)
+}
+
+// Manifest fetches and checks a blob's manifest.
+func (c *Client) Manifest(ctx context.Context, root blob.Hash) (*blob.Manifest, error) {
+	data, err := c.raw(ctx, http.MethodGet, "/blobs/"+hex.EncodeToString(root[:])+"?format=manifest", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	m, err := blob.DecodeManifest(data)
+	if err != nil {
+		return nil, err
+	}
+	if m.Root != root {
+		return nil, fmt.Errorf("node sent the manifest of %x for %x: %w", m.Root[:4], root[:4], blob.ErrBadManifest)
+	}
+	return m, nil
+}
+
+// PutManifest announces a blob: PUT /blobs/{root}/manifest.
+func (c *Client) PutManifest(ctx context.Context, m *blob.Manifest) (BlobView, error) {
+	var v BlobView
+	err := c.do(ctx, http.MethodPut, "/blobs/"+hex.EncodeToString(m.Root[:])+"/manifest", "application/octet-stream", m.Encode(), &v)
+	return v, err
+}
+
+// PutChunk uploads chunk i: PUT /blobs/{root}/chunks/{i}.
+func (c *Client) PutChunk(ctx context.Context, root blob.Hash, i uint64, data []byte) error {
+	return c.do(ctx, http.MethodPut, "/blobs/"+hex.EncodeToString(root[:])+"/chunks/"+strconv.FormatUint(i, 10), "application/octet-stream", data, nil)
+}
+
+// Chunk downloads chunk i and checks it against the manifest and the root;
+// a node cannot hand over bytes that are not the blob's.
+func (c *Client) Chunk(ctx context.Context, m *blob.Manifest, i uint64) ([]byte, error) {
+	var proofHdr string
+	data, err := c.raw(ctx, http.MethodGet, "/blobs/"+hex.EncodeToString(m.Root[:])+"/chunks/"+strconv.FormatUint(i, 10), nil,
+		func(h http.Header) { proofHdr = h.Get(ProofHeader) })
+	if err != nil {
+		return nil, err
+	}
+	p, err := ParseProof(proofHdr)
+	if err != nil {
+		return nil, err
+	}
+	if i >= m.Count() || p.Index != i || p.Count != m.Count() || len(data) != m.ChunkLen(i) {
+		return nil, fmt.Errorf("chunk %d: served length or proof does not fit the manifest: %w", i, blob.ErrBadChunk)
+	}
+	if err := p.Verify(m.Root, merkle.LeafHash(data)); err != nil {
+		return nil, fmt.Errorf("chunk %d: %w: %v", i, blob.ErrBadChunk, err)
+	}
+	return data, nil
+}
+
+// raw does a request whose success body is not JSON.
+func (c *Client) raw(ctx context.Context, method, path string, body io.Reader, headers func(http.Header)) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach node at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, merkle.MaxChunk+1))
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct{ Error ErrorView }
+		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
+			return nil, &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		}
+		return nil, &APIError{Status: resp.StatusCode, Code: "http", Message: string(data)}
+	}
+	if headers != nil {
+		headers(resp.Header)
+	}
+	return data, nil
+}

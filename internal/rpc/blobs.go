@@ -1,0 +1,219 @@
+package rpc
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/merkle"
+)
+
+// Upload limits: a whole blob streamed in one request, and one chunk.
+const (
+	maxBlobBody    = 4 << 30
+	maxChunkBody   = merkle.MaxChunk
+	uploadDeadline = 30 * time.Minute // a multi-GiB stream outlasts the server's read timeout
+)
+
+// BlobView is a blob's manifest summary, and which chunks this node lacks.
+type BlobView struct {
+	Root      string   `json:"root"`
+	Size      int64    `json:"size"`
+	ChunkSize int      `json:"chunk_size"`
+	Chunks    uint64   `json:"chunks"`
+	Missing   []uint64 `json:"missing"`
+}
+
+// ProofHeader carries a chunk's Merkle proof: "index/count/hex,hex,...".
+const ProofHeader = "X-Lazchain-Proof"
+
+func (s *Server) blobView(m *blob.Manifest) BlobView {
+	missing, _ := s.n.Blobs().Missing(m.Root)
+	if missing == nil {
+		missing = []uint64{}
+	}
+	return BlobView{Root: hex.EncodeToString(m.Root[:]), Size: m.Size, ChunkSize: m.ChunkSize, Chunks: m.Count(), Missing: missing}
+}
+
+// putBlob streams a whole upload into the store: PUT /blobs?chunk_size=N.
+func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
+	size := merkle.DefaultChunk
+	if q := r.URL.Query().Get("chunk_size"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n <= 0 || n > merkle.MaxChunk {
+			writeError(w, http.StatusBadRequest, "bad_chunk_size", fmt.Sprintf("chunk_size must be 1..%d", merkle.MaxChunk))
+			return
+		}
+		size = n
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
+	m, err := s.n.Blobs().Put(http.MaxBytesReader(w, r.Body, maxBlobBody), size, maxBlobBody)
+	if !s.blobOK(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.blobView(m))
+}
+
+// putManifest announces a blob before its chunks: PUT /blobs/{root}/manifest
+// with the manifest's canonical encoding.
+func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
+	root, ok := s.blobRoot(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(64+32*blob.MaxChunks)))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return
+	}
+	m, err := blob.DecodeManifest(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_manifest", err.Error())
+		return
+	}
+	if m.Root != root {
+		writeError(w, http.StatusBadRequest, "bad_manifest", "manifest is for another root")
+		return
+	}
+	if !s.blobOK(w, s.n.Blobs().PutManifest(m)) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.blobView(m))
+}
+
+// putChunk stores one chunk of an announced blob:
+// PUT /blobs/{root}/chunks/{i}. A chunk that does not match is refused.
+func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
+	root, ok := s.blobRoot(w, r)
+	if !ok {
+		return
+	}
+	i, err := strconv.ParseUint(r.PathValue("i"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_index", "chunk index must be a non-negative integer")
+		return
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxChunkBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return
+	}
+	if !s.blobOK(w, s.n.Blobs().PutChunk(root, i, data)) {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"root": hex.EncodeToString(root[:]), "index": i})
+}
+
+// getBlob serves GET /blobs/{root}.
+func (s *Server) getBlob(w http.ResponseWriter, r *http.Request) {
+	root, ok := s.blobRoot(w, r)
+	if !ok {
+		return
+	}
+	m, err := s.n.Blobs().Manifest(root)
+	if !s.blobOK(w, err) {
+		return
+	}
+	if r.URL.Query().Get("format") == "manifest" {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(m.Encode())
+		return
+	}
+	writeJSON(w, http.StatusOK, s.blobView(m))
+}
+
+// getChunk serves GET /blobs/{root}/chunks/{i}: the bytes, with the
+// Merkle proof in a header.
+func (s *Server) getChunk(w http.ResponseWriter, r *http.Request) {
+	root, ok := s.blobRoot(w, r)
+	if !ok {
+		return
+	}
+	i, err := strconv.ParseUint(r.PathValue("i"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_index", "chunk index must be a non-negative integer")
+		return
+	}
+	data, proof, err := s.n.Blobs().Chunk(root, i)
+	if !s.blobOK(w, err) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set(ProofHeader, FormatProof(proof))
+	w.Write(data)
+}
+
+func (s *Server) blobRoot(w http.ResponseWriter, r *http.Request) (blob.Hash, bool) {
+	h, err := parseHash(r.PathValue("root"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_root", err.Error())
+		return h, false
+	}
+	return h, true
+}
+
+// blobOK maps a store error to a JSON error; it reports whether there was
+// none.
+func (s *Server) blobOK(w http.ResponseWriter, err error) bool {
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, blob.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, blob.ErrBadChunk):
+		writeError(w, http.StatusBadRequest, "bad_chunk", err.Error())
+	case errors.Is(err, blob.ErrBadManifest):
+		writeError(w, http.StatusBadRequest, "bad_manifest", err.Error())
+	case errors.Is(err, blob.ErrTooLarge), errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+	return false
+}
+
+// FormatProof writes a proof as "index/count/hex,hex,...".
+func FormatProof(p merkle.Proof) string {
+	parts := make([]string, len(p.Path))
+	for i, h := range p.Path {
+		parts[i] = hex.EncodeToString(h[:])
+	}
+	return fmt.Sprintf("%d/%d/%s", p.Index, p.Count, strings.Join(parts, ","))
+}
+
+// ParseProof reads FormatProof's output.
+func ParseProof(s string) (merkle.Proof, error) {
+	f := strings.SplitN(s, "/", 3)
+	if len(f) != 3 {
+		return merkle.Proof{}, fmt.Errorf("proof %q: want index/count/path", s)
+	}
+	var p merkle.Proof
+	var err error
+	if p.Index, err = strconv.ParseUint(f[0], 10, 64); err != nil {
+		return p, fmt.Errorf("proof index: %w", err)
+	}
+	if p.Count, err = strconv.ParseUint(f[1], 10, 64); err != nil {
+		return p, fmt.Errorf("proof count: %w", err)
+	}
+	if f[2] == "" {
+		return p, nil
+	}
+	for _, x := range strings.Split(f[2], ",") {
+		h, err := parseHash(x)
+		if err != nil {
+			return p, fmt.Errorf("proof path: %w", err)
+		}
+		p.Path = append(p.Path, h)
+		if len(p.Path) > 64 {
+			return p, fmt.Errorf("proof path longer than 64")
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,139 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/merkle"
+)
+
+func blobData(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 77))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func httpDo(t *testing.T, method, url string, body []byte) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data, resp.Header
+}
+
+// A streamed upload comes back chunk by chunk, each with a proof that the
+// client checks against the root.
+func TestBlobStreamUploadAndVerifiedDownload(t *testing.T) {
+	tn := startNode(t)
+	data := blobData(1, 3*4096+100)
+	code, body, _ := httpDo(t, http.MethodPut, tn.url+"/blobs?chunk_size=4096", data)
+	if code != 200 {
+		t.Fatalf("PUT /blobs: %d %s", code, body)
+	}
+	want, _ := merkle.Split(bytes.NewReader(data), 4096, nil)
+	if !strings.Contains(string(body), hex.EncodeToString(want.Root[:])) || !strings.Contains(string(body), `"missing":[]`) {
+		t.Fatalf("PUT /blobs answered %s", body)
+	}
+	m, err := tn.client.Manifest(testCtx(t), want.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for i := uint64(0); i < m.Count(); i++ {
+		c, err := tn.client.Chunk(testCtx(t), m, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c...)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("downloaded bytes differ")
+	}
+}
+
+// Chunk-by-chunk upload: announce the manifest, send what is missing; a
+// tampered chunk is refused with bad_chunk and not stored.
+func TestBlobChunkedUploadRejectsTampering(t *testing.T) {
+	tn := startNode(t)
+	data := blobData(2, 2*1000+1)
+	split, _ := merkle.Split(bytes.NewReader(data), 1000, nil)
+	m := &blob.Manifest{Root: split.Root, Size: split.Size, ChunkSize: 1000, Leaves: split.Leaves}
+	view, err := tn.client.PutManifest(testCtx(t), m)
+	if err != nil || len(view.Missing) != 3 {
+		t.Fatalf("announce: %+v %v", view, err)
+	}
+	bad := append([]byte(nil), data[:1000]...)
+	bad[3] ^= 1
+	var apiErr *APIError
+	if err := tn.client.PutChunk(testCtx(t), m.Root, 0, bad); !errors.As(err, &apiErr) || apiErr.Code != "bad_chunk" {
+		t.Fatalf("tampered chunk: %v", err)
+	}
+	for i := uint64(0); i < 3; i++ {
+		if err := tn.client.PutChunk(testCtx(t), m.Root, i, data[i*1000:min(uint64(len(data)), (i+1)*1000)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := tn.client.Blob(testCtx(t), m.Root); err != nil || len(v.Missing) != 0 || v.Size != int64(len(data)) {
+		t.Fatalf("after upload: %+v %v", v, err)
+	}
+}
+
+func TestBlobBadInput(t *testing.T) {
+	tn := startNode(t)
+	unknown := strings.Repeat("ab", 32)
+	cases := []struct {
+		method, path string
+		body         []byte
+		status       int
+		code         string
+	}{
+		{"PUT", "/blobs?chunk_size=0", nil, 400, "bad_chunk_size"},
+		{"PUT", "/blobs?chunk_size=abc", nil, 400, "bad_chunk_size"},
+		{"PUT", "/blobs?chunk_size=99999999", nil, 400, "bad_chunk_size"},
+		{"GET", "/blobs/zz", nil, 400, "bad_root"},
+		{"GET", "/blobs/" + unknown, nil, 404, "not_found"},
+		{"GET", "/blobs/" + unknown + "/chunks/0", nil, 404, "not_found"},
+		{"GET", "/blobs/" + unknown + "/chunks/x", nil, 400, "bad_index"},
+		{"PUT", "/blobs/" + unknown + "/chunks/0", []byte("x"), 404, "not_found"},
+		{"PUT", "/blobs/" + unknown + "/manifest", []byte("garbage"), 400, "bad_manifest"},
+		{"DELETE", "/blobs/" + unknown, nil, 405, "method_not_allowed"},
+	}
+	for _, c := range cases {
+		code, body, _ := httpDo(t, c.method, tn.url+c.path, c.body)
+		if code != c.status || !strings.Contains(string(body), `"code":"`+c.code+`"`) {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, code, body, c.status, c.code)
+		}
+	}
+}
+
+// Proofs travel in a header; malformed ones are refused, not half-read.
+func TestParseProofRoundTrip(t *testing.T) {
+	leaves := []merkle.Hash{merkle.LeafHash([]byte("a")), merkle.LeafHash([]byte("b")), merkle.LeafHash([]byte("c"))}
+	p, _ := merkle.Prove(leaves, 2)
+	back, err := ParseProof(FormatProof(p))
+	if err != nil || back.Index != 2 || back.Count != 3 || len(back.Path) != len(p.Path) {
+		t.Fatalf("round trip: %+v %v", back, err)
+	}
+	for _, bad := range []string{"", "1/2", "x/2/", "1/y/", "1/2/zz"} {
+		if _, err := ParseProof(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
