@@ -33,8 +33,8 @@ func simEpochsCommand() *cobra.Command {
 				if r.Failed() || (cfg.Twins && !r.TwinOut) {
 					status, failed = "FAIL", failed+1
 				}
-				fmt.Printf("seed %d: %s epoch %d height %d, %d joined, %d left, %d set changes, %d evidence, twins out %v\n",
-					cfg.Seed, status, r.Epoch, r.Height, r.Joined, r.Left, r.SetChanges, r.Evidence, r.TwinOut)
+				fmt.Printf("seed %d: %s epoch %d height %d, %d joined, %d left, %d set changes, %d evidence, twins out %v, %d crashes\n",
+					cfg.Seed, status, r.Epoch, r.Height, r.Joined, r.Left, r.SetChanges, r.Evidence, r.TwinOut, r.Crashes)
 				for _, v := range r.Violations {
 					fmt.Println("   ", v)
 				}
@@ -59,5 +59,6 @@ func simEpochsCommand() *cobra.Command {
 	fl.BoolVar(&cfg.Twins, "twins", false, "run genesis validator 0 on two nodes (a double signer)")
 	fl.BoolVar(&cfg.Network, "network", false, "loss, duplication and wide delays")
 	fl.BoolVar(&cfg.Partitions, "partitions", false, "cut one node off for a while each epoch")
+	fl.BoolVar(&cfg.Crashes, "crashes", false, "crash a node each epoch and restart it from its disk")
 	return cmd
 }

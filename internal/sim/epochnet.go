@@ -35,6 +35,9 @@ func (s *epochSim) broadcastFrom(n *enode, data []byte) {
 // transmit applies the cut, loss, duplication and delay (which reorders).
 func (s *epochSim) transmit(from, to *enode, data []byte) {
 	s.res.Messages++
+	if !from.up {
+		return
+	}
 	if s.cut >= 0 && (from.id == s.cut) != (to.id == s.cut) {
 		return
 	}

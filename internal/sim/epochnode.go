@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -22,21 +24,27 @@ type enode struct {
 
 	joining, leaving bool // the script has sent its create-validator / unbond
 
-	rules  *safety.Rules
-	core   *consensus.Core
-	view   *eview
-	st     *staking.State
-	bank   staking.MapBank
-	nonces map[staking.Address]uint64
+	results map[types.Hash]bool // whether each executed transaction succeeded
+	rules   *safety.Rules
+	disk    *safety.MemStorage // the signer's durable state: survives a crash
+	up      bool
+	core    *consensus.Core
+	view    *eview
+	st      *staking.State
+	bank    staking.MapBank
+	nonces  map[staking.Address]uint64
 
-	blocks   map[types.Hash]*types.Block
-	endQC    map[uint64]*types.QC // epoch -> the QC that committed its last block
-	lastQC   *types.QC
-	change   *staking.EpochChange // decided by the last block applied
-	timerGen uint64
-	height   uint64
-	tip      types.Hash
-	asked    uint64 // virtual time of the last epoch request
+	blocks    map[types.Hash]*types.Block // every block persisted (survives a crash)
+	committed []*types.Block              // committed chain, in order (survives a crash)
+	highQC    *types.QC                   // persisted high QC and TC (survive a crash)
+	highTC    *types.TC
+	endQC     map[uint64]*types.QC // epoch -> the QC that committed its last block
+	lastQC    *types.QC
+	change    *staking.EpochChange // decided by the last block applied
+	timerGen  uint64
+	height    uint64
+	tip       types.Hash
+	asked     uint64 // virtual time of the last epoch request
 }
 
 // eview is an epoch as one node runs it.
@@ -59,29 +67,41 @@ func (v *eview) self(op staking.Address) int {
 
 func newEnode(id int, name string, key *bls.SecretKey) *enode {
 	n := &enode{id: id, name: name, key: key, nonces: map[staking.Address]uint64{},
-		blocks: map[types.Hash]*types.Block{}, endQC: map[uint64]*types.QC{}}
+		blocks: map[types.Hash]*types.Block{}, endQC: map[uint64]*types.QC{}, disk: &safety.MemStorage{}, up: true, results: map[types.Hash]bool{}}
 	h := types.HashOf(key.PublicKey().Bytes())
 	copy(n.op[:], h[:])
 	return n
 }
 
-// boot gives a node the genesis state and epoch 0's core.
+// boot gives a node the genesis state and, as a restarted process does,
+// replays what it had committed to rebuild its staking state and find its
+// epoch; then it builds that epoch's core from what it had persisted.
 func (s *epochSim) boot(n *enode) error {
 	st, err := staking.Genesis(chainID, s.params, s.gen)
 	if err != nil {
 		return err
 	}
-	n.st = st
-	n.bank = staking.MapBank{}
+	n.st, n.bank, n.nonces = st, staking.MapBank{}, map[staking.Address]uint64{}
 	for _, m := range s.nodes {
 		n.bank.SetBalance(m.op, genesisBalance)
 	}
-	if n.rules, err = safety.New(chainID, n.key, &safety.MemStorage{}); err != nil {
+	if n.rules, err = safety.New(chainID, n.key, n.disk); err != nil {
 		return err
 	}
+	epoch, members := uint64(0), st.Active()
 	root := types.GenesisBlock(chainID, 0)
+	end := s.params.EpochLength
 	n.height, n.tip = 0, root.ID()
-	return s.enterEpoch(n, 0, st.Active(), root, s.params.EpochLength)
+	for _, b := range n.committed {
+		n.height, n.tip = b.Height, b.ID()
+		s.execute(n, b)
+		if ch := n.change; ch != nil && b.Height == end {
+			epoch, members, n.change = ch.Epoch, ch.Set, nil
+			root = types.EpochRoot(chainID, epoch, b.ID(), b.Height)
+			end = b.Height + s.params.EpochLength
+		}
+	}
+	return s.enterEpoch(n, epoch, members, root, end)
 }
 
 // enterEpoch builds the core of an epoch from its set and root.
@@ -110,7 +130,7 @@ func (s *epochSim) enterEpoch(n *enode, epoch uint64, members []staking.Member, 
 	}
 	core, err := consensus.New(consensus.Config{Set: set, Self: self, Root: root, EndHeight: end,
 		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout, KeepCommitted: 1 << 20},
-		signer, consensus.Snapshot{Committed: root, HighQC: types.GenesisQC(epoch, root.ID())})
+		signer, n.snapshot(epoch, root))
 	if err != nil {
 		return err
 	}
@@ -125,10 +145,32 @@ func (s *epochSim) enterEpoch(n *enode, epoch uint64, members []staking.Member, 
 	return nil
 }
 
+// snapshot is what the node's disk holds of the epoch starting at root.
+func (n *enode) snapshot(epoch uint64, root *types.Block) consensus.Snapshot {
+	snap := consensus.Snapshot{Committed: root, HighQC: types.GenesisQC(epoch, root.ID())}
+	if k := len(n.committed); k > 0 && n.committed[k-1].Epoch == epoch && n.committed[k-1].Height > root.Height {
+		snap.Committed = n.committed[k-1]
+	}
+	if n.highQC != nil && n.highQC.Epoch == epoch {
+		snap.HighQC = n.highQC
+	}
+	if n.highTC != nil && n.highTC.Epoch == epoch {
+		snap.HighTC = n.highTC
+	}
+	for _, b := range n.blocks {
+		if b.Epoch == epoch && b.Height > snap.Committed.Height {
+			snap.Blocks = append(snap.Blocks, b)
+		}
+	}
+	// Map order is random; the simulator must be reproducible.
+	slices.SortFunc(snap.Blocks, func(a, b *types.Block) int { x, y := a.ID(), b.ID(); return bytes.Compare(x[:], y[:]) })
+	return snap
+}
+
 // flush carries out a node's Ready: record, execute, send, arm; then, if
 // the core committed its epoch's last block, move to the next epoch.
 func (s *epochSim) flush(n *enode) {
-	for {
+	for n.up {
 		r := n.core.Ready()
 		if r.Empty() {
 			return
@@ -138,9 +180,17 @@ func (s *epochSim) flush(n *enode) {
 		}
 		if r.CommitQC != nil {
 			n.lastQC = r.CommitQC
+			n.endQC[n.view.epoch] = r.CommitQC
+		}
+		if r.HighQC != nil {
+			n.highQC = r.HighQC
+		}
+		if r.HighTC != nil {
+			n.highTC = r.HighTC
 		}
 		for _, b := range r.Committed {
 			n.blocks[b.ID()] = b
+			n.committed = append(n.committed, b)
 			s.commit(n, b)
 		}
 		for _, eq := range r.Equivocations {
@@ -184,11 +234,11 @@ func (s *epochSim) nextEpoch(n *enode) {
 	if qc := n.endQC[old.epoch]; qc != nil {
 		s.broadcastFrom(n, types.EncodeMessage(&types.EpochProof{QC: qc}))
 	}
+	n.core.Start()
 	if !n.twin && ch.Epoch > s.scripted {
 		s.scripted = ch.Epoch
-		s.script(ch.Epoch)
+		s.script(ch.Epoch) // may crash any node, this one included
 	}
-	n.core.Start()
 }
 
 // commit checks one committed block against the chain and every other
@@ -200,6 +250,7 @@ func (s *epochSim) commit(n *enode, b *types.Block) {
 	}
 	n.height, n.tip = b.Height, b.ID()
 	s.execute(n, b)
+	s.countAll(n, b)
 	if n.twin {
 		return
 	}
@@ -234,8 +285,7 @@ func (s *epochSim) execute(n *enode, b *types.Block) {
 		if tx.Kind == 0 {
 			continue
 		}
-		err := n.st.Exec(staking.Ctx{Bank: n.bank, Height: b.Height}, sender, tx.Kind, tx.Body)
-		s.count(n, tx, err)
+		n.results[tx.Hash()] = n.st.Exec(staking.Ctx{Bank: n.bank, Height: b.Height}, sender, tx.Kind, tx.Body) == nil
 	}
 	if ch := n.st.EndBlock(n.bank, b.Height); ch != nil {
 		n.change = ch

@@ -5,7 +5,8 @@ import (
 )
 
 // Across many epochs with validators joining and unbonding, on a lossy,
-// reordering network with a node cut off now and then, every honest node
+// reordering network with a node cut off or crashed (and restarted from its
+// disk, replaying what it committed) now and then, every honest node
 // commits the same blocks, reaches the same staking state after each, and
 // keeps moving from epoch to epoch.
 func TestEpochsSafeAndLive(t *testing.T) {
@@ -17,7 +18,7 @@ func TestEpochsSafeAndLive(t *testing.T) {
 	for i := 0; i < seeds; i++ {
 		seed := uint64(100 + i)
 		cfg := EpochConfig{Seed: seed, Validators: 4 + i%3, Candidates: 3, Epochs: 10,
-			Twins: i%2 == 1, Network: true, Partitions: i%3 == 2}
+			Twins: i%2 == 1, Network: true, Partitions: i%3 == 2, Crashes: i%3 != 2}
 		r := RunEpochs(cfg)
 		if r.Failed() {
 			t.Fatalf("%v\nreplay: %s", r.Violations, r.Config.ReplayCommand())

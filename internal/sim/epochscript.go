@@ -28,6 +28,10 @@ func (s *epochSim) script(epoch uint64) {
 			v.leaving = true
 		}
 	}
+	if s.cfg.Crashes && s.rng.Float64() < 0.6 {
+		// Anywhere in the epoch: mid-round, or across the next boundary.
+		s.sched.push(&event{at: s.sched.now + s.rng.Uint64N(4*s.cfg.BaseTimeout), kind: evCrash, node: s.rng.IntN(len(s.nodes))})
+	}
 	if s.cfg.Partitions && s.cut < 0 {
 		s.cut = s.rng.IntN(len(s.nodes))
 		s.sched.push(&event{at: s.sched.now + s.cfg.BaseTimeout*(2+s.rng.Uint64N(4)), kind: evHeal, node: -1})
@@ -138,21 +142,28 @@ func (s *epochSim) report(n *enode, eq consensus.Equivocation) {
 	s.submit(n.op, staking.KindEvidence, body)
 }
 
-// count records, once per transaction, what executing it did.
-func (s *epochSim) count(n *enode, tx *types.Tx, err error) {
-	if n.twin || s.counted[tx.Hash()] {
+// countAll records, once per transaction, what executing a committed
+// block's transactions did.
+func (s *epochSim) countAll(n *enode, b *types.Block) {
+	if n.twin {
 		return
 	}
-	s.counted[tx.Hash()] = true
-	if err != nil {
-		return
-	}
-	switch tx.Kind {
-	case staking.KindCreateValidator:
-		s.res.Joined++
-	case staking.KindUndelegate:
-		s.res.Left++
-	case staking.KindEvidence:
-		s.res.Evidence++
+	for _, tx := range b.Txs {
+		ok, executed := n.results[tx.Hash()]
+		if !executed || s.counted[tx.Hash()] {
+			continue
+		}
+		s.counted[tx.Hash()] = true
+		if !ok {
+			continue
+		}
+		switch tx.Kind {
+		case staking.KindCreateValidator:
+			s.res.Joined++
+		case staking.KindUndelegate:
+			s.res.Left++
+		case staking.KindEvidence:
+			s.res.Evidence++
+		}
 	}
 }

@@ -30,6 +30,7 @@ type EpochConfig struct {
 	Twins       bool // genesis validator 0 runs as two nodes
 	Network     bool // loss, duplication and wide delays
 	Partitions  bool // cut one node off for a while, once per epoch
+	Crashes     bool // crash a node once per epoch and restart it from its disk later
 	BaseTimeout uint64
 	MaxTimeout  uint64
 }
@@ -66,6 +67,9 @@ func (c EpochConfig) ReplayCommand() string {
 	if c.Partitions {
 		cmd += " --partitions"
 	}
+	if c.Crashes {
+		cmd += " --crashes"
+	}
 	return cmd
 }
 
@@ -79,6 +83,7 @@ type EpochResult struct {
 	Left       int    // validators that unbonded out
 	SetChanges int    // epochs whose set differs from the one before
 	Evidence   int    // evidence transactions that slashed
+	Crashes    int    // nodes crashed and restarted
 	TwinOut    bool   // the twins' validator was jailed and left the set
 	Messages   uint64
 	Steps      uint64
@@ -206,7 +211,14 @@ func (s *epochSim) loop() {
 
 func (s *epochSim) handle(e *event) {
 	n := s.nodes[max(e.node, 0)]
+	if !n.up && e.kind != evRestart && e.kind != evHeal {
+		return // a crashed process hears nothing and fires no timers
+	}
 	switch e.kind {
+	case evRestart:
+		s.restart(n)
+	case evCrash:
+		s.crash(n)
 	case evDeliver:
 		s.deliver(n, e.from, e.data)
 	case evTimer:
@@ -222,6 +234,31 @@ func (s *epochSim) handle(e *event) {
 	case evHeal:
 		s.cut = -1
 	}
+}
+
+// crash stops a node: everything not on its disk is gone.
+func (s *epochSim) crash(n *enode) {
+	if !n.up {
+		return
+	}
+	n.up, n.core = false, nil
+	n.timerGen++
+	s.res.Crashes++
+	s.sched.push(&event{at: s.sched.now + s.cfg.BaseTimeout*(2+s.rng.Uint64N(5)), kind: evRestart, node: n.id})
+}
+
+// restart boots a crashed node from its disk, as a new process would.
+func (s *epochSim) restart(n *enode) {
+	if n.up {
+		return
+	}
+	if err := s.boot(n); err != nil {
+		s.fail("node %d restart: %v", n.id, err)
+		return
+	}
+	n.up = true
+	n.core.Start()
+	s.flush(n)
 }
 
 // minEpoch is the lowest epoch among honest nodes that take part (the
