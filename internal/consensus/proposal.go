@@ -74,10 +74,10 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 		c.drop(DropBadSignature)
 		return
 	}
-	c.noteProposal(p)
 	if !c.verifyQC(b.QC) || (p.TC != nil && !c.verifyTC(p.TC)) {
 		return
 	}
+	c.noteProposal(p)
 	// A missing parent is fetched from the sender, which has it; processQC
 	// would otherwise ask a peer picked by rotation first.
 	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height {
@@ -100,6 +100,9 @@ type seenProposal struct {
 // one for another block, signed by the same leader, as an equivocation.
 func (c *Core) noteProposal(p *types.Proposal) {
 	b := p.Block
+	if b.Round+1 < c.round || b.Round > c.round+maxFutureRounds {
+		return // a leader must not fill the table with rounds nobody reaches
+	}
 	first, ok := c.proposals[b.Round]
 	if !ok {
 		if len(c.proposals) >= maxFutureRounds {

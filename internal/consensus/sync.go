@@ -183,9 +183,20 @@ func (c *Core) onEpochProof(p *types.EpochProof) {
 const maxPending = 4096
 
 func (c *Core) park(parent types.Hash, w *pendingProposal) {
-	if len(c.pending) >= maxPending {
+	if len(c.pending) >= maxPending || len(c.pending[parent]) >= maxPendingPerParent {
 		c.drop(DropUnknownParent)
 		return
 	}
+	id := w.block().ID()
+	for _, x := range c.pending[parent] {
+		if x.block().ID() == id {
+			c.drop(DropDuplicate) // a replay must not park another copy
+			return
+		}
+	}
 	c.pending[parent] = append(c.pending[parent], w)
 }
+
+// maxPendingPerParent bounds the blocks parked on one missing parent:
+// honest ones are a few forks at most.
+const maxPendingPerParent = 16

@@ -28,6 +28,11 @@ var (
 // nothing a leader can use.
 const maxClientAhead = 64
 
+// maxPeerAhead is the same bound for gossip, wider because batches from
+// different peers may arrive out of order; without it anyone could fill
+// every pool with validly signed transactions that can never be proposed.
+const maxPeerAhead = 1024
+
 // Config limits the pool.
 type Config struct {
 	ChainID  string
@@ -167,7 +172,10 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 			nonces[s] = p.cfg.Nonce(s[:])
 		}
 	}
-	client := share < 1
+	ahead := uint64(maxPeerAhead)
+	if share < 1 {
+		ahead = maxClientAhead
+	}
 	runEnd := map[sender]uint64{}
 	for j, tx := range check {
 		if !ok[j] {
@@ -176,23 +184,19 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 		}
 		var s sender
 		copy(s[:], tx.Sender)
-		if client {
-			end, seen := runEnd[s]
-			if !seen {
-				end = p.runEnd(s, nonces[s])
-			}
-			if tx.Nonce > end+maxClientAhead {
-				errs[pos[j]] = fmt.Errorf("nonce %d, sender's next is %d: %w; submit the missing ones first", tx.Nonce, end, ErrNonceGap)
-				continue
-			}
-			errs[pos[j]] = p.insert(tx, nonces[s])
-			if errs[pos[j]] == nil && tx.Nonce == end {
-				end = p.runEnd(s, end)
-			}
-			runEnd[s] = end
+		end, seen := runEnd[s]
+		if !seen {
+			end = p.runEnd(s, nonces[s])
+		}
+		if tx.Nonce > end+ahead {
+			errs[pos[j]] = fmt.Errorf("nonce %d, sender's next is %d: %w; submit the missing ones first", tx.Nonce, end, ErrNonceGap)
 			continue
 		}
 		errs[pos[j]] = p.insert(tx, nonces[s])
+		if errs[pos[j]] == nil && tx.Nonce == end {
+			end = p.runEnd(s, end)
+		}
+		runEnd[s] = end
 	}
 	return errs
 }

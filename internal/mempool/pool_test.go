@@ -261,7 +261,7 @@ func TestClientShareLeavesRoomForPeers(t *testing.T) {
 
 // A client may submit ahead of a gap, but only so far: past the window its
 // transactions are refused with ErrNonceGap, and filling the gap moves the
-// window. Peers' gossip is not limited (it may arrive in any order).
+// window. Peers' gossip has a wider window (it may arrive out of order).
 func TestClientNonceWindow(t *testing.T) {
 	p, _ := newPool(10_000, 1<<30)
 	const ahead = 64 // mempool.maxClientAhead
@@ -272,7 +272,10 @@ func TestClientNonceWindow(t *testing.T) {
 		t.Fatalf("nonce past the window: %v, want ErrNonceGap", errs[0])
 	}
 	if errs := p.Add([]*types.Tx{tx(1, 500, "peer")}); errs[0] != nil {
-		t.Fatalf("gossip far ahead refused: %v", errs[0])
+		t.Fatalf("gossip ahead of a gap refused: %v", errs[0])
+	}
+	if errs := p.Add([]*types.Tx{tx(2, 1025, "peer")}); !errors.Is(errs[0], mempool.ErrNonceGap) {
+		t.Fatalf("gossip past the peers' window: %v, want ErrNonceGap", errs[0])
 	}
 	// Filling 0..9 in one call moves the run's end, and the window with it.
 	var run []*types.Tx

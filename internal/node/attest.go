@@ -101,13 +101,16 @@ type heldBatch struct {
 // attestBook holds batches and early attestations. Its lock is never held
 // across a signature check or I/O.
 type attestBook struct {
-	mu    sync.Mutex
-	held  map[types.Hash]*heldBatch
-	early map[types.Hash]map[int]bool
+	mu   sync.Mutex
+	held map[types.Hash]*heldBatch
+	// early holds attestations that came before their batch, by digest and
+	// validator index, with the epoch the index belongs to: indices are
+	// reassigned every epoch, so one counts only in its own epoch.
+	early map[types.Hash]map[int]uint64
 }
 
 func newAttestBook() *attestBook {
-	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]bool{}}
+	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]uint64{}}
 }
 
 // onBatch handles a gossiped batch from peer `from`.
@@ -174,8 +177,10 @@ func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, v *epochVie
 		return nil, true
 	}
 	b := &heldBatch{txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now()}
-	for idx := range a.early[d] {
-		b.by[idx] = true
+	for idx, epoch := range a.early[d] {
+		if epoch == v.epoch.Number {
+			b.by[idx] = true
+		}
 	}
 	delete(a.early, d)
 	a.held[d] = b
@@ -191,11 +196,14 @@ func (a *attestBook) vouch(d types.Hash, idx int, v *epochView) []*types.Tx {
 	if !ok {
 		if len(a.early) < maxEarly {
 			if a.early[d] == nil {
-				a.early[d] = map[int]bool{}
+				a.early[d] = map[int]uint64{}
 			}
-			a.early[d][idx] = true
+			a.early[d][idx] = v.epoch.Number
 		}
 		return nil
+	}
+	if b.epoch != v.epoch.Number {
+		return nil // an index of another epoch's set; the sweep checks the batch
 	}
 	b.by[idx] = true
 	return a.release(d, b, v)
@@ -233,6 +241,13 @@ func (a *attestBook) overdue(now time.Time) [][]*types.Tx {
 		clear(a.early) // attestations for batches that never came
 	}
 	return out
+}
+
+// newEpoch forgets attestations made under the old set's indices.
+func (a *attestBook) newEpoch() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.early)
 }
 
 // sweepAttest checks, itself, every batch nobody vouched for in time.

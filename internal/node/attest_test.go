@@ -101,6 +101,15 @@ func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
 		t.Fatalf("an early attestation was not counted")
 	}
 
+	// An attestation made under one epoch's indices does not count for a
+	// batch that arrives in the next: the index may be another validator.
+	next0 := testView(t, 1, 1, 1, 1)
+	next0.epoch = &state.Epoch{Number: 4}
+	a.vouch(digest(4), 2, v)
+	if ready, _ := a.hold(digest(4), txs, 1, next0); ready != nil {
+		t.Fatalf("an attestation from the previous epoch released a batch")
+	}
+
 	// A batch held in one epoch is not released by the next epoch's set.
 	next := testView(t, 1, 1, 1, 1)
 	next.epoch = &state.Epoch{Number: 4}
@@ -109,8 +118,8 @@ func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
 		t.Fatalf("released by another epoch's vouchers")
 	}
 	// It is checked locally once it has waited long enough.
-	if over := a.overdue(time.Now().Add(attestWait)); len(over) != 1 {
-		t.Fatalf("%d overdue batches, want 1", len(over))
+	if over := a.overdue(time.Now().Add(attestWait)); len(over) != 2 {
+		t.Fatalf("%d overdue batches, want the 2 never vouched for", len(over))
 	}
 	if over := a.overdue(time.Now().Add(attestWait)); len(over) != 0 {
 		t.Fatalf("an overdue batch came back")

@@ -75,6 +75,7 @@ func (n *Node) startEpoch() error {
 	}
 	n.core = core
 	n.cur.Store(v)
+	n.attest.newEpoch()
 	n.status.set(snap.Committed.Height, snap.Committed.ID(), 0)
 	n.metrics.epoch.Set(float64(e.Number))
 	return nil
@@ -137,16 +138,33 @@ func (n *Node) signEpochChange(e *state.Epoch) {
 	}
 	sig := n.blsKey.Sign(e.Change().SigningBytes(n.chainID))
 	body := state.EpochSig{Epoch: e.Number, Signer: uint32(idx), Sig: sig}.Encode()
-	if _, err := n.submitOwn(state.KindEpochSig, body); err != nil {
-		n.log.Warn("epoch-change signature not admitted", "epoch", e.Number, "err", err)
+	// Until it is on-chain (or the certificate is done): a transaction can
+	// be lost with a full pool or a crashed leader.
+	for try := 0; try < 20; try++ {
+		if _, err := n.submitOwn(state.KindEpochSig, body); err != nil {
+			n.log.Warn("epoch-change signature not admitted", "epoch", e.Number, "err", err)
+		}
+		select {
+		case <-n.done:
+			return
+		case <-time.After(2 * time.Second):
+		}
+		if n.machine.EpochSigned(e.Number, uint32(idx)) {
+			return
+		}
 	}
 }
 
 // earlyBox holds messages of the next epoch that arrive before this node
-// has reached it; the driver replays them into the next core.
+// has reached it; the driver replays them into the next core, which checks
+// them like any other. Nothing about them is trusted yet, so the box is
+// bounded in messages per sender and in bytes: a peer can waste its own
+// share, not push out everyone else's.
 type earlyBox struct {
-	mu   sync.Mutex
-	msgs []earlyMsg
+	mu    sync.Mutex
+	msgs  []earlyMsg
+	bytes int
+	per   map[p2p.NodeID]int
 }
 
 type earlyMsg struct {
@@ -154,16 +172,24 @@ type earlyMsg struct {
 	msg  types.Message
 }
 
-// maxEarlyMsgs bounds the box: a round or two of one epoch's messages.
-const maxEarlyMsgs = 1024
+const (
+	maxEarlyMsgs      = 1024
+	maxEarlyPerSender = 32       // a round or two of one validator's messages
+	maxEarlyBytes     = 64 << 20 // a few full proposals
+)
 
-func (b *earlyBox) keep(from p2p.NodeID, m types.Message) bool {
+func (b *earlyBox) keep(from p2p.NodeID, m types.Message, size int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.msgs) >= maxEarlyMsgs {
+	if b.per == nil {
+		b.per = map[p2p.NodeID]int{}
+	}
+	if len(b.msgs) >= maxEarlyMsgs || b.per[from] >= maxEarlyPerSender || b.bytes+size > maxEarlyBytes {
 		return false
 	}
 	b.msgs = append(b.msgs, earlyMsg{from, m})
+	b.bytes += size
+	b.per[from]++
 	return true
 }
 
@@ -171,7 +197,8 @@ func (b *earlyBox) take() []earlyMsg {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := b.msgs
-	b.msgs = nil
+	b.msgs, b.bytes = nil, 0
+	clear(b.per)
 	return out
 }
 

@@ -26,13 +26,21 @@ func (n *Node) report(eq consensus.Equivocation, set *types.ValidatorSet) {
 	r := n.reporter
 	r.mu.Lock()
 	seen := r.known[id]
-	r.known[id] = true
 	r.mu.Unlock()
 	if seen {
 		return
 	}
+	// Checked before it is marked known: a forged pair must not stop the
+	// real one for the same round from being reported.
 	if !checkEquivocation(n.chainID, &eq, set) {
 		n.metrics.rejected.WithLabelValues("forged_equivocation").Inc()
+		return
+	}
+	r.mu.Lock()
+	seen = r.known[id]
+	r.known[id] = true
+	r.mu.Unlock()
+	if seen {
 		return
 	}
 	body := staking.Evidence{Kind: eq.Kind, Epoch: eq.Epoch, Round: eq.Round, Signer: eq.Signer,
@@ -64,8 +72,17 @@ func (n *Node) submitOwn(kind uint16, body []byte) (*types.Tx, error) {
 	r.mu.Unlock()
 	tx := &types.Tx{ChainID: n.chainID, Nonce: nonce, Kind: kind, Body: body}
 	tx.Sign(r.key)
-	if errs := n.Submit([]*types.Tx{tx}); errs[0] != nil {
+	// The node's own protocol transactions use the peers' share of the
+	// pool: clients filling theirs must not keep evidence or epoch
+	// signatures out.
+	if errs := n.admit([]*types.Tx{tx}); errs[0] != nil {
+		r.mu.Lock()
+		if r.next == nonce+1 {
+			r.next = nonce // not admitted: the nonce is still free
+		}
+		r.mu.Unlock()
 		return nil, errs[0]
 	}
+	n.gossip.add([]*types.Tx{tx})
 	return tx, nil
 }

@@ -57,7 +57,7 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 	}
 	if e, ok := messageEpoch(msg); ok && e > v.epoch.Number {
 		n.askEpoch(from, e) // the sender has moved on; learn how our epoch ended
-		if e == v.epoch.Number+1 && n.early.keep(from, msg) {
+		if e == v.epoch.Number+1 && n.early.keep(from, msg, len(payload)) {
 			return // replayed into the next epoch's core once we get there
 		}
 		n.metrics.rejected.WithLabelValues("future_epoch").Inc()
@@ -80,6 +80,10 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
 	var out []*types.Block
 	id := req.ID
+	// Full blocks are up to a few MiB: the answer stops at a byte budget
+	// under the message limit, so a syncing peer always gets a frame it
+	// can read (and at least one block).
+	budget := types.MaxMessageBytes - types.MaxBlockBytes/4
 	for len(out) < int(min(req.Count, types.MaxFetchBlocks)) {
 		b, err := n.store.Block(id)
 		if err != nil {
@@ -87,6 +91,11 @@ func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
 				out = append(out, n.gblock)
 			}
 			break
+		}
+		if size := b.EncodedSize(); len(out) > 0 && size > budget {
+			break
+		} else {
+			budget -= size
 		}
 		out = append(out, b)
 		if b.Height == 0 {

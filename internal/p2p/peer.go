@@ -45,8 +45,10 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 		return false
 	default:
 	}
+	// Gossip and attestations are best effort; consensus is not.
+	bestEffort := ch == ChanTxs || ch == ChanAttest
 	q := p.out
-	if ch == ChanTxs {
+	if bestEffort {
 		q = p.bulk
 	}
 	select {
@@ -55,7 +57,7 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	case <-p.done:
 		return false
 	default:
-		if ch == ChanTxs {
+		if bestEffort {
 			p.dropped.Add(1)
 			return false
 		}

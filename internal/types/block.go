@@ -96,6 +96,16 @@ func (b *Block) encode(w *codec.Writer) {
 	}
 }
 
+// EncodedSize bounds the length of b's encoding from above (header and QC
+// at their largest), without encoding it.
+func (b *Block) EncodedSize() int {
+	n := 1 + 3*8 + 32 + 1 + 4 + 4 + 8 + 8 + 32 + 4 + (MaxValidators+7)/8 + 4 + MaxSignatureSize
+	for _, tx := range b.Txs {
+		n += tx.EncodedSize()
+	}
+	return n
+}
+
 // Encode returns the canonical encoding of b.
 func (b *Block) Encode() []byte {
 	w := codec.NewWriter(512)

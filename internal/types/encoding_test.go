@@ -268,3 +268,13 @@ func TestEncodedSizeMatchesEncode(t *testing.T) {
 		}
 	}
 }
+
+// EncodedSize never underestimates: answers sized with it stay under the
+// message limit.
+func TestBlockEncodedSizeIsAnUpperBound(t *testing.T) {
+	for i, b := range sampleBlocks(3) {
+		if got, enc := b.EncodedSize(), len(b.Encode()); got < enc {
+			t.Errorf("block %d: EncodedSize %d < encoding %d", i, got, enc)
+		}
+	}
+}
