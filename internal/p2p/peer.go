@@ -46,9 +46,11 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	default:
 	}
 	// Gossip and attestations are best effort; consensus is not.
+	// Attestations are tiny and gate admission on every peer, so they ride
+	// the consensus queue, but a full queue drops them rather than the peer.
 	bestEffort := ch == ChanTxs || ch == ChanAttest
 	q := p.out
-	if bestEffort {
+	if ch == ChanTxs {
 		q = p.bulk
 	}
 	select {
