@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -57,6 +59,12 @@ func runNode(ctx context.Context, home string) error {
 	n, err := node.New(node.Options{Home: home, Config: cfg, Genesis: g, NodeKey: nodeKey, BLSKey: blsKey, Logger: log})
 	if err != nil {
 		return err
+	}
+	if cfg.API.Pprof {
+		// Where goroutines wait matters as much as where they compute:
+		// sample blocking and lock contention too (1 in 100 events).
+		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+		runtime.SetMutexProfileFraction(100)
 	}
 	api := rpc.NewServer(n, cfg.API.Pprof)
 	if err := api.Listen(cfg.API.Listen); err != nil {

@@ -129,13 +129,14 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 	errs := make([]error, len(txs))
 	check := make([]*types.Tx, 0, len(txs))
 	pos := make([]int, 0, len(txs))
+	known := p.HasAll(txs)
 	for i, tx := range txs {
 		switch {
 		case tx.ChainID != p.cfg.ChainID:
 			errs[i] = fmt.Errorf("tx for chain %q on chain %q: %w", tx.ChainID, p.cfg.ChainID, ErrChainID)
 		case tx.EncodedSize() > types.MaxTxBytes:
 			errs[i] = fmt.Errorf("tx over %d bytes: %w", types.MaxTxBytes, ErrTooLarge)
-		case p.Has(tx.Hash()):
+		case known[i]:
 			errs[i] = ErrDuplicate
 		default:
 			check = append(check, tx)
@@ -151,27 +152,8 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 			ok[i] = true
 		}
 	}
-	// Committed nonces come from the store: read them before the lock,
-	// never while holding it.
-	gen := p.commits.Load()
-	nonces := make(map[sender]uint64, len(check))
-	for _, tx := range check {
-		var s sender
-		copy(s[:], tx.Sender)
-		if _, done := nonces[s]; !done {
-			nonces[s] = p.cfg.Nonce(tx.Sender)
-		}
-	}
-	p.mu.Lock()
+	nonces := p.committedNonces(check)
 	defer p.mu.Unlock()
-	if p.commits.Load() != gen {
-		// A commit ran since the reads: they may predate it, and a stale
-		// nonce for a sender whose account it emptied and forgot would
-		// make a new account start below its transactions, never reaped.
-		for s := range nonces {
-			nonces[s] = p.cfg.Nonce(s[:])
-		}
-	}
 	ahead := uint64(maxPeerAhead)
 	if share < 1 {
 		ahead = maxClientAhead
@@ -199,6 +181,46 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 		runEnd[s] = end
 	}
 	return errs
+}
+
+// committedNonces reads the committed next nonce of every sender in txs,
+// outside the lock (they may come from the store), and returns holding
+// p.mu with reads no commit has overtaken: a stale nonce for a sender
+// whose account a commit emptied and forgot would make a new account start
+// below its transactions, never reaped. After a few races with commits it
+// reads under the lock rather than starve.
+func (p *Pool) committedNonces(txs []*types.Tx) map[sender]uint64 {
+	nonces := make(map[sender]uint64, len(txs))
+	read := func() {
+		for _, tx := range txs {
+			var s sender
+			copy(s[:], tx.Sender)
+			nonces[s] = p.cfg.Nonce(tx.Sender)
+		}
+	}
+	for try := 0; try < 3; try++ {
+		gen := p.commits.Load()
+		read()
+		p.mu.Lock()
+		if p.commits.Load() == gen {
+			return nonces
+		}
+		p.mu.Unlock()
+	}
+	p.mu.Lock()
+	read()
+	return nonces
+}
+
+// HasAll reports, under one lock, which transactions the pool holds.
+func (p *Pool) HasAll(txs []*types.Tx) []bool {
+	out := make([]bool, len(txs))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, tx := range txs {
+		out[i] = p.byHash[tx.Hash()] != nil
+	}
+	return out
 }
 
 // runEnd returns the first nonce from `from` (at least the sender's next)

@@ -100,7 +100,7 @@ func New(o Options) (*Node, error) {
 		return nil, err
 	}
 	// Transactions the mempool verified skip a second check at execution.
-	if n.machine, err = state.New(n.chainID, n.store, func(h types.Hash) bool { return n.pool.Has(h) }, gs); err != nil {
+	if n.machine, err = state.New(n.chainID, n.store, func(txs []*types.Tx) []bool { return n.pool.HasAll(txs) }, gs); err != nil {
 		return fail(err)
 	}
 	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes, Nonce: n.machine.Nonce})

@@ -57,7 +57,13 @@ func TestDeterminism(t *testing.T) {
 			}
 		}
 		a := newEnv(t, nil)
-		b := newEnv(t, func(h types.Hash) bool { return valid[h] })
+		b := newEnv(t, func(txs []*types.Tx) []bool {
+			out := make([]bool, len(txs))
+			for i, x := range txs {
+				out[i] = valid[x.Hash()]
+			}
+			return out
+		})
 		var all []store.KV
 		for i, blk := range blocks {
 			ka, kb := a.apply(blk), b.apply(blk)

@@ -35,9 +35,10 @@ type GenesisAccount struct {
 	Balance uint64
 }
 
-// Verified reports whether a transaction's signature is already known to
-// be valid (the mempool checked it); others are checked here.
-type Verified func(types.Hash) bool
+// Verified reports, for each transaction, whether its signature is already
+// known to be valid (the mempool checked it); the others are checked here.
+// It takes the whole block at once so the pool's lock is taken once.
+type Verified func([]*types.Tx) []bool
 
 // Machine applies committed blocks.
 type Machine struct {
@@ -67,7 +68,7 @@ type Machine struct {
 // state yet starts from g.
 func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machine, error) {
 	if verified == nil {
-		verified = func(types.Hash) bool { return false }
+		verified = func(txs []*types.Tx) []bool { return make([]bool, len(txs)) }
 	}
 	m := &Machine{chainID: chainID, store: st, verified: verified,
 		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{},
@@ -263,10 +264,11 @@ func (m *Machine) Flushed() {
 
 func (m *Machine) checkSigs(txs []*types.Tx) []bool {
 	ok := make([]bool, len(txs))
+	known := m.verified(txs)
 	var check []*types.Tx
 	var pos []int
 	for i, tx := range txs {
-		if m.verified(tx.Hash()) {
+		if i < len(known) && known[i] {
 			ok[i] = true
 			continue
 		}
