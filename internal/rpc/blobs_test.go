@@ -137,3 +137,24 @@ func TestParseProofRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The proof header comes from whatever node served the chunk.
+func FuzzParseProof(f *testing.F) {
+	leaves := []merkle.Hash{merkle.LeafHash([]byte("a")), merkle.LeafHash([]byte("b")), merkle.LeafHash([]byte("c"))}
+	p, _ := merkle.Prove(leaves, 1)
+	f.Add(FormatProof(p))
+	f.Add("0/1/")
+	f.Add("1/2/zz")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseProof(s)
+		if err != nil {
+			return
+		}
+		if len(p.Path) > 64 {
+			t.Fatalf("path of %d accepted", len(p.Path))
+		}
+		if back, err := ParseProof(FormatProof(p)); err != nil || back.Index != p.Index || back.Count != p.Count || len(back.Path) != len(p.Path) {
+			t.Fatalf("format then parse changed the proof: %v", err)
+		}
+	})
+}
