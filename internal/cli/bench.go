@@ -174,7 +174,9 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 // never talks to some other network already listening.
 func freeBasePort(n int) (int, error) {
 	for try := 0; try < 50; try++ {
-		base := 20000 + rand.IntN(30000)
+		// Below the kernel's ephemeral range (32768 and up), where outgoing
+		// connections could take a port before a node binds it.
+		base := 20000 + rand.IntN(12000-n)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -50,14 +51,24 @@ type proc struct {
 	done chan struct{} // closed when the process has exited
 }
 
+// freePort returns a loopback port that is free now, drawn below the
+// kernel's ephemeral range (32768 and up on Linux): a port picked there can
+// be taken by any outgoing connection of a parallel test before the node
+// binds it, and the node then dies with "address already in use".
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for try := 0; try < 1000; try++ {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port below the ephemeral range")
+	return ""
 }
 
 func newCluster(t *testing.T, n int, testnetArgs ...string) *cluster {
