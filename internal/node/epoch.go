@@ -104,7 +104,7 @@ func (n *Node) nextEpoch() error {
 	// node is still finishing the last one; without them it would sit out
 	// the first round until its timeout.
 	for _, m := range n.early.take() {
-		if e, _ := messageEpoch(m.msg); e != v.epoch.Number {
+		if e, _ := types.MessageEpoch(m.msg); e != v.epoch.Number {
 			continue
 		}
 		if idx, ok := v.byNode[m.from]; ok {
@@ -233,17 +233,4 @@ func (n *Node) catchUp() {
 		n.lastEpochAsk.Store(time.Now().UnixNano())
 		n.host.Send(peer, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: cur}))
 	}
-}
-
-// messageEpoch is the epoch a consensus message belongs to, if it has one.
-func messageEpoch(m types.Message) (uint64, bool) {
-	switch x := m.(type) {
-	case *types.Proposal:
-		return x.Block.Epoch, true
-	case *types.Vote:
-		return x.Epoch, true
-	case *types.Timeout:
-		return x.Epoch, true
-	}
-	return 0, false
 }

@@ -55,7 +55,7 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		}
 		return
 	}
-	if e, ok := messageEpoch(msg); ok && e > v.epoch.Number {
+	if e, ok := types.MessageEpoch(msg); ok && e > v.epoch.Number {
 		n.askEpoch(from, e) // the sender has moved on; learn how our epoch ended
 		if e == v.epoch.Number+1 && n.early.keep(from, msg, len(payload)) {
 			return // replayed into the next epoch's core once we get there

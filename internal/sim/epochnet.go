@@ -87,7 +87,7 @@ func (s *epochSim) deliver(n *enode, from int, data []byte) {
 		s.flush(n)
 		return
 	}
-	if e, ok := messageEpoch(msg); ok && e > n.view.epoch {
+	if e, ok := types.MessageEpoch(msg); ok && e > n.view.epoch {
 		if s.sched.now >= n.asked+50 {
 			n.asked = s.sched.now
 			s.transmit(n, src, types.EncodeMessage(&types.EpochRequest{Epoch: n.view.epoch}))
@@ -96,18 +96,6 @@ func (s *epochSim) deliver(n *enode, from int, data []byte) {
 	}
 	n.core.Step(&consensus.Receive{From: n.view.self(src.op), Msg: msg})
 	s.flush(n)
-}
-
-func messageEpoch(m types.Message) (uint64, bool) {
-	switch x := m.(type) {
-	case *types.Proposal:
-		return x.Block.Epoch, true
-	case *types.Vote:
-		return x.Epoch, true
-	case *types.Timeout:
-		return x.Epoch, true
-	}
-	return 0, false
 }
 
 // serve answers a block request from everything the node has seen.

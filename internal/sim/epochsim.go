@@ -273,16 +273,7 @@ func (s *epochSim) minEpoch() uint64 {
 	return m
 }
 
-func (s *epochSim) traceEvent(e *event) {
-	var buf [40]byte
-	binary.BigEndian.PutUint64(buf[0:], e.at)
-	binary.BigEndian.PutUint64(buf[8:], uint64(e.kind)<<32|uint64(uint32(e.node)))
-	binary.BigEndian.PutUint64(buf[16:], uint64(e.from))
-	binary.BigEndian.PutUint64(buf[24:], e.gen^e.round<<32)
-	binary.BigEndian.PutUint64(buf[32:], uint64(len(e.data)))
-	s.trace.Write(buf[:])
-	s.trace.Write(e.data)
-}
+func (s *epochSim) traceEvent(e *event) { traceEvent(s.trace, e) }
 
 func (s *epochSim) finish() {
 	s.res.Epoch = s.minEpoch()

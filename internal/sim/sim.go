@@ -195,15 +195,19 @@ func (s *simulation) payload() []*types.Tx {
 	return txs
 }
 
-func (s *simulation) traceEvent(e *event) {
+func (s *simulation) traceEvent(e *event) { traceEvent(s.trace, e) }
+
+// traceEvent folds one event into a run's trace hash, so two runs of one
+// seed can be compared event by event.
+func traceEvent(h hash.Hash, e *event) {
 	var buf [40]byte
 	binary.BigEndian.PutUint64(buf[0:], e.at)
 	binary.BigEndian.PutUint64(buf[8:], uint64(e.kind)<<32|uint64(uint32(e.node)))
 	binary.BigEndian.PutUint64(buf[16:], uint64(e.from))
 	binary.BigEndian.PutUint64(buf[24:], e.gen^e.round<<32)
 	binary.BigEndian.PutUint64(buf[32:], uint64(len(e.data)))
-	s.trace.Write(buf[:])
-	s.trace.Write(e.data)
+	h.Write(buf[:])
+	h.Write(e.data)
 }
 
 func (s *simulation) maxRound() uint64 {

@@ -160,6 +160,20 @@ func (s *BlockResponse) encode(w *codec.Writer) {
 	}
 }
 
+// MessageEpoch is the epoch a consensus message belongs to, for the kinds
+// that carry one.
+func MessageEpoch(m Message) (uint64, bool) {
+	switch x := m.(type) {
+	case *Proposal:
+		return x.Block.Epoch, true
+	case *Vote:
+		return x.Epoch, true
+	case *Timeout:
+		return x.Epoch, true
+	}
+	return 0, false
+}
+
 // EncodeMessage returns version, kind and body.
 func EncodeMessage(m Message) []byte {
 	w := codec.NewWriter(256)
