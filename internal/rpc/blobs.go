@@ -90,13 +90,8 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 // putChunk stores one chunk of an announced blob:
 // PUT /blobs/{root}/chunks/{i}. A chunk that does not match is refused.
 func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
-	root, ok := s.blobRoot(w, r)
+	root, i, ok := s.chunkRef(w, r)
 	if !ok {
-		return
-	}
-	i, err := strconv.ParseUint(r.PathValue("i"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_index", "chunk index must be a non-negative integer")
 		return
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxChunkBody))
@@ -131,13 +126,8 @@ func (s *Server) getBlob(w http.ResponseWriter, r *http.Request) {
 // getChunk serves GET /blobs/{root}/chunks/{i}: the bytes, with the
 // Merkle proof in a header.
 func (s *Server) getChunk(w http.ResponseWriter, r *http.Request) {
-	root, ok := s.blobRoot(w, r)
+	root, i, ok := s.chunkRef(w, r)
 	if !ok {
-		return
-	}
-	i, err := strconv.ParseUint(r.PathValue("i"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_index", "chunk index must be a non-negative integer")
 		return
 	}
 	data, proof, err := s.n.Blobs().Chunk(root, i)
@@ -147,6 +137,20 @@ func (s *Server) getChunk(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(ProofHeader, FormatProof(proof))
 	w.Write(data)
+}
+
+// chunkRef reads {root} and {i} from a chunk route.
+func (s *Server) chunkRef(w http.ResponseWriter, r *http.Request) (blob.Hash, uint64, bool) {
+	root, ok := s.blobRoot(w, r)
+	if !ok {
+		return root, 0, false
+	}
+	i, err := strconv.ParseUint(r.PathValue("i"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_index", "chunk index must be a non-negative integer")
+		return root, 0, false
+	}
+	return root, i, true
 }
 
 func (s *Server) blobRoot(w http.ResponseWriter, r *http.Request) (blob.Hash, bool) {
