@@ -9,6 +9,7 @@ import (
 
 	"github.com/lazchain/lazchain/internal/crypto"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
@@ -22,6 +23,7 @@ type Genesis struct {
 	Validators []GenesisValidator `json:"validators"`
 	Consensus  ConsensusParams    `json:"consensus"`
 	Staking    *staking.Params    `json:"staking,omitempty"`
+	IDAO       *idao.Params       `json:"idao,omitempty"`
 	Accounts   []GenesisAccount   `json:"accounts,omitempty"`
 }
 

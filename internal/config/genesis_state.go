@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/state"
 )
@@ -36,7 +37,13 @@ func (g *Genesis) State() (state.Genesis, error) {
 	if err := p.Validate(); err != nil {
 		return state.Genesis{}, fmt.Errorf("staking params: %w", err)
 	}
-	out := state.Genesis{Params: p}
+	out := state.Genesis{Params: p, IDAO: idao.DefaultParams()}
+	if g.IDAO != nil {
+		if err := g.IDAO.Validate(); err != nil {
+			return state.Genesis{}, err
+		}
+		out.IDAO = *g.IDAO
+	}
 	seen := map[staking.Address]bool{}
 	for i, a := range g.Accounts {
 		addr, err := ParseAddress(a.Address)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -42,6 +43,9 @@ func (c Code) String() string {
 		return "bad epoch-change signature"
 	case EpochCertDone:
 		return "epoch-change signature already recorded"
+	}
+	if c >= 64 {
+		return idao.Code(c).String()
 	}
 	if c >= 16 {
 		return staking.Code(c).String()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
@@ -25,6 +26,7 @@ const KindMemo uint16 = 0
 // Genesis is the initial state beyond the consensus settings.
 type Genesis struct {
 	Params     staking.Params
+	IDAO       idao.Params
 	Validators []staking.GenesisValidator
 	Accounts   []GenesisAccount
 }
@@ -58,10 +60,14 @@ type Machine struct {
 	partials map[uint64]partial
 	extra    []store.KV // writes of the block's epoch signatures
 
-	stake    *staking.State // the driver's, mutated by Apply
-	view     *staking.State // an immutable copy for readers
-	fresh    bool           // genesis not yet written
-	genesisW []GenesisAccount
+	stake   *staking.State // the driver's, mutated by Apply
+	view    *staking.State // an immutable copy for readers
+	dao     *idao.State    // the driver's
+	daoView *idao.State    // an immutable copy for readers
+
+	artifacts map[types.Hash][]byte // records written, not yet known durable
+	fresh     bool                  // genesis not yet written
+	genesisW  []GenesisAccount
 }
 
 // New returns a machine reading committed state from st; a store with no
@@ -72,8 +78,14 @@ func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machin
 	}
 	m := &Machine{chainID: chainID, store: st, verified: verified,
 		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{},
-		certs: map[uint64]*types.EpochCert{}, partials: map[uint64]partial{}}
+		certs: map[uint64]*types.EpochCert{}, partials: map[uint64]partial{}, artifacts: map[types.Hash][]byte{}}
+	if g.IDAO == (idao.Params{}) {
+		g.IDAO = idao.DefaultParams()
+	}
 	if err := m.load(g); err != nil {
+		return nil, err
+	}
+	if err := m.loadDAO(g.IDAO); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -126,7 +138,8 @@ func (m *Machine) Staking() *staking.State {
 func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 	var kvs []store.KV
 	bk := &bank{m: m, dirty: map[staking.Address]bool{}}
-	stakingDirty := false
+	rec := &records{m: m}
+	stakingDirty, daoDirty := false, false
 	if m.fresh {
 		for _, a := range m.genesisW {
 			bk.SetBalance(a.Address, a.Balance)
@@ -140,10 +153,13 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		} else {
 			m.stake.RecordBlock(b.Proposer, nil)
 		}
+		rec.height, rec.events = b.Height, 0
 		ok := m.checkSigs(b.Txs)
 		for i, tx := range b.Txs {
-			r, executed := m.applyTx(bk, b.Height, tx, ok[i])
-			if executed && tx.Kind != KindMemo && tx.Kind != KindEpochSig {
+			r, executed := m.applyTx(bk, rec, b.Height, tx, ok[i])
+			if executed && tx.Kind >= idao.FirstKind && tx.Kind <= idao.LastKind {
+				daoDirty = true
+			} else if executed && tx.Kind != KindMemo && tx.Kind != KindEpochSig {
 				stakingDirty = true
 			}
 			h := tx.Hash()
@@ -161,6 +177,19 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 			kvs = append(kvs, m.startEpoch(ch, b))
 			stakingDirty = true
 		}
+		if b.Height%m.dao.Params().RotationBlocks == 0 {
+			m.dao.EndBlock(idao.Ctx{Bank: bk, Staking: m.stake, Records: rec, Height: b.Height})
+			m.dao.ExpireProposals(b.Height)
+			daoDirty = true
+		}
+	}
+	kvs = append(kvs, rec.kvs...)
+	if daoDirty {
+		kvs = append(kvs, store.KV{Key: []byte{pIDAO}, Value: m.dao.Encode()})
+		view := cloneDAO(m.dao)
+		m.mu.Lock()
+		m.daoView = view
+		m.mu.Unlock()
 	}
 	kvs = append(kvs, bk.writes()...)
 	kvs = append(kvs, m.extra...)
@@ -202,7 +231,7 @@ func (m *Machine) startEpoch(ch *staking.EpochChange, last *types.Block) store.K
 
 // applyTx runs one transaction. executed reports whether it took its
 // nonce (and so has a receipt that no replay may overwrite).
-func (m *Machine) applyTx(bk *bank, height uint64, tx *types.Tx, sigOK bool) (r Receipt, executed bool) {
+func (m *Machine) applyTx(bk *bank, rec *records, height uint64, tx *types.Tx, sigOK bool) (r Receipt, executed bool) {
 	switch {
 	case !sigOK:
 		return Receipt{Code: BadSignature}, false
@@ -220,6 +249,8 @@ func (m *Machine) applyTx(bk *bank, height uint64, tx *types.Tx, sigOK bool) (r 
 		r.Code, err = m.execEpochSig(tx.Body)
 	case tx.Kind <= staking.KindEvidence:
 		err = m.stake.Exec(staking.Ctx{Bank: bk, Height: height}, sender, tx.Kind, tx.Body)
+	case tx.Kind >= idao.FirstKind && tx.Kind <= idao.LastKind:
+		err = m.dao.Exec(idao.Ctx{Bank: bk, Staking: m.stake, Records: rec, Height: height}, sender, tx.Kind, tx.Body)
 	default:
 		err = fmt.Errorf("transaction kind %d is not known", tx.Kind)
 		r.Code = UnknownKind
@@ -229,6 +260,9 @@ func (m *Machine) applyTx(bk *bank, height uint64, tx *types.Tx, sigOK bool) (r 
 	bk.setNonce(sender, tx.Nonce+1)
 	if err != nil {
 		if f, ok := err.(*staking.Failure); ok {
+			r.Code = Code(f.Code)
+		}
+		if f, ok := err.(*idao.Failure); ok {
 			r.Code = Code(f.Code)
 		}
 		if r.Code == OK {
@@ -255,9 +289,10 @@ func (m *Machine) committed(h types.Hash) bool {
 func (m *Machine) Flushed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.accounts)+len(m.receipts) > 200_000 {
+	if len(m.accounts)+len(m.receipts)+len(m.artifacts) > 200_000 {
 		clear(m.accounts)
 		clear(m.receipts)
+		clear(m.artifacts)
 		m.cacheGen++
 	}
 }

@@ -1,0 +1,111 @@
+package idao
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+	"github.com/lazchain/lazchain/internal/verify"
+)
+
+// Status is where an artifact is in its life.
+type Status uint8
+
+const (
+	Pending  Status = iota + 1 // submitted, no certificate yet
+	Attested                   // a certificate is anchored; Verdict says which way
+)
+
+func (s Status) String() string {
+	switch s {
+	case Pending:
+		return "pending"
+	case Attested:
+		return "attested"
+	}
+	return fmt.Sprintf("status(%d)", uint8(s))
+}
+
+// ArtifactID is the id of root's artifact in iDAO name: the same bytes
+// may be checked by several iDAOs, each once.
+func ArtifactID(name string, root types.Hash) types.Hash {
+	h := sha256.New()
+	h.Write([]byte("lazchain/artifact/v1\x00"))
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(root[:])
+	var id types.Hash
+	h.Sum(id[:0])
+	return id
+}
+
+// Artifact is the on-chain record of one artifact.
+type Artifact struct {
+	ID        types.Hash
+	Submitter staking.Address
+	Submit    Submit
+	Height    uint64 // of submission
+	Rotation  uint64 // current at submission
+	Status    Status
+
+	// Set once attested.
+	Verdict        bool
+	Digest         types.Hash
+	AttestHeight   uint64
+	CertRotation   uint64
+	Signers        types.Bitmap
+	Sig            []byte
+	SignedPower    uint64
+	CommitteePower uint64
+	ChallengeEnd   uint64 // last height at which the verdict may be disputed
+}
+
+// Kind is the artifact's kind.
+func (a *Artifact) Kind() verify.Kind { return a.Submit.Kind }
+
+// Encode returns the canonical record.
+func (a *Artifact) Encode() []byte {
+	w := codec.NewWriter(512)
+	w.U8(bodyVersion)
+	w.Fixed(a.ID[:])
+	w.Fixed(a.Submitter[:])
+	w.VarBytes(a.Submit.Encode())
+	w.U64(a.Height)
+	w.U64(a.Rotation)
+	w.U8(uint8(a.Status))
+	w.Bool(a.Verdict)
+	w.Fixed(a.Digest[:])
+	w.U64(a.AttestHeight)
+	w.U64(a.CertRotation)
+	w.VarBytes(a.Signers)
+	w.VarBytes(a.Sig)
+	w.U64(a.SignedPower)
+	w.U64(a.CommitteePower)
+	w.U64(a.ChallengeEnd)
+	return w.Bytes()
+}
+
+// DecodeArtifact parses what Encode wrote.
+func DecodeArtifact(b []byte) (*Artifact, error) {
+	r := codec.NewReader(b)
+	r.Version(bodyVersion)
+	a := &Artifact{ID: hash(r), Submitter: addr(r)}
+	sub := r.VarBytes(1 << 20)
+	a.Height, a.Rotation, a.Status = r.U64(), r.U64(), Status(r.U8())
+	a.Verdict, a.Digest = r.Bool(), hash(r)
+	a.AttestHeight, a.CertRotation = r.U64(), r.U64()
+	a.Signers = types.Bitmap(clone(r.VarBytes((MaxCommittee + 7) / 8)))
+	a.Sig = clone(r.VarBytes(maxSigSize))
+	a.SignedPower, a.CommitteePower, a.ChallengeEnd = r.U64(), r.U64(), r.U64()
+	if err := finish(r, "artifact record"); err != nil {
+		return nil, err
+	}
+	s, err := DecodeSubmit(sub)
+	if err != nil {
+		return nil, fmt.Errorf("artifact record: %w", err)
+	}
+	a.Submit = s
+	return a, nil
+}

@@ -1,0 +1,54 @@
+package idao
+
+import (
+	"encoding/binary"
+
+	"github.com/lazchain/lazchain/internal/crypto"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// VoteBytes is what a committee member signs for a verdict.
+func VoteBytes(chainID, name string, artifact types.Hash, verdict bool, digest types.Hash, rotation uint64) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, "lazchain/idao/vote/v1\x00"...)
+	b = append(b, chainID...)
+	b = append(b, 0)
+	b = append(b, name...)
+	b = append(b, 0)
+	b = append(b, artifact[:]...)
+	if verdict {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = append(b, digest[:]...)
+	return binary.BigEndian.AppendUint64(b, rotation)
+}
+
+// CheckCertificate checks an attestation against c under p: the bitmap
+// fits the committee, its stake passes the threshold, and the aggregate
+// signature verifies. It returns the signed stake.
+func CheckCertificate(chainID string, c *Committee, p Policy, a Attest) (uint64, *Failure) {
+	if err := a.Signers.CheckSize(len(c.Seats)); err != nil {
+		return 0, fail(BadCertificate, "bitmap: %v", err)
+	}
+	keys := c.publicKeys()
+	var signed uint64
+	pks := make([]crypto.PublicKey, 0, len(c.Seats))
+	for _, i := range a.Signers.Indices() {
+		if keys[i] == nil {
+			return 0, fail(BadCertificate, "member %d has an unusable key", i)
+		}
+		pks = append(pks, keys[i])
+		signed += c.Seats[i].Power
+	}
+	if total := c.Power(); !p.Reached(signed, total) {
+		return 0, fail(BadCertificate, "signed stake %d of %d does not exceed %d/%d", signed, total, p.ThresholdNum, p.ThresholdDen)
+	}
+	msg := VoteBytes(chainID, c.IDAO, a.Artifact, a.Verdict, a.Digest, a.Rotation)
+	if !(bls.Scheme{}).VerifyAggregate(pks, msg, a.Sig) {
+		return 0, fail(BadCertificate, "aggregate signature does not verify")
+	}
+	return signed, nil
+}

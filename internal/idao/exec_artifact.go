@@ -1,0 +1,163 @@
+package idao
+
+import (
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+	"github.com/lazchain/lazchain/internal/verify"
+)
+
+// Escrow holds submission fees until a certificate pays them out. It is a
+// plain account nobody has the key of, so supply accounting needs nothing
+// new.
+var Escrow = staking.Address(types.Hash(sha256Tag("lazchain/idao/escrow")))
+
+func (s *State) execSubmit(ctx Ctx, sender staking.Address, body []byte) *Failure {
+	sub, err := DecodeSubmit(body)
+	if err != nil {
+		return badBody(err)
+	}
+	d, f := s.liveIDAO(sub.IDAO)
+	if f != nil {
+		return f
+	}
+	if f := checkSubmit(d.Policy, sub); f != nil {
+		return f
+	}
+	id := ArtifactID(d.Name, sub.Root)
+	if _, ok := ctx.Records.Artifact(id); ok {
+		return fail(DuplicateArtifact, "idao %q already has artifact %x", d.Name, sub.Root)
+	}
+	if sub.Fee > 0 {
+		bal := ctx.Bank.Balance(sender)
+		if bal < sub.Fee {
+			return fail(InsufficientFunds, "balance %d, fee %d", bal, sub.Fee)
+		}
+		esc, ok := add(ctx.Bank.Balance(Escrow), sub.Fee)
+		if !ok {
+			return fail(BadArtifact, "escrow would overflow")
+		}
+		ctx.Bank.SetBalance(sender, bal-sub.Fee)
+		ctx.Bank.SetBalance(Escrow, esc)
+	}
+	a := &Artifact{ID: id, Submitter: sender, Submit: sub, Height: ctx.Height, Rotation: s.rotation, Status: Pending}
+	ctx.Records.PutArtifact(a)
+	s.pending[id] = d.Name
+	ctx.Records.Emit(Event{Type: "artifact.submitted", IDAO: d.Name, Artifact: id,
+		Detail: fmt.Sprintf("%s %q root %x size %d", sub.Kind, sub.Name, sub.Root[:8], sub.Size)})
+	return nil
+}
+
+func checkSubmit(p Policy, sub Submit) *Failure {
+	switch {
+	case !p.Accepts(sub.Kind):
+		return fail(KindRejected, "policy does not accept %s", sub.Kind)
+	case sub.Fee != p.SubmitFee:
+		return fail(WrongFee, "fee %d, policy asks %d", sub.Fee, p.SubmitFee)
+	case sub.Size == 0 || sub.Size > MaxArtifactLen:
+		return fail(BadArtifact, "size %d: want 1..%d", sub.Size, uint64(MaxArtifactLen))
+	case sub.ChunkSize < MinChunkSize || sub.ChunkSize > MaxChunkSize:
+		return fail(BadArtifact, "chunk size %d: want %d..%d", sub.ChunkSize, MinChunkSize, MaxChunkSize)
+	case sub.Root == types.Hash{}:
+		return fail(BadArtifact, "empty root")
+	}
+	want := map[verify.Kind][]string{verify.KindDataset: {"csv", "jsonl"}, verify.KindModel: {"safetensors"}, verify.KindAgentRun: {"wasm"}}
+	for _, f := range want[sub.Kind] {
+		if f == sub.Format {
+			return nil
+		}
+	}
+	return fail(BadArtifact, "format %q is not one of %v for %s", sub.Format, want[sub.Kind], sub.Kind)
+}
+
+func (s *State) execAttest(ctx Ctx, body []byte) *Failure {
+	at, err := DecodeAttest(body)
+	if err != nil {
+		return badBody(err)
+	}
+	a, ok := ctx.Records.Artifact(at.Artifact)
+	if !ok {
+		return fail(UnknownArtifact, "no artifact %x", at.Artifact)
+	}
+	if a.Status != Pending {
+		return fail(AlreadyAttested, "artifact %x was attested at height %d", at.Artifact[:8], a.AttestHeight)
+	}
+	d := s.idaos[a.Submit.IDAO]
+	c, ok := s.Committee(d.Name, at.Rotation)
+	if !ok || at.Rotation < a.Rotation {
+		return fail(UnknownRotation, "no committee of %q for rotation %d (current %d, submitted in %d)", d.Name, at.Rotation, s.rotation, a.Rotation)
+	}
+	signed, f := CheckCertificate(s.chainID, c, d.Policy, at)
+	if f != nil {
+		return f
+	}
+	a.Status, a.Verdict, a.Digest = Attested, at.Verdict, at.Digest
+	a.AttestHeight, a.CertRotation, a.Signers, a.Sig = ctx.Height, at.Rotation, at.Signers, at.Sig
+	a.SignedPower, a.CommitteePower = signed, c.Power()
+	a.ChallengeEnd = ctx.Height + d.Policy.ChallengeWindow
+	s.payFee(ctx, a, c)
+	ctx.Records.PutArtifact(a)
+	delete(s.pending, a.ID)
+	verdict := "invalid"
+	if a.Verdict {
+		verdict = "valid"
+	}
+	ctx.Records.Emit(Event{Type: "artifact.attested", IDAO: d.Name, Artifact: a.ID,
+		Detail: fmt.Sprintf("%s digest %x rotation %d stake %d/%d signers %v", verdict, a.Digest[:8], a.CertRotation, signed, a.CommitteePower, a.Signers.Indices())})
+	return nil
+}
+
+// payFee shares the escrowed fee among the signers; the remainder of the
+// division goes to the first, so nothing stays behind.
+func (s *State) payFee(ctx Ctx, a *Artifact, c *Committee) {
+	fee := a.Submit.Fee
+	signers := a.Signers.Indices()
+	if fee == 0 || len(signers) == 0 {
+		return
+	}
+	ctx.Bank.SetBalance(Escrow, ctx.Bank.Balance(Escrow)-fee)
+	share := fee / uint64(len(signers))
+	for i, idx := range signers {
+		amt := share
+		if i == 0 {
+			amt += fee - share*uint64(len(signers))
+		}
+		op := c.Seats[idx].Operator
+		ctx.Bank.SetBalance(op, ctx.Bank.Balance(op)+amt)
+	}
+}
+
+func (s *State) execBeacon(ctx Ctx, body []byte) *Failure {
+	b, err := DecodeBeacon(body)
+	if err != nil {
+		return badBody(err)
+	}
+	if b.Rotation != s.rotation+1 {
+		return fail(BadBeacon, "contribution for rotation %d; collecting for %d", b.Rotation, s.rotation+1)
+	}
+	v, ok := ctx.Staking.Validator(b.Validator)
+	if !ok || !inActive(ctx.Staking, b.Validator) {
+		return fail(NotValidator, "%s is not in the active set", b.Validator)
+	}
+	if _, dup := slicesSearch(s.contrib, b.Validator); dup {
+		return fail(DuplicateBeacon, "%s already contributed to rotation %d", b.Validator, b.Rotation)
+	}
+	pk, err := (bls.Scheme{}).ParsePublicKey(v.BLSKey)
+	if err != nil || !(bls.Scheme{}).Verify(pk, BeaconBytes(s.chainID, b.Rotation), b.Sig) {
+		return fail(BadBeacon, "signature does not verify under %s's key", b.Validator)
+	}
+	s.acc = mix(s.acc, b.Sig)
+	s.contrib = insertAddr(s.contrib, b.Validator)
+	return nil
+}
+
+func inActive(st *staking.State, op staking.Address) bool {
+	for _, m := range st.Active() {
+		if m.Operator == op {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,182 @@
+package idao
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/lazchain/lazchain/internal/staking"
+)
+
+func hexShort(b []byte) string { return hex.EncodeToString(b[:8]) }
+
+func (s *State) execCreate(ctx Ctx, sender staking.Address, body []byte) *Failure {
+	c, err := DecodeCreate(body)
+	if err != nil {
+		return badBody(err)
+	}
+	if !ValidName(c.Name) {
+		return fail(BadName, "%q: want 1-64 of a-z, 0-9 and '-', starting with a letter or digit", c.Name)
+	}
+	if _, ok := s.idaos[c.Name]; ok {
+		return fail(NameTaken, "idao %q exists", c.Name)
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return fail(BadPolicy, "%v", err)
+	}
+	members := slices.Clone(c.Members)
+	slices.SortFunc(members, cmpAddr)
+	if len(slices.Compact(slices.Clone(members))) != len(members) || len(members) == 0 {
+		return fail(BadBody, "members must be non-empty and distinct")
+	}
+	for _, m := range members {
+		if _, ok := ctx.Staking.Validator(m); !ok {
+			return fail(NotValidator, "member %s is not a registered validator", m)
+		}
+	}
+	// The founder vouches for the pool by being in it: an iDAO cannot be
+	// made of validators none of whom asked for it.
+	if _, ok := slices.BinarySearchFunc(members, sender, cmpAddr); !ok {
+		return fail(NotMember, "the sender must be one of the founding members")
+	}
+	d := &IDAO{Name: c.Name, Creator: sender, Created: ctx.Height, Policy: c.Policy, Members: members, NextProposal: 1}
+	s.idaos[d.Name] = d
+	s.draw(ctx, d)
+	ctx.Records.Emit(Event{Type: "idao.created", IDAO: d.Name, Detail: fmt.Sprintf("%d members", len(members))})
+	return nil
+}
+
+func (s *State) liveIDAO(name string) (*IDAO, *Failure) {
+	d, ok := s.idaos[name]
+	if !ok {
+		return nil, fail(UnknownIDAO, "no idao %q", name)
+	}
+	if d.Dissolved {
+		return nil, fail(Dissolved, "idao %q was dissolved", name)
+	}
+	return d, nil
+}
+
+func (s *State) execPropose(ctx Ctx, sender staking.Address, body []byte) *Failure {
+	p, err := DecodePropose(body)
+	if err != nil {
+		return badBody(err)
+	}
+	d, f := s.liveIDAO(p.IDAO)
+	if f != nil {
+		return f
+	}
+	if !d.IsMember(sender) {
+		return fail(NotMember, "%s is not a member of %q", sender, d.Name)
+	}
+	switch p.Action {
+	case AddMember:
+		if d.IsMember(p.Member) {
+			return fail(AlreadyMember, "%s is already a member", p.Member)
+		}
+		if _, ok := ctx.Staking.Validator(p.Member); !ok {
+			return fail(NotValidator, "%s is not a registered validator", p.Member)
+		}
+		if len(d.Members) >= MaxMembers {
+			return fail(BadBody, "idao has the maximum %d members", MaxMembers)
+		}
+	case RemoveMember:
+		if !d.IsMember(p.Member) {
+			return fail(NotMember, "%s is not a member", p.Member)
+		}
+		if len(d.Members) == 1 {
+			return fail(LastMember, "cannot remove the last member; dissolve instead")
+		}
+	case SetPolicy:
+		if err := p.Policy.Validate(); err != nil {
+			return fail(BadPolicy, "%v", err)
+		}
+	case Dissolve:
+	default:
+		return fail(BadBody, "unknown action %d", p.Action)
+	}
+	prop := &Proposal{ID: d.NextProposal, Action: p.Action, Member: p.Member, Policy: p.Policy,
+		Proposer: sender, Expires: ctx.Height + s.params.VotingPeriod, Yes: []staking.Address{sender}}
+	d.NextProposal++
+	d.Proposals = append(d.Proposals, prop)
+	ctx.Records.Emit(Event{Type: "idao.proposed", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s", prop.ID, prop.Action)})
+	s.tally(ctx, d, prop)
+	return nil
+}
+
+func (s *State) execVote(ctx Ctx, sender staking.Address, body []byte) *Failure {
+	v, err := DecodeVote(body)
+	if err != nil {
+		return badBody(err)
+	}
+	d, f := s.liveIDAO(v.IDAO)
+	if f != nil {
+		return f
+	}
+	if !d.IsMember(sender) {
+		return fail(NotMember, "%s is not a member of %q", sender, d.Name)
+	}
+	i := slices.IndexFunc(d.Proposals, func(p *Proposal) bool { return p.ID == v.Proposal })
+	if i < 0 || d.Proposals[i].Expires < ctx.Height {
+		return fail(UnknownProposal, "no open proposal %d in %q", v.Proposal, d.Name)
+	}
+	p := d.Proposals[i]
+	if slices.Contains(p.Yes, sender) || slices.Contains(p.No, sender) {
+		return fail(AlreadyVoted, "%s already voted on proposal %d", sender, p.ID)
+	}
+	if v.Yes {
+		p.Yes = insertAddr(p.Yes, sender)
+	} else {
+		p.No = insertAddr(p.No, sender)
+	}
+	ctx.Records.Emit(Event{Type: "idao.voted", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s yes=%v", p.ID, sender, v.Yes)})
+	s.tally(ctx, d, p)
+	return nil
+}
+
+func insertAddr(as []staking.Address, a staking.Address) []staking.Address {
+	i, _ := slices.BinarySearchFunc(as, a, cmpAddr)
+	return slices.Insert(as, i, a)
+}
+
+// tally enacts p once its yes votes carry more than the policy threshold
+// of the members' current bonded stake. Stake is read at tally time, so a
+// member who unbonds loses weight at once.
+func (s *State) tally(ctx Ctx, d *IDAO, p *Proposal) {
+	var yes, total uint64
+	for _, m := range d.Members {
+		v, ok := ctx.Staking.Validator(m)
+		if !ok {
+			continue
+		}
+		total += v.Tokens
+		if slices.Contains(p.Yes, m) {
+			yes += v.Tokens
+		}
+	}
+	if !d.Policy.Reached(yes, total) {
+		return
+	}
+	d.Proposals = slices.DeleteFunc(d.Proposals, func(q *Proposal) bool { return q.ID == p.ID })
+	switch p.Action {
+	case AddMember:
+		d.Members = insertAddr(d.Members, p.Member)
+	case RemoveMember:
+		d.Members = slices.DeleteFunc(d.Members, func(a staking.Address) bool { return a == p.Member })
+	case SetPolicy:
+		d.Policy = p.Policy
+	case Dissolve:
+		d.Dissolved = true
+		d.Proposals = nil
+	}
+	// A new pool or committee size applies from the next rotation: redrawing
+	// now would void the votes the current committee is collecting.
+	ctx.Records.Emit(Event{Type: "idao.enacted", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s", p.ID, p.Action)})
+}
+
+// ExpireProposals drops proposals whose voting period has passed.
+func (s *State) ExpireProposals(height uint64) {
+	for _, d := range s.idaos {
+		d.Proposals = slices.DeleteFunc(d.Proposals, func(p *Proposal) bool { return p.Expires < height })
+	}
+}

@@ -1,0 +1,159 @@
+package state
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+const (
+	pIDAO      = 'I' // the iDAO state (small: iDAOs, committees, pending ids)
+	pArtifact  = 'X' // artifact id -> record
+	pCommittee = 'K' // name, 0, rotation -> committee, kept for audits
+	pEvent     = 'E' // height, index -> event
+)
+
+func artifactKey(id types.Hash) []byte { return append([]byte{pArtifact}, id[:]...) }
+
+func committeeKey(name string, r uint64) []byte {
+	k := append([]byte{pCommittee}, name...)
+	return binary.BigEndian.AppendUint64(append(k, 0), r)
+}
+
+func eventKey(h uint64, i uint32) []byte {
+	k := binary.BigEndian.AppendUint64([]byte{pEvent}, h)
+	return binary.BigEndian.AppendUint32(k, i)
+}
+
+// records implements idao.Records for one Apply: reads see the block's
+// earlier writes through the machine's artifact cache.
+type records struct {
+	m      *Machine
+	height uint64
+	kvs    []store.KV
+	events uint32
+}
+
+func (r *records) Artifact(id types.Hash) (*idao.Artifact, bool) {
+	a, err := r.m.Artifact(id)
+	return a, err == nil
+}
+
+func (r *records) PutArtifact(a *idao.Artifact) {
+	enc := a.Encode()
+	r.m.mu.Lock()
+	r.m.artifacts[a.ID] = enc
+	r.m.mu.Unlock()
+	r.kvs = append(r.kvs, store.KV{Key: artifactKey(a.ID), Value: enc})
+}
+
+func (r *records) PutCommittee(c *idao.Committee) {
+	r.kvs = append(r.kvs, store.KV{Key: committeeKey(c.IDAO, c.Rotation), Value: c.Encode()})
+}
+
+func (r *records) Emit(e idao.Event) {
+	r.kvs = append(r.kvs, store.KV{Key: eventKey(r.height, r.events), Value: encodeEvent(e)})
+	r.events++
+}
+
+func encodeEvent(e idao.Event) []byte {
+	w := codec.NewWriter(96 + len(e.Detail))
+	w.VarBytes([]byte(e.Type))
+	w.VarBytes([]byte(e.IDAO))
+	w.Fixed(e.Artifact[:])
+	w.VarBytes([]byte(e.Detail))
+	return w.Bytes()
+}
+
+func decodeEvent(b []byte) (idao.Event, error) {
+	r := codec.NewReader(b)
+	e := idao.Event{Type: string(r.VarBytes(64)), IDAO: string(r.VarBytes(idao.MaxNameLen))}
+	copy(e.Artifact[:], r.Fixed(32))
+	e.Detail = string(r.VarBytes(4096))
+	if err := r.Finish(); err != nil {
+		return idao.Event{}, fmt.Errorf("event: %w", err)
+	}
+	return e, nil
+}
+
+// Artifact returns an artifact's record.
+func (m *Machine) Artifact(id types.Hash) (*idao.Artifact, error) {
+	m.mu.RLock()
+	enc, ok := m.artifacts[id]
+	m.mu.RUnlock()
+	if !ok {
+		v, err := m.store.Get(artifactKey(id))
+		if err != nil {
+			return nil, err
+		}
+		enc = v
+	}
+	a, err := idao.DecodeArtifact(enc)
+	if err != nil {
+		return nil, fmt.Errorf("artifact %x: %w", id[:8], err)
+	}
+	return a, nil
+}
+
+// CommitteeAt returns an iDAO's committee of rotation r from the history.
+func (m *Machine) CommitteeAt(name string, r uint64) (*idao.Committee, error) {
+	v, err := m.store.Get(committeeKey(name, r))
+	if err != nil {
+		return nil, err
+	}
+	return idao.DecodeCommittee(v)
+}
+
+// IDAOs returns a read-only view of the iDAO state as of the last applied
+// block. Callers must not modify it.
+func (m *Machine) IDAOs() *idao.State {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.daoView
+}
+
+// Events returns the events of block h, in order.
+func (m *Machine) Events(h uint64) ([]idao.Event, error) {
+	var out []idao.Event
+	for i := uint32(0); ; i++ {
+		v, err := m.store.Get(eventKey(h, i))
+		if err == store.ErrNotFound {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		e, err := decodeEvent(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+}
+
+func cloneDAO(s *idao.State) *idao.State {
+	c, err := idao.Decode(s.Encode())
+	if err != nil {
+		panic(fmt.Sprintf("idao state does not survive its own encoding: %v", err)) // a bug, not bad input
+	}
+	return c
+}
+
+func (m *Machine) loadDAO(p idao.Params) error {
+	v, err := m.store.Get([]byte{pIDAO})
+	switch {
+	case err == nil:
+		m.dao, err = idao.Decode(v)
+	case err == store.ErrNotFound:
+		m.dao, err = idao.New(m.chainID, p)
+	}
+	if err != nil {
+		return fmt.Errorf("load idao state: %w", err)
+	}
+	m.daoView = cloneDAO(m.dao)
+	return nil
+}
