@@ -19,6 +19,13 @@ type Config struct {
 	API     APIConfig     `toml:"api"`
 	Log     LogConfig     `toml:"log"`
 	Mempool MempoolConfig `toml:"mempool"`
+	IDAO    IDAOConfig    `toml:"idao"`
+}
+
+// IDAOConfig is the [idao] table: this node's committee work.
+type IDAOConfig struct {
+	// Workers verify artifacts in parallel, per iDAO.
+	Workers int `toml:"workers"`
 }
 
 // P2PConfig is the [p2p] table.
@@ -59,6 +66,7 @@ func Default() Config {
 		API:     APIConfig{Listen: "127.0.0.1:26657"},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},
+		IDAO:    IDAOConfig{Workers: 2},
 	}
 }
 
@@ -120,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
 		return fmt.Errorf("mempool.max_txs and mempool.max_bytes must be positive")
+	}
+	if c.IDAO.Workers < 0 || c.IDAO.Workers > 64 {
+		return fmt.Errorf("idao.workers is %d: want 0 (default) to 64", c.IDAO.Workers)
 	}
 	return nil
 }

@@ -135,6 +135,12 @@ func (s *State) Pending() []types.Hash {
 	return out
 }
 
+// PendingIn returns the iDAO a pending artifact was submitted to.
+func (s *State) PendingIn(id types.Hash) (string, bool) {
+	n, ok := s.pending[id]
+	return n, ok
+}
+
 // Encode returns the canonical encoding of the state.
 func (s *State) Encode() []byte {
 	w := codec.NewWriter(1024 + 48*len(s.pending))

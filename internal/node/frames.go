@@ -27,6 +27,10 @@ func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
 		}
 	case p2p.ChanAttest:
 		n.onAttest(from, payload)
+	case p2p.ChanBlob:
+		n.onBlob(from, payload)
+	case p2p.ChanIDAO:
+		n.onIDAOVote(from, payload)
 	default:
 		n.metrics.rejected.WithLabelValues("unknown_channel").Inc()
 	}

@@ -168,6 +168,9 @@ func (n *Node) afterCommit(r *consensus.Ready) {
 		}
 	}
 	if k := len(r.Committed); k > 0 {
+		if n.attestor != nil {
+			n.attestor.Notify()
+		}
 		last := r.Committed[k-1]
 		n.status.set(last.Height, last.ID(), n.core.Round())
 		n.metrics.height.Set(float64(last.Height))

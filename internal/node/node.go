@@ -12,7 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/lazchain/lazchain/internal/attestor"
 	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/blobnet"
 	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -22,6 +24,7 @@ import (
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
+	"github.com/lazchain/lazchain/internal/verify"
 )
 
 // Node is one lazchain process.
@@ -41,13 +44,18 @@ type Node struct {
 	seenEpoch    atomic.Uint64 // highest epoch heard of from peers
 	ahead        atomic.Value  // p2p.NodeID of a peer heard from in a later epoch
 
-	store   *store.Store
-	blobs   *blob.Store
-	machine *state.Machine
-	pool    *mempool.Pool
-	host    *p2p.Host
-	core    *consensus.Core
-	metrics *metrics
+	store    *store.Store
+	blobs    *blob.Store
+	blobnet  *blobnet.Net
+	attestor *attestor.Attestor
+	// verifyHook replaces the verifiers (nil: the real ones); only tests
+	// set it, to make a Byzantine member.
+	verifyHook func(context.Context, verify.Input) (verify.Result, error)
+	machine    *state.Machine
+	pool       *mempool.Pool
+	host       *p2p.Host
+	core       *consensus.Core
+	metrics    *metrics
 
 	inbox    chan inbound
 	txq      chan gossiped // gossiped tx batches waiting for admission
@@ -121,6 +129,7 @@ func New(o Options) (*Node, error) {
 		return fail(err)
 	}
 	n.gossip = newGossiper(n.host, n.log)
+	n.buildIDAO()
 	go n.signEpochChange(n.view().epoch) // in case a crash came before it was sent
 	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
 		func() float64 { return float64(len(n.host.Peers())) }))
@@ -160,6 +169,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go n.gossip.run(ctx)
 	go n.txWorker()
 	go n.sweepAttest()
+	n.runIDAO(ctx)
 	n.log.Info("node started", "chain", n.chainID, "epoch", n.view().epoch.Number, "validator", n.view().self, "p2p", n.host.Addr(), "height", n.status.get().Height)
 	err := n.loop(ctx)
 	n.Close()

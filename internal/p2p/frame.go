@@ -16,6 +16,8 @@ const (
 	ChanTxs       Channel = 2 // a batch of transactions
 	ChanSync      Channel = 3 // block sync requests and answers
 	ChanAttest    Channel = 4 // digests of transaction batches whose signatures the sender checked
+	ChanBlob      Channel = 5 // off-chain store: manifest and chunk requests and answers
+	ChanIDAO      Channel = 6 // iDAO committee votes
 )
 
 // MaxFrame bounds one frame's payload. A peer that announces more is

@@ -48,9 +48,11 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	// Gossip and attestations are best effort; consensus is not.
 	// Attestations are tiny and gate admission on every peer, so they ride
 	// the consensus queue, but a full queue drops them rather than the peer.
-	bestEffort := ch == ChanTxs || ch == ChanAttest
+	// Chunks are large and retried by the fetcher, so they share the bulk
+	// queue with gossip; committee votes are small, like attestations.
+	bestEffort := ch == ChanTxs || ch == ChanAttest || ch == ChanBlob || ch == ChanIDAO
 	q := p.out
-	if ch == ChanTxs {
+	if ch == ChanTxs || ch == ChanBlob {
 		q = p.bulk
 	}
 	select {

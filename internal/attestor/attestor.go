@@ -1,0 +1,135 @@
+package attestor
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/blobnet"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+	"github.com/lazchain/lazchain/internal/verify"
+)
+
+// Chain is the committed state the attestor reads.
+type Chain interface {
+	IDAOs() *idao.State
+	Artifact(id types.Hash) (*idao.Artifact, error)
+	Staking() *staking.State
+}
+
+// Config wires an attestor to its node.
+type Config struct {
+	ChainID string
+	Key     *bls.SecretKey
+	Chain   Chain
+	Blobs   *blob.Store
+	Fetch   func(context.Context, blobnet.Want) error
+	Send    func(to p2p.NodeID, payload []byte) bool
+	Submit  func(kind uint16, body []byte) error
+	Log     *slog.Logger
+	// Workers and Queue size each iDAO's pool.
+	Workers, Queue int
+	// Backup is how long a member that is not the designated aggregator
+	// waits, after its tally reached the threshold, before it submits the
+	// certificate itself.
+	Backup time.Duration
+	// Verify runs a verifier; nil means verify.Run. Tests put a Byzantine
+	// verifier here.
+	Verify func(context.Context, verify.Input) (verify.Result, error)
+}
+
+// Stats counts what the attestor did.
+type Stats struct {
+	Verified, Invalid, Votes, Certificates, FetchFailures atomic.Uint64
+}
+
+// Attestor runs the committee duties of one node.
+type Attestor struct {
+	cfg   Config
+	Stats Stats
+	kick  chan struct{}
+
+	mu        sync.Mutex
+	pools     map[string]*pool
+	started   map[startKey]bool // (artifact, rotation) voted or in progress
+	results   map[types.Hash]verify.Result
+	retry     map[types.Hash]time.Time // not before
+	tallies   map[tallyKey]*tally
+	votes     int    // in all tallies, bounded by maxVotes
+	beaconFor uint64 // the rotation this node last contributed to
+}
+
+type startKey struct {
+	artifact types.Hash
+	rotation uint64
+}
+
+// maxVotes bounds the votes held in memory; beyond it new votes are
+// dropped and their senders' votes arrive again with the next rotation.
+const maxVotes = 200_000
+
+// New returns an attestor; Run starts it.
+func New(cfg Config) *Attestor {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Queue <= 0 {
+		cfg.Queue = 1024
+	}
+	if cfg.Backup <= 0 {
+		cfg.Backup = 2 * time.Second
+	}
+	if cfg.Verify == nil {
+		cfg.Verify = verify.Run
+	}
+	return &Attestor{cfg: cfg, kick: make(chan struct{}, 1), pools: map[string]*pool{},
+		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}}
+}
+
+// Notify tells the attestor a block committed. It never blocks.
+func (a *Attestor) Notify() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches work until ctx ends.
+func (a *Attestor) Run(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			a.mu.Lock()
+			for _, p := range a.pools {
+				close(p.jobs)
+			}
+			a.pools = map[string]*pool{}
+			a.mu.Unlock()
+			return
+		case <-a.kick:
+			a.dispatch(ctx)
+		case <-tick.C:
+			a.dispatch(ctx)
+		}
+	}
+}
+
+// self returns this node's validator operator, found by its BLS key.
+func (a *Attestor) self(st *staking.State) (staking.Address, bool) {
+	pk := a.cfg.Key.PublicKey().Bytes()
+	for _, v := range st.Validators() {
+		if string(v.BLSKey) == string(pk) {
+			return v.Operator, true
+		}
+	}
+	return staking.Address{}, false
+}

@@ -1,0 +1,125 @@
+package attestor
+
+import (
+	"context"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// job is one artifact to verify and vote on in one rotation.
+type job struct {
+	id       types.Hash
+	name     string
+	rotation uint64
+	seat     uint32
+}
+
+// pool is one iDAO's workers. Pools never share workers, so one iDAO's
+// backlog cannot delay another's.
+type pool struct{ jobs chan job }
+
+func (a *Attestor) pool(ctx context.Context, name string) *pool {
+	if p, ok := a.pools[name]; ok {
+		return p
+	}
+	p := &pool{jobs: make(chan job, a.cfg.Queue)}
+	for i := 0; i < a.cfg.Workers; i++ {
+		go func() {
+			for j := range p.jobs {
+				a.work(ctx, j)
+			}
+		}()
+	}
+	a.pools[name] = p
+	return p
+}
+
+// dispatch starts a job for every pending artifact this node must vote on
+// and has not, and submits certificates whose backup delay has passed.
+func (a *Attestor) dispatch(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	st := a.cfg.Chain.IDAOs()
+	rot, _ := st.Rotation()
+	pending := st.Pending()
+	me, isValidator := a.self(a.cfg.Chain.Staking())
+	now := time.Now()
+	a.mu.Lock()
+	a.gc(st, rot, now)
+	if isValidator {
+		for _, id := range pending {
+			a.start(ctx, st, id, rot, me, now)
+		}
+	}
+	keys := make([]tallyKey, 0, len(a.tallies))
+	for k, t := range a.tallies {
+		if !t.reached.IsZero() && t.submitted.IsZero() || !t.submitted.IsZero() && now.Sub(t.submitted) > resubmitAfter {
+			keys = append(keys, k)
+		}
+	}
+	a.mu.Unlock()
+	if isValidator {
+		a.contribute(st, me)
+	}
+	for _, k := range keys {
+		a.tryCertify(k)
+	}
+}
+
+// resubmitAfter is how long a submitted certificate may take to land
+// before it is sent again (its transaction may have been dropped).
+const resubmitAfter = 15 * time.Second
+
+// retryAfter spaces out attempts on an artifact whose bytes could not be
+// fetched or verified.
+const retryAfter = 3 * time.Second
+
+func (a *Attestor) start(ctx context.Context, st *idao.State, id types.Hash, rot uint64, me staking.Address, now time.Time) {
+	sk := startKey{artifact: id, rotation: rot}
+	if a.started[sk] || now.Before(a.retry[id]) {
+		return
+	}
+	name, _ := st.PendingIn(id)
+	c, ok := st.Committee(name, rot)
+	if !ok {
+		return
+	}
+	seat := c.Index(me)
+	if seat < 0 {
+		return
+	}
+	select {
+	case a.pool(ctx, name).jobs <- job{id: id, name: name, rotation: rot, seat: uint32(seat)}:
+		a.started[sk] = true
+	default: // the pool is full; the next dispatch tries again
+	}
+}
+
+// gc forgets artifacts that are no longer pending, and rotations that
+// can no longer be certified.
+func (a *Attestor) gc(st *idao.State, rot uint64, now time.Time) {
+	for k := range a.started {
+		if _, ok := st.PendingIn(k.artifact); !ok || k.rotation+1 < rot {
+			delete(a.started, k)
+		}
+	}
+	for id := range a.results {
+		if _, ok := st.PendingIn(id); !ok {
+			delete(a.results, id)
+			delete(a.retry, id)
+		}
+	}
+	for k, t := range a.tallies {
+		_, pending := st.PendingIn(k.artifact)
+		// Votes may arrive before the artifact commits here, so young
+		// tallies of unknown artifacts are kept.
+		if (!pending && now.Sub(t.born) > 30*time.Second) || k.rotation+1 < rot {
+			a.votes -= len(t.sigs)
+			delete(a.tallies, k)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package attestor
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/blobnet"
+	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/verify"
+)
+
+// verifyTimeout bounds one verification; the wasm sandbox's own limits
+// are far tighter, this only guards against a verifier bug.
+const verifyTimeout = 10 * time.Minute
+
+// work verifies one artifact (once per artifact, whatever the rotation)
+// and votes.
+func (a *Attestor) work(ctx context.Context, j job) {
+	a.mu.Lock()
+	res, done := a.results[j.id]
+	a.mu.Unlock()
+	if !done {
+		var ok bool
+		if res, ok = a.check(ctx, j); !ok {
+			a.mu.Lock()
+			delete(a.started, startKey{artifact: j.id, rotation: j.rotation})
+			a.retry[j.id] = time.Now().Add(retryAfter)
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Lock()
+		a.results[j.id] = res
+		a.mu.Unlock()
+	}
+	msg := idao.VoteBytes(a.cfg.ChainID, j.name, j.id, res.Valid, res.Digest, j.rotation)
+	v := Vote{Artifact: j.id, Rotation: j.rotation, Verdict: res.Valid, Digest: res.Digest, Seat: j.seat, Sig: a.cfg.Key.Sign(msg)}
+	a.Stats.Votes.Add(1)
+	a.broadcast(j, v.Encode())
+	a.addVote(v)
+}
+
+// check fetches the artifact's bytes and runs its verifier. ok is false
+// when no verdict was reached; the member then does not vote.
+func (a *Attestor) check(ctx context.Context, j job) (verify.Result, bool) {
+	art, err := a.cfg.Chain.Artifact(j.id)
+	if err != nil {
+		return verify.Result{}, false
+	}
+	sub := art.Submit
+	want := blobnet.Want{Root: sub.Root, Size: int64(sub.Size), ChunkSize: int(sub.ChunkSize)}
+	if err := a.cfg.Fetch(ctx, want); err != nil {
+		a.Stats.FetchFailures.Add(1)
+		a.cfg.Log.Warn("artifact bytes unavailable; not voting", "artifact", short(j.id), "idao", j.name, "err", err)
+		return verify.Result{}, false
+	}
+	in := verify.Input{Kind: sub.Kind, Format: sub.Format, Schema: sub.Schema, Claim: sub.Claim, Size: sub.Size,
+		Open: func() (io.ReadCloser, error) {
+			r, _, err := a.cfg.Blobs.Reader(sub.Root)
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(r), nil
+		}}
+	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	start := time.Now()
+	res, err := a.cfg.Verify(vctx, in)
+	if err != nil {
+		a.cfg.Log.Warn("verifier reached no verdict; not voting", "artifact", short(j.id), "err", err)
+		return verify.Result{}, false
+	}
+	a.Stats.Verified.Add(1)
+	if !res.Valid {
+		a.Stats.Invalid.Add(1)
+	}
+	a.cfg.Log.Debug("artifact verified", "artifact", short(j.id), "idao", j.name, "valid", res.Valid, "reason", res.Reason, "took", time.Since(start))
+	return res, true
+}
+
+// broadcast sends a vote to the other members of the job's committee.
+func (a *Attestor) broadcast(j job, payload []byte) {
+	c, ok := a.cfg.Chain.IDAOs().Committee(j.name, j.rotation)
+	if !ok {
+		return
+	}
+	st := a.cfg.Chain.Staking()
+	for i, s := range c.Seats {
+		if uint32(i) == j.seat {
+			continue
+		}
+		if v, ok := st.Validator(s.Operator); ok {
+			a.cfg.Send(p2p.NodeID(v.NodeID), payload)
+		}
+	}
+}
+
+func short(h [32]byte) string { return p2p.NodeID(h).Short() }

@@ -1,0 +1,172 @@
+package blobnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/p2p"
+)
+
+// Transport is what blobnet needs from the p2p host.
+type Transport interface {
+	Send(to p2p.NodeID, ch p2p.Channel, payload []byte) bool
+	Peers() []p2p.NodeID
+}
+
+// Net serves and fetches blobs.
+type Net struct {
+	store   *blob.Store
+	tr      Transport
+	log     *slog.Logger
+	faulty  func(p2p.NodeID, string)
+	serveq  chan request
+	mu      sync.Mutex
+	waiting map[key]chan reply
+}
+
+type key struct {
+	root  blob.Hash
+	index uint64 // ^0 for the manifest
+	from  p2p.NodeID
+}
+
+type request struct {
+	from p2p.NodeID
+	msg  message
+}
+
+type reply struct {
+	found bool
+	data  []byte
+}
+
+const manifestIndex = ^uint64(0)
+
+// New returns a Net over store. faulty is told about every peer that sent
+// bytes that failed a check.
+func New(store *blob.Store, tr Transport, log *slog.Logger, faulty func(p2p.NodeID, string)) *Net {
+	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 64), waiting: map[key]chan reply{}}
+}
+
+// Run serves requests until ctx ends.
+func (n *Net) Run(ctx context.Context, workers int) {
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case r := <-n.serveq:
+					n.serve(r)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Handle takes one frame from a peer. It runs on the peer's reader
+// goroutine, so it only decodes and hands off.
+func (n *Net) Handle(from p2p.NodeID, payload []byte) error {
+	m, err := decode(payload)
+	if err != nil {
+		return err
+	}
+	switch m.Type {
+	case msgManifestReq, msgChunkReq:
+		select {
+		case n.serveq <- request{from: from, msg: m}:
+		default: // overloaded: the asker times out and tries another peer
+		}
+	default:
+		idx := m.Index
+		if m.Type == msgManifest || (m.Type == msgNotFound && m.Index == manifestIndex) {
+			idx = manifestIndex
+		}
+		n.deliver(key{root: m.Root, index: idx, from: from}, reply{found: m.Type != msgNotFound, data: m.Data})
+	}
+	return nil
+}
+
+func (n *Net) deliver(k key, r reply) {
+	n.mu.Lock()
+	ch := n.waiting[k]
+	delete(n.waiting, k)
+	n.mu.Unlock()
+	if ch != nil {
+		ch <- r // buffered: never blocks
+	}
+}
+
+func (n *Net) serve(r request) {
+	out := message{Root: r.msg.Root, Index: r.msg.Index}
+	if r.msg.Type == msgManifestReq {
+		out.Index = manifestIndex
+		if m, err := n.store.Manifest(r.msg.Root); err == nil {
+			out.Type, out.Data = msgManifest, m.Encode()
+		} else {
+			out.Type = msgNotFound
+		}
+	} else if data, _, err := n.store.Chunk(r.msg.Root, r.msg.Index); err == nil {
+		out.Type, out.Data = msgChunk, data
+	} else {
+		out.Type = msgNotFound
+	}
+	n.tr.Send(r.from, p2p.ChanBlob, out.encode())
+}
+
+// ask sends a request to one peer and waits for its answer.
+func (n *Net) ask(ctx context.Context, to p2p.NodeID, m message, timeout time.Duration) (reply, error) {
+	idx := m.Index
+	if m.Type == msgManifestReq {
+		idx = manifestIndex
+	}
+	k := key{root: m.Root, index: idx, from: to}
+	ch := make(chan reply, 1)
+	n.mu.Lock()
+	n.waiting[k] = ch
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		if n.waiting[k] == ch {
+			delete(n.waiting, k)
+		}
+		n.mu.Unlock()
+	}()
+	if !n.tr.Send(to, p2p.ChanBlob, m.encode()) {
+		return reply{}, errNoSend
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-t.C:
+		return reply{}, errTimeout
+	case <-ctx.Done():
+		return reply{}, ctx.Err()
+	}
+}
+
+var (
+	errNoSend  = errors.New("blobnet: peer not connected or queue full")
+	errTimeout = errors.New("blobnet: peer did not answer in time")
+	// ErrUnavailable means no peer could supply the blob.
+	ErrUnavailable = errors.New("blobnet: no peer has the blob")
+)
+
+func (n *Net) bad(from p2p.NodeID, format string, args ...any) {
+	reason := fmt.Sprintf(format, args...)
+	n.log.Warn("peer sent bad blob data", "peer", from, "why", reason)
+	if n.faulty != nil {
+		n.faulty(from, reason)
+	}
+}
