@@ -9,10 +9,12 @@ import (
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/types"
+	"github.com/lazchain/lazchain/internal/verify"
 )
 
 // tally holds the votes for one (artifact, rotation, verdict, digest).
 type tally struct {
+	reason    string
 	sigs      map[uint32][]byte
 	born      time.Time
 	reached   time.Time // when the votes first passed the threshold
@@ -55,6 +57,9 @@ func (a *Attestor) addVote(v Vote) {
 		return
 	}
 	t.sigs[v.Seat] = v.Sig
+	if !v.Verdict && t.reason == "" && verify.Invalid("%s", v.Reason).Digest == v.Digest {
+		t.reason = v.Reason
+	}
 	a.votes++
 	a.mu.Unlock()
 	a.tryCertify(k)
@@ -102,12 +107,14 @@ func (a *Attestor) tryCertify(k tallyKey) {
 		return
 	}
 	t.submitted = now
+	reason := t.reason
 	a.mu.Unlock()
 	// Signature work happens outside the lock.
 	at, ok := a.certificate(c, d.Policy, k, sigs)
 	if !ok {
 		return
 	}
+	at.Reason = reason
 	if err := a.cfg.Submit(idao.KindAttest, at.Encode()); err != nil {
 		a.cfg.Log.Warn("submitting certificate failed", "artifact", short(k.artifact), "err", err)
 		return

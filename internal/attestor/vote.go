@@ -15,6 +15,7 @@ type Vote struct {
 	Digest   types.Hash
 	Seat     uint32 // index in the rotation's committee
 	Sig      []byte
+	Reason   string // why invalid; hashes to Digest
 }
 
 // Encode returns the wire form.
@@ -27,6 +28,7 @@ func (v Vote) Encode() []byte {
 	w.Fixed(v.Digest[:])
 	w.U32(v.Seat)
 	w.VarBytes(v.Sig)
+	w.VarBytes([]byte(v.Reason))
 	return w.Bytes()
 }
 
@@ -40,6 +42,7 @@ func DecodeVote(b []byte) (Vote, error) {
 	copy(v.Digest[:], r.Fixed(32))
 	v.Seat = r.U32()
 	v.Sig = append([]byte(nil), r.VarBytes(types.MaxSignatureSize)...)
+	v.Reason = string(r.VarBytes(1024))
 	if err := r.Finish(); err != nil {
 		return Vote{}, fmt.Errorf("idao vote: %w", err)
 	}

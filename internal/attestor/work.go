@@ -35,7 +35,7 @@ func (a *Attestor) work(ctx context.Context, j job) {
 		a.mu.Unlock()
 	}
 	msg := idao.VoteBytes(a.cfg.ChainID, j.name, j.id, res.Valid, res.Digest, j.rotation)
-	v := Vote{Artifact: j.id, Rotation: j.rotation, Verdict: res.Valid, Digest: res.Digest, Seat: j.seat, Sig: a.cfg.Key.Sign(msg)}
+	v := Vote{Artifact: j.id, Rotation: j.rotation, Verdict: res.Valid, Digest: res.Digest, Seat: j.seat, Sig: a.cfg.Key.Sign(msg), Reason: res.Reason}
 	a.Stats.Votes.Add(1)
 	a.broadcast(j, v.Encode())
 	a.addVote(v)

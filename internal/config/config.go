@@ -26,6 +26,10 @@ type Config struct {
 type IDAOConfig struct {
 	// Workers verify artifacts in parallel, per iDAO.
 	Workers int `toml:"workers"`
+	// Paused stops this validator's committee work (verifying, voting,
+	// beacon contributions) while it keeps validating blocks; its seats
+	// count as absent.
+	Paused bool `toml:"paused"`
 }
 
 // P2PConfig is the [p2p] table.

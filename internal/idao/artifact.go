@@ -60,6 +60,7 @@ type Artifact struct {
 	SignedPower    uint64
 	CommitteePower uint64
 	ChallengeEnd   uint64 // last height at which the verdict may be disputed
+	Reason         string // why it is invalid; hashes to Digest
 }
 
 // Kind is the artifact's kind.
@@ -84,6 +85,7 @@ func (a *Artifact) Encode() []byte {
 	w.U64(a.SignedPower)
 	w.U64(a.CommitteePower)
 	w.U64(a.ChallengeEnd)
+	w.VarBytes([]byte(a.Reason))
 	return w.Bytes()
 }
 
@@ -99,6 +101,7 @@ func DecodeArtifact(b []byte) (*Artifact, error) {
 	a.Signers = types.Bitmap(clone(r.VarBytes((MaxCommittee + 7) / 8)))
 	a.Sig = clone(r.VarBytes(maxSigSize))
 	a.SignedPower, a.CommitteePower, a.ChallengeEnd = r.U64(), r.U64(), r.U64()
+	a.Reason = string(r.VarBytes(MaxText))
 	if err := finish(r, "artifact record"); err != nil {
 		return nil, err
 	}

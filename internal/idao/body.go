@@ -113,6 +113,10 @@ type Attest struct {
 	Rotation uint64
 	Signers  types.Bitmap // over the rotation's committee
 	Sig      []byte       // aggregate BLS signature
+	// Reason says why an invalid artifact is invalid (the row, tensor or
+	// limit). It is not signed, but it must hash to the signed digest
+	// (verify.Invalid), so whoever submits the certificate cannot alter it.
+	Reason string
 }
 
 // Beacon is one validator's contribution to a rotation's seed.
@@ -218,6 +222,7 @@ func (a Attest) Encode() []byte {
 	w.U64(a.Rotation)
 	w.VarBytes(a.Signers)
 	w.VarBytes(a.Sig)
+	w.VarBytes([]byte(a.Reason))
 	return w.Bytes()
 }
 
@@ -227,6 +232,7 @@ func DecodeAttest(b []byte) (Attest, error) {
 	a := Attest{Artifact: hash(r), Verdict: r.Bool(), Digest: hash(r), Rotation: r.U64()}
 	a.Signers = types.Bitmap(clone(r.VarBytes((MaxCommittee + 7) / 8)))
 	a.Sig = clone(r.VarBytes(maxSigSize))
+	a.Reason = string(r.VarBytes(MaxText))
 	return a, finish(r, "attest")
 }
 

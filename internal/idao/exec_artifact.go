@@ -89,13 +89,19 @@ func (s *State) execAttest(ctx Ctx, body []byte) *Failure {
 	if !ok || at.Rotation < a.Rotation {
 		return fail(UnknownRotation, "no committee of %q for rotation %d (current %d, submitted in %d)", d.Name, at.Rotation, s.rotation, a.Rotation)
 	}
+	if at.Verdict && at.Reason != "" {
+		return fail(BadCertificate, "a valid verdict carries no reason")
+	}
+	if !at.Verdict && verify.Invalid("%s", at.Reason).Digest != at.Digest {
+		return fail(BadCertificate, "reason %q does not hash to the signed digest", at.Reason)
+	}
 	signed, f := CheckCertificate(s.chainID, c, d.Policy, at)
 	if f != nil {
 		return f
 	}
 	a.Status, a.Verdict, a.Digest = Attested, at.Verdict, at.Digest
 	a.AttestHeight, a.CertRotation, a.Signers, a.Sig = ctx.Height, at.Rotation, at.Signers, at.Sig
-	a.SignedPower, a.CommitteePower = signed, c.Power()
+	a.SignedPower, a.CommitteePower, a.Reason = signed, c.Power(), at.Reason
 	a.ChallengeEnd = ctx.Height + d.Policy.ChallengeWindow
 	s.payFee(ctx, a, c)
 	ctx.Records.PutArtifact(a)

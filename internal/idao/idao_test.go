@@ -312,3 +312,25 @@ func TestStateEncodingRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidVerdictCarriesItsReason(t *testing.T) {
+	w := newWorld(t, 100, 100, 100)
+	w.create("q", DefaultPolicy(), 0, 1, 2)
+	sub := sampleSubmit("q", 7)
+	w.exec(op(99), KindSubmit, sub.Encode())
+	a, _ := w.rec.Artifact(ArtifactID("q", sub.Root))
+	res := verify.Invalid("row 17: column %q: %q is not an int", "a", "x")
+	at := w.certify(a, 0, false, res.Digest, 0, 1, 2)
+	at.Reason = "row 18: something else"
+	if code := w.exec(op(5), KindAttest, at.Encode()); code != BadCertificate {
+		t.Fatalf("a reason that does not hash to the digest: %s", code)
+	}
+	at.Reason = res.Reason
+	if code := w.exec(op(5), KindAttest, at.Encode()); code != 0 {
+		t.Fatalf("invalid verdict with its reason: %s", code)
+	}
+	a, _ = w.rec.Artifact(a.ID)
+	if a.Verdict || a.Reason != res.Reason {
+		t.Fatalf("record: verdict %v reason %q", a.Verdict, a.Reason)
+	}
+}

@@ -16,7 +16,7 @@ func (n *Node) buildIDAO() {
 	n.blobnet = blobnet.New(n.blobs, n.host, n.log, func(p p2p.NodeID, why string) {
 		n.metrics.rejected.WithLabelValues("bad_blob_data").Inc()
 	})
-	if n.blsKey == nil {
+	if n.blsKey == nil || n.cfg.IDAO.Paused {
 		return
 	}
 	n.attestor = attestor.New(attestor.Config{

@@ -3,11 +3,13 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -137,4 +139,48 @@ func (c *Client) Get(ctx context.Context, path string) (json.RawMessage, error) 
 func (c *Client) Epoch(ctx context.Context, n uint64) (EpochView, error) {
 	var v EpochView
 	return v, c.do(ctx, http.MethodGet, "/epochs/"+strconv.FormatUint(n, 10), "", nil, &v)
+}
+
+// IDAO returns an iDAO.
+func (c *Client) IDAO(ctx context.Context, name string) (IDAOView, error) {
+	var v IDAOView
+	return v, c.do(ctx, http.MethodGet, "/idaos/"+url.PathEscape(name), "", nil, &v)
+}
+
+// Artifact returns an artifact.
+func (c *Client) Artifact(ctx context.Context, id types.Hash) (ArtifactView, error) {
+	var v ArtifactView
+	return v, c.do(ctx, http.MethodGet, "/artifacts/"+hex.EncodeToString(id[:]), "", nil, &v)
+}
+
+// SendTx signs kind and body with key at the account's next nonce, submits
+// it, waits for the commit and returns the receipt; a committed but failed
+// transaction is an error that carries the receipt's reason.
+func (c *Client) SendTx(ctx context.Context, key ed25519.PrivateKey, kind uint16, body []byte) (TxView, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return TxView{}, err
+	}
+	acc, err := c.Account(ctx, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return TxView{}, err
+	}
+	tx := &types.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, Kind: kind, Body: body}
+	tx.Sign(key)
+	if _, err := c.Submit(ctx, tx, true); err != nil {
+		return TxView{}, err
+	}
+	v, err := c.Tx(ctx, tx.Hash())
+	if err != nil {
+		return TxView{}, err
+	}
+	if !v.OK {
+		return v, fmt.Errorf("transaction %s committed but failed: %s: %s", v.Hash, v.Result, v.Reason)
+	}
+	return v, nil
+}
+
+// GetJSON decodes GET path into out.
+func (c *Client) GetJSON(ctx context.Context, path string, out any) error {
+	return c.do(ctx, http.MethodGet, path, "", nil, out)
 }

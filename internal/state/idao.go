@@ -15,7 +15,10 @@ const (
 	pArtifact  = 'X' // artifact id -> record
 	pCommittee = 'K' // name, 0, rotation -> committee, kept for audits
 	pEvent     = 'E' // height, index -> event
+	pByIDAO    = 'x' // name, 0, artifact id -> nothing: the artifacts of an iDAO
 )
+
+func byIDAOPrefix(name string) []byte { return append(append([]byte{pByIDAO}, name...), 0) }
 
 func artifactKey(id types.Hash) []byte { return append([]byte{pArtifact}, id[:]...) }
 
@@ -49,6 +52,9 @@ func (r *records) PutArtifact(a *idao.Artifact) {
 	r.m.artifacts[a.ID] = enc
 	r.m.mu.Unlock()
 	r.kvs = append(r.kvs, store.KV{Key: artifactKey(a.ID), Value: enc})
+	if a.Status == idao.Pending {
+		r.kvs = append(r.kvs, store.KV{Key: append(byIDAOPrefix(a.Submit.IDAO), a.ID[:]...), Value: []byte{}})
+	}
 }
 
 func (r *records) PutCommittee(c *idao.Committee) {
@@ -97,6 +103,40 @@ func (m *Machine) Artifact(id types.Hash) (*idao.Artifact, error) {
 		return nil, fmt.Errorf("artifact %x: %w", id[:8], err)
 	}
 	return a, nil
+}
+
+// Artifacts lists committed artifacts, of one iDAO when name is set, in id
+// order from after (exclusive; zero for the start), at most limit of them
+// that pass keep.
+func (m *Machine) Artifacts(name string, after types.Hash, limit int, keep func(*idao.Artifact) bool) ([]*idao.Artifact, error) {
+	var out []*idao.Artifact
+	var ferr error
+	prefix := []byte{pArtifact}
+	if name != "" {
+		prefix = byIDAOPrefix(name)
+	}
+	var start []byte
+	if after != (types.Hash{}) {
+		start = append(append([]byte(nil), prefix...), after[:]...)
+		start = append(start, 0) // just past after
+	}
+	err := m.store.Scan(prefix, start, func(k, v []byte) bool {
+		var id types.Hash
+		copy(id[:], k[len(prefix):])
+		a, err := m.Artifact(id)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if keep == nil || keep(a) {
+			out = append(out, a)
+		}
+		return len(out) < limit
+	})
+	if err == nil {
+		err = ferr
+	}
+	return out, err
 }
 
 // CommitteeAt returns an iDAO's committee of rotation r from the history.

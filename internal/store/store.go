@@ -327,3 +327,39 @@ func (quietLogger) Fatalf(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
 	os.Exit(1)
 }
+
+// Scan calls fn for each key with prefix, in key order, from the first key
+// at or after start (start empty: from the prefix), until fn returns false.
+// The slices are only valid during the call.
+func (s *Store) Scan(prefix, start []byte, fn func(k, v []byte) bool) error {
+	upper := append([]byte(nil), prefix...)
+	for i := len(upper) - 1; i >= 0; i-- {
+		if upper[i] < 0xff {
+			upper[i]++
+			upper = upper[:i+1]
+			break
+		}
+		if i == 0 {
+			upper = nil
+		}
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("store scan: %w", err)
+	}
+	defer it.Close()
+	from := prefix
+	if len(start) > 0 {
+		from = start
+	}
+	for ok := it.SeekGE(from); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("store scan: %w", err)
+		}
+		if !fn(it.Key(), v) {
+			break
+		}
+	}
+	return it.Error()
+}

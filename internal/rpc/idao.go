@@ -1,0 +1,268 @@
+package rpc
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// PolicyView is an iDAO policy.
+type PolicyView struct {
+	Kinds           []string `json:"kinds"`
+	Threshold       string   `json:"threshold"` // "2/3": a certificate needs more than this of committee stake
+	CommitteeSize   uint32   `json:"committee_size"`
+	ChallengeWindow uint64   `json:"challenge_window"`
+	DisputeBond     uint64   `json:"dispute_bond"`
+	SubmitFee       uint64   `json:"submit_fee"`
+}
+
+// SeatView is one committee seat.
+type SeatView struct {
+	Operator string `json:"operator"`
+	Power    uint64 `json:"power"`
+}
+
+// CommitteeView is an iDAO's committee for one rotation.
+type CommitteeView struct {
+	Rotation uint64     `json:"rotation"`
+	Seed     string     `json:"seed"`
+	Power    uint64     `json:"power"`
+	Seats    []SeatView `json:"seats"`
+}
+
+// ProposalView is an open proposal.
+type ProposalView struct {
+	ID       uint64      `json:"id"`
+	Action   string      `json:"action"`
+	Member   string      `json:"member,omitempty"`
+	Policy   *PolicyView `json:"policy,omitempty"`
+	Proposer string      `json:"proposer"`
+	Expires  uint64      `json:"expires"`
+	Yes      []string    `json:"yes"`
+	No       []string    `json:"no"`
+}
+
+// IDAOView is GET /idaos/{name}.
+type IDAOView struct {
+	Name      string         `json:"name"`
+	Creator   string         `json:"creator"`
+	Created   uint64         `json:"created"`
+	Policy    PolicyView     `json:"policy"`
+	Members   []string       `json:"members"`
+	Dissolved bool           `json:"dissolved"`
+	Proposals []ProposalView `json:"proposals"`
+	Committee *CommitteeView `json:"committee,omitempty"`
+}
+
+func policyView(p idao.Policy) PolicyView {
+	v := PolicyView{Threshold: fmt.Sprintf("%d/%d", p.ThresholdNum, p.ThresholdDen), CommitteeSize: p.CommitteeSize,
+		ChallengeWindow: p.ChallengeWindow, DisputeBond: p.DisputeBond, SubmitFee: p.SubmitFee, Kinds: []string{}}
+	for _, k := range p.Kinds {
+		v.Kinds = append(v.Kinds, k.String())
+	}
+	return v
+}
+
+func committeeView(c *idao.Committee) *CommitteeView {
+	v := &CommitteeView{Rotation: c.Rotation, Seed: hex.EncodeToString(c.Seed[:]), Power: c.Power(), Seats: []SeatView{}}
+	for _, s := range c.Seats {
+		v.Seats = append(v.Seats, SeatView{Operator: hex.EncodeToString(s.Operator[:]), Power: s.Power})
+	}
+	return v
+}
+
+func idaoView(st *idao.State, d *idao.IDAO) IDAOView {
+	v := IDAOView{Name: d.Name, Creator: d.Creator.String(), Created: d.Created, Policy: policyView(d.Policy),
+		Members: []string{}, Dissolved: d.Dissolved, Proposals: []ProposalView{}}
+	for _, m := range d.Members {
+		v.Members = append(v.Members, m.String())
+	}
+	for _, p := range d.Proposals {
+		pv := ProposalView{ID: p.ID, Action: p.Action.String(), Proposer: p.Proposer.String(), Expires: p.Expires, Yes: []string{}, No: []string{}}
+		if p.Action == idao.AddMember || p.Action == idao.RemoveMember {
+			pv.Member = p.Member.String()
+		}
+		if p.Action == idao.SetPolicy {
+			pol := policyView(p.Policy)
+			pv.Policy = &pol
+		}
+		for _, a := range p.Yes {
+			pv.Yes = append(pv.Yes, a.String())
+		}
+		for _, a := range p.No {
+			pv.No = append(pv.No, a.String())
+		}
+		v.Proposals = append(v.Proposals, pv)
+	}
+	rot, _ := st.Rotation()
+	if c, ok := st.Committee(d.Name, rot); ok {
+		v.Committee = committeeView(c)
+	}
+	return v
+}
+
+func (s *Server) idaos(w http.ResponseWriter, _ *http.Request) {
+	st := s.n.IDAOState()
+	rot, seed := st.Rotation()
+	out := []IDAOView{}
+	for _, d := range st.IDAOs() {
+		out = append(out, idaoView(st, d))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rotation": rot, "seed": hex.EncodeToString(seed[:]), "idaos": out})
+}
+
+func (s *Server) idao(w http.ResponseWriter, r *http.Request) {
+	st := s.n.IDAOState()
+	name := r.PathValue("name")
+	d, ok := st.IDAO(name)
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no idao %q", name))
+		return
+	}
+	writeJSON(w, http.StatusOK, idaoView(st, d))
+}
+
+// committee serves GET /idaos/{name}/committees/{rotation}.
+func (s *Server) committee(w http.ResponseWriter, r *http.Request) {
+	rot, err := strconv.ParseUint(r.PathValue("rotation"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_rotation", "rotation must be a non-negative integer")
+		return
+	}
+	c, err := s.n.Committee(r.PathValue("name"), rot)
+	if !s.ok(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, committeeView(c))
+}
+
+// ArtifactView is GET /artifacts/{id}.
+type ArtifactView struct {
+	ID          string           `json:"id"`
+	IDAO        string           `json:"idao"`
+	Kind        string           `json:"kind"`
+	Root        string           `json:"root"`
+	Size        uint64           `json:"size"`
+	ChunkSize   uint32           `json:"chunk_size"`
+	Name        string           `json:"name"`
+	Description string           `json:"description,omitempty"`
+	License     string           `json:"license,omitempty"`
+	Format      string           `json:"format"`
+	Schema      string           `json:"schema,omitempty"`
+	Claim       string           `json:"claim,omitempty"`
+	Verifier    string           `json:"verifier,omitempty"`
+	Fee         uint64           `json:"fee"`
+	Submitter   string           `json:"submitter"`
+	Height      uint64           `json:"height"`
+	Rotation    uint64           `json:"rotation"`
+	Status      string           `json:"status"`
+	Verdict     string           `json:"verdict,omitempty"` // valid | invalid, once attested
+	Digest      string           `json:"digest,omitempty"`
+	Reason      string           `json:"reason,omitempty"` // why invalid
+	Certificate *CertificateView `json:"certificate,omitempty"`
+}
+
+// CertificateView is the anchored certificate of an artifact.
+type CertificateView struct {
+	Height         uint64 `json:"height"`
+	Rotation       uint64 `json:"rotation"`
+	Signers        []int  `json:"signers"`
+	SignedPower    uint64 `json:"signed_power"`
+	CommitteePower uint64 `json:"committee_power"`
+	Signature      string `json:"signature"`
+	ChallengeEnd   uint64 `json:"challenge_end"`
+}
+
+func artifactView(a *idao.Artifact) ArtifactView {
+	s := a.Submit
+	v := ArtifactView{ID: hex.EncodeToString(a.ID[:]), IDAO: s.IDAO, Kind: s.Kind.String(), Root: hex.EncodeToString(s.Root[:]),
+		Size: s.Size, ChunkSize: s.ChunkSize, Name: s.Name, Description: s.Description, License: s.License, Format: s.Format,
+		Schema: string(s.Schema), Verifier: s.Verifier, Fee: s.Fee, Submitter: a.Submitter.String(),
+		Height: a.Height, Rotation: a.Rotation, Status: a.Status.String()}
+	if s.Claim != (types.Hash{}) {
+		v.Claim = hex.EncodeToString(s.Claim[:])
+	}
+	if a.Status == idao.Attested {
+		v.Verdict = "invalid"
+		if a.Verdict {
+			v.Verdict = "valid"
+		}
+		v.Digest, v.Reason = hex.EncodeToString(a.Digest[:]), a.Reason
+		v.Certificate = &CertificateView{Height: a.AttestHeight, Rotation: a.CertRotation, Signers: a.Signers.Indices(),
+			SignedPower: a.SignedPower, CommitteePower: a.CommitteePower, Signature: hex.EncodeToString(a.Sig), ChallengeEnd: a.ChallengeEnd}
+	}
+	return v
+}
+
+func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
+	id, err := parseHash(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_id", "artifact id must be 64 hex characters")
+		return
+	}
+	a, err := s.n.Artifact(id)
+	if !s.ok(w, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, artifactView(a))
+}
+
+// artifacts serves GET /artifacts?idao=&status=&verdict=&after=&limit=.
+func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 100
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "bad_limit", "limit must be 1..1000")
+			return
+		}
+		limit = n
+	}
+	var after types.Hash
+	if a := q.Get("after"); a != "" {
+		h, err := parseHash(a)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_after", "after must be an artifact id (64 hex characters)")
+			return
+		}
+		after = h
+	}
+	status, verdict := q.Get("status"), q.Get("verdict")
+	if status != "" && status != "pending" && status != "attested" {
+		writeError(w, http.StatusBadRequest, "bad_status", "status must be pending or attested")
+		return
+	}
+	if verdict != "" && verdict != "valid" && verdict != "invalid" {
+		writeError(w, http.StatusBadRequest, "bad_verdict", "verdict must be valid or invalid")
+		return
+	}
+	name := q.Get("idao")
+	if name != "" {
+		if _, ok := s.n.IDAOState().IDAO(name); !ok {
+			writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no idao %q", name))
+			return
+		}
+	}
+	keep := func(a *idao.Artifact) bool {
+		v := artifactView(a)
+		return (status == "" || v.Status == status) && (verdict == "" || v.Verdict == verdict)
+	}
+	list, err := s.n.Artifacts(name, after, limit, keep)
+	if !s.ok(w, err) {
+		return
+	}
+	out := make([]ArtifactView, 0, len(list))
+	for _, a := range list {
+		out = append(out, artifactView(a))
+	}
+	resp := map[string]any{"artifacts": out}
+	if len(out) == limit {
+		resp["next"] = out[len(out)-1].ID
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
