@@ -181,13 +181,7 @@ func (s *Server) writeBlock(w http.ResponseWriter, h uint64) {
 }
 
 func parseHash(s string) (types.Hash, error) {
-	var h types.Hash
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(h) {
-		return h, fmt.Errorf("%q is not a 64-digit hex hash", s)
-	}
-	copy(h[:], b)
-	return h, nil
+	return types.ParseHash(s)
 }
 
 func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
