@@ -1,9 +1,11 @@
 package blobnet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,10 +32,8 @@ const (
 // whatever is missing. It returns once every chunk is stored and checked.
 func (n *Net) Fetch(ctx context.Context, w Want) error {
 	bad := &badSet{m: map[p2p.NodeID]bool{}}
-	if _, err := n.store.Manifest(w.Root); err != nil {
-		if err := n.fetchManifest(ctx, w, bad); err != nil {
-			return err
-		}
+	if err := n.ensureManifest(ctx, w, bad); err != nil {
+		return err
 	}
 	for attempt := 0; ; attempt++ {
 		missing, err := n.store.Missing(w.Root)
@@ -64,6 +64,33 @@ func (b *badSet) has(id p2p.NodeID) bool {
 	return b.m[id]
 }
 
+// ensureManifest makes the store hold a manifest that agrees with w. The
+// store keys manifests by root alone, and the same root can be wanted with
+// another size (a bogus submission, or a forged manifest that folds leaves
+// into their parent): a stored manifest that disagrees with w is replaced
+// if its blob is incomplete, and refused if it is complete, since complete
+// chunks prove the size.
+func (n *Net) ensureManifest(ctx context.Context, w Want, bad *badSet) error {
+	m, err := n.store.Manifest(w.Root)
+	if err != nil {
+		return n.fetchManifest(ctx, w, bad)
+	}
+	if m.Size == w.Size && m.ChunkSize == w.ChunkSize {
+		return nil
+	}
+	if missing, err := n.store.Missing(w.Root); err != nil {
+		return err
+	} else if len(missing) == 0 {
+		return fmt.Errorf("blob %x is stored with size %d chunk %d, want size %d chunk %d: %w",
+			w.Root[:8], m.Size, m.ChunkSize, w.Size, w.ChunkSize, ErrWrongSize)
+	}
+	return n.fetchManifest(ctx, w, bad)
+}
+
+// ErrWrongSize means the blob is held complete with another size or
+// chunk size than the one wanted.
+var ErrWrongSize = errors.New("blobnet: blob has another size")
+
 func (n *Net) fetchManifest(ctx context.Context, w Want, bad *badSet) error {
 	for _, p := range n.tr.Peers() {
 		r, err := n.ask(ctx, p, message{Type: msgManifestReq, Root: w.Root}, manifestTimeout)
@@ -90,9 +117,10 @@ func (n *Net) fetchManifest(ctx context.Context, w Want, bad *badSet) error {
 	return fmt.Errorf("manifest of %x: %w", w.Root[:8], ErrUnavailable)
 }
 
-// fetchChunks asks for each missing chunk once, spreading the requests
-// over the peers that are not known bad; each round shifts which peer
-// gets which chunk, so a chunk one peer lacks is asked of another.
+// fetchChunks asks for each missing chunk, spreading the first requests
+// over the peers that are not known bad. A chunk that a peer lacks, does
+// not send in time or sends damaged is asked of the next peer, until each
+// peer has been tried once; later rounds retry what is still missing.
 func (n *Net) fetchChunks(ctx context.Context, root blob.Hash, missing []uint64, bad *badSet, round int) error {
 	var peers []p2p.NodeID
 	for _, p := range n.tr.Peers() {
@@ -103,6 +131,9 @@ func (n *Net) fetchChunks(ctx context.Context, root blob.Hash, missing []uint64,
 	if len(peers) == 0 {
 		return fmt.Errorf("blob %x: %w", root[:8], ErrUnavailable)
 	}
+	// Peers() comes from a map: sort it, so "the next peer" means the same
+	// thing for every chunk.
+	slices.SortFunc(peers, func(a, b p2p.NodeID) int { return bytes.Compare(a[:], b[:]) })
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
 	for j, i := range missing {
@@ -113,24 +144,35 @@ func (n *Net) fetchChunks(ctx context.Context, root blob.Hash, missing []uint64,
 			return ctx.Err()
 		}
 		wg.Add(1)
-		go func(i uint64, p p2p.NodeID) {
+		go func(i uint64, first int) {
 			defer func() { <-sem; wg.Done() }()
-			n.fetchChunk(ctx, root, i, p, bad)
-		}(i, peers[(j+round)%len(peers)])
+			for k := range peers {
+				p := peers[(first+k)%len(peers)]
+				if bad.has(p) {
+					continue
+				}
+				if n.fetchChunk(ctx, root, i, p, bad) || ctx.Err() != nil {
+					return
+				}
+			}
+		}(i, j+round)
 	}
 	wg.Wait()
 	return ctx.Err()
 }
 
-func (n *Net) fetchChunk(ctx context.Context, root blob.Hash, i uint64, p p2p.NodeID, bad *badSet) {
+// fetchChunk asks p for chunk i and reports whether it is now stored.
+func (n *Net) fetchChunk(ctx context.Context, root blob.Hash, i uint64, p p2p.NodeID, bad *badSet) bool {
 	r, err := n.ask(ctx, p, message{Type: msgChunkReq, Root: root, Index: i}, chunkTimeout)
 	if err != nil || !r.found {
-		return // the next round asks again, maybe another peer
+		return false
 	}
 	if err := n.store.PutChunk(root, i, r.data); err != nil {
 		if errors.Is(err, blob.ErrBadChunk) {
 			bad.add(p)
 			n.bad(p, "chunk %d of %x: %v", i, root[:8], err)
 		}
+		return false
 	}
+	return true
 }

@@ -22,7 +22,6 @@ func (nopTransport) Peers() []p2p.NodeID                       { return nil }
 // claimed sizes. Answering "fetched" to both would let members' verdicts
 // depend on what they happened to fetch first.
 func TestFetchLocalManifestDisagrees(t *testing.T) {
-	knownBug(t, bugLocalManifestUnchecked)
 	cases := []struct {
 		name string
 		want func(Want) Want
@@ -89,7 +88,6 @@ func TestFetchAfterForgedManifest(t *testing.T) {
 	if err := c.fetch(t, forged); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("fetch of the forged size returned %v, want ErrUnavailable", err)
 	}
-	knownBug(t, bugLocalManifestUnchecked)
 	if err := c.fetch(t, wantOf(m)); err != nil {
 		t.Fatalf("fetch of the true size after the forged one: %v", err)
 	}

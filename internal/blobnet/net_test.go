@@ -285,7 +285,6 @@ func TestFetchFromOneHolder(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.bystanders > 0 {
-				knownBug(t, bugNoRetryElsewhere)
 			}
 			nodes := startNet(t, 2+tc.bystanders, nil)
 			a, c := nodes[0], nodes[len(nodes)-1]
@@ -317,7 +316,6 @@ func TestFetchSpread(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			knownBug(t, bugNoRetryElsewhere)
 			nodes := startNet(t, 3, nil)
 			a, b, c := nodes[0], nodes[1], nodes[2]
 			data := blobBytes(blobSeed+100+uint64(i), bigSize)
