@@ -56,7 +56,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl.StringVar(&f.jsonOut, "json", "", "also write the results as JSON to this file")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of a started cluster")
 	fl.Uint64Var(&f.epochLen, "epoch-length", 1_000_000, "blocks per epoch of a started cluster (the default keeps a run in one epoch)")
-	cmd.AddCommand(cons)
+	cmd.AddCommand(cons, benchAttestCommand())
 	return cmd
 }
 
@@ -121,33 +121,45 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 	if f.nodes != "" {
 		return strings.Split(f.nodes, ","), nil, func() {}, nil
 	}
+	urls, pids, _, cleanup, err := startBenchCluster(ctx, f)
+	return urls, pids, cleanup, err
+}
+
+// benchCluster starts a fresh loopback cluster and returns its API URLs
+// and node homes.
+func benchCluster(ctx context.Context, f benchFlags) ([]string, []string, func(), error) {
+	urls, _, homes, cleanup, err := startBenchCluster(ctx, f)
+	return urls, homes, cleanup, err
+}
+
+func startBenchCluster(ctx context.Context, f benchFlags) ([]string, []int, []string, func(), error) {
 	dir, err := os.MkdirTemp("", "lazchain-bench-")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	base, err := freeBasePort(2 * f.validators)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, epochLength: f.epochLen})
+	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, epochLength: f.epochLen, accounts: 4})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	var urls []string
 	for _, h := range homes {
 		cfg, err := config.Load(h)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		cfg.API.Pprof = true // loopback only: lets a run be profiled
 		if err := cfg.Save(h); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		urls = append(urls, "http://"+cfg.API.Listen)
 	}
 	procs, err := launchNodes(homes)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	var pids []int
 	for _, p := range procs {
@@ -159,15 +171,15 @@ func benchNetwork(ctx context.Context, f benchFlags) ([]string, []int, func(), e
 	}
 	if err := waitHeight(ctx, homes[0], 2, 30*time.Second); err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	// Measure a settled network: every node connected to every other, not
 	// one still backing off from a dial made before its peer listened.
 	if err := waitMesh(ctx, urls, 30*time.Second); err != nil {
 		cleanup()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return urls, pids, cleanup, nil
+	return urls, pids, homes, cleanup, nil
 }
 
 // freeBasePort finds n consecutive free loopback ports, so a benchmark

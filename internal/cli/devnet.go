@@ -22,6 +22,7 @@ const defaultNode = "http://127.0.0.1:26657"
 func devnetCommand() *cobra.Command {
 	var home string
 	var validators int
+	var noSample bool
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Start a complete local network: N validators as real processes on loopback",
@@ -31,15 +32,18 @@ Ctrl-C stops every process cleanly. Reusing a --home keeps the chain's data.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runDevnet(ctx, home, validators)
+			cmd.SetContext(ctx)
+			return runDevnet(cmd, home, validators, !noSample)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "directory for the network (default: a new temporary directory)")
 	cmd.Flags().IntVar(&validators, "validators", 4, "number of validators")
+	cmd.Flags().BoolVar(&noSample, "no-sample", false, "do not create the sample iDAOs and anchor the sample dataset")
 	return cmd
 }
 
-func runDevnet(ctx context.Context, home string, validators int) error {
+func runDevnet(cmd *cobra.Command, home string, validators int, sample bool) error {
+	ctx := cmd.Context()
 	if home == "" {
 		dir, err := os.MkdirTemp("", "lazchain-devnet-")
 		if err != nil {
@@ -64,7 +68,14 @@ func runDevnet(ctx context.Context, home string, validators int) error {
 	if err := waitHeight(ctx, homes[0], 1, 30*time.Second); err != nil {
 		return err
 	}
-	fmt.Println("committing blocks; try: lazchain status   (Ctrl-C to stop)")
+	if sample {
+		cfg, _ := config.Load(homes[0])
+		if err := devnetSample(cmd, home, homes[0], "http://"+cfg.API.Listen); err != nil {
+			return fmt.Errorf("sample dataset: %w", err)
+		}
+	}
+	fmt.Printf("committing blocks; try: lazchain status, lazchain idao list,\n  lazchain artifact submit FILE --idao datasets --key %s --wait   (Ctrl-C to stop)\n",
+		AccountFile(filepath.Join(home, "accounts"), 0))
 	exited := make(chan error, len(procs))
 	for _, p := range procs {
 		go func() { exited <- p.Wait() }()
@@ -93,7 +104,7 @@ func devnetHomes(dir string, validators int) ([]string, error) {
 	if homes != nil {
 		return homes, nil
 	}
-	return writeTestnet(testnetFlags{validators: validators, output: dir, chainID: "lazchain-devnet", host: "127.0.0.1", basePort: 26656, timeoutMs: 1000})
+	return writeTestnet(testnetFlags{validators: validators, output: dir, chainID: "lazchain-devnet", host: "127.0.0.1", basePort: 26656, timeoutMs: 1000, accounts: 1})
 }
 
 // waitHeight polls a node's API until it reports height >= h.

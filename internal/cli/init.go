@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -52,6 +56,7 @@ type testnetFlags struct {
 	basePort    int
 	timeoutMs   uint64
 	epochLength uint64
+	accounts    int // user accounts to create and fund, under output/accounts
 }
 
 func testnetCommand() *cobra.Command {
@@ -81,6 +86,7 @@ func testnetCommand() *cobra.Command {
 	fl.IntVar(&f.basePort, "base-port", 26656, "first port; node i uses base+2i for p2p and base+2i+1 for the API")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout in milliseconds")
 	fl.Uint64Var(&f.epochLength, "epoch-length", staking.DefaultParams().EpochLength, "committed blocks per epoch")
+	fl.IntVar(&f.accounts, "accounts", 1, "user account keys to write under OUTPUT/accounts and fund in the genesis")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -137,6 +143,13 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 		g.Accounts = append(g.Accounts, config.GenesisAccount{Address: nf.genesis.NodeID, Balance: DefaultBalance})
 		files[i] = nf
 	}
+	users, err := userAccounts(f.accounts)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range users {
+		g.Accounts = append(g.Accounts, config.GenesisAccount{Address: hex.EncodeToString(k.Public().(ed25519.PublicKey)), Balance: DefaultBalance})
+	}
 	// Check everything before the first file is written, so a bad flag
 	// leaves the output directory reusable.
 	if _, err := g.ValidatorSet(); err != nil {
@@ -152,6 +165,9 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 			return nil, fmt.Errorf("%s: %w", nf.dir, err)
 		}
 	}
+	if err := writeAccounts(filepath.Join(f.output, "accounts"), users); err != nil {
+		return nil, err
+	}
 	homes := make([]string, len(files))
 	for i, nf := range files {
 		if err := nf.write(g); err != nil {
@@ -160,4 +176,38 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 		homes[i] = nf.dir
 	}
 	return homes, nil
+}
+
+// userAccounts makes n account keys. The validators' node keys are funded
+// too, but their nodes sign their own transactions with them, so a user
+// sharing one would race the node for nonces.
+func userAccounts(n int) ([]ed25519.PrivateKey, error) {
+	if n < 0 || n > 1000 {
+		return nil, fmt.Errorf("--accounts %d: want 0 to 1000", n)
+	}
+	keys := make([]ed25519.PrivateKey, n)
+	for i := range keys {
+		keys[i] = config.NewNodeKey()
+	}
+	return keys, nil
+}
+
+func writeAccounts(dir string, keys []ed25519.PrivateKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if err := config.SaveNodeKey(AccountFile(dir, i), k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AccountFile is the key file of user account i of a testnet.
+func AccountFile(dir string, i int) string {
+	return filepath.Join(dir, fmt.Sprintf("account%d.json", i))
 }

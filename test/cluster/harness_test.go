@@ -74,7 +74,7 @@ func freePort(t *testing.T) string {
 func newCluster(t *testing.T, n int, testnetArgs ...string) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	args := append([]string{"testnet", "--validators", fmt.Sprint(n), "--output", dir, "--timeout-ms", "500", "--chain-id", "cluster-test"}, testnetArgs...)
+	args := append([]string{"testnet", "--validators", fmt.Sprint(n), "--output", dir, "--timeout-ms", "500", "--chain-id", "cluster-test", "--accounts", "4"}, testnetArgs...)
 	out, err := exec.Command(binary, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("testnet: %v\n%s", err, out)
