@@ -130,7 +130,7 @@ func submitArtifact(cmd *cobra.Command, f artifactFlags, target, file string) er
 	if _, err := c.SendTx(tctx, key, idao.KindSubmit, sub.Encode()); err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "submitted artifact %x to %s\n", id, target)
+	fmt.Fprintf(cmd.ErrOrStderr(), "submitted artifact %s to %s\n", id, target)
 	if !f.wait {
 		v, err := c.Artifact(ctx, id)
 		if err != nil {
@@ -260,6 +260,9 @@ func waitAttested(ctx context.Context, c *rpc.Client, id types.Hash, limit time.
 func printVerdict(cmd *cobra.Command, v rpc.ArtifactView) {
 	w := cmd.ErrOrStderr()
 	fmt.Fprintf(w, "artifact  %s\nverdict   %s\ndigest    %s\n", v.ID, v.Verdict, v.Digest)
+	if v.Reason != "" {
+		fmt.Fprintf(w, "reason    %s\n", v.Reason)
+	}
 	if c := v.Certificate; c != nil {
 		fmt.Fprintf(w, "anchored  height %d, rotation %d, signed by seats %v with stake %d of %d\n",
 			c.Height, c.Rotation, c.Signers, c.SignedPower, c.CommitteePower)
