@@ -1,0 +1,44 @@
+package wasmrun
+
+import "fmt"
+
+// instrumentCode rewrites every function body in the code section.
+func instrumentCode(secs map[byte][]byte, g meter, l layout) error {
+	funcs := l.funcs
+	code := secs[secCode]
+	if code == nil {
+		code = []byte{0}
+	}
+	r, n, err := vecReader(code)
+	if err != nil {
+		return err
+	}
+	if int(n) != len(funcs) {
+		return fmt.Errorf("%w: %d functions declared, %d bodies", ErrMalformed, len(funcs), n)
+	}
+	if g.slow, err = addSlowPath(secs, uint32(len(l.params)), n); err != nil {
+		return err
+	}
+	out := make([]byte, 0, len(code)+len(code)/2)
+	out = appendU32(out, n+1)
+	for i := range funcs {
+		size, err := r.u32()
+		if err != nil {
+			return err
+		}
+		body, err := r.bytes(size)
+		if err != nil {
+			return err
+		}
+		nb, err := instrumentBody(body, l.params[funcs[i]], g, l)
+		if err != nil {
+			return fmt.Errorf("function %d: %w", i, err)
+		}
+		out = appendVec(out, nb)
+	}
+	if err := endOf(r); err != nil {
+		return err
+	}
+	secs[secCode] = appendVec(out, slowPath(g))
+	return nil
+}
