@@ -55,6 +55,7 @@ type Attestor struct {
 	cfg   Config
 	Stats Stats
 	kick  chan struct{}
+	inbox chan Vote // from peers, for tallyLoop
 
 	mu        sync.Mutex
 	pools     map[string]*pool
@@ -78,7 +79,7 @@ const maxVotes = 200_000
 // New returns an attestor; Run starts it.
 func New(cfg Config) *Attestor {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 2
+		cfg.Workers = 8
 	}
 	if cfg.Queue <= 0 {
 		cfg.Queue = 1024
@@ -89,7 +90,7 @@ func New(cfg Config) *Attestor {
 	if cfg.Verify == nil {
 		cfg.Verify = verify.Run
 	}
-	return &Attestor{cfg: cfg, kick: make(chan struct{}, 1), pools: map[string]*pool{},
+	return &Attestor{cfg: cfg, kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
 		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}}
 }
 
@@ -103,6 +104,10 @@ func (a *Attestor) Notify() {
 
 // Run dispatches work until ctx ends.
 func (a *Attestor) Run(ctx context.Context) {
+	// Two tally goroutines: one may be checking an aggregate while the
+	// other keeps counting.
+	go a.tallyLoop(ctx)
+	go a.tallyLoop(ctx)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -1,6 +1,8 @@
 package attestor
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,9 +23,13 @@ type tally struct {
 	submitted time.Time
 }
 
-// OnVote takes a vote from a peer. Signatures are not checked one by one:
-// the aggregate is checked once, and only if it fails are the votes
-// checked individually to drop the bad ones.
+// OnVote takes a vote from a peer. It runs on the peer's reader
+// goroutine, so it only decodes, checks the seat and queues: tallying can
+// lead to aggregate checks and a transaction, which must not hold up the
+// peer's other frames. Signatures are not checked one by one: the
+// aggregate is checked once, and only if it fails are the votes checked
+// individually to drop the bad ones. A full queue drops the vote; its
+// sender sends it again (see resend).
 func (a *Attestor) OnVote(from p2p.NodeID, payload []byte) error {
 	v, err := DecodeVote(payload)
 	if err != nil {
@@ -39,8 +45,26 @@ func (a *Attestor) OnVote(from p2p.NodeID, payload []byte) error {
 			return fmt.Errorf("idao vote: seat %d does not belong to the sending node", v.Seat)
 		}
 	}
-	a.addVote(v)
-	return nil
+	select {
+	case a.inbox <- v:
+		return nil
+	default:
+		return errVoteOverload
+	}
+}
+
+var errVoteOverload = errors.New("idao vote: queue full")
+
+// tallyLoop adds queued votes to their tallies.
+func (a *Attestor) tallyLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case v := <-a.inbox:
+			a.addVote(v)
+		}
+	}
 }
 
 func (a *Attestor) addVote(v Vote) {

@@ -91,30 +91,53 @@ func (n *Net) ensureManifest(ctx context.Context, w Want, bad *badSet) error {
 // chunk size than the one wanted.
 var ErrWrongSize = errors.New("blobnet: blob has another size")
 
+// fetchManifest asks every peer at once and keeps the first manifest that
+// checks out: a manifest is small, and waiting on peers one by one would
+// put a round trip per peer that lacks the blob on every fetch.
 func (n *Net) fetchManifest(ctx context.Context, w Want, bad *badSet) error {
-	for _, p := range n.tr.Peers() {
-		r, err := n.ask(ctx, p, message{Type: msgManifestReq, Root: w.Root}, manifestTimeout)
+	peers := n.tr.Peers()
+	type answer struct {
+		from p2p.NodeID
+		r    reply
+		err  error
+	}
+	answers := make(chan answer, len(peers))
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel() // the slower askers stop waiting once one manifest is kept
+	for _, p := range peers {
+		go func() {
+			r, err := n.ask(actx, p, message{Type: msgManifestReq, Root: w.Root}, manifestTimeout)
+			answers <- answer{from: p, r: r, err: err}
+		}()
+	}
+	for range peers {
+		a := <-answers
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err != nil || !r.found {
+		if a.err != nil || !a.r.found {
 			continue
 		}
-		m, err := blob.DecodeManifest(r.data)
-		if err == nil {
-			err = m.Check()
-		}
-		if err == nil && (m.Root != w.Root || m.Size != w.Size || m.ChunkSize != w.ChunkSize) {
-			err = fmt.Errorf("manifest for %x size %d chunk %d, want %x size %d chunk %d", m.Root[:8], m.Size, m.ChunkSize, w.Root[:8], w.Size, w.ChunkSize)
-		}
+		m, err := checkManifest(a.r.data, w)
 		if err != nil {
-			bad.add(p)
-			n.bad(p, "manifest: %v", err)
+			bad.add(a.from)
+			n.bad(a.from, "manifest: %v", err)
 			continue
 		}
 		return n.store.PutManifest(m)
 	}
 	return fmt.Errorf("manifest of %x: %w", w.Root[:8], ErrUnavailable)
+}
+
+func checkManifest(b []byte, w Want) (*blob.Manifest, error) {
+	m, err := blob.DecodeManifest(b)
+	if err == nil {
+		err = m.Check()
+	}
+	if err == nil && (m.Root != w.Root || m.Size != w.Size || m.ChunkSize != w.ChunkSize) {
+		err = fmt.Errorf("manifest for %x size %d chunk %d, want %x size %d chunk %d", m.Root[:8], m.Size, m.ChunkSize, w.Root[:8], w.Size, w.ChunkSize)
+	}
+	return m, err
 }
 
 // fetchChunks asks for each missing chunk, spreading the first requests

@@ -30,6 +30,7 @@ type attestFlags struct {
 	chunk     int
 	committee uint32
 	timeout   time.Duration
+	keep      time.Duration
 }
 
 func benchAttestCommand() *cobra.Command {
@@ -56,6 +57,7 @@ submit-to-anchored latency p50/p99 and MB/s through the verifiers.`,
 	fl.IntVar(&f.chunk, "chunk-size", merkle.DefaultChunk, "chunk size")
 	fl.Uint32Var(&f.committee, "committee-size", 4, "committee size of each iDAO")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "how long to wait for every certificate")
+	fl.DurationVar(&f.keep, "keep", 0, "keep the cluster running this long after the runs, to inspect it")
 	fl.StringVar(&f.jsonOut, "json", "", "also write the results as JSON to this file")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of the cluster")
 	f.epochLen = 1_000_000
@@ -123,6 +125,10 @@ func runBenchAttest(cmd *cobra.Command, f attestFlags) error {
 		results = append(results, r)
 		fmt.Printf("%-6d %-10d %-10s %-12.1f %-10s %-10s %-10.1f %-10s\n", k, r.Attested, f.size, r.PerSecond,
 			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.VerifyMBps, r.Upload.Round(time.Millisecond))
+	}
+	if f.keep > 0 {
+		fmt.Printf("keeping the cluster for %s: %s\n", f.keep, strings.Join(urls, " "))
+		time.Sleep(f.keep)
 	}
 	out, _ := json.MarshalIndent(map[string]any{"validators": f.validators, "size": f.size, "results": results}, "", "  ")
 	fmt.Println(string(out))

@@ -70,7 +70,7 @@ func Default() Config {
 		API:     APIConfig{Listen: "127.0.0.1:26657"},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},
-		IDAO:    IDAOConfig{Workers: 2},
+		IDAO:    IDAOConfig{Workers: 8},
 	}
 }
 
