@@ -56,7 +56,7 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error
 		if lr.N <= 0 {
 			return fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
 		}
-		return s.writeChunk(merkle.LeafHash(chunk), chunk)
+		return s.writeChunk(merkle.LeafHash(chunk), chunk, true)
 	})
 	if err != nil {
 		return nil, err
@@ -73,16 +73,33 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error
 
 // PutManifest records a checked manifest, so its chunks can be uploaded
 // one by one.
-func (s *Store) PutManifest(m *Manifest) error {
+func (s *Store) PutManifest(m *Manifest) error { return s.putManifest(m, true) }
+
+// PutReplicaManifest is PutManifest for a copy fetched from a peer: it is
+// not synced, because a copy lost or torn in a crash is noticed on read
+// (the manifest no longer decodes or checks) and fetched again; only the
+// copy a client uploaded pays for an fsync per write.
+func (s *Store) PutReplicaManifest(m *Manifest) error { return s.putManifest(m, false) }
+
+func (s *Store) putManifest(m *Manifest, sync bool) error {
 	if err := m.Check(); err != nil {
 		return err
 	}
-	return s.writeFile(s.manifestPath(m.Root), m.Encode())
+	return s.writeFile(s.manifestPath(m.Root), m.Encode(), sync)
 }
 
 // PutChunk stores chunk i of a known blob after checking it against the
 // manifest: its length and its hash.
-func (s *Store) PutChunk(root Hash, i uint64, data []byte) error {
+func (s *Store) PutChunk(root Hash, i uint64, data []byte) error { return s.putChunk(root, i, data, true) }
+
+// PutReplicaChunk is PutChunk for a chunk fetched from a peer, without the
+// fsync: a chunk file torn by a crash fails its hash on read, is deleted
+// there, and so is missing and fetched again.
+func (s *Store) PutReplicaChunk(root Hash, i uint64, data []byte) error {
+	return s.putChunk(root, i, data, false)
+}
+
+func (s *Store) putChunk(root Hash, i uint64, data []byte, sync bool) error {
 	m, err := s.Manifest(root)
 	if err != nil {
 		return err
@@ -93,7 +110,7 @@ func (s *Store) PutChunk(root Hash, i uint64, data []byte) error {
 	if len(data) != m.ChunkLen(i) || merkle.LeafHash(data) != m.Leaves[i] {
 		return fmt.Errorf("chunk %d of %x: %w", i, root[:4], ErrBadChunk)
 	}
-	return s.writeChunk(m.Leaves[i], data)
+	return s.writeChunk(m.Leaves[i], data, sync)
 }
 
 // Manifest returns a blob's manifest.
@@ -157,6 +174,9 @@ func (s *Store) readChunk(h Hash) ([]byte, error) {
 		return nil, err
 	}
 	if merkle.LeafHash(data) != h {
+		// Torn by a crash or rotted on disk: drop it so the chunk counts as
+		// missing and is fetched or uploaded again.
+		os.Remove(s.chunkPath(h))
 		return nil, ErrBadChunk
 	}
 	return data, nil
@@ -198,7 +218,7 @@ func (r *reader) Read(p []byte) (int, error) {
 }
 
 // writeChunk stores data under its hash unless it is there already.
-func (s *Store) writeChunk(h Hash, data []byte) error {
+func (s *Store) writeChunk(h Hash, data []byte, sync bool) error {
 	p := s.chunkPath(h)
 	if _, err := os.Stat(p); err == nil {
 		return nil // content-addressed: same name, same bytes
@@ -206,19 +226,19 @@ func (s *Store) writeChunk(h Hash, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return s.writeFile(p, data)
+	return s.writeFile(p, data, sync)
 }
 
-// writeFile writes through a synced temporary file and a rename, so the
-// final name only ever holds complete content.
-func (s *Store) writeFile(path string, data []byte) error {
+// writeFile writes through a temporary file (synced unless sync is false)
+// and a rename, so the final name only ever holds complete content.
+func (s *Store) writeFile(path string, data []byte, sync bool) error {
 	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "w-*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -142,12 +142,23 @@ func TestCorruptChunkOnDisk(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Chunk(m.Root, 1); !errors.Is(err, ErrBadChunk) {
-		t.Fatalf("corrupt chunk: %v", err)
+	r, _, err := s.Reader(m.Root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	r, _, _ := s.Reader(m.Root)
 	if _, err := io.ReadAll(r); !errors.Is(err, ErrBadChunk) {
 		t.Fatalf("stream over a corrupt chunk: %v", err)
+	}
+	// The bad copy is dropped, so the chunk is missing and can be fetched
+	// or uploaded again.
+	if missing, _ := s.Missing(m.Root); len(missing) != 1 || missing[0] != 1 {
+		t.Fatalf("missing after corruption: %v", missing)
+	}
+	if _, _, err := s.Chunk(m.Root, 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("corrupt chunk after detection: %v", err)
+	}
+	if err := s.PutChunk(m.Root, 1, randomBytes(9, 3000)[1000:2000]); err != nil {
+		t.Fatalf("re-upload of the dropped chunk: %v", err)
 	}
 }
 

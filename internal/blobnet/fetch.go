@@ -124,7 +124,7 @@ func (n *Net) fetchManifest(ctx context.Context, w Want, bad *badSet) error {
 			n.bad(a.from, "manifest: %v", err)
 			continue
 		}
-		return n.store.PutManifest(m)
+		return n.store.PutReplicaManifest(m)
 	}
 	return fmt.Errorf("manifest of %x: %w", w.Root[:8], ErrUnavailable)
 }
@@ -190,7 +190,7 @@ func (n *Net) fetchChunk(ctx context.Context, root blob.Hash, i uint64, p p2p.No
 	if err != nil || !r.found {
 		return false
 	}
-	if err := n.store.PutChunk(root, i, r.data); err != nil {
+	if err := n.store.PutReplicaChunk(root, i, r.data); err != nil {
 		if errors.Is(err, blob.ErrBadChunk) {
 			bad.add(p)
 			n.bad(p, "chunk %d of %x: %v", i, root[:8], err)
