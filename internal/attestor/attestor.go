@@ -36,9 +36,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Workers and Queue size each iDAO's pool.
 	Workers, Queue int
-	// Backup is how long a member that is not the designated aggregator
-	// waits, after its tally reached the threshold, before it submits the
-	// certificate itself.
+	// Backup is how long each member after the designated aggregator (in
+	// seat order) waits in turn, once its tally reached the threshold,
+	// before it submits the certificate itself.
 	Backup time.Duration
 	// Verify runs a verifier; nil means verify.Run. Tests put a Byzantine
 	// verifier here.
@@ -85,7 +85,7 @@ func New(cfg Config) *Attestor {
 		cfg.Queue = 1024
 	}
 	if cfg.Backup <= 0 {
-		cfg.Backup = 2 * time.Second
+		cfg.Backup = 3 * time.Second
 	}
 	if cfg.Verify == nil {
 		cfg.Verify = verify.Run

@@ -124,8 +124,11 @@ func (a *Attestor) tryCertify(k tallyKey) {
 	if t.reached.IsZero() {
 		t.reached = now
 	}
-	designated := int(k.artifact[0]) % len(c.Seats)
-	due := c.Index(me) == designated || now.Sub(t.reached) >= a.cfg.Backup
+	// Members take turns: the designated one at once, the next in seat
+	// order after one Backup, the one after that after two, so a
+	// certificate that is merely slow to land is not sent four times.
+	rank := (c.Index(me) - int(k.artifact[0])%len(c.Seats) + len(c.Seats)) % len(c.Seats)
+	due := now.Sub(t.reached) >= time.Duration(rank)*a.cfg.Backup
 	if !due || (!t.submitted.IsZero() && now.Sub(t.submitted) < resubmitAfter) {
 		a.mu.Unlock()
 		return
