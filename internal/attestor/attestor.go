@@ -63,8 +63,10 @@ type Attestor struct {
 	results   map[types.Hash]verify.Result
 	retry     map[types.Hash]time.Time // not before
 	tallies   map[tallyKey]*tally
-	votes     int    // in all tallies, bounded by maxVotes
-	beaconFor uint64 // the rotation this node last contributed to
+	batchKeys map[types.Hash]idao.BatchKey // tally subjects that are batches
+	batches   map[batchRun]time.Time       // when this member voted on (or gave up on) a batch
+	votes     int                          // in all tallies, bounded by maxVotes
+	beaconFor uint64                       // the rotation this node last contributed to
 }
 
 type startKey struct {
@@ -91,7 +93,7 @@ func New(cfg Config) *Attestor {
 		cfg.Verify = verify.Run
 	}
 	return &Attestor{cfg: cfg, kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
-		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}}
+		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}}
 }
 
 // Notify tells the attestor a block committed. It never blocks.

@@ -10,6 +10,7 @@ import (
 	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 	"github.com/lazchain/lazchain/internal/verify"
 )
@@ -17,6 +18,7 @@ import (
 // tally holds the votes for one (artifact, rotation, verdict, digest).
 type tally struct {
 	reason    string
+	entries   []idao.Entry // a batch's verdicts, when this member's own vote is in the tally
 	sigs      map[uint32][]byte
 	born      time.Time
 	reached   time.Time // when the votes first passed the threshold
@@ -36,7 +38,15 @@ func (a *Attestor) OnVote(from p2p.NodeID, payload []byte) error {
 		return err
 	}
 	st := a.cfg.Chain.IDAOs()
-	if name, ok := st.PendingIn(v.Artifact); ok {
+	name, pending := st.PendingIn(v.Artifact)
+	if v.Batch != nil {
+		ids, ok := st.Batch(*v.Batch)
+		if ok && uint32(len(ids)) != v.Count {
+			return fmt.Errorf("idao vote: batch %s has %d entries, vote says %d", v.Batch, len(ids), v.Count)
+		}
+		name, pending = v.Batch.IDAO, ok
+	}
+	if pending {
 		c, ok := st.Committee(name, v.Rotation)
 		if !ok || int(v.Seat) >= len(c.Seats) {
 			return fmt.Errorf("idao vote: seat %d of rotation %d is not in %q's committee", v.Seat, v.Rotation, name)
@@ -67,9 +77,15 @@ func (a *Attestor) tallyLoop(ctx context.Context) {
 	}
 }
 
-func (a *Attestor) addVote(v Vote) {
+func (a *Attestor) addVote(v Vote) { a.addVoteWith(v, nil) }
+
+// addVoteWith adds v; entries are this member's own batch verdicts.
+func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 	k := v.key()
 	a.mu.Lock()
+	if v.Batch != nil {
+		a.batchKeys[k.artifact] = *v.Batch
+	}
 	t := a.tallies[k]
 	if t == nil {
 		t = &tally{sigs: map[uint32][]byte{}, born: time.Now()}
@@ -81,6 +97,9 @@ func (a *Attestor) addVote(v Vote) {
 		return
 	}
 	t.sigs[v.Seat] = v.Sig
+	if entries != nil {
+		t.entries = entries
+	}
 	if !v.Verdict && t.reason == "" && verify.Invalid("%s", v.Reason).Digest == v.Digest {
 		t.reason = v.Reason
 	}
@@ -89,12 +108,29 @@ func (a *Attestor) addVote(v Vote) {
 	a.tryCertify(k)
 }
 
+// subject resolves a tally to what it certifies: one pending artifact,
+// or a pending batch.
+func (a *Attestor) subject(st *idao.State, k tallyKey) (name string, batch *idao.BatchKey, ids []types.Hash, ok bool) {
+	if name, ok := st.PendingIn(k.artifact); ok {
+		return name, nil, nil, true
+	}
+	a.mu.Lock()
+	bk, isBatch := a.batchKeys[k.artifact]
+	a.mu.Unlock()
+	if isBatch {
+		if ids, ok := st.Batch(bk); ok {
+			return bk.IDAO, &bk, ids, true
+		}
+	}
+	return "", nil, nil, false
+}
+
 // tryCertify submits a certificate for k if its votes pass the threshold
 // and it is this member's turn: at once for the designated aggregator,
 // after Backup for the others.
 func (a *Attestor) tryCertify(k tallyKey) {
 	st := a.cfg.Chain.IDAOs()
-	name, ok := st.PendingIn(k.artifact)
+	name, batch, ids, ok := a.subject(st, k)
 	if !ok {
 		return
 	}
@@ -104,12 +140,48 @@ func (a *Attestor) tryCertify(k tallyKey) {
 	if !ok || d == nil || !isVal || c.Index(me) < 0 {
 		return
 	}
+	sigs, t, ok := a.due(k, c, d.Policy, me)
+	if !ok {
+		return
+	}
+	var msg []byte
+	if batch != nil {
+		msg = idao.BatchVoteBytes(a.cfg.ChainID, *batch, k.rotation, len(ids), k.digest)
+	} else {
+		msg = idao.VoteBytes(a.cfg.ChainID, name, k.artifact, k.verdict, k.digest, k.rotation)
+	}
+	// Signature work happens outside the lock.
+	signers, sig, ok := a.certificate(c, d.Policy, k, sigs, msg)
+	if !ok {
+		return
+	}
+	kind, body := idao.KindAttest, []byte(nil)
+	if batch != nil {
+		if t.entries == nil {
+			return // this member's own verdicts differ; one that agrees will submit
+		}
+		kind = idao.KindAttestBatch
+		body = idao.AttestBatch{Key: *batch, Rotation: k.rotation, Entries: t.entries, Signers: signers, Sig: sig}.Encode()
+	} else {
+		body = idao.Attest{Artifact: k.artifact, Verdict: k.verdict, Digest: k.digest, Rotation: k.rotation,
+			Signers: signers, Sig: sig, Reason: t.reason}.Encode()
+	}
+	if err := a.cfg.Submit(kind, body); err != nil {
+		a.cfg.Log.Warn("submitting certificate failed", "subject", short(k.artifact), "err", err)
+		return
+	}
+	a.Stats.Certificates.Add(1)
+}
+
+// due reports whether the tally for k passes the threshold and it is this
+// member's turn to submit, and marks it submitted.
+func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.Address) (map[uint32][]byte, tallyInfo, bool) {
 	now := time.Now()
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	t := a.tallies[k]
 	if t == nil {
-		a.mu.Unlock()
-		return
+		return nil, tallyInfo{}, false
 	}
 	sigs := make(map[uint32][]byte, len(t.sigs))
 	for s, sig := range t.sigs {
@@ -117,9 +189,8 @@ func (a *Attestor) tryCertify(k tallyKey) {
 			sigs[s] = sig
 		}
 	}
-	if !d.Policy.Reached(power(c, sigs), c.Power()) {
-		a.mu.Unlock()
-		return
+	if !p.Reached(power(c, sigs), c.Power()) {
+		return nil, tallyInfo{}, false
 	}
 	if t.reached.IsZero() {
 		t.reached = now
@@ -128,25 +199,17 @@ func (a *Attestor) tryCertify(k tallyKey) {
 	// order after one Backup, the one after that after two, so a
 	// certificate that is merely slow to land is not sent four times.
 	rank := (c.Index(me) - int(k.artifact[0])%len(c.Seats) + len(c.Seats)) % len(c.Seats)
-	due := now.Sub(t.reached) >= time.Duration(rank)*a.cfg.Backup
-	if !due || (!t.submitted.IsZero() && now.Sub(t.submitted) < resubmitAfter) {
-		a.mu.Unlock()
-		return
+	if now.Sub(t.reached) < time.Duration(rank)*a.cfg.Backup || (!t.submitted.IsZero() && now.Sub(t.submitted) < resubmitAfter) {
+		return nil, tallyInfo{}, false
 	}
 	t.submitted = now
-	reason := t.reason
-	a.mu.Unlock()
-	// Signature work happens outside the lock.
-	at, ok := a.certificate(c, d.Policy, k, sigs)
-	if !ok {
-		return
-	}
-	at.Reason = reason
-	if err := a.cfg.Submit(idao.KindAttest, at.Encode()); err != nil {
-		a.cfg.Log.Warn("submitting certificate failed", "artifact", short(k.artifact), "err", err)
-		return
-	}
-	a.Stats.Certificates.Add(1)
+	return sigs, tallyInfo{reason: t.reason, entries: t.entries}, true
+}
+
+// tallyInfo is what a certificate needs from a tally besides signatures.
+type tallyInfo struct {
+	reason  string
+	entries []idao.Entry
 }
 
 func power(c *idao.Committee, sigs map[uint32][]byte) uint64 {
@@ -160,17 +223,16 @@ func power(c *idao.Committee, sigs map[uint32][]byte) uint64 {
 // certificate aggregates the votes and checks the aggregate once; if it
 // fails, each vote is checked and the bad ones are dropped (and forgotten,
 // so they are not aggregated again).
-func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sigs map[uint32][]byte) (idao.Attest, bool) {
-	msg := idao.VoteBytes(a.cfg.ChainID, c.IDAO, k.artifact, k.verdict, k.digest, k.rotation)
-	at, pks, ok := aggregate(c, k, sigs)
-	if ok && (bls.Scheme{}).VerifyAggregate(pks, msg, at.Sig) {
-		return at, true
+func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sigs map[uint32][]byte, msg []byte) (types.Bitmap, []byte, bool) {
+	bm, sig, pks, ok := aggregate(c, sigs)
+	if ok && (bls.Scheme{}).VerifyAggregate(pks, msg, sig) {
+		return bm, sig, true
 	}
 	good := map[uint32][]byte{}
-	for s, sig := range sigs {
+	for s, vs := range sigs {
 		pk, err := (bls.Scheme{}).ParsePublicKey(c.Seats[s].BLSKey)
-		if err == nil && (bls.Scheme{}).Verify(pk, msg, sig) {
-			good[s] = sig
+		if err == nil && (bls.Scheme{}).Verify(pk, msg, vs) {
+			good[s] = vs
 			continue
 		}
 		a.mu.Lock()
@@ -182,13 +244,13 @@ func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sig
 		a.mu.Unlock()
 	}
 	if !p.Reached(power(c, good), c.Power()) {
-		return idao.Attest{}, false
+		return nil, nil, false
 	}
-	at, _, ok = aggregate(c, k, good)
-	return at, ok
+	bm, sig, _, ok = aggregate(c, good)
+	return bm, sig, ok
 }
 
-func aggregate(c *idao.Committee, k tallyKey, sigs map[uint32][]byte) (idao.Attest, []crypto.PublicKey, bool) {
+func aggregate(c *idao.Committee, sigs map[uint32][]byte) (types.Bitmap, []byte, []crypto.PublicKey, bool) {
 	bm := types.NewBitmap(len(c.Seats))
 	var list [][]byte
 	var pks []crypto.PublicKey
@@ -199,7 +261,7 @@ func aggregate(c *idao.Committee, k tallyKey, sigs map[uint32][]byte) (idao.Atte
 		}
 		pk, err := (bls.Scheme{}).ParsePublicKey(c.Seats[i].BLSKey)
 		if err != nil {
-			return idao.Attest{}, nil, false
+			return nil, nil, nil, false
 		}
 		bm.Set(i)
 		list = append(list, sig)
@@ -207,7 +269,7 @@ func aggregate(c *idao.Committee, k tallyKey, sigs map[uint32][]byte) (idao.Atte
 	}
 	agg, err := (bls.Scheme{}).Aggregate(list)
 	if err != nil {
-		return idao.Attest{}, nil, false
+		return nil, nil, nil, false
 	}
-	return idao.Attest{Artifact: k.artifact, Verdict: k.verdict, Digest: k.digest, Rotation: k.rotation, Signers: bm, Sig: agg}, pks, true
+	return bm, agg, pks, true
 }

@@ -11,6 +11,7 @@ import (
 
 // job is one artifact to verify and vote on in one rotation.
 type job struct {
+	batch    *idao.BatchKey // a batch job when set
 	id       types.Hash
 	name     string
 	rotation uint64
@@ -45,15 +46,12 @@ func (a *Attestor) dispatch(ctx context.Context) {
 	}
 	st := a.cfg.Chain.IDAOs()
 	rot, _ := st.Rotation()
-	pending := st.Pending()
 	me, isValidator := a.self(a.cfg.Chain.Staking())
 	now := time.Now()
 	a.mu.Lock()
 	a.gc(st, rot, now)
 	if isValidator {
-		for _, id := range pending {
-			a.start(ctx, st, id, rot, me, now)
-		}
+		a.startBatches(ctx, st, rot, me, now)
 	}
 	keys := make([]tallyKey, 0, len(a.tallies))
 	for k, t := range a.tallies {
@@ -113,8 +111,19 @@ func (a *Attestor) gc(st *idao.State, rot uint64, now time.Time) {
 			delete(a.retry, id)
 		}
 	}
+	for r := range a.batches {
+		if _, ok := st.Batch(r.key); !ok || r.rotation+1 < rot {
+			delete(a.batches, r)
+		}
+	}
 	for k, t := range a.tallies {
 		_, pending := st.PendingIn(k.artifact)
+		if bk, ok := a.batchKeys[k.artifact]; ok {
+			_, pending = st.Batch(bk)
+			if !pending && now.Sub(t.born) > 30*time.Second {
+				delete(a.batchKeys, k.artifact)
+			}
+		}
 		// Votes may arrive before the artifact commits here, so young
 		// tallies of unknown artifacts are kept.
 		if (!pending && now.Sub(t.born) > 30*time.Second) || k.rotation+1 < rot {

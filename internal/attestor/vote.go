@@ -1,9 +1,11 @@
 package attestor
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -16,11 +18,40 @@ type Vote struct {
 	Seat     uint32 // index in the rotation's committee
 	Sig      []byte
 	Reason   string // why invalid; hashes to Digest
+
+	// A batch vote signs the root over a whole batch's verdicts; Digest
+	// then holds the root and Count the number of entries.
+	Batch *idao.BatchKey
+	Count uint32
+}
+
+// subjectOf is the tally subject of a vote: the artifact, or the batch.
+func (v Vote) subject() types.Hash {
+	if v.Batch != nil {
+		return batchID(*v.Batch)
+	}
+	return v.Artifact
+}
+
+func batchID(k idao.BatchKey) types.Hash {
+	return sha256.Sum256(fmt.Appendf(nil, "lazchain/batch\x00%s\x00%d\x00%d", k.IDAO, k.Height, k.Part))
 }
 
 // Encode returns the wire form.
 func (v Vote) Encode() []byte {
 	w := codec.NewWriter(180)
+	if v.Batch != nil {
+		w.U8(2)
+		w.VarBytes([]byte(v.Batch.IDAO))
+		w.U64(v.Batch.Height)
+		w.U32(v.Batch.Part)
+		w.U64(v.Rotation)
+		w.U32(v.Count)
+		w.Fixed(v.Digest[:])
+		w.U32(v.Seat)
+		w.VarBytes(v.Sig)
+		return w.Bytes()
+	}
 	w.U8(1)
 	w.Fixed(v.Artifact[:])
 	w.U64(v.Rotation)
@@ -34,6 +65,9 @@ func (v Vote) Encode() []byte {
 
 // DecodeVote parses a vote from the wire.
 func DecodeVote(b []byte) (Vote, error) {
+	if len(b) > 0 && b[0] == 2 {
+		return decodeBatchVote(b)
+	}
 	r := codec.NewReader(b)
 	r.Version(1)
 	v := Vote{}
@@ -49,6 +83,23 @@ func DecodeVote(b []byte) (Vote, error) {
 	return v, nil
 }
 
+func decodeBatchVote(b []byte) (Vote, error) {
+	r := codec.NewReader(b)
+	r.Version(2)
+	k := idao.BatchKey{IDAO: string(r.VarBytes(idao.MaxNameLen)), Height: r.U64(), Part: r.U32()}
+	v := Vote{Batch: &k, Rotation: r.U64(), Count: r.U32(), Verdict: true}
+	copy(v.Digest[:], r.Fixed(32))
+	v.Seat = r.U32()
+	v.Sig = append([]byte(nil), r.VarBytes(types.MaxSignatureSize)...)
+	if err := r.Finish(); err != nil {
+		return Vote{}, fmt.Errorf("idao batch vote: %w", err)
+	}
+	if v.Count == 0 || v.Count > idao.MaxBatch {
+		return Vote{}, fmt.Errorf("idao batch vote: %d entries", v.Count)
+	}
+	return v, nil
+}
+
 type tallyKey struct {
 	artifact types.Hash
 	rotation uint64
@@ -57,5 +108,5 @@ type tallyKey struct {
 }
 
 func (v Vote) key() tallyKey {
-	return tallyKey{artifact: v.Artifact, rotation: v.Rotation, verdict: v.Verdict, digest: v.Digest}
+	return tallyKey{artifact: v.subject(), rotation: v.Rotation, verdict: v.Verdict, digest: v.Digest}
 }

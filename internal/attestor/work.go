@@ -16,29 +16,42 @@ import (
 const verifyTimeout = 10 * time.Minute
 
 // work verifies one artifact (once per artifact, whatever the rotation)
-// and votes.
+// and votes, or runs a batch job.
 func (a *Attestor) work(ctx context.Context, j job) {
-	a.mu.Lock()
-	res, done := a.results[j.id]
-	a.mu.Unlock()
-	if !done {
-		var ok bool
-		if res, ok = a.check(ctx, j); !ok {
-			a.mu.Lock()
-			delete(a.started, startKey{artifact: j.id, rotation: j.rotation})
-			a.retry[j.id] = time.Now().Add(retryAfter)
-			a.mu.Unlock()
-			return
-		}
+	if j.batch != nil {
+		a.workBatch(ctx, j)
+		return
+	}
+	res, ok := a.result(ctx, j)
+	if !ok {
 		a.mu.Lock()
-		a.results[j.id] = res
+		delete(a.started, startKey{artifact: j.id, rotation: j.rotation})
+		a.retry[j.id] = time.Now().Add(retryAfter)
 		a.mu.Unlock()
+		return
 	}
 	msg := idao.VoteBytes(a.cfg.ChainID, j.name, j.id, res.Valid, res.Digest, j.rotation)
 	v := Vote{Artifact: j.id, Rotation: j.rotation, Verdict: res.Valid, Digest: res.Digest, Seat: j.seat, Sig: a.cfg.Key.Sign(msg), Reason: res.Reason}
 	a.Stats.Votes.Add(1)
 	a.broadcast(j, v.Encode())
 	a.addVote(v)
+}
+
+// result returns the artifact's verdict, verifying it once.
+func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
+	a.mu.Lock()
+	res, done := a.results[j.id]
+	a.mu.Unlock()
+	if done {
+		return res, true
+	}
+	res, ok := a.check(ctx, j)
+	if ok {
+		a.mu.Lock()
+		a.results[j.id] = res
+		a.mu.Unlock()
+	}
+	return res, ok
 }
 
 // check fetches the artifact's bytes and runs its verifier. ok is false

@@ -61,6 +61,20 @@ type Artifact struct {
 	CommitteePower uint64
 	ChallengeEnd   uint64 // last height at which the verdict may be disputed
 	Reason         string // why it is invalid; hashes to Digest
+
+	// Set when the certificate covered a whole batch: the signatures are
+	// over the batch root, and BatchPath proves this artifact's entry.
+	Part       uint32 // of its submission batch (idao, Height, Part)
+	Batched    bool
+	BatchIndex uint32
+	BatchCount uint32
+	BatchRoot  types.Hash
+	BatchPath  []types.Hash
+}
+
+// BatchKey is the batch the artifact was submitted in.
+func (a *Artifact) BatchKey() BatchKey {
+	return BatchKey{IDAO: a.Submit.IDAO, Height: a.Height, Part: a.Part}
 }
 
 // Kind is the artifact's kind.
@@ -86,6 +100,15 @@ func (a *Artifact) Encode() []byte {
 	w.U64(a.CommitteePower)
 	w.U64(a.ChallengeEnd)
 	w.VarBytes([]byte(a.Reason))
+	w.U32(a.Part)
+	w.Bool(a.Batched)
+	w.U32(a.BatchIndex)
+	w.U32(a.BatchCount)
+	w.Fixed(a.BatchRoot[:])
+	w.U32(uint32(len(a.BatchPath)))
+	for _, h := range a.BatchPath {
+		w.Fixed(h[:])
+	}
 	return w.Bytes()
 }
 
@@ -102,6 +125,11 @@ func DecodeArtifact(b []byte) (*Artifact, error) {
 	a.Sig = clone(r.VarBytes(maxSigSize))
 	a.SignedPower, a.CommitteePower, a.ChallengeEnd = r.U64(), r.U64(), r.U64()
 	a.Reason = string(r.VarBytes(MaxText))
+	a.Part, a.Batched, a.BatchIndex, a.BatchCount, a.BatchRoot = r.U32(), r.Bool(), r.U32(), r.U32(), hash(r)
+	n := r.Count(64, 32)
+	for i := 0; i < n; i++ {
+		a.BatchPath = append(a.BatchPath, hash(r))
+	}
 	if err := finish(r, "artifact record"); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,16 @@ func VoteBytes(chainID, name string, artifact types.Hash, verdict bool, digest t
 // fits the committee, its stake passes the threshold, and the aggregate
 // signature verifies. It returns the signed stake.
 func CheckCertificate(chainID string, c *Committee, p Policy, a Attest) (uint64, *Failure) {
+	return CheckSigned(c, p, a.Signers, a.Sig, VoteBytes(chainID, c.IDAO, a.Artifact, a.Verdict, a.Digest, a.Rotation))
+}
+
+// CheckSigned checks that signers of c, with more than p's threshold of
+// its stake, made the aggregate signature sig over msg.
+func CheckSigned(c *Committee, p Policy, signers types.Bitmap, sig, msg []byte) (uint64, *Failure) {
+	a := struct {
+		Signers types.Bitmap
+		Sig     []byte
+	}{signers, sig}
 	if err := a.Signers.CheckSize(len(c.Seats)); err != nil {
 		return 0, fail(BadCertificate, "bitmap: %v", err)
 	}
@@ -46,7 +56,6 @@ func CheckCertificate(chainID string, c *Committee, p Policy, a Attest) (uint64,
 	if total := c.Power(); !p.Reached(signed, total) {
 		return 0, fail(BadCertificate, "signed stake %d of %d does not exceed %d/%d", signed, total, p.ThresholdNum, p.ThresholdDen)
 	}
-	msg := VoteBytes(chainID, c.IDAO, a.Artifact, a.Verdict, a.Digest, a.Rotation)
 	if !(bls.Scheme{}).VerifyAggregate(pks, msg, a.Sig) {
 		return 0, fail(BadCertificate, "aggregate signature does not verify")
 	}

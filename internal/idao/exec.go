@@ -49,6 +49,8 @@ func (s *State) Exec(ctx Ctx, sender staking.Address, kind uint16, body []byte) 
 		f = s.execAttest(ctx, body)
 	case KindBeacon:
 		f = s.execBeacon(ctx, body)
+	case KindAttestBatch:
+		f = s.execAttestBatch(ctx, body)
 	default:
 		f = fail(BadBody, "transaction kind %d is not an idao kind", kind)
 	}

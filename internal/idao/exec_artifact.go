@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/merkle"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 	"github.com/lazchain/lazchain/internal/verify"
@@ -43,6 +44,7 @@ func (s *State) execSubmit(ctx Ctx, sender staking.Address, body []byte) *Failur
 		ctx.Bank.SetBalance(Escrow, esc)
 	}
 	a := &Artifact{ID: id, Submitter: sender, Submit: sub, Height: ctx.Height, Rotation: s.rotation, Status: Pending}
+	a.Part = s.addToBatch(d.Name, ctx.Height, id).Part
 	ctx.Records.PutArtifact(a)
 	s.pending[id] = d.Name
 	ctx.Records.Emit(Event{Type: "artifact.submitted", IDAO: d.Name, Artifact: id,
@@ -89,29 +91,103 @@ func (s *State) execAttest(ctx Ctx, body []byte) *Failure {
 	if !ok || at.Rotation < a.Rotation {
 		return fail(UnknownRotation, "no committee of %q for rotation %d (current %d, submitted in %d)", d.Name, at.Rotation, s.rotation, a.Rotation)
 	}
-	if at.Verdict && at.Reason != "" {
-		return fail(BadCertificate, "a valid verdict carries no reason")
-	}
-	if !at.Verdict && verify.Invalid("%s", at.Reason).Digest != at.Digest {
-		return fail(BadCertificate, "reason %q does not hash to the signed digest", at.Reason)
+	if f := checkReason(at.Verdict, at.Digest, at.Reason); f != nil {
+		return f
 	}
 	signed, f := CheckCertificate(s.chainID, c, d.Policy, at)
 	if f != nil {
 		return f
 	}
-	a.Status, a.Verdict, a.Digest = Attested, at.Verdict, at.Digest
-	a.AttestHeight, a.CertRotation, a.Signers, a.Sig = ctx.Height, at.Rotation, at.Signers, at.Sig
-	a.SignedPower, a.CommitteePower, a.Reason = signed, c.Power(), at.Reason
+	s.settle(ctx, d, c, a, cert{verdict: at.Verdict, digest: at.Digest, reason: at.Reason, rotation: at.Rotation,
+		signers: at.Signers, sig: at.Sig, signed: signed})
+	return nil
+}
+
+// cert is what settles one artifact.
+type cert struct {
+	verdict  bool
+	digest   types.Hash
+	reason   string
+	rotation uint64
+	signers  types.Bitmap
+	sig      []byte
+	signed   uint64
+}
+
+// settle records a's verdict and certificate, pays the fee out and
+// emits the event.
+func (s *State) settle(ctx Ctx, d *IDAO, c *Committee, a *Artifact, ct cert) {
+	a.Status, a.Verdict, a.Digest, a.Reason = Attested, ct.verdict, ct.digest, ct.reason
+	a.AttestHeight, a.CertRotation, a.Signers, a.Sig = ctx.Height, ct.rotation, ct.signers, ct.sig
+	a.SignedPower, a.CommitteePower = ct.signed, c.Power()
 	a.ChallengeEnd = ctx.Height + d.Policy.ChallengeWindow
 	s.payFee(ctx, a, c)
 	ctx.Records.PutArtifact(a)
 	delete(s.pending, a.ID)
+	s.settleBatch(a.BatchKey())
 	verdict := "invalid"
 	if a.Verdict {
 		verdict = "valid"
 	}
 	ctx.Records.Emit(Event{Type: "artifact.attested", IDAO: d.Name, Artifact: a.ID,
-		Detail: fmt.Sprintf("%s digest %x rotation %d stake %d/%d signers %v", verdict, a.Digest[:8], a.CertRotation, signed, a.CommitteePower, a.Signers.Indices())})
+		Detail: fmt.Sprintf("%s digest %x rotation %d stake %d/%d signers %v batched %v", verdict, a.Digest[:8], a.CertRotation, ct.signed, a.CommitteePower, a.Signers.Indices(), a.Batched)})
+}
+
+// checkReason binds an invalid verdict's reason to its signed digest.
+func checkReason(verdict bool, digest types.Hash, reason string) *Failure {
+	if verdict && reason != "" {
+		return fail(BadCertificate, "a valid verdict carries no reason")
+	}
+	if !verdict && verify.Invalid("%s", reason).Digest != digest {
+		return fail(BadCertificate, "reason %q does not hash to the signed digest", reason)
+	}
+	return nil
+}
+
+func (s *State) execAttestBatch(ctx Ctx, body []byte) *Failure {
+	at, err := DecodeAttestBatch(body)
+	if err != nil {
+		return badBody(err)
+	}
+	ids, ok := s.batches[at.Key]
+	if !ok {
+		return fail(UnknownArtifact, "no pending batch %s", at.Key)
+	}
+	if len(at.Entries) != len(ids) {
+		return fail(BadCertificate, "%d entries for a batch of %d", len(at.Entries), len(ids))
+	}
+	d := s.idaos[at.Key.IDAO]
+	first, _ := ctx.Records.Artifact(ids[0])
+	c, ok := s.Committee(d.Name, at.Rotation)
+	if !ok || first == nil || at.Rotation < first.Rotation {
+		return fail(UnknownRotation, "no committee of %q for rotation %d", d.Name, at.Rotation)
+	}
+	for i, e := range at.Entries {
+		if f := checkReason(e.Verdict, e.Digest, e.Reason); f != nil {
+			f.Reason = fmt.Sprintf("entry %d: %s", i, f.Reason)
+			return f
+		}
+	}
+	leaves, root := BatchRoot(ids, at.Entries)
+	signed, f := CheckSigned(c, d.Policy, at.Signers, at.Sig, BatchVoteBytes(s.chainID, at.Key, at.Rotation, len(ids), root))
+	if f != nil {
+		return f
+	}
+	for i, id := range ids {
+		a, ok := ctx.Records.Artifact(id)
+		if !ok || a.Status != Pending {
+			continue // settled alone meanwhile
+		}
+		p, _ := merkle.Prove(leaves, uint64(i))
+		a.Batched, a.BatchIndex, a.BatchCount, a.BatchRoot = true, uint32(i), uint32(len(ids)), root
+		a.BatchPath = make([]types.Hash, len(p.Path))
+		for j, h := range p.Path {
+			a.BatchPath[j] = types.Hash(h)
+		}
+		e := at.Entries[i]
+		s.settle(ctx, d, c, a, cert{verdict: e.Verdict, digest: e.Digest, reason: e.Reason, rotation: at.Rotation,
+			signers: at.Signers, sig: at.Sig, signed: signed})
+	}
 	return nil
 }
 

@@ -69,6 +69,7 @@ type State struct {
 	contrib  []staking.Address       // who has mixed into acc, sorted
 	comms    map[string][]*Committee // current and previous rotation, per iDAO
 	pending  map[types.Hash]string   // artifact id -> iDAO, until attested
+	batches  map[BatchKey][]types.Hash
 }
 
 // New returns the genesis state.
@@ -76,7 +77,7 @@ func New(chainID string, p Params) (*State, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := &State{chainID: chainID, params: p, idaos: map[string]*IDAO{}, comms: map[string][]*Committee{}, pending: map[types.Hash]string{}}
+	s := &State{chainID: chainID, params: p, idaos: map[string]*IDAO{}, comms: map[string][]*Committee{}, pending: map[types.Hash]string{}, batches: map[BatchKey][]types.Hash{}}
 	s.seed = genesisSeed(chainID)
 	s.acc = startAcc(s.seed, 1)
 	return s, nil
@@ -168,6 +169,17 @@ func (s *State) Encode() []byte {
 		w.Fixed(id[:])
 		w.VarBytes([]byte(s.pending[id]))
 	}
+	keys := s.Batches()
+	w.U32(uint32(len(keys)))
+	for _, k := range keys {
+		w.VarBytes([]byte(k.IDAO))
+		w.U64(k.Height)
+		w.U32(k.Part)
+		w.U32(uint32(len(s.batches[k])))
+		for _, id := range s.batches[k] {
+			w.Fixed(id[:])
+		}
+	}
 	return w.Bytes()
 }
 
@@ -176,7 +188,7 @@ func Decode(b []byte) (*State, error) {
 	r := codec.NewReader(b)
 	r.Version(bodyVersion)
 	s := &State{chainID: string(r.VarBytes(types.MaxChainIDLen)), idaos: map[string]*IDAO{},
-		comms: map[string][]*Committee{}, pending: map[types.Hash]string{}}
+		comms: map[string][]*Committee{}, pending: map[types.Hash]string{}, batches: map[BatchKey][]types.Hash{}}
 	s.params = Params{RotationBlocks: r.U64(), VotingPeriod: r.U64()}
 	s.rotation, s.seed, s.acc = r.U64(), hash(r), hash(r)
 	s.contrib = readAddrs(r, types.MaxValidators)
@@ -197,6 +209,16 @@ func Decode(b []byte) (*State, error) {
 	for i := 0; i < n && r.Err() == nil; i++ {
 		id := hash(r)
 		s.pending[id] = string(r.VarBytes(MaxNameLen))
+	}
+	n = r.Count(1<<24, 17)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		k := BatchKey{IDAO: string(r.VarBytes(MaxNameLen)), Height: r.U64(), Part: r.U32()}
+		m := r.Count(MaxBatch, 32)
+		ids := make([]types.Hash, m)
+		for j := range ids {
+			ids[j] = hash(r)
+		}
+		s.batches[k] = ids
 	}
 	if err := finish(r, "idao state"); err != nil {
 		return nil, err
