@@ -73,7 +73,14 @@ func (b *badSet) has(id p2p.NodeID) bool {
 func (n *Net) ensureManifest(ctx context.Context, w Want, bad *badSet) error {
 	m, err := n.store.Manifest(w.Root)
 	if err != nil {
-		return n.fetchManifest(ctx, w, bad)
+		// Peers drop requests when they are overloaded, so a round in
+		// which nobody answered is tried again before giving up.
+		for round := 0; ; round++ {
+			err = n.fetchManifest(ctx, w, bad)
+			if err == nil || !errors.Is(err, ErrUnavailable) || round == 2 || ctx.Err() != nil {
+				return err
+			}
+		}
 	}
 	if m.Size == w.Size && m.ChunkSize == w.ChunkSize {
 		return nil

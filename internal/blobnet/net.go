@@ -50,7 +50,7 @@ const manifestIndex = ^uint64(0)
 // New returns a Net over store. faulty is told about every peer that sent
 // bytes that failed a check.
 func New(store *blob.Store, tr Transport, log *slog.Logger, faulty func(p2p.NodeID, string)) *Net {
-	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 64), waiting: map[key]chan reply{}}
+	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), waiting: map[key]chan reply{}}
 }
 
 // Run serves requests until ctx ends.

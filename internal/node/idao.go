@@ -42,7 +42,7 @@ func (n *Node) buildIDAO() {
 }
 
 func (n *Node) runIDAO(ctx context.Context) {
-	go n.blobnet.Run(ctx, 2)
+	go n.blobnet.Run(ctx, 4)
 	if n.attestor != nil {
 		go n.attestor.Run(ctx)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -155,20 +156,35 @@ func (c *Client) Artifact(ctx context.Context, id types.Hash) (ArtifactView, err
 
 // SendTx signs kind and body with key at the account's next nonce, submits
 // it, waits for the commit and returns the receipt; a committed but failed
-// transaction is an error that carries the receipt's reason.
+// transaction is an error that carries the receipt's reason. A validator's
+// operator key is also used by its node for its own transactions, so a
+// nonce taken in between is retried with the next one a few times.
 func (c *Client) SendTx(ctx context.Context, key ed25519.PrivateKey, kind uint16, body []byte) (TxView, error) {
 	st, err := c.Status(ctx)
 	if err != nil {
 		return TxView{}, err
 	}
-	acc, err := c.Account(ctx, key.Public().(ed25519.PublicKey))
-	if err != nil {
-		return TxView{}, err
-	}
-	tx := &types.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, Kind: kind, Body: body}
-	tx.Sign(key)
-	if _, err := c.Submit(ctx, tx, true); err != nil {
-		return TxView{}, err
+	var tx *types.Tx
+	for try := 0; ; try++ {
+		acc, err := c.Account(ctx, key.Public().(ed25519.PublicKey))
+		if err != nil {
+			return TxView{}, err
+		}
+		tx = &types.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, Kind: kind, Body: body}
+		tx.Sign(key)
+		_, err = c.Submit(ctx, tx, true)
+		var api *APIError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &api) || (api.Code != "nonce_taken" && api.Code != "stale_nonce") || try == 5 {
+			return TxView{}, err
+		}
+		select {
+		case <-ctx.Done():
+			return TxView{}, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
 	v, err := c.Tx(ctx, tx.Hash())
 	if err != nil {
