@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/lazchain/lazchain/internal/merkle"
 )
@@ -23,6 +24,29 @@ var (
 // Store keeps chunks and manifests under a directory.
 type Store struct {
 	dir string
+
+	// Manifests are read on every chunk put, served chunk and stream, so
+	// the recent ones are kept decoded. Entries are never modified.
+	mu        sync.Mutex
+	manifests map[Hash]*Manifest
+}
+
+// maxCachedManifests bounds the cache; at the bound it starts over.
+const maxCachedManifests = 4096
+
+func (s *Store) cached(root Hash) *Manifest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.manifests[root]
+}
+
+func (s *Store) cache(m *Manifest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.manifests) >= maxCachedManifests {
+		clear(s.manifests)
+	}
+	s.manifests[m.Root] = m
 }
 
 // Open creates or opens a store in dir.
@@ -32,7 +56,7 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("blob store %s: %w", dir, err)
 		}
 	}
-	return &Store{dir: dir}, nil
+	return &Store{dir: dir, manifests: map[Hash]*Manifest{}}, nil
 }
 
 func (s *Store) chunkPath(h Hash) string {
@@ -85,12 +109,18 @@ func (s *Store) putManifest(m *Manifest, sync bool) error {
 	if err := m.Check(); err != nil {
 		return err
 	}
-	return s.writeFile(s.manifestPath(m.Root), m.Encode(), sync)
+	if err := s.writeFile(s.manifestPath(m.Root), m.Encode(), sync); err != nil {
+		return err
+	}
+	s.cache(m)
+	return nil
 }
 
 // PutChunk stores chunk i of a known blob after checking it against the
 // manifest: its length and its hash.
-func (s *Store) PutChunk(root Hash, i uint64, data []byte) error { return s.putChunk(root, i, data, true) }
+func (s *Store) PutChunk(root Hash, i uint64, data []byte) error {
+	return s.putChunk(root, i, data, true)
+}
 
 // PutReplicaChunk is PutChunk for a chunk fetched from a peer, without the
 // fsync: a chunk file torn by a crash fails its hash on read, is deleted
@@ -113,8 +143,12 @@ func (s *Store) putChunk(root Hash, i uint64, data []byte, sync bool) error {
 	return s.writeChunk(m.Leaves[i], data, sync)
 }
 
-// Manifest returns a blob's manifest.
+// Manifest returns a blob's manifest. It may be shared: callers must not
+// modify it.
 func (s *Store) Manifest(root Hash) (*Manifest, error) {
+	if m := s.cached(root); m != nil {
+		return m, nil
+	}
 	b, err := os.ReadFile(s.manifestPath(root))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("blob %x: %w", root, ErrNotFound)
@@ -129,6 +163,7 @@ func (s *Store) Manifest(root Hash) (*Manifest, error) {
 	if m.Root != root {
 		return nil, fmt.Errorf("manifest file of %x holds %x: %w", root[:4], m.Root[:4], ErrBadManifest)
 	}
+	s.cache(m)
 	return m, nil
 }
 
