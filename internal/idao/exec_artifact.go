@@ -173,12 +173,13 @@ func (s *State) execAttestBatch(ctx Ctx, body []byte) *Failure {
 	if f != nil {
 		return f
 	}
+	proofs := merkle.ProveAll(leaves)
 	for i, id := range ids {
 		a, ok := ctx.Records.Artifact(id)
 		if !ok || a.Status != Pending {
 			continue // settled alone meanwhile
 		}
-		p, _ := merkle.Prove(leaves, uint64(i))
+		p := proofs[i]
 		a.Batched, a.BatchIndex, a.BatchCount, a.BatchRoot = true, uint32(i), uint32(len(ids)), root
 		a.BatchPath = make([]types.Hash, len(p.Path))
 		for j, h := range p.Path {

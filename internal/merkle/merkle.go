@@ -119,3 +119,33 @@ func (p Proof) Verify(root, leaf Hash) error {
 	}
 	return nil
 }
+
+// ProveAll returns the proof of every leaf, in O(n log n): proving leaves
+// one by one recomputes subtree roots and costs O(n^2) for a tree.
+func ProveAll(leaves []Hash) []Proof {
+	n := uint64(len(leaves))
+	proofs := make([]Proof, n)
+	for i := range proofs {
+		proofs[i] = Proof{Index: uint64(i), Count: n}
+	}
+	proveAll(leaves, proofs)
+	return proofs
+}
+
+// proveAll fills in the paths of a subtree's leaves (deepest sibling
+// first, as path does) and returns the subtree's root.
+func proveAll(leaves []Hash, proofs []Proof) Hash {
+	if len(leaves) == 1 {
+		return leaves[0]
+	}
+	k := split(uint64(len(leaves)))
+	l := proveAll(leaves[:k], proofs[:k])
+	r := proveAll(leaves[k:], proofs[k:])
+	for i := range proofs[:k] {
+		proofs[i].Path = append(proofs[i].Path, r)
+	}
+	for i := range proofs[k:] {
+		proofs[k+uint64(i)].Path = append(proofs[k+uint64(i)].Path, l)
+	}
+	return nodeHash(l, r)
+}

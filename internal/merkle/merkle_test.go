@@ -177,3 +177,31 @@ func BenchmarkSplit1GiBEquivalent(b *testing.B) {
 		}
 	}
 }
+
+func TestProveAllMatchesProve(t *testing.T) {
+	for n := 1; n <= 70; n++ {
+		leaves := make([]Hash, n)
+		for i := range leaves {
+			leaves[i] = LeafHash([]byte{byte(i), byte(n)})
+		}
+		all := ProveAll(leaves)
+		root := Root(leaves)
+		for i := range leaves {
+			one, err := Prove(leaves, uint64(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(one.Path) != len(all[i].Path) || one.Index != all[i].Index || one.Count != all[i].Count {
+				t.Fatalf("n=%d leaf %d: %+v vs %+v", n, i, one, all[i])
+			}
+			for j := range one.Path {
+				if one.Path[j] != all[i].Path[j] {
+					t.Fatalf("n=%d leaf %d: path differs at %d", n, i, j)
+				}
+			}
+			if err := all[i].Verify(root, leaves[i]); err != nil {
+				t.Fatalf("n=%d leaf %d: %v", n, i, err)
+			}
+		}
+	}
+}
