@@ -23,7 +23,7 @@ type Want struct {
 }
 
 const (
-	manifestTimeout = 5 * time.Second
+	manifestTimeout = 3 * time.Second
 	chunkTimeout    = 15 * time.Second
 	inFlight        = 8 // chunk requests outstanding per fetch
 )
