@@ -210,7 +210,10 @@ func TestSubmitBatch(t *testing.T) {
 			return err == nil && v.Nonce == perAccount
 		})
 	}
+	// The account's nonce is read from state applied ahead of the commit's
+	// fsync, so the receipt may show up a moment later.
 	for _, tx := range []*types.Tx{txs[0], txs[len(txs)-1]} {
+		waitFor(t, "receipt of "+tx.Hash().Short(), 20*time.Second, func() bool { return mustTx(t, tn, tx).Status == "committed" })
 		if v := mustTx(t, tn, tx); !v.OK {
 			t.Fatalf("batch tx %s: %+v", tx.Hash().Short(), v)
 		}

@@ -292,3 +292,44 @@ func (c *cluster) forgeAttest(id types.Hash, seats ...int) idao.Attest {
 	}
 	return idao.Attest{Artifact: id, Verdict: true, Digest: digest, Rotation: art.Rotation, Signers: bm, Sig: agg}
 }
+
+// TestIDAOBatchFallsBackToSingleVotes: a block's submissions form one
+// batch; one of them has no bytes anywhere, so no member can vote on the
+// batch. The others must still be certified, one by one, and the
+// unavailable one must stay pending: no member vouches for data it lacks.
+func TestIDAOBatchFallsBackToSingleVotes(t *testing.T) {
+	c := newCluster(t, 4)
+	for i := 0; i < 4; i++ {
+		c.start(i)
+	}
+	c.waitHeight(2, 30*time.Second, 0, 1, 2, 3)
+	key0 := filepath.Join(c.homes[0], config.NodeKeyFile)
+	c.cli("idao", "create", "data", "--kinds", "dataset", "--committee-size", "4", "--key", key0, "--node", c.apis[0])
+	ctx := context.Background()
+	s := c.sender(0)
+	var txs []*types.Tx
+	var ids []types.Hash
+	for i := 0; i < 4; i++ {
+		sub := idao.Submit{IDAO: "data", Kind: 1, Format: "csv", Schema: []byte(datasetSchema), Name: fmt.Sprint("d", i)}
+		if err := upload(ctx, c.client(i), csvDataset(randFor(uint64(20+i)), 60, 0), 4096, &sub); err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, s.tx(idao.KindSubmit, sub.Encode()))
+		ids = append(ids, idao.ArtifactID("data", sub.Root))
+	}
+	ghost := idao.Submit{IDAO: "data", Kind: 1, Format: "csv", Root: types.Hash{0xEE, 1}, Size: 5000, ChunkSize: 4096, Name: "ghost"}
+	txs = append(txs, s.tx(idao.KindSubmit, ghost.Encode()))
+	if r, err := c.client(0).SubmitBatch(ctx, txs); err != nil || len(r.Rejected) > 0 {
+		t.Fatalf("submit: %+v %v", r, err)
+	}
+	got := c.waitAttested(ids, 90*time.Second)
+	for i, id := range ids {
+		if got[id].Verdict != "valid" {
+			t.Fatalf("artifact %d: %+v", i, got[id])
+		}
+	}
+	v, err := c.artifact(0, idao.ArtifactID("data", ghost.Root))
+	if err != nil || v.Status != "pending" {
+		t.Fatalf("the artifact nobody holds: %+v %v, want pending", v, err)
+	}
+}
