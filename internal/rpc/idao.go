@@ -266,3 +266,39 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// EventView is one event of a block's audit trail.
+type EventView struct {
+	Height   uint64 `json:"height"`
+	Index    int    `json:"index"`
+	Type     string `json:"type"`
+	IDAO     string `json:"idao,omitempty"`
+	Artifact string `json:"artifact,omitempty"`
+	Detail   string `json:"detail"`
+}
+
+// blockEvents serves GET /blocks/{height}/events.
+func (s *Server) blockEvents(w http.ResponseWriter, r *http.Request) {
+	h, err := strconv.ParseUint(r.PathValue("height"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_height", fmt.Sprintf("height %q is not a non-negative integer", r.PathValue("height")))
+		return
+	}
+	if h > s.n.Status().Height {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("height %d is not committed yet", h))
+		return
+	}
+	evs, err := s.n.Events(h)
+	if !s.ok(w, err) {
+		return
+	}
+	out := make([]EventView, 0, len(evs))
+	for i, e := range evs {
+		v := EventView{Height: h, Index: i, Type: e.Type, IDAO: e.IDAO, Detail: e.Detail}
+		if e.Artifact != (types.Hash{}) {
+			v.Artifact = hex.EncodeToString(e.Artifact[:])
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"height": h, "events": out})
+}

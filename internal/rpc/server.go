@@ -54,6 +54,7 @@ func NewServer(n *node.Node, pprof bool) *Server {
 	mux.HandleFunc("PUT /blobs/{root}/manifest", s.putManifest)
 	mux.HandleFunc("GET /blobs/{root}/chunks/{i}", s.getChunk)
 	mux.HandleFunc("PUT /blobs/{root}/chunks/{i}", s.putChunk)
+	mux.HandleFunc("GET /blocks/{height}/events", s.blockEvents)
 	mux.HandleFunc("GET /idaos", s.idaos)
 	mux.HandleFunc("GET /idaos/{name}", s.idao)
 	mux.HandleFunc("GET /idaos/{name}/committees/{rotation}", s.committee)

@@ -130,6 +130,26 @@ func TestIDAOsVerifyArtifactsInParallel(t *testing.T) {
 			}
 		}
 	}
+	// The request and the verdict are events of their blocks.
+	first := got[ids[0]]
+	for _, want := range []struct {
+		height uint64
+		typ    string
+	}{{first.Height, "artifact.submitted"}, {first.Certificate.Height, "artifact.attested"}} {
+		var evs struct {
+			Events []rpc.EventView `json:"events"`
+		}
+		if err := c.client(3).GetJSON(ctx, "/blocks/"+strconv.FormatUint(want.height, 10)+"/events", &evs); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range evs.Events {
+			found = found || (e.Type == want.typ && e.Artifact == first.ID)
+		}
+		if !found {
+			t.Fatalf("block %d has no %s event for artifact 0: %+v", want.height, want.typ, evs.Events)
+		}
+	}
 	h := c.height(0)
 	c.waitHeight(h+3, 30*time.Second, 0, 1, 2, 3)
 	if out := c.cli("artifact", "show", hexID(ids[0]), "--node", c.apis[2]); !strings.Contains(out, "row 3") {
