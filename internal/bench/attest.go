@@ -244,7 +244,7 @@ func watchAnchored(ctx context.Context, cfg AttestConfig, subs []idao.Submit, si
 		select {
 		case <-ctx.Done():
 			return seen, invalid, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	return seen, invalid, nil
