@@ -27,6 +27,23 @@ type Net struct {
 	serveq  chan request
 	mu      sync.Mutex
 	waiting map[key]chan reply
+	slots   map[p2p.NodeID]chan struct{} // requests in flight per peer
+}
+
+// perPeer bounds the requests in flight to one peer. A peer answers on
+// its bulk queue, which drops frames when full (64 frames), so asking one
+// peer for more at once than fits would only turn answers into timeouts.
+const perPeer = 16
+
+func (n *Net) slot(p p2p.NodeID) chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.slots[p]
+	if !ok {
+		s = make(chan struct{}, perPeer)
+		n.slots[p] = s
+	}
+	return s
 }
 
 type key struct {
@@ -50,7 +67,7 @@ const manifestIndex = ^uint64(0)
 // New returns a Net over store. faulty is told about every peer that sent
 // bytes that failed a check.
 func New(store *blob.Store, tr Transport, log *slog.Logger, faulty func(p2p.NodeID, string)) *Net {
-	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), waiting: map[key]chan reply{}}
+	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), waiting: map[key]chan reply{}, slots: map[p2p.NodeID]chan struct{}{}}
 }
 
 // Run serves requests until ctx ends.
@@ -130,6 +147,13 @@ func (n *Net) ask(ctx context.Context, to p2p.NodeID, m message, timeout time.Du
 		idx = manifestIndex
 	}
 	k := key{root: m.Root, index: idx, from: to}
+	slot := n.slot(to)
+	select {
+	case slot <- struct{}{}:
+		defer func() { <-slot }()
+	case <-ctx.Done():
+		return reply{}, ctx.Err()
+	}
 	ch := make(chan reply, 1)
 	n.mu.Lock()
 	n.waiting[k] = ch
