@@ -66,6 +66,7 @@ type Attestor struct {
 	batchKeys map[types.Hash]idao.BatchKey // tally subjects that are batches
 	batches   map[batchRun]time.Time       // when this member voted on (or gave up on) a batch
 	votes     int                          // in all tallies, bounded by maxVotes
+	early     map[p2p.NodeID]int           // votes held per peer for subjects not yet committed here
 	beaconFor uint64                       // the rotation this node last contributed to
 }
 
@@ -93,7 +94,7 @@ func New(cfg Config) *Attestor {
 		cfg.Verify = verify.Run
 	}
 	return &Attestor{cfg: cfg, kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
-		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}}
+		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{}}
 }
 
 // Notify tells the attestor a block committed. It never blocks.

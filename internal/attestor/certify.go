@@ -17,6 +17,7 @@ import (
 
 // tally holds the votes for one (artifact, rotation, verdict, digest).
 type tally struct {
+	early     []p2p.NodeID // senders of votes taken before the subject was known
 	reason    string
 	entries   []idao.Entry // a batch's verdicts, when this member's own vote is in the tally
 	sigs      map[uint32][]byte
@@ -55,15 +56,53 @@ func (a *Attestor) OnVote(from p2p.NodeID, payload []byte) error {
 			return fmt.Errorf("idao vote: seat %d does not belong to the sending node", v.Seat)
 		}
 	}
+	if !pending {
+		// Not committed here yet, so not checkable yet: each peer may have
+		// only so many of these held at once.
+		a.mu.Lock()
+		if a.early[from] >= maxEarlyPerPeer {
+			a.mu.Unlock()
+			return errEarlyFlood
+		}
+		a.early[from]++
+		a.mu.Unlock()
+		v.early, v.from = true, from
+	}
 	select {
 	case a.inbox <- v:
 		return nil
 	default:
+		a.releaseEarly(v)
 		return errVoteOverload
 	}
 }
 
-var errVoteOverload = errors.New("idao vote: queue full")
+// maxEarlyPerPeer bounds the votes one peer may have held for subjects
+// this node has not seen committed.
+const maxEarlyPerPeer = 4096
+
+var (
+	errVoteOverload = errors.New("idao vote: queue full")
+	errEarlyFlood   = errors.New("idao vote: too many votes for unknown artifacts from this peer")
+)
+
+// releaseEarly gives back an early vote's place in its sender's budget.
+// Called with a.mu not held.
+func (a *Attestor) releaseEarly(v Vote) {
+	if !v.early {
+		return
+	}
+	a.mu.Lock()
+	a.dropEarly(v.from)
+	a.mu.Unlock()
+}
+
+// dropEarly is releaseEarly with a.mu held.
+func (a *Attestor) dropEarly(from p2p.NodeID) {
+	if a.early[from]--; a.early[from] <= 0 {
+		delete(a.early, from)
+	}
+}
 
 // tallyLoop adds queued votes to their tallies.
 func (a *Attestor) tallyLoop(ctx context.Context) {
@@ -93,10 +132,16 @@ func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 	}
 	_, dup := t.sigs[v.Seat]
 	if dup || a.votes >= maxVotes {
+		if v.early {
+			a.dropEarly(v.from)
+		}
 		a.mu.Unlock()
 		return
 	}
 	t.sigs[v.Seat] = v.Sig
+	if v.early {
+		t.early = append(t.early, v.from)
+	}
 	if entries != nil {
 		t.entries = entries
 	}

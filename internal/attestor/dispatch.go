@@ -128,6 +128,9 @@ func (a *Attestor) gc(st *idao.State, rot uint64, now time.Time) {
 		// tallies of unknown artifacts are kept.
 		if (!pending && now.Sub(t.born) > 30*time.Second) || k.rotation+1 < rot {
 			a.votes -= len(t.sigs)
+			for _, from := range t.early {
+				a.dropEarly(from)
+			}
 			delete(a.tallies, k)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lazchain/lazchain/internal/codec"
 	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -23,6 +24,11 @@ type Vote struct {
 	// then holds the root and Count the number of entries.
 	Batch *idao.BatchKey
 	Count uint32
+
+	// Not on the wire: a vote taken before its subject was committed here
+	// counts against its sender's budget until its tally is dropped.
+	early bool
+	from  p2p.NodeID
 }
 
 // subjectOf is the tally subject of a vote: the artifact, or the batch.
