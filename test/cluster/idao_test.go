@@ -74,15 +74,30 @@ func (c *cluster) waitAttested(ids []types.Hash, limit time.Duration) map[types.
 	return out
 }
 
-func TestIDAOsVerifyArtifactsInParallel(t *testing.T) {
+
+// idaoCluster starts a 4-validator cluster (with node indices in paused
+// doing no committee work) and has node0's operator create the named
+// iDAOs, each "name=kinds", with all validators as members.
+func idaoCluster(t *testing.T, paused []int, idaos ...string) *cluster {
+	t.Helper()
 	c := newCluster(t, 4)
+	for _, i := range paused {
+		c.setPaused(i, true)
+	}
 	for i := 0; i < 4; i++ {
 		c.start(i)
 	}
 	c.waitHeight(2, 30*time.Second, 0, 1, 2, 3)
 	key0 := filepath.Join(c.homes[0], config.NodeKeyFile)
-	c.cli("idao", "create", "data", "--kinds", "dataset,model", "--committee-size", "4", "--key", key0, "--node", c.apis[0])
-	c.cli("idao", "create", "compute", "--kinds", "agent-run", "--committee-size", "4", "--key", key0, "--node", c.apis[0])
+	for _, d := range idaos {
+		name, kinds, _ := strings.Cut(d, "=")
+		c.cli("idao", "create", name, "--kinds", kinds, "--committee-size", "4", "--key", key0, "--node", c.apis[0])
+	}
+	return c
+}
+
+func TestIDAOsVerifyArtifactsInParallel(t *testing.T) {
+	c := idaoCluster(t, nil, "data=dataset,model", "compute=agent-run")
 	if out := c.cli("idao", "list", "--node", c.apis[1]); !strings.Contains(out, `"compute"`) || !strings.Contains(out, `"data"`) {
 		t.Fatalf("idao list does not show both iDAOs:\n%s", out)
 	}
@@ -201,14 +216,7 @@ func blobWithBadChunk(t *testing.T, c *rpc.Client, data []byte) error {
 // not working the others still certify; with two out no certificate
 // forms, and one forged with too little stake is refused on-chain.
 func TestIDAOThresholdWithMembersDown(t *testing.T) {
-	c := newCluster(t, 4)
-	c.setPaused(3, true)
-	for i := 0; i < 4; i++ {
-		c.start(i)
-	}
-	c.waitHeight(2, 30*time.Second, 0, 1, 2, 3)
-	key0 := filepath.Join(c.homes[0], config.NodeKeyFile)
-	c.cli("idao", "create", "data", "--kinds", "dataset", "--committee-size", "4", "--key", key0, "--node", c.apis[0])
+	c := idaoCluster(t, []int{3}, "data=dataset")
 	ctx := context.Background()
 	s := c.sender(1)
 	submit := func(seed uint64) types.Hash {
@@ -318,13 +326,7 @@ func (c *cluster) forgeAttest(id types.Hash, seats ...int) idao.Attest {
 // batch. The others must still be certified, one by one, and the
 // unavailable one must stay pending: no member vouches for data it lacks.
 func TestIDAOBatchFallsBackToSingleVotes(t *testing.T) {
-	c := newCluster(t, 4)
-	for i := 0; i < 4; i++ {
-		c.start(i)
-	}
-	c.waitHeight(2, 30*time.Second, 0, 1, 2, 3)
-	key0 := filepath.Join(c.homes[0], config.NodeKeyFile)
-	c.cli("idao", "create", "data", "--kinds", "dataset", "--committee-size", "4", "--key", key0, "--node", c.apis[0])
+	c := idaoCluster(t, nil, "data=dataset")
 	ctx := context.Background()
 	s := c.sender(0)
 	var txs []*types.Tx
