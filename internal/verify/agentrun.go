@@ -154,17 +154,9 @@ func readPart(r io.Reader, what string, limit int, room uint64) ([]byte, error) 
 	return b, readEnvelope(r, b, "the "+what)
 }
 
-// readEnvelope reads len(p) bytes: a stream that ends before the declared
-// size is a truncated envelope, any other failure a read error.
+// readEnvelope reads len(p) bytes of an envelope.
 func readEnvelope(r io.Reader, p []byte, what string) error {
-	_, err := io.ReadFull(r, p)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return badEnvelope("ends inside %s (truncated)", what)
-	}
-	if err != nil {
-		return fmt.Errorf("verify agent run: read %s: %w", what, err)
-	}
-	return nil
+	return readExact(r, p, "verify agent run", what, func() error { return badEnvelope("ends inside %s (truncated)", what) })
 }
 
 func badEnvelope(format string, args ...any) error {

@@ -78,17 +78,9 @@ func ReadSafetensors(ctx context.Context, r io.Reader, size uint64) (*Safetensor
 	return &Safetensors{HeaderLen: n, Tensors: tensors, Metadata: meta}, nil
 }
 
-// readFull reads len(p) bytes; running out of bytes is a truncated file,
-// any other failure is a read error.
+// readFull reads len(p) bytes of a model file.
 func readFull(r io.Reader, p []byte, what string) error {
-	_, err := io.ReadFull(r, p)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return reject("file ends inside %s (truncated)", what)
-	}
-	if err != nil {
-		return fmt.Errorf("verify model: read %s: %w", what, err)
-	}
-	return nil
+	return readExact(r, p, "verify model", what, func() error { return reject("file ends inside %s (truncated)", what) })
 }
 
 // checkLayout checks that the tensors, sorted by offset, cover the data

@@ -98,3 +98,17 @@ func Run(ctx context.Context, in Input) (Result, error) {
 	}
 	return Result{}, fmt.Errorf("%w: %s/%s", ErrUnsupported, in.Kind, in.Format)
 }
+
+// readExact reads len(p) bytes. Running out of bytes is the artifact's
+// fault, and truncated says how; any other failure is the reader's, and
+// no verdict can be reached.
+func readExact(r io.Reader, p []byte, verifier, what string, truncated func() error) error {
+	_, err := io.ReadFull(r, p)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return truncated()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: read %s: %w", verifier, what, err)
+	}
+	return nil
+}
