@@ -74,7 +74,6 @@ func (c *cluster) waitAttested(ids []types.Hash, limit time.Duration) map[types.
 	return out
 }
 
-
 // idaoCluster starts a 4-validator cluster (with node indices in paused
 // doing no committee work) and has node0's operator create the named
 // iDAOs, each "name=kinds", with all validators as members.
