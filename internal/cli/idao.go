@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func (p *policyFlags) policy() (idao.Policy, error) {
 		}
 		out.Kinds = append(out.Kinds, k)
 	}
-	sortKinds(out.Kinds)
+	slices.Sort(out.Kinds)
 	num, den, ok := strings.Cut(p.threshold, "/")
 	n, err1 := strconv.ParseUint(num, 10, 32)
 	d, err2 := strconv.ParseUint(den, 10, 32)
@@ -52,14 +53,6 @@ func (p *policyFlags) policy() (idao.Policy, error) {
 	}
 	out.ThresholdNum, out.ThresholdDen = uint32(n), uint32(d)
 	return out, out.Validate()
-}
-
-func sortKinds(ks []verify.Kind) {
-	for i := 1; i < len(ks); i++ {
-		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
-			ks[j], ks[j-1] = ks[j-1], ks[j]
-		}
-	}
 }
 
 func idaoCommand() *cobra.Command {
