@@ -15,9 +15,10 @@ func FuzzBodies(f *testing.F) {
 	f.Add(uint8(3), sampleSubmit("x", 1).Encode())
 	f.Add(uint8(4), Attest{Signers: []byte{7}, Sig: []byte{1, 2}, Reason: "r"}.Encode())
 	f.Add(uint8(5), Beacon{Rotation: 3, Sig: []byte{9}}.Encode())
+	f.Add(uint8(6), AttestBatch{Key: BatchKey{IDAO: "x", Height: 2}, Entries: []Entry{{Verdict: true}, {Reason: "r"}}, Signers: []byte{3}, Sig: []byte{1}}.Encode())
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		var again []byte
-		switch which % 6 {
+		switch which % 7 {
 		case 0:
 			if v, err := DecodeCreate(b); err == nil {
 				again = v.Encode()
@@ -40,6 +41,10 @@ func FuzzBodies(f *testing.F) {
 			}
 		case 5:
 			if v, err := DecodeBeacon(b); err == nil {
+				again = v.Encode()
+			}
+		case 6:
+			if v, err := DecodeAttestBatch(b); err == nil {
 				again = v.Encode()
 			}
 		}
