@@ -12,7 +12,6 @@ import (
 
 	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/idao"
-	"github.com/lazchain/lazchain/internal/merkle"
 	"github.com/lazchain/lazchain/internal/rpc"
 	"github.com/lazchain/lazchain/internal/types"
 	"github.com/lazchain/lazchain/internal/verify"
@@ -121,7 +120,7 @@ func uploadAll(ctx context.Context, cfg AttestConfig) ([]idao.Submit, error) {
 		f.Close()
 		if err == nil {
 			var m *blob.Manifest
-			m, err = UploadFile(ctx, rpc.NewClient(cfg.Nodes[i%len(cfg.Nodes)]), name, cfg.ChunkSize)
+			m, err = rpc.NewClient(cfg.Nodes[i%len(cfg.Nodes)]).UploadFile(ctx, name, cfg.ChunkSize, nil)
 			if err == nil {
 				subs[i] = idao.Submit{IDAO: cfg.IDAOs[i%len(cfg.IDAOs)], Kind: verify.KindDataset, Root: m.Root, Size: uint64(m.Size),
 					ChunkSize: uint32(m.ChunkSize), Name: fmt.Sprintf("bench-%d", i), Format: "csv", Schema: []byte(attestSchema), Verifier: "dataset/v1"}
@@ -133,35 +132,6 @@ func uploadAll(ctx context.Context, cfg AttestConfig) ([]idao.Submit, error) {
 		}
 	}
 	return subs, nil
-}
-
-// UploadFile sends a file's manifest and then the chunks the node lacks.
-func UploadFile(ctx context.Context, c *rpc.Client, path string, chunk int) (*blob.Manifest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	split, err := merkle.Split(f, chunk, nil)
-	if err != nil {
-		return nil, err
-	}
-	m := &blob.Manifest{Root: split.Root, Size: split.Size, ChunkSize: chunk, Leaves: split.Leaves}
-	view, err := c.PutManifest(ctx, m)
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]byte, chunk)
-	for _, i := range view.Missing {
-		n := m.ChunkLen(i)
-		if _, err := f.ReadAt(buf[:n], int64(i)*int64(chunk)); err != nil && err != io.EOF {
-			return nil, err
-		}
-		if err := c.PutChunk(ctx, m.Root, i, buf[:n]); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
 }
 
 // submitAll signs every submission and sends them in batches; key k's

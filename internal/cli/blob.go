@@ -62,41 +62,19 @@ func parseRoot(s string) (blob.Hash, error) {
 	return h, nil
 }
 
-// uploadFile hashes the file once (one chunk in memory), announces the
-// manifest, then sends only the chunks the node lacks, so a second run
-// after a break resumes where the first stopped.
+// uploadFile uploads a file with a progress bar; running it again after
+// a break resumes the upload.
 func uploadFile(cmd *cobra.Command, c *rpc.Client, path string, chunkSize int) (*blob.Manifest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	split, err := merkle.Split(f, chunkSize, nil)
-	if err != nil {
-		return nil, err
-	}
-	m := &blob.Manifest{Root: split.Root, Size: split.Size, ChunkSize: chunkSize, Leaves: split.Leaves}
-	view, err := c.PutManifest(cmd.Context(), m)
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]byte, chunkSize)
-	start, sent := time.Now(), int64(0)
-	for k, i := range view.Missing {
-		n := m.ChunkLen(i)
-		if _, err := f.ReadAt(buf[:n], int64(i)*int64(chunkSize)); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("read chunk %d: %w", i, err)
-		}
-		if err := c.PutChunk(cmd.Context(), m.Root, i, buf[:n]); err != nil {
-			return nil, fmt.Errorf("chunk %d: %w (run the command again to resume)", i, err)
-		}
-		sent += int64(n)
-		progress(cmd.ErrOrStderr(), k+1, len(view.Missing), sent, start)
-	}
-	if len(view.Missing) > 0 {
+	start := time.Now()
+	shown := false
+	m, err := c.UploadFile(cmd.Context(), path, chunkSize, func(done, total int, bytes int64) {
+		progress(cmd.ErrOrStderr(), done, total, bytes, start)
+		shown = true
+	})
+	if shown {
 		fmt.Fprintln(cmd.ErrOrStderr())
 	}
-	return m, nil
+	return m, err
 }
 
 func downloadBlob(cmd *cobra.Command, c *rpc.Client, root blob.Hash, out string) error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 
 	"github.com/lazchain/lazchain/internal/blob"
@@ -95,4 +96,41 @@ func (c *Client) raw(ctx context.Context, method, path string, body io.Reader, h
 		headers(resp.Header)
 	}
 	return data, nil
+}
+
+// UploadFile hashes a file once (one chunk in memory), announces its
+// manifest, then sends only the chunks the node lacks, so a second call
+// after a break resumes where the first stopped. progress, if set, is
+// told after each chunk how many of the missing ones are sent.
+func (c *Client) UploadFile(ctx context.Context, path string, chunkSize int, progress func(done, total int, bytes int64)) (*blob.Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	split, err := merkle.Split(f, chunkSize, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := &blob.Manifest{Root: split.Root, Size: split.Size, ChunkSize: chunkSize, Leaves: split.Leaves}
+	view, err := c.PutManifest(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, chunkSize)
+	var sent int64
+	for k, i := range view.Missing {
+		n := m.ChunkLen(i)
+		if _, err := f.ReadAt(buf[:n], int64(i)*int64(chunkSize)); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read chunk %d: %w", i, err)
+		}
+		if err := c.PutChunk(ctx, m.Root, i, buf[:n]); err != nil {
+			return nil, fmt.Errorf("chunk %d: %w (upload again to resume)", i, err)
+		}
+		sent += int64(n)
+		if progress != nil {
+			progress(k+1, len(view.Missing), sent)
+		}
+	}
+	return m, nil
 }
