@@ -45,6 +45,14 @@ type Config struct {
 	// its signature — about 0.75 ms saved per validator per round; relayed
 	// proposals are still checked.
 	AuthenticatedSenders bool
+
+	// TrackState makes the core stamp its proposals with the latest
+	// execution result the driver reported (Executed events) and vote only
+	// for blocks whose result matches its own, waiting for its driver to
+	// catch up when a block vouches for a height it has not executed yet.
+	// Executed is the driver's latest result when the core is built.
+	TrackState bool
+	Executed   []types.StateRef // recent results, oldest first
 }
 
 func (c *Config) check() error {

@@ -30,6 +30,8 @@ type Core struct {
 	votes     *voteBook
 	timeouts  *timeoutBook
 
+	exec *execRefs // execution results, when cfg.TrackState
+
 	ready Ready
 	stats Stats
 }
@@ -71,6 +73,9 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 		timeouts:  newTimeoutBook(),
 	}
 	c.genesis = c.cfg.root().ID()
+	if cfg.TrackState {
+		c.exec = newExecRefs(cfg.Executed)
+	}
 	c.insertRecovered(snap.Blocks)
 	return c, nil
 }
@@ -113,6 +118,8 @@ func (c *Core) Step(ev Event) {
 		c.onTimer(e.Round)
 	case *PayloadReady:
 		c.onPayload(e.Round, e.Txs)
+	case *Executed:
+		c.onExecuted(e.Ref)
 	}
 }
 
@@ -154,7 +161,9 @@ func (c *Core) Committed() *types.Block { return c.tree.committed }
 // Ended reports whether the epoch's last block is committed: the driver
 // then moves to the next epoch's core.
 func (c *Core) Ended() bool {
-	return c.cfg.EndHeight != 0 && c.tree.committed.Height >= c.cfg.EndHeight
+	// Blocks committed but not yet handed out in a Ready are not the
+	// driver's yet, so the epoch has not ended for it.
+	return c.cfg.EndHeight != 0 && c.tree.committed.Height >= c.cfg.EndHeight && len(c.ready.Committed) == 0
 }
 
 // Stats returns counters.

@@ -2,7 +2,8 @@ package consensus
 
 import "github.com/lazchain/lazchain/internal/types"
 
-// Event is an input to Step: *Receive, *TimerFired or *PayloadReady.
+// Event is an input to Step: *Receive, *TimerFired, *PayloadReady or
+// *Executed.
 type Event interface{ isEvent() }
 
 // Receive delivers a decoded message from validator From (-1 if the sender
@@ -21,6 +22,11 @@ type PayloadReady struct {
 	Txs   []*types.Tx
 }
 
+// Executed reports that the driver executed the committed block at
+// Ref.Height, in order. It matters only to a core with Config.TrackState.
+type Executed struct{ Ref types.StateRef }
+
+func (*Executed) isEvent()     {}
 func (*Receive) isEvent()      {}
 func (*TimerFired) isEvent()   {}
 func (*PayloadReady) isEvent() {}
@@ -113,12 +119,14 @@ const (
 	DropEquivocation
 	DropUnknownParent
 	DropFutureRound
+	DropBadState
 	numDrops
 )
 
 var dropNames = [numDrops]string{
 	"bad_signature", "wrong_epoch", "stale_round", "invalid", "unknown_sender",
 	"not_leader", "duplicate", "unsolicited", "equivocation", "unknown_parent", "future_round",
+	"bad_state",
 }
 
 func (d Drop) String() string { return dropNames[d] }

@@ -35,7 +35,7 @@ func (c *Core) onPayload(round uint64, txs []*types.Tx) {
 	if c.cfg.beyondEnd(parent.Height + 1) {
 		txs = nil
 	}
-	b := types.NewBlock(c.set.Epoch, round, parent.Height+1, c.highQC, uint32(c.cfg.Self), txs)
+	b := types.NewBlockWithState(c.set.Epoch, round, parent.Height+1, c.highQC, uint32(c.cfg.Self), c.stateFor(parent), txs)
 	sig, err := c.signer.SignProposal(b)
 	if err != nil {
 		return
@@ -155,7 +155,7 @@ func (c *Core) acceptProposal(from int, p *types.Proposal) {
 }
 
 func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
-	if !c.isValidator() {
+	if !c.isValidator() || !c.stateAgrees(b, parent, tc) {
 		return
 	}
 	var parentQCRound uint64

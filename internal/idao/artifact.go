@@ -14,8 +14,10 @@ import (
 type Status uint8
 
 const (
-	Pending  Status = iota + 1 // submitted, no certificate yet
-	Attested                   // a certificate is anchored; Verdict says which way
+	Pending    Status = iota + 1 // submitted, no certificate yet
+	Attested                     // a certificate is anchored; Verdict says which way
+	Disputed                     // attested, and at least one dispute over it is open
+	Overturned                   // a ruling for a challenger replaced the certificate's verdict and digest
 )
 
 func (s Status) String() string {
@@ -24,9 +26,17 @@ func (s Status) String() string {
 		return "pending"
 	case Attested:
 		return "attested"
+	case Disputed:
+		return "disputed"
+	case Overturned:
+		return "overturned"
 	}
 	return fmt.Sprintf("status(%d)", uint8(s))
 }
+
+// Settled reports whether the artifact has a verdict: attested (disputed
+// or not) or overturned. Pending is the only status without one.
+func (a *Artifact) Settled() bool { return a.Status != Pending }
 
 // ArtifactID is the id of root's artifact in iDAO name: the same bytes
 // may be checked by several iDAOs, each once.
@@ -70,6 +80,13 @@ type Artifact struct {
 	BatchCount uint32
 	BatchRoot  types.Hash
 	BatchPath  []types.Hash
+
+	// Disputes over the certificate, in the order they were opened. When
+	// Status is Overturned, OverturnedBy is the dispute whose ruling gave
+	// Verdict, Digest and Reason; the certificate fields above stay as the
+	// wrong certificate was, for audits.
+	Disputes     []types.Hash
+	OverturnedBy types.Hash
 }
 
 // BatchKey is the batch the artifact was submitted in.
@@ -80,10 +97,13 @@ func (a *Artifact) BatchKey() BatchKey {
 // Kind is the artifact's kind.
 func (a *Artifact) Kind() verify.Kind { return a.Submit.Kind }
 
+// artifactVersion is 2 since records carry their disputes.
+const artifactVersion = 2
+
 // Encode returns the canonical record.
 func (a *Artifact) Encode() []byte {
 	w := codec.NewWriter(512)
-	w.U8(bodyVersion)
+	w.U8(artifactVersion)
 	w.Fixed(a.ID[:])
 	w.Fixed(a.Submitter[:])
 	w.VarBytes(a.Submit.Encode())
@@ -109,13 +129,18 @@ func (a *Artifact) Encode() []byte {
 	for _, h := range a.BatchPath {
 		w.Fixed(h[:])
 	}
+	w.U32(uint32(len(a.Disputes)))
+	for _, h := range a.Disputes {
+		w.Fixed(h[:])
+	}
+	w.Fixed(a.OverturnedBy[:])
 	return w.Bytes()
 }
 
 // DecodeArtifact parses what Encode wrote.
 func DecodeArtifact(b []byte) (*Artifact, error) {
 	r := codec.NewReader(b)
-	r.Version(bodyVersion)
+	r.Version(artifactVersion)
 	a := &Artifact{ID: hash(r), Submitter: addr(r)}
 	sub := r.VarBytes(1 << 20)
 	a.Height, a.Rotation, a.Status = r.U64(), r.U64(), Status(r.U8())
@@ -130,6 +155,11 @@ func DecodeArtifact(b []byte) (*Artifact, error) {
 	for i := 0; i < n; i++ {
 		a.BatchPath = append(a.BatchPath, hash(r))
 	}
+	n = r.Count(maxDisputes, 32)
+	for i := 0; i < n; i++ {
+		a.Disputes = append(a.Disputes, hash(r))
+	}
+	a.OverturnedBy = hash(r)
 	if err := finish(r, "artifact record"); err != nil {
 		return nil, err
 	}

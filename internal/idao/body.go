@@ -20,7 +20,7 @@ const (
 	KindAttest  uint16 = 14
 	KindBeacon  uint16 = 15
 	FirstKind          = KindCreate
-	LastKind           = KindAttestBatch
+	LastKind           = KindRuling
 	bodyVersion        = 1
 )
 

@@ -18,4 +18,17 @@
 // the committee, with more than the policy's threshold of the committee's
 // stake, settles the artifact as Attested(valid or invalid). Exactly one
 // certificate is accepted per artifact.
+//
+// Verification is optimistic: a certificate stands unless someone
+// disputes it within the policy's challenge window, staking the policy's
+// dispute bond on a claim (wrong verdict, wrong digest, data unavailable)
+// and optionally a chunk of the artifact with its Merkle path as
+// evidence. The whole current validator set is the escalation committee:
+// it re-runs the deterministic verifier and more than two thirds of its
+// stake sign a ruling. A ruling for the challenger overturns the verdict,
+// slashes and jails the certificate's signers (Params.SlashBps) and pays
+// the challenger the bond back plus the reporter reward; a ruling against
+// pays the bond to the signers. With no ruling within Params.RulingBlocks
+// the dispute expires and the bond comes back. There is one dispute per
+// (artifact, claim), ever.
 package idao

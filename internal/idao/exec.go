@@ -5,12 +5,18 @@ import (
 	"github.com/lazchain/lazchain/internal/types"
 )
 
-// Records holds what grows without bound: artifact records, the history
-// of committees and the event log. The state machine implements it over
-// its store; writes become part of the block's commit.
+// Records holds what grows without bound: artifact and dispute records,
+// the history of committees and the event log. The state machine
+// implements it over its store; writes become part of the block's commit,
+// and reads see the block's earlier writes.
 type Records interface {
 	Artifact(id types.Hash) (*Artifact, bool)
 	PutArtifact(a *Artifact)
+	Dispute(id types.Hash) (*Dispute, bool)
+	PutDispute(d *Dispute)
+	// Committee reads the history: a dispute can outlive the two
+	// rotations whose committees State keeps.
+	Committee(name string, rotation uint64) (*Committee, bool)
 	PutCommittee(c *Committee)
 	Emit(e Event)
 }
@@ -51,6 +57,10 @@ func (s *State) Exec(ctx Ctx, sender staking.Address, kind uint16, body []byte) 
 		f = s.execBeacon(ctx, body)
 	case KindAttestBatch:
 		f = s.execAttestBatch(ctx, body)
+	case KindChallenge:
+		f = s.execChallenge(ctx, sender, body)
+	case KindRuling:
+		f = s.execRuling(ctx, body)
 	default:
 		f = fail(BadBody, "transaction kind %d is not an idao kind", kind)
 	}

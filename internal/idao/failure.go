@@ -31,6 +31,15 @@ const (
 	BadBeacon                          // beacon signature or rotation wrong
 	DuplicateBeacon                    // validator already contributed to the rotation
 	LastMember                         // removing the last member
+	NotChallengeable                   // the artifact has no standing certificate (pending or overturned)
+	WindowClosed                       // the artifact's challenge window has ended
+	WrongBond                          // bond differs from the policy's dispute bond
+	BadFraudProof                      // the chunk and path are not part of the artifact
+	DuplicateDispute                   // a dispute over the same artifact and claim is open
+	DisputeClosed                      // the dispute was ruled on, expired or superseded
+	UnknownDispute                     // no dispute with that id
+	WrongEpoch                         // the ruling is not signed by the current validator set
+	BadRuling                          // the ruling contradicts its claim or the certificate
 )
 
 var codeNames = map[Code]string{
@@ -41,7 +50,10 @@ var codeNames = map[Code]string{
 	WrongFee: "wrong fee", InsufficientFunds: "insufficient funds", DuplicateArtifact: "duplicate artifact",
 	UnknownArtifact: "unknown artifact", AlreadyAttested: "already attested", BadCertificate: "bad certificate",
 	UnknownRotation: "unknown rotation", BadBeacon: "bad beacon", DuplicateBeacon: "duplicate beacon",
-	LastMember: "last member",
+	LastMember: "last member", NotChallengeable: "not challengeable", WindowClosed: "challenge window closed",
+	WrongBond: "wrong bond", BadFraudProof: "bad fraud proof", DuplicateDispute: "duplicate dispute",
+	DisputeClosed: "dispute closed", UnknownDispute: "unknown dispute", WrongEpoch: "wrong epoch",
+	BadRuling: "bad ruling",
 }
 
 func (c Code) String() string {

@@ -46,9 +46,10 @@ type world struct {
 }
 
 type memRecords struct {
-	arts   map[types.Hash]*Artifact
-	comms  []*Committee
-	events []Event
+	arts     map[types.Hash]*Artifact
+	disputes map[types.Hash]*Dispute
+	comms    []*Committee
+	events   []Event
 }
 
 func (m *memRecords) Artifact(id types.Hash) (*Artifact, bool) {
@@ -62,6 +63,30 @@ func (m *memRecords) Artifact(id types.Hash) (*Artifact, bool) {
 func (m *memRecords) PutArtifact(a *Artifact)   { m.arts[a.ID] = a }
 func (m *memRecords) PutCommittee(c *Committee) { m.comms = append(m.comms, c) }
 func (m *memRecords) Emit(e Event)              { m.events = append(m.events, e) }
+
+func (m *memRecords) Dispute(id types.Hash) (*Dispute, bool) {
+	d, ok := m.disputes[id]
+	if !ok {
+		return nil, false
+	}
+	c, err := DecodeDispute(d.Encode()) // a copy, as a store would return
+	if err != nil {
+		panic(err)
+	}
+	return c, true
+}
+func (m *memRecords) PutDispute(d *Dispute) { m.disputes[d.ID] = d }
+
+// Committee returns the latest committee stored for the rotation, as a
+// store keyed by (name, rotation) would.
+func (m *memRecords) Committee(name string, r uint64) (*Committee, bool) {
+	for i := len(m.comms) - 1; i >= 0; i-- {
+		if c := m.comms[i]; c.IDAO == name && c.Rotation == r {
+			return c, true
+		}
+	}
+	return nil, false
+}
 
 func newWorld(t *testing.T, stakes ...uint64) *world {
 	t.Helper()
@@ -79,7 +104,7 @@ func newWorld(t *testing.T, stakes ...uint64) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := New(testChain, Params{RotationBlocks: 10, VotingPeriod: 50})
+	st, err := New(testChain, Params{RotationBlocks: 10, VotingPeriod: 50, RulingBlocks: 20, SlashBps: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +113,7 @@ func newWorld(t *testing.T, stakes ...uint64) *world {
 		bank[op(i)] = 1_000_000
 	}
 	bank[op(99)] = 1_000_000
-	return &world{t: t, st: st, stake: stake, bank: bank, rec: &memRecords{arts: map[types.Hash]*Artifact{}}, height: 1}
+	return &world{t: t, st: st, stake: stake, bank: bank, rec: &memRecords{arts: map[types.Hash]*Artifact{}, disputes: map[types.Hash]*Dispute{}}, height: 1}
 }
 
 func (w *world) ctx() Ctx {
@@ -109,9 +134,11 @@ func (w *world) exec(sender staking.Address, kind uint16, body []byte) Code {
 	return f.Code
 }
 
-// advance ends blocks until height h.
+// advance ends blocks until height h, as the state machine does: open
+// disputes past their deadline expire, then rotations close.
 func (w *world) advance(h uint64) {
 	for ; w.height < h; w.height++ {
+		w.st.EndBlockDisputes(w.ctx())
 		w.st.EndBlock(w.ctx())
 	}
 }

@@ -15,15 +15,25 @@ import (
 type Params struct {
 	RotationBlocks uint64 `json:"rotation_blocks"` // committees are redrawn after every RotationBlocks blocks
 	VotingPeriod   uint64 `json:"voting_period"`   // blocks a proposal stays open
+	RulingBlocks   uint64 `json:"ruling_blocks"`   // blocks a dispute waits for a ruling before it expires
+	SlashBps       uint32 `json:"slash_bps"`       // share of stake a signer of an overturned certificate loses
 }
 
-// DefaultParams rotate every 100 blocks.
-func DefaultParams() Params { return Params{RotationBlocks: 100, VotingPeriod: 1000} }
+// DefaultParams rotate every 100 blocks, give the validators 200 blocks
+// to rule on a dispute and slash a wrong certificate's signers 10%.
+func DefaultParams() Params {
+	return Params{RotationBlocks: 100, VotingPeriod: 1000, RulingBlocks: 200, SlashBps: 1000}
+}
 
 // Validate reports what is wrong with p.
 func (p Params) Validate() error {
-	if p.RotationBlocks == 0 || p.VotingPeriod == 0 {
+	switch {
+	case p.RotationBlocks == 0 || p.VotingPeriod == 0:
 		return fmt.Errorf("idao params: rotation_blocks and voting_period must be positive")
+	case p.RulingBlocks == 0:
+		return fmt.Errorf("idao params: ruling_blocks must be positive (default %d)", DefaultParams().RulingBlocks)
+	case p.SlashBps > staking.MaxBps:
+		return fmt.Errorf("idao params: slash_bps is %d; basis points must be at most %d (100%%)", p.SlashBps, staking.MaxBps)
 	}
 	return nil
 }
@@ -70,6 +80,9 @@ type State struct {
 	comms    map[string][]*Committee // current and previous rotation, per iDAO
 	pending  map[types.Hash]string   // artifact id -> iDAO, until attested
 	batches  map[BatchKey][]types.Hash
+	// open indexes the open disputes by id with their deadlines, so
+	// expiry never scans the records.
+	open map[types.Hash]uint64
 }
 
 // New returns the genesis state.
@@ -77,10 +90,16 @@ func New(chainID string, p Params) (*State, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := &State{chainID: chainID, params: p, idaos: map[string]*IDAO{}, comms: map[string][]*Committee{}, pending: map[types.Hash]string{}, batches: map[BatchKey][]types.Hash{}}
+	s := empty(chainID)
+	s.params = p
 	s.seed = genesisSeed(chainID)
 	s.acc = startAcc(s.seed, 1)
 	return s, nil
+}
+
+func empty(chainID string) *State {
+	return &State{chainID: chainID, idaos: map[string]*IDAO{}, comms: map[string][]*Committee{},
+		pending: map[types.Hash]string{}, batches: map[BatchKey][]types.Hash{}, open: map[types.Hash]uint64{}}
 }
 
 func cmpAddr(a, b staking.Address) int { return bytes.Compare(a[:], b[:]) }
@@ -142,13 +161,19 @@ func (s *State) PendingIn(id types.Hash) (string, bool) {
 	return n, ok
 }
 
+// stateVersion is 2 since the state carries dispute params and the open
+// disputes.
+const stateVersion = 2
+
 // Encode returns the canonical encoding of the state.
 func (s *State) Encode() []byte {
-	w := codec.NewWriter(1024 + 48*len(s.pending))
-	w.U8(bodyVersion)
+	w := codec.NewWriter(1024 + 48*len(s.pending) + 40*len(s.open))
+	w.U8(stateVersion)
 	w.VarBytes([]byte(s.chainID))
 	w.U64(s.params.RotationBlocks)
 	w.U64(s.params.VotingPeriod)
+	w.U64(s.params.RulingBlocks)
+	w.U32(s.params.SlashBps)
 	w.U64(s.rotation)
 	w.Fixed(s.seed[:])
 	w.Fixed(s.acc[:])
@@ -180,16 +205,21 @@ func (s *State) Encode() []byte {
 			w.Fixed(id[:])
 		}
 	}
+	open := s.OpenDisputes()
+	w.U32(uint32(len(open)))
+	for _, o := range open {
+		w.Fixed(o.ID[:])
+		w.U64(o.Deadline)
+	}
 	return w.Bytes()
 }
 
 // Decode parses what Encode wrote.
 func Decode(b []byte) (*State, error) {
 	r := codec.NewReader(b)
-	r.Version(bodyVersion)
-	s := &State{chainID: string(r.VarBytes(types.MaxChainIDLen)), idaos: map[string]*IDAO{},
-		comms: map[string][]*Committee{}, pending: map[types.Hash]string{}, batches: map[BatchKey][]types.Hash{}}
-	s.params = Params{RotationBlocks: r.U64(), VotingPeriod: r.U64()}
+	r.Version(stateVersion)
+	s := empty(string(r.VarBytes(types.MaxChainIDLen)))
+	s.params = Params{RotationBlocks: r.U64(), VotingPeriod: r.U64(), RulingBlocks: r.U64(), SlashBps: r.U32()}
 	s.rotation, s.seed, s.acc = r.U64(), hash(r), hash(r)
 	s.contrib = readAddrs(r, types.MaxValidators)
 	n := r.Count(1<<20, 8)
@@ -220,6 +250,7 @@ func Decode(b []byte) (*State, error) {
 		}
 		s.batches[k] = ids
 	}
+	decodeOpen(r, s.open)
 	if err := finish(r, "idao state"); err != nil {
 		return nil, err
 	}

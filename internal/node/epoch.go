@@ -69,6 +69,7 @@ func (n *Node) startEpoch() error {
 		Set: v.set, Self: v.self, Root: v.root, EndHeight: e.EndHeight,
 		BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
 		AuthenticatedSenders: true, // p2p pins each connection to a registered node key
+		TrackState:           true, Executed: n.machine.RecentResults(256),
 	}, signer, snap)
 	if err != nil {
 		return fmt.Errorf("consensus core for epoch %d: %w", e.Number, err)

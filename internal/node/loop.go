@@ -122,6 +122,9 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			return fmt.Errorf("persist: %w", err)
 		}
 		n.machine.Flushed()
+		for _, ref := range n.machine.Executed() {
+			n.core.Step(&consensus.Executed{Ref: ref})
+		}
 		n.afterCommit(&r)
 		for _, eq := range r.Equivocations {
 			go n.report(eq, n.view().set)

@@ -128,8 +128,13 @@ func (s *epochSim) enterEpoch(n *enode, epoch uint64, members []staking.Member, 
 		}
 		signer = n.rules
 	}
+	var recent []types.StateRef
+	for _, b := range n.committed[max(0, len(n.committed)-16):] {
+		recent = append(recent, execRef(b))
+	}
 	core, err := consensus.New(consensus.Config{Set: set, Self: self, Root: root, EndHeight: end,
-		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout, KeepCommitted: 1 << 20},
+		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout, KeepCommitted: 1 << 20,
+		TrackState: true, Executed: recent},
 		signer, n.snapshot(epoch, root))
 	if err != nil {
 		return err
@@ -193,6 +198,7 @@ func (s *epochSim) flush(n *enode) {
 			n.committed = append(n.committed, b)
 			s.commit(n, b)
 		}
+		executeAll(n.core, r.Committed)
 		for _, eq := range r.Equivocations {
 			s.report(n, eq)
 		}

@@ -21,7 +21,14 @@ type disk struct {
 	highQC    *types.QC
 	highTC    *types.TC
 	committed *types.Block
-	lastVoted uint64 // for the deliberately broken signer only
+	refs      []types.StateRef // execution results of the committed blocks
+	lastVoted uint64           // for the deliberately broken signer only
+}
+
+// recentRefs is what a restarted node's store gives its core: the results
+// of its last committed blocks.
+func (d *disk) recentRefs() []types.StateRef {
+	return d.refs[max(0, len(d.refs)-16):]
 }
 
 // node is one simulated validator process. Twins are two nodes with the
@@ -67,6 +74,7 @@ func (s *simulation) boot(n *node) error {
 		Set: s.set, Self: n.index,
 		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout,
 		KeepCommitted: 1 << 20, // the sim keeps history so any laggard can catch up
+		TrackState:    !s.cfg.BrokenVoting, Executed: n.disk.recentRefs(),
 	}, signer, consensus.Snapshot{Committed: n.disk.committed, Blocks: blocks, HighQC: n.disk.highQC, HighTC: n.disk.highTC})
 	if err != nil {
 		return fmt.Errorf("node %d core: %w", n.id, err)
@@ -94,6 +102,9 @@ func (d *disk) persist(r *consensus.Ready) {
 	}
 	if n := len(r.Committed); n > 0 {
 		d.committed = r.Committed[n-1]
+	}
+	for _, b := range r.Committed {
+		d.refs = append(d.refs, execRef(b))
 	}
 }
 

@@ -170,6 +170,10 @@ func (s *simulation) flush(n *node) {
 	if r.Payload != nil {
 		s.sched.push(&event{at: s.sched.now + 1, kind: evPayload, node: n.id, gen: r.Payload.Round})
 	}
+	if len(r.Committed) > 0 {
+		executeAll(n.core, r.Committed)
+		s.flush(n) // votes that waited for the execution
+	}
 }
 
 func (e *event) groups() []int {

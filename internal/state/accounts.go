@@ -68,6 +68,28 @@ type bank struct {
 	m     *Machine
 	dirty map[staking.Address]bool
 	order []staking.Address // first-write order, so the batch is deterministic
+
+	blockDirty map[staking.Address]bool // written in the current block
+	blockOrder []staking.Address
+}
+
+// startBlock begins tracking the accounts one block writes, for the state
+// tree, which commits block by block.
+func (b *bank) startBlock() {
+	if b.blockDirty == nil {
+		b.blockDirty = map[staking.Address]bool{}
+	}
+	clear(b.blockDirty)
+	b.blockOrder = b.blockOrder[:0]
+}
+
+// blockWrites are the current block's account writes.
+func (b *bank) blockWrites() []store.KV {
+	kvs := make([]store.KV, 0, len(b.blockOrder))
+	for _, a := range b.blockOrder {
+		kvs = append(kvs, store.KV{Key: accountKey(a), Value: encodeAccount(b.m.Account(a))})
+	}
+	return kvs
 }
 
 func (b *bank) Balance(a staking.Address) uint64 { return b.m.Account(a).Balance }
@@ -91,6 +113,10 @@ func (b *bank) put(a staking.Address, acc Account) {
 	if !b.dirty[a] {
 		b.dirty[a] = true
 		b.order = append(b.order, a)
+	}
+	if b.blockDirty != nil && !b.blockDirty[a] {
+		b.blockDirty[a] = true
+		b.blockOrder = append(b.blockOrder, a)
 	}
 }
 

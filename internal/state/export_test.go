@@ -11,10 +11,13 @@ const (
 	PrefixEpoch   = pEpoch
 	PrefixCert    = pCert
 	PrefixPartial = pPartial
+	PrefixResult  = pRef
+	PrefixIDAO    = pIDAO
 )
 
 var (
 	DecodeAccount = decodeAccount
 	DecodeReceipt = decodeReceipt
 	DecodeEpoch   = decodeEpoch
+	DecodeResult  = decodeRef
 )

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 
@@ -16,11 +17,22 @@ const (
 	pCommittee = 'K' // name, 0, rotation -> committee, kept for audits
 	pEvent     = 'E' // height, index -> event
 	pByIDAO    = 'x' // name, 0, artifact id -> nothing: the artifacts of an iDAO
+	pDispute   = 'D' // dispute id -> record
 )
 
 func byIDAOPrefix(name string) []byte { return append(append([]byte{pByIDAO}, name...), 0) }
 
 func artifactKey(id types.Hash) []byte { return append([]byte{pArtifact}, id[:]...) }
+
+func disputeKey(id types.Hash) []byte { return append([]byte{pDispute}, id[:]...) }
+
+// disputeCacheKey is where a dispute record waits in the machine's
+// read-ahead record cache (the artifacts map, which Flushed clears with
+// the other caches). It is a hash under its own domain, so it can never
+// be an artifact's id nor shadow one.
+func disputeCacheKey(id types.Hash) types.Hash {
+	return sha256.Sum256(append([]byte("lazchain/state/dispute-cache\x00"), id[:]...))
+}
 
 func committeeKey(name string, r uint64) []byte {
 	k := append([]byte{pCommittee}, name...)
@@ -39,6 +51,7 @@ type records struct {
 	height uint64
 	kvs    []store.KV
 	events uint32
+	comms  map[string]*idao.Committee // committees written in this Apply, by key
 }
 
 func (r *records) Artifact(id types.Hash) (*idao.Artifact, bool) {
@@ -58,7 +71,35 @@ func (r *records) PutArtifact(a *idao.Artifact) {
 }
 
 func (r *records) PutCommittee(c *idao.Committee) {
-	r.kvs = append(r.kvs, store.KV{Key: committeeKey(c.IDAO, c.Rotation), Value: c.Encode()})
+	k := committeeKey(c.IDAO, c.Rotation)
+	if r.comms == nil {
+		r.comms = map[string]*idao.Committee{}
+	}
+	r.comms[string(k)] = c
+	r.kvs = append(r.kvs, store.KV{Key: k, Value: c.Encode()})
+}
+
+// Committee reads the committee history, this Apply's writes first: they
+// reach the store only with the commit.
+func (r *records) Committee(name string, rot uint64) (*idao.Committee, bool) {
+	if c, ok := r.comms[string(committeeKey(name, rot))]; ok {
+		return c, true
+	}
+	c, err := r.m.CommitteeAt(name, rot)
+	return c, err == nil
+}
+
+func (r *records) Dispute(id types.Hash) (*idao.Dispute, bool) {
+	d, err := r.m.Dispute(id)
+	return d, err == nil
+}
+
+func (r *records) PutDispute(d *idao.Dispute) {
+	enc := d.Encode()
+	r.m.mu.Lock()
+	r.m.artifacts[disputeCacheKey(d.ID)] = enc
+	r.m.mu.Unlock()
+	r.kvs = append(r.kvs, store.KV{Key: disputeKey(d.ID), Value: enc})
 }
 
 func (r *records) Emit(e idao.Event) {
@@ -103,6 +144,25 @@ func (m *Machine) Artifact(id types.Hash) (*idao.Artifact, error) {
 		return nil, fmt.Errorf("artifact %x: %w", id[:8], err)
 	}
 	return a, nil
+}
+
+// Dispute returns a dispute's record.
+func (m *Machine) Dispute(id types.Hash) (*idao.Dispute, error) {
+	m.mu.RLock()
+	enc, ok := m.artifacts[disputeCacheKey(id)]
+	m.mu.RUnlock()
+	if !ok {
+		v, err := m.store.Get(disputeKey(id))
+		if err != nil {
+			return nil, err
+		}
+		enc = v
+	}
+	d, err := idao.DecodeDispute(enc)
+	if err != nil {
+		return nil, fmt.Errorf("dispute %x: %w", id[:8], err)
+	}
+	return d, nil
 }
 
 // Artifacts lists committed artifacts, of one iDAO when name is set, in id

@@ -68,6 +68,9 @@ type Machine struct {
 	artifacts map[types.Hash][]byte // records written, not yet known durable
 	fresh     bool                  // genesis not yet written
 	genesisW  []GenesisAccount
+
+	commit   commitment       // the state tree
+	executed []types.StateRef // results of the last Apply's blocks
 }
 
 // New returns a machine reading committed state from st; a store with no
@@ -86,6 +89,9 @@ func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machin
 		return nil, err
 	}
 	if err := m.loadDAO(g.IDAO); err != nil {
+		return nil, err
+	}
+	if err := m.loadCommitment(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -140,11 +146,12 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 	bk := &bank{m: m, dirty: map[staking.Address]bool{}}
 	rec := &records{m: m}
 	stakingDirty, daoDirty := false, false
+	m.executed = m.executed[:0]
 	if m.fresh {
 		for _, a := range m.genesisW {
 			bk.SetBalance(a.Address, a.Balance)
 		}
-		kvs = append(kvs, store.KV{Key: epochKey(m.current.Number), Value: encodeEpoch(m.current)})
+		kvs = append(kvs, m.genesisWrites()...)
 		m.fresh, m.genesisW, stakingDirty = false, nil, true
 	}
 	for _, b := range blocks {
@@ -154,11 +161,14 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 			m.stake.RecordBlock(b.Proposer, nil)
 		}
 		rec.height, rec.events = b.Height, 0
+		recStart, blockDAO := len(rec.kvs), false
+		var blockW []store.KV
+		bk.startBlock()
 		ok := m.checkSigs(b.Txs)
 		for i, tx := range b.Txs {
 			r, executed := m.applyTx(bk, rec, b.Height, tx, ok[i])
 			if executed && tx.Kind >= idao.FirstKind && tx.Kind <= idao.LastKind {
-				daoDirty = true
+				daoDirty, blockDAO = true, true
 			} else if executed && tx.Kind != KindMemo && tx.Kind != KindEpochSig {
 				stakingDirty = true
 			}
@@ -174,14 +184,15 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 			kvs = append(kvs, store.KV{Key: append([]byte{pReceipt}, h[:]...), Value: encodeReceipt(r)})
 		}
 		if ch := m.stake.EndBlock(bk, b.Height); ch != nil {
-			kvs = append(kvs, m.startEpoch(ch, b))
+			ekv := m.startEpoch(ch, b)
+			kvs = append(kvs, ekv)
+			blockW = append(blockW, ekv)
 			stakingDirty = true
 		}
-		if b.Height%m.dao.Params().RotationBlocks == 0 {
-			m.dao.EndBlock(idao.Ctx{Bank: bk, Staking: m.stake, Records: rec, Height: b.Height})
-			m.dao.ExpireProposals(b.Height)
-			daoDirty = true
+		if m.endBlockDAO(bk, rec, b.Height) {
+			daoDirty, blockDAO = true, true
 		}
+		kvs = append(kvs, m.commitBlock(b.Height, bk, rec.kvs[recStart:], blockW, blockDAO)...)
 	}
 	kvs = append(kvs, rec.kvs...)
 	if daoDirty {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -146,6 +147,7 @@ type writes struct {
 	account  map[staking.Address]state.Account
 	epochs   []uint64
 	staking  int
+	results  []types.StateRef
 }
 
 // classify decodes an Apply's writes. It fails on a key it does not know,
@@ -182,6 +184,13 @@ func classify(t *testing.T, kvs []store.KV) writes {
 			w.epochs = append(w.epochs, e.Number)
 		case len(k) == 1 && k[0] == state.PrefixStaking:
 			w.staking++
+		case len(k) == 1 && k[0] == state.PrefixIDAO:
+		case len(k) == 9 && k[0] == state.PrefixResult:
+			r, err := state.DecodeResult(kv.Value)
+			if err != nil || r.Height != binary.BigEndian.Uint64(k[1:]) {
+				t.Fatalf("execution result %x: %+v, %v", k[1:], r, err)
+			}
+			w.results = append(w.results, r)
 		default:
 			t.Fatalf("unexpected write %x", k)
 		}

@@ -363,3 +363,36 @@ func (s *Store) Scan(prefix, start []byte, fn func(k, v []byte) bool) error {
 	}
 	return it.Error()
 }
+
+// ScanReverse calls fn for each key with prefix, from the last in key
+// order backwards, until fn returns false.
+func (s *Store) ScanReverse(prefix []byte, fn func(k, v []byte) bool) error {
+	upper := prefixEnd(prefix)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("store scan: %w", err)
+	}
+	defer it.Close()
+	for ok := it.Last(); ok; ok = it.Prev() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("store scan: %w", err)
+		}
+		if !fn(it.Key(), v) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// prefixEnd is the first key after every key with prefix, nil if none.
+func prefixEnd(prefix []byte) []byte {
+	upper := append([]byte(nil), prefix...)
+	for i := len(upper) - 1; i >= 0; i-- {
+		if upper[i] < 0xff {
+			upper[i]++
+			return upper[:i+1]
+		}
+	}
+	return nil
+}

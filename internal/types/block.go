@@ -16,6 +16,7 @@ type Block struct {
 	Parent   Hash
 	QC       *QC // certifies Parent; the genesis block has none
 	Proposer uint32
+	State    StateRef // execution result the proposer vouches for
 	Txs      []*Tx
 
 	id Hash // cached; computed on construction or decode
@@ -24,6 +25,16 @@ type Block struct {
 // NewBlock builds a block and computes its id.
 func NewBlock(epoch, round, height uint64, qc *QC, proposer uint32, txs []*Tx) *Block {
 	b := &Block{Epoch: epoch, Round: round, Height: height, QC: qc, Proposer: proposer, Txs: txs}
+	if qc != nil {
+		b.Parent = qc.BlockID
+	}
+	b.id = b.computeID()
+	return b
+}
+
+// NewBlockWithState builds a block that vouches for an execution result.
+func NewBlockWithState(epoch, round, height uint64, qc *QC, proposer uint32, state StateRef, txs []*Tx) *Block {
+	b := &Block{Epoch: epoch, Round: round, Height: height, QC: qc, Proposer: proposer, State: state, Txs: txs}
 	if qc != nil {
 		b.Parent = qc.BlockID
 	}
@@ -86,6 +97,7 @@ func (b *Block) encodeHeader(w *codec.Writer) {
 		b.QC.encode(w)
 	}
 	w.U32(b.Proposer)
+	b.State.encode(w)
 }
 
 func (b *Block) encode(w *codec.Writer) {
@@ -99,7 +111,7 @@ func (b *Block) encode(w *codec.Writer) {
 // EncodedSize bounds the length of b's encoding from above (header and QC
 // at their largest), without encoding it.
 func (b *Block) EncodedSize() int {
-	n := 1 + 3*8 + 32 + 1 + 4 + 4 + 8 + 8 + 32 + 4 + (MaxValidators+7)/8 + 4 + MaxSignatureSize
+	n := 1 + 3*8 + 32 + 1 + 4 + 8 + 64 + 4 + 8 + 8 + 32 + 4 + (MaxValidators+7)/8 + 4 + MaxSignatureSize
 	for _, tx := range b.Txs {
 		n += tx.EncodedSize()
 	}
@@ -139,6 +151,7 @@ func decodeBlock(r *codec.Reader) *Block {
 		b.QC = decodeQC(r)
 	}
 	b.Proposer = r.U32()
+	b.State = decodeStateRef(r)
 	n := r.Count(MaxTxsPerBlock, minTxSize)
 	if n > 0 {
 		b.Txs = make([]*Tx, n)
@@ -168,5 +181,7 @@ func (b *Block) checkShape(r *codec.Reader) {
 		r.Fail(fmt.Errorf("block parent %s but qc for %s: %w", b.Parent.Short(), b.QC.BlockID.Short(), codec.ErrInvalid))
 	case b.QC != nil && (b.QC.Round >= b.Round || b.QC.Epoch != b.Epoch || b.Height == 0):
 		r.Fail(fmt.Errorf("block round %d height %d with qc round %d: %w", b.Round, b.Height, b.QC.Round, codec.ErrInvalid))
+	case b.State.Height >= b.Height && !b.State.IsZero():
+		r.Fail(fmt.Errorf("block height %d vouches for execution at height %d: %w", b.Height, b.State.Height, codec.ErrInvalid))
 	}
 }
