@@ -6,7 +6,9 @@
 // memory and never does I/O; it stores value hashes, not values, which the
 // state machine keeps elsewhere. A Tree is an immutable version: Update
 // returns a new version that shares every untouched node with the old one,
-// so old versions stay valid and may be read from any goroutine.
+// so old versions stay valid and may be read from any goroutine. Update
+// sorts its batch by key hash and rehashes each touched node once; for a
+// large batch it hashes the top few subtrees on up to four goroutines.
 //
 // # Hashing
 //

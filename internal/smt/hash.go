@@ -20,16 +20,16 @@ const (
 const MaxDepth = 256
 
 // KeyHash returns the path of key: SHA-256(KeyTag || key).
-func KeyHash(key []byte) types.Hash {
-	var th tagHasher
-	return th.sum(KeyTag, key)
-}
+func KeyHash(key []byte) types.Hash { return tagged(KeyTag, key) }
 
 // ValueHash returns what a leaf commits to for value: SHA-256(ValueTag ||
 // value). A nil and an empty value hash the same.
-func ValueHash(value []byte) types.Hash {
-	var th tagHasher
-	return th.sum(ValueTag, value)
+func ValueHash(value []byte) types.Hash { return tagged(ValueTag, value) }
+
+// tagged hashes tag || data, in a buffer on the stack unless data is long.
+func tagged(tag string, data []byte) types.Hash {
+	var buf [128]byte
+	return sha256.Sum256(append(append(buf[:0], tag...), data...))
 }
 
 // LeafHash returns the hash of the leaf for a key hash and a value hash.
@@ -48,17 +48,6 @@ func hashPair(prefix byte, a, b *types.Hash) types.Hash {
 	copy(buf[1:33], a[:])
 	copy(buf[33:], b[:])
 	return sha256.Sum256(buf[:])
-}
-
-// tagHasher hashes tag || data through one reused buffer, so hashing a
-// batch of keys does not allocate once per key.
-type tagHasher struct {
-	buf []byte
-}
-
-func (th *tagHasher) sum(tag string, data []byte) types.Hash {
-	th.buf = append(append(th.buf[:0], tag...), data...)
-	return sha256.Sum256(th.buf)
 }
 
 // bit returns bit i of h, most significant bit of h[0] first.

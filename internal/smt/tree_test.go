@@ -362,3 +362,27 @@ func TestAgainstReferenceDeepPaths(t *testing.T) {
 		}
 	}
 }
+
+// A batch big enough to be applied on several goroutines gives the tree
+// that small sequential batches give, and counts its keys right.
+func TestLargeBatchMatchesSmallBatches(t *testing.T) {
+	g := newGen(13)
+	kvs := g.inserts(6000)
+	big := mustUpdate(t, New(), kvs)
+	small := New()
+	for i := 0; i < len(kvs); i += 100 {
+		small = mustUpdate(t, small, kvs[i:i+100])
+	}
+	m := model{}
+	m.apply(kvs)
+	checkTree(t, big, m)
+	if small.Root() != big.Root() {
+		t.Fatalf("root %s from one batch, %s from batches of 100", big.Root().Short(), small.Root().Short())
+	}
+	var dels []KV
+	for _, kv := range kvs[:4000] {
+		dels = append(dels, KV{Key: kv.Key})
+	}
+	m.apply(dels)
+	checkTree(t, mustUpdate(t, big, dels), m)
+}

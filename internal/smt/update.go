@@ -36,11 +36,10 @@ func (t *Tree) Update(kvs []KV) (*Tree, error) {
 		return nil, fmt.Errorf("smt: batch of %d updates is over the limit of %d; split it", len(kvs), math.MaxInt32)
 	}
 	ops := make([]op, len(kvs))
-	var th tagHasher
 	for i, kv := range kvs {
-		ops[i] = op{kh: th.sum(KeyTag, kv.Key), seq: int32(i), del: kv.Value == nil}
+		ops[i] = op{kh: KeyHash(kv.Key), seq: int32(i), del: kv.Value == nil}
 		if !ops[i].del {
-			ops[i].vh = th.sum(ValueTag, kv.Value)
+			ops[i].vh = ValueHash(kv.Value)
 		}
 	}
 	nt, err := t.apply(ops)
@@ -137,13 +136,23 @@ const (
 
 // applyBoth applies lops to l and rops to r, the children at depth.
 func (u *updater) applyBoth(l node, lh types.Hash, r node, rh types.Hash, depth int, lops, rops []op) (
-	nl node, nlh types.Hash, nr node, nrh types.Hash, err error) {
-	if depth > parallelDepth || len(lops) < parallelMin || len(rops) < parallelMin {
-		if nl, nlh, err = u.apply(l, lh, depth, lops); err == nil {
-			nr, nrh, err = u.apply(r, rh, depth, rops)
-		}
-		return nl, nlh, nr, nrh, err
+	node, types.Hash, node, types.Hash, error) {
+	if depth <= parallelDepth && len(lops) >= parallelMin && len(rops) >= parallelMin {
+		return u.applyParallel(l, lh, r, rh, depth, lops, rops)
 	}
+	nl, nlh, err := u.apply(l, lh, depth, lops)
+	if err != nil {
+		return nil, lh, nil, rh, err
+	}
+	nr, nrh, err := u.apply(r, rh, depth, rops)
+	return nl, nlh, nr, nrh, err
+}
+
+// applyParallel is applyBoth with the left side on its own goroutine. It
+// is a function of its own because the variables its goroutine shares
+// move to the heap, and that should not cost every applyBoth call.
+func (u *updater) applyParallel(l node, lh types.Hash, r node, rh types.Hash, depth int, lops, rops []op) (
+	nl node, nlh types.Hash, nr node, nrh types.Hash, err error) {
 	var lu updater
 	var lerr error
 	var wg sync.WaitGroup
