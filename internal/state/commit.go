@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/merkle"
 	"github.com/lazchain/lazchain/internal/smt"
 	"github.com/lazchain/lazchain/internal/staking"
@@ -50,6 +51,12 @@ func CommitteeKey(name string, rot uint64) []byte { return committeeKey(name, ro
 func EventKeyPrefix(h uint64) []byte              { return binary.BigEndian.AppendUint64([]byte{pEvent}, h) }
 func encodeRef(r types.StateRef) []byte           { return types.EncodeStateRef(r) }
 func decodeRef(b []byte) (types.StateRef, error)  { return types.DecodeStateRef(b) }
+
+// EventsRootValue is the state value of a height's events: their root and
+// count, so a proof of one event cannot pass with a made-up tree size.
+func EventsRootValue(root types.Hash, count int) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), root[:]...), uint32(count))
+}
 
 // EventsRoot is the RFC 6962 root over a block's encoded events, in order;
 // zero for a block without events.
@@ -132,8 +139,9 @@ func (c *commitment) apply(height uint64, writes []store.KV, events [][]byte) (t
 	}
 	var extra []store.KV
 	if !er.IsZero() {
-		kvs = append(kvs, smt.KV{Key: eventsRootKey(height), Value: er[:]})
-		extra = append(extra, store.KV{Key: eventsRootKey(height), Value: er[:]})
+		v := EventsRootValue(er, len(events))
+		kvs = append(kvs, smt.KV{Key: eventsRootKey(height), Value: v})
+		extra = append(extra, store.KV{Key: eventsRootKey(height), Value: v})
 	}
 	t, err := c.tree.Update(kvs)
 	if err != nil {
@@ -174,3 +182,31 @@ func AccountKey(a staking.Address) []byte { return accountKey(a) }
 
 // EncodeAccount is the canonical encoding of an account in the state.
 func EncodeAccount(a Account) []byte { return encodeAccount(a) }
+
+// EncodeEpoch and DecodeEpoch are the canonical epoch record, as stored
+// and as audit bundles carry it.
+func EncodeEpoch(e *Epoch) []byte              { return encodeEpoch(e) }
+func DecodeEpoch(b []byte) (*Epoch, error)     { return decodeEpoch(b) }
+func DecodeEvent(b []byte) (idao.Event, error) { return decodeEvent(b) }
+func EncodeEvent(e idao.Event) []byte          { return encodeEvent(e) }
+
+// ParseEventsRootValue splits an events-root state value.
+func ParseEventsRootValue(v []byte) (types.Hash, uint64, error) {
+	if len(v) != 36 {
+		return types.Hash{}, 0, fmt.Errorf("events root value of %d bytes, want 36", len(v))
+	}
+	return types.Hash(v[:32]), uint64(binary.BigEndian.Uint32(v[32:])), nil
+}
+
+// Raw reads a committed state value.
+func (m *Machine) Raw(key []byte) ([]byte, error) { return m.store.Get(key) }
+
+// RawEvents returns the encoded events of height h, in order.
+func (m *Machine) RawEvents(h uint64) ([][]byte, error) {
+	var out [][]byte
+	err := m.store.Scan(EventKeyPrefix(h), nil, func(_, v []byte) bool {
+		out = append(out, append([]byte(nil), v...))
+		return true
+	})
+	return out, err
+}

@@ -18,6 +18,5 @@ const (
 var (
 	DecodeAccount = decodeAccount
 	DecodeReceipt = decodeReceipt
-	DecodeEpoch   = decodeEpoch
 	DecodeResult  = decodeRef
 )

@@ -1,0 +1,192 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/audit"
+	"github.com/lazchain/lazchain/internal/idao"
+	"github.com/lazchain/lazchain/internal/merkle"
+	"github.com/lazchain/lazchain/internal/smt"
+	"github.com/lazchain/lazchain/internal/state"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// ErrRetry reports a proof that cannot be built yet: the records changed
+// in the last few blocks, or an epoch certificate is still being signed.
+var ErrRetry = errors.New("not provable yet, retry shortly")
+
+// provableHeaders is how far below the tip a proof's header may be.
+const provableHeaders = 48
+
+// ArtifactProof builds the audit bundle of an artifact: the newest
+// committed header whose state result this node still holds as a tree
+// version and whose records are unchanged since.
+func (n *Node) ArtifactProof(id types.Hash) (*audit.Bundle, error) {
+	a, err := n.Artifact(id)
+	if err != nil {
+		return nil, err
+	}
+	keys, values := n.recordsOf(a)
+	tip := n.status.get().Height
+	for h := tip; h > 1 && tip-h < provableHeaders; h-- {
+		b, child, err := n.certifiedAt(h - 1)
+		if err != nil || b.State.IsZero() {
+			continue
+		}
+		tree, ok := n.machine.StateTree(b.State.Height)
+		if !ok || !unchanged(tree, keys, values) {
+			continue
+		}
+		return n.bundle(a, b, child.QC, tree, keys, values)
+	}
+	return nil, fmt.Errorf("artifact %s: no recent certified header matches its records: %w", id.Short(), ErrRetry)
+}
+
+// certifiedAt returns the committed block at h and its committed child,
+// whose QC certifies it.
+func (n *Node) certifiedAt(h uint64) (*types.Block, *types.Block, error) {
+	b, err := n.BlockAt(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := n.BlockAt(h + 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.QC == nil || c.QC.BlockID != b.ID() {
+		return nil, nil, fmt.Errorf("block %d does not certify block %d", h+1, h)
+	}
+	return b, c, nil
+}
+
+// recordsOf lists the state records an artifact's audit needs, with their
+// current values.
+func (n *Node) recordsOf(a *idao.Artifact) ([][]byte, [][]byte) {
+	keys := [][]byte{state.ArtifactKey(a.ID)}
+	values := [][]byte{a.Encode()}
+	if a.Status != idao.Pending {
+		if c, err := n.Committee(a.Submit.IDAO, a.CertRotation); err == nil {
+			keys, values = append(keys, state.CommitteeKey(c.IDAO, c.Rotation)), append(values, c.Encode())
+		}
+	}
+	for _, id := range a.Disputes {
+		if d, err := n.machine.Dispute(id); err == nil {
+			keys, values = append(keys, state.DisputeKey(id)), append(values, d.Encode())
+		}
+	}
+	return keys, values
+}
+
+func unchanged(t *smt.Tree, keys, values [][]byte) bool {
+	for i, k := range keys {
+		if vh, ok := t.Get(k); !ok || vh != smt.ValueHash(values[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *Node) bundle(a *idao.Artifact, b *types.Block, qc *types.QC, tree *smt.Tree, keys, values [][]byte) (*audit.Bundle, error) {
+	out := &audit.Bundle{ChainID: n.chainID, Artifact: a.ID, Header: b.Header(), Commit: qc}
+	for e := uint64(1); e <= b.Epoch; e++ {
+		ep, err := n.machine.EpochAt(e)
+		if err != nil {
+			return nil, fmt.Errorf("epoch %d: %w", e, err)
+		}
+		c, err := n.machine.EpochCert(e)
+		if err != nil {
+			return nil, fmt.Errorf("certificate of epoch %d: %v: %w", e, err, ErrRetry)
+		}
+		out.Epochs = append(out.Epochs, audit.EpochStep{Epoch: state.EncodeEpoch(ep), Cert: types.EncodeEpochCert(c)})
+	}
+	for i, k := range keys {
+		out.Records = append(out.Records, audit.Record{Key: k, Value: values[i], Proof: tree.Prove(k)})
+	}
+	for _, h := range historyHeights(a, n.artifactDisputes(a)) {
+		if h > b.State.Height {
+			continue // after the proven state: not part of this bundle's history
+		}
+		evs, err := n.eventProofs(a.ID, h)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		k := state.EventsRootKey(h)
+		v, err := n.machine.Raw(k)
+		if err != nil {
+			return nil, fmt.Errorf("events root of height %d: %w", h, err)
+		}
+		out.Records = append(out.Records, audit.Record{Key: k, Value: v, Proof: tree.Prove(k)})
+		out.Events = append(out.Events, evs...)
+	}
+	return out, nil
+}
+
+func (n *Node) artifactDisputes(a *idao.Artifact) []*idao.Dispute {
+	var out []*idao.Dispute
+	for _, id := range a.Disputes {
+		if d, err := n.machine.Dispute(id); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// historyHeights are the heights of an artifact's steps, ascending and
+// distinct.
+func historyHeights(a *idao.Artifact, ds []*idao.Dispute) []uint64 {
+	hs := []uint64{a.Height}
+	if a.Status != idao.Pending {
+		hs = append(hs, a.AttestHeight)
+	}
+	for _, d := range ds {
+		hs = append(hs, d.Opened)
+		if d.Closed != 0 {
+			hs = append(hs, d.Closed)
+		}
+	}
+	return sortedDistinct(hs)
+}
+
+func sortedDistinct(hs []uint64) []uint64 {
+	for i := 1; i < len(hs); i++ {
+		for j := i; j > 0 && hs[j] < hs[j-1]; j-- {
+			hs[j], hs[j-1] = hs[j-1], hs[j]
+		}
+	}
+	out := hs[:0]
+	for i, h := range hs {
+		if i == 0 || h != hs[i-1] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// eventProofs proves the artifact's events at height h into its root.
+func (n *Node) eventProofs(id types.Hash, h uint64) ([]audit.Event, error) {
+	raw, err := n.machine.RawEvents(h)
+	if err != nil {
+		return nil, fmt.Errorf("events of height %d: %w", h, err)
+	}
+	leaves := make([]merkle.Hash, len(raw))
+	for i, v := range raw {
+		leaves[i] = merkle.LeafHash(v)
+	}
+	var out []audit.Event
+	for i, v := range raw {
+		e, err := state.DecodeEvent(v)
+		if err != nil || e.Artifact != id {
+			continue
+		}
+		p, err := merkle.Prove(leaves, uint64(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, audit.Event{Height: h, Index: uint64(i), Count: uint64(len(raw)), Data: v, Path: p.Path})
+	}
+	return out, nil
+}
