@@ -29,6 +29,7 @@ const (
 
 type harness struct {
 	authenticated bool // cores trust the transport's sender, as the node does
+	track         bool // cores check execution results; the driver reports them
 	t             testing.TB
 	set           *types.ValidatorSet
 	keys          []*simsig.Key
@@ -73,8 +74,14 @@ type filter struct {
 // index order. The first leader's proposal is then in the queue.
 func newHarness(t testing.TB, stakes ...uint64) *harness {
 	t.Helper()
+	return newHarnessWith(t, false, stakes...)
+}
+
+// newHarnessWith is newHarness with the cores' execution tracking on or off.
+func newHarnessWith(t testing.TB, track bool, stakes ...uint64) *harness {
+	t.Helper()
 	reg := simsig.NewRegistry()
-	h := &harness{t: t, heights: map[uint64]types.Hash{}}
+	h := &harness{t: t, heights: map[uint64]types.Hash{}, track: track}
 	vals := make([]types.Validator, len(stakes))
 	for i, s := range stakes {
 		k := simsig.NewKey(reg, []byte(fmt.Sprintf("validator-%d", i)))
@@ -115,7 +122,15 @@ func (h *harness) newCore(idx int, store *safety.MemStorage, snap consensus.Snap
 	if err := rules.StartEpoch(testEpoch, uint32(idx)); err != nil {
 		h.t.Fatalf("start epoch %d: %v", idx, err)
 	}
-	cfg := consensus.Config{Set: h.set, Self: idx, BaseTimeout: baseTicks, MaxTimeout: maxTicks, AuthenticatedSenders: h.authenticated}
+	cfg := consensus.Config{Set: h.set, Self: idx, BaseTimeout: baseTicks, MaxTimeout: maxTicks, AuthenticatedSenders: h.authenticated,
+		TrackState: h.track}
+	if h.track {
+		for _, b := range h.nodes[idx:min(idx+1, len(h.nodes))] {
+			for _, c := range b.committed[1:] {
+				cfg.Executed = append(cfg.Executed, execRef(c))
+			}
+		}
+	}
 	core, err := consensus.New(cfg, rules, snap)
 	if err != nil {
 		h.t.Fatalf("core %d: %v", idx, err)
@@ -164,7 +179,16 @@ func (h *harness) flush(n *node) {
 			n.timer = r.Timer
 			n.timers = append(n.timers, *r.Timer)
 		}
+		executed := h.track && len(r.Committed) > 0
+		if executed {
+			for _, b := range r.Committed {
+				n.core.Step(&consensus.Executed{Ref: execRef(b)})
+			}
+		}
 		if r.Payload == nil {
+			if executed {
+				continue // votes that waited for the execution
+			}
 			return
 		}
 		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: payload(r.Payload.Round)})
@@ -388,4 +412,10 @@ func (h *harness) describe() string {
 		s += fmt.Sprintf("; node %d: %s", n.idx, n.core.Describe())
 	}
 	return s
+}
+
+// execRef stands in for executing b, alike on every node.
+func execRef(b *types.Block) types.StateRef {
+	id := b.ID()
+	return types.StateRef{Height: b.Height, Root: types.HashOf(id[:]), Events: types.HashOf(append([]byte("events"), id[:]...))}
 }
