@@ -56,7 +56,8 @@ type testnetFlags struct {
 	basePort    int
 	timeoutMs   uint64
 	epochLength uint64
-	accounts    int // user accounts to create and fund, under output/accounts
+	accounts    int    // user accounts to create and fund, under output/accounts
+	stakes      string // comma-separated genesis stakes, one per validator; empty: DefaultStake each
 }
 
 func testnetCommand() *cobra.Command {
@@ -87,6 +88,7 @@ func testnetCommand() *cobra.Command {
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout in milliseconds")
 	fl.Uint64Var(&f.epochLength, "epoch-length", staking.DefaultParams().EpochLength, "committed blocks per epoch")
 	fl.IntVar(&f.accounts, "accounts", 1, "user account keys to write under OUTPUT/accounts and fund in the genesis")
+	fl.StringVar(&f.stakes, "stakes", "", "comma-separated genesis stakes, one per validator (default: 1000000 each)")
 	cmd.MarkFlagRequired("output")
 	return cmd
 }
@@ -109,6 +111,10 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 		if len(hosts) != f.validators {
 			return nil, fmt.Errorf("--hostnames has %d names for %d validators", len(hosts), f.validators)
 		}
+	}
+	stakes, err := parseStakes(f.stakes, f.validators)
+	if err != nil {
+		return nil, err
 	}
 	files := make([]*nodeFiles, f.validators)
 	addrs := make([]string, f.validators)
@@ -136,7 +142,7 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 			nf.cfg.API.Listen = net.JoinHostPort(f.host, strconv.Itoa(f.basePort+2*i+1))
 			addrs[i] = nf.cfg.P2P.Listen
 		}
-		nf.genesis.Stake = DefaultStake
+		nf.genesis.Stake = stakes[i]
 		g.Validators = append(g.Validators, nf.genesis)
 		// Each validator's node key is also its operator account, funded so
 		// it can delegate, pay and fund new validators out of the box.
@@ -210,4 +216,27 @@ func writeAccounts(dir string, keys []ed25519.PrivateKey) error {
 // AccountFile is the key file of user account i of a testnet.
 func AccountFile(dir string, i int) string {
 	return filepath.Join(dir, fmt.Sprintf("account%d.json", i))
+}
+
+// parseStakes reads --stakes: one positive stake per validator.
+func parseStakes(list string, n int) ([]uint64, error) {
+	out := make([]uint64, n)
+	if list == "" {
+		for i := range out {
+			out[i] = DefaultStake
+		}
+		return out, nil
+	}
+	parts := strings.Split(list, ",")
+	if len(parts) != n {
+		return nil, fmt.Errorf("--stakes has %d values for %d validators", len(parts), n)
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
+		if err != nil || v == 0 {
+			return nil, fmt.Errorf("--stakes value %q: want a positive integer", p)
+		}
+		out[i] = v
+	}
+	return out, nil
 }

@@ -10,7 +10,7 @@ func Root() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(queryCommand(), verifyCommand(), blobCommand(), idaoCommand(), artifactCommand(), simCommand(), initCommand(), testnetCommand(), startCommand(), devnetCommand(),
-		statusCommand(), txCommand(), blockCommand(), keysCommand(), benchCommand())
+	root.AddCommand(queryCommand(), verifyCommand(), blobCommand(), idaoCommand(), artifactCommand(), disputeCommand(), simCommand(), initCommand(), testnetCommand(), startCommand(), devnetCommand(),
+		statusCommand(), txCommand(), blockCommand(), keysCommand(), benchCommand(), auditCommand())
 	return root
 }

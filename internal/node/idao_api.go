@@ -16,7 +16,7 @@ func (n *Node) IDAOState() *idao.State { return n.machine.IDAOs() }
 func (n *Node) Artifact(id types.Hash) (*idao.Artifact, error) {
 	a, err := n.machine.Artifact(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("artifact %x: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("artifact %s: %w", id, ErrNotFound)
 	}
 	return a, err
 }

@@ -154,6 +154,62 @@ func (c *Client) Artifact(ctx context.Context, id types.Hash) (ArtifactView, err
 	return v, c.do(ctx, http.MethodGet, "/artifacts/"+hex.EncodeToString(id[:]), "", nil, &v)
 }
 
+// Dispute calls GET /disputes/{id}.
+func (c *Client) Dispute(ctx context.Context, id types.Hash) (DisputeView, error) {
+	var v DisputeView
+	return v, c.do(ctx, http.MethodGet, "/disputes/"+hex.EncodeToString(id[:]), "", nil, &v)
+}
+
+// DisputeQuery selects disputes; zero fields select every one.
+type DisputeQuery struct {
+	Status   string     // open, upheld, rejected, expired or superseded
+	Artifact types.Hash // that artifact's disputes
+	After    types.Hash // the Next of the previous page
+	Limit    int        // 0: the server's default
+}
+
+// Disputes calls GET /disputes: one page, in id order.
+func (c *Client) Disputes(ctx context.Context, q DisputeQuery) (DisputesView, error) {
+	v := url.Values{}
+	if q.Status != "" {
+		v.Set("status", q.Status)
+	}
+	if q.Artifact != (types.Hash{}) {
+		v.Set("artifact", hex.EncodeToString(q.Artifact[:]))
+	}
+	if q.After != (types.Hash{}) {
+		v.Set("after", hex.EncodeToString(q.After[:]))
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var out DisputesView
+	return out, c.do(ctx, http.MethodGet, "/disputes?"+v.Encode(), "", nil, &out)
+}
+
+// Events calls GET /events: one page of the event log from from, of type
+// kind ("" for any, or a prefix ending in "." such as "dispute."), about
+// artifact (zero for any), at most limit (0: the server's default).
+// Continue from the page's Next; Stopped "tip" means caught up.
+func (c *Client) Events(ctx context.Context, from EventCursor, kind string, artifact types.Hash, limit int) (EventsView, error) {
+	v := url.Values{}
+	v.Set("from", strconv.FormatUint(from.Height, 10))
+	if from.Index != 0 {
+		v.Set("index", strconv.FormatUint(uint64(from.Index), 10))
+	}
+	if kind != "" {
+		v.Set("kind", kind)
+	}
+	if artifact != (types.Hash{}) {
+		v.Set("artifact", hex.EncodeToString(artifact[:]))
+	}
+	if limit != 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	var out EventsView
+	return out, c.do(ctx, http.MethodGet, "/events?"+v.Encode(), "", nil, &out)
+}
+
 // SendTx signs kind and body with key at the account's next nonce, submits
 // it, waits for the commit and returns the receipt; a committed but failed
 // transaction is an error that carries the receipt's reason. A validator's

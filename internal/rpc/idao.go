@@ -4,7 +4,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/types"
@@ -159,11 +161,17 @@ type ArtifactView struct {
 	Submitter   string           `json:"submitter"`
 	Height      uint64           `json:"height"`
 	Rotation    uint64           `json:"rotation"`
-	Status      string           `json:"status"`
-	Verdict     string           `json:"verdict,omitempty"` // valid | invalid, once attested
+	Status      string           `json:"status"`            // pending, attested, disputed or overturned
+	Verdict     string           `json:"verdict,omitempty"` // valid | invalid, once settled; an overturn's replaces the certificate's
 	Digest      string           `json:"digest,omitempty"`
 	Reason      string           `json:"reason,omitempty"` // why invalid
 	Certificate *CertificateView `json:"certificate,omitempty"`
+	// Final is set once nothing can change the verdict: attested with the
+	// challenge window closed and no dispute open, or overturned (an
+	// overturned verdict cannot be disputed).
+	Final        bool     `json:"final"`
+	Disputes     []string `json:"disputes"` // ids, in the order they were opened
+	OverturnedBy string   `json:"overturned_by,omitempty"`
 }
 
 // CertificateView is the anchored certificate of an artifact.
@@ -177,16 +185,20 @@ type CertificateView struct {
 	ChallengeEnd   uint64 `json:"challenge_end"`
 }
 
-func artifactView(a *idao.Artifact) ArtifactView {
+// artifactView renders a as of committed height tip.
+func artifactView(a *idao.Artifact, tip uint64) ArtifactView {
 	s := a.Submit
 	v := ArtifactView{ID: hex.EncodeToString(a.ID[:]), IDAO: s.IDAO, Kind: s.Kind.String(), Root: hex.EncodeToString(s.Root[:]),
 		Size: s.Size, ChunkSize: s.ChunkSize, Name: s.Name, Description: s.Description, License: s.License, Format: s.Format,
 		Schema: string(s.Schema), Verifier: s.Verifier, Fee: s.Fee, Submitter: a.Submitter.String(),
-		Height: a.Height, Rotation: a.Rotation, Status: a.Status.String()}
+		Height: a.Height, Rotation: a.Rotation, Status: a.Status.String(), Final: final(a, tip), Disputes: hexList(a.Disputes)}
 	if s.Claim != (types.Hash{}) {
 		v.Claim = hex.EncodeToString(s.Claim[:])
 	}
-	if a.Status == idao.Attested {
+	if a.OverturnedBy != (types.Hash{}) {
+		v.OverturnedBy = hex.EncodeToString(a.OverturnedBy[:])
+	}
+	if a.Settled() {
 		v.Verdict = "invalid"
 		if a.Verdict {
 			v.Verdict = "valid"
@@ -198,6 +210,31 @@ func artifactView(a *idao.Artifact) ArtifactView {
 	return v
 }
 
+// final reports whether a's verdict can no longer change at committed
+// height tip. An attested verdict can be disputed up to ChallengeEnd; a
+// disputed one waits for its disputes; an overturned one is refused by
+// every challenge, so it is final at once.
+func final(a *idao.Artifact, tip uint64) bool {
+	switch a.Status {
+	case idao.Attested:
+		return tip > a.ChallengeEnd
+	case idao.Overturned:
+		return true
+	}
+	return false
+}
+
+func hexList(hs []types.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = hex.EncodeToString(h[:])
+	}
+	return out
+}
+
+// artifactStatuses are the names GET /artifacts?status= accepts.
+var artifactStatuses = []string{idao.Pending.String(), idao.Attested.String(), idao.Disputed.String(), idao.Overturned.String()}
+
 func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 	id, err := parseHash(r.PathValue("id"))
 	if err != nil {
@@ -208,33 +245,27 @@ func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 	if !s.ok(w, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, artifactView(a))
+	writeJSON(w, http.StatusOK, artifactView(a, s.n.Status().Height))
 }
 
 // artifacts serves GET /artifacts?idao=&status=&verdict=&after=&limit=.
 func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 100
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "bad_limit", "limit must be 1..1000")
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, q)
+	if !ok {
+		return
+	}
+	afterID, ok := queryHash(w, q, "after", "an artifact id")
+	if !ok {
+		return
 	}
 	var after types.Hash
-	if a := q.Get("after"); a != "" {
-		h, err := parseHash(a)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_after", "after must be an artifact id (64 hex characters)")
-			return
-		}
-		after = h
+	if afterID != nil {
+		after = *afterID
 	}
 	status, verdict := q.Get("status"), q.Get("verdict")
-	if status != "" && status != "pending" && status != "attested" {
-		writeError(w, http.StatusBadRequest, "bad_status", "status must be pending or attested")
+	if status != "" && !slices.Contains(artifactStatuses, status) {
+		writeError(w, http.StatusBadRequest, "bad_status", "status must be one of "+strings.Join(artifactStatuses, ", "))
 		return
 	}
 	if verdict != "" && verdict != "valid" && verdict != "invalid" {
@@ -248,8 +279,9 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	tip := s.n.Status().Height
 	keep := func(a *idao.Artifact) bool {
-		v := artifactView(a)
+		v := artifactView(a, tip)
 		return (status == "" || v.Status == status) && (verdict == "" || v.Verdict == verdict)
 	}
 	list, err := s.n.Artifacts(name, after, limit, keep)
@@ -258,7 +290,7 @@ func (s *Server) artifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]ArtifactView, 0, len(list))
 	for _, a := range list {
-		out = append(out, artifactView(a))
+		out = append(out, artifactView(a, tip))
 	}
 	resp := map[string]any{"artifacts": out}
 	if len(out) == limit {
@@ -294,11 +326,7 @@ func (s *Server) blockEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]EventView, 0, len(evs))
 	for i, e := range evs {
-		v := EventView{Height: h, Index: i, Type: e.Type, IDAO: e.IDAO, Detail: e.Detail}
-		if e.Artifact != (types.Hash{}) {
-			v.Artifact = hex.EncodeToString(e.Artifact[:])
-		}
-		out = append(out, v)
+		out = append(out, eventView(h, i, e))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"height": h, "events": out})
 }

@@ -199,6 +199,59 @@ func (m *Machine) Artifacts(name string, after types.Hash, limit int, keep func(
 	return out, err
 }
 
+// Disputes lists committed dispute records in id order from after
+// (exclusive; zero for the start), at most limit of them that pass keep.
+// Disputes are few (at most one per artifact and claim, ever), so a scan
+// of their records serves as the index.
+func (m *Machine) Disputes(after types.Hash, limit int, keep func(*idao.Dispute) bool) ([]*idao.Dispute, error) {
+	var out []*idao.Dispute
+	var ferr error
+	prefix := []byte{pDispute}
+	var start []byte
+	if after != (types.Hash{}) {
+		start = append(disputeKey(after), 0) // just past after
+	}
+	err := m.store.Scan(prefix, start, func(k, _ []byte) bool {
+		var id types.Hash
+		copy(id[:], k[len(prefix):])
+		d, err := m.Dispute(id) // through the cache, as Artifacts reads
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if keep == nil || keep(d) {
+			out = append(out, d)
+		}
+		return len(out) < limit
+	})
+	if err == nil {
+		err = ferr
+	}
+	return out, err
+}
+
+// ScanEvents calls fn with each stored event from height h, index i on,
+// in order, until fn returns false. Heights without events cost nothing.
+func (m *Machine) ScanEvents(h uint64, i uint32, fn func(h uint64, i uint32, e idao.Event) bool) error {
+	var ferr error
+	err := m.store.Scan([]byte{pEvent}, eventKey(h, i), func(k, v []byte) bool {
+		if len(k) != 1+8+4 {
+			ferr = fmt.Errorf("event key %x: want 13 bytes", k)
+			return false
+		}
+		e, err := decodeEvent(v)
+		if err != nil {
+			ferr = fmt.Errorf("event %x: %w", k[1:], err)
+			return false
+		}
+		return fn(binary.BigEndian.Uint64(k[1:9]), binary.BigEndian.Uint32(k[9:]), e)
+	})
+	if err == nil {
+		err = ferr
+	}
+	return err
+}
+
 // CommitteeAt returns an iDAO's committee of rotation r from the history.
 func (m *Machine) CommitteeAt(name string, r uint64) (*idao.Committee, error) {
 	v, err := m.store.Get(committeeKey(name, r))
