@@ -21,6 +21,7 @@ import (
 type Chain interface {
 	IDAOs() *idao.State
 	Artifact(id types.Hash) (*idao.Artifact, error)
+	Dispute(id types.Hash) (*idao.Dispute, error)
 	Staking() *staking.State
 }
 
@@ -43,19 +44,39 @@ type Config struct {
 	// Verify runs a verifier; nil means verify.Run. Tests put a Byzantine
 	// verifier here.
 	Verify func(context.Context, verify.Input) (verify.Result, error)
+	// Fault makes this member Byzantine (fault-injection tests only);
+	// Honest by default.
+	Fault Fault
+	// DisputeWorkers rule on disputes in parallel (default 2); at most
+	// MaxDisputes (default 16) are being fetched and verified at once.
+	DisputeWorkers, MaxDisputes int
+	// UnavailableAfter is how long a validator keeps trying to fetch an
+	// artifact disputed as unavailable before it rules that it is
+	// (default 30 s).
+	UnavailableAfter time.Duration
 }
 
 // Stats counts what the attestor did.
 type Stats struct {
 	Verified, Invalid, Votes, Certificates, FetchFailures atomic.Uint64
+	// RulingVotes counts the dispute votes this validator signed, Rulings
+	// the ruling transactions it submitted.
+	RulingVotes, Rulings atomic.Uint64
 }
 
 // Attestor runs the committee duties of one node.
 type Attestor struct {
-	cfg   Config
-	Stats Stats
-	kick  chan struct{}
-	inbox chan Vote // from peers, for tallyLoop
+	cfg     Config
+	Stats   Stats
+	conduct conduct
+	pk      []byte // this node's BLS public key
+	kick    chan struct{}
+	inbox   chan Vote // from peers, for tallyLoop
+	// Disputes: rulingInbox feeds tallyLoop, disputeJobs the dispute
+	// workers; openDisputes reads the chain's open disputes.
+	rulingInbox  chan RulingVote
+	disputeJobs  chan disputeJob
+	openDisputes func() []idao.OpenDispute
 
 	mu        sync.Mutex
 	pools     map[string]*pool
@@ -68,6 +89,11 @@ type Attestor struct {
 	votes     int                          // in all tallies, bounded by maxVotes
 	early     map[p2p.NodeID]int           // votes held per peer for subjects not yet committed here
 	beaconFor uint64                       // the rotation this node last contributed to
+
+	runs         map[types.Hash]*disputeRun // open disputes this validator rules on
+	disputesBusy int                        // runs with a job queued or running
+	rulings      *rulingBook
+	view         rulingView
 }
 
 type startKey struct {
@@ -93,8 +119,20 @@ func New(cfg Config) *Attestor {
 	if cfg.Verify == nil {
 		cfg.Verify = verify.Run
 	}
-	return &Attestor{cfg: cfg, kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
-		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{}}
+	if cfg.DisputeWorkers <= 0 {
+		cfg.DisputeWorkers = 2
+	}
+	if cfg.MaxDisputes <= 0 {
+		cfg.MaxDisputes = 16
+	}
+	if cfg.UnavailableAfter <= 0 {
+		cfg.UnavailableAfter = 30 * time.Second
+	}
+	a := &Attestor{cfg: cfg, conduct: conductOf(cfg.Fault), pk: cfg.Key.PublicKey().Bytes(), kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
+		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
+		rulingInbox: make(chan RulingVote, 4096), disputeJobs: make(chan disputeJob, cfg.MaxDisputes), runs: map[types.Hash]*disputeRun{}, rulings: newRulingBook()}
+	a.openDisputes = func() []idao.OpenDispute { return cfg.Chain.IDAOs().OpenDisputes() }
+	return a
 }
 
 // Notify tells the attestor a block committed. It never blocks.
@@ -111,8 +149,12 @@ func (a *Attestor) Run(ctx context.Context) {
 	// other keeps counting.
 	go a.tallyLoop(ctx)
 	go a.tallyLoop(ctx)
+	for i := 0; i < a.cfg.DisputeWorkers; i++ {
+		go a.disputeWorker(ctx)
+	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	a.dispatch(ctx) // at once: disputes left open by a restart are found here
 	for {
 		select {
 		case <-ctx.Done():

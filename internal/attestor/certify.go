@@ -26,7 +26,8 @@ type tally struct {
 	submitted time.Time
 }
 
-// OnVote takes a vote from a peer. It runs on the peer's reader
+// OnVote takes a ChanIDAO message from a peer: an artifact or batch vote,
+// or a ruling vote, which goes to OnRulingVote. It runs on the peer's reader
 // goroutine, so it only decodes, checks the seat and queues: tallying can
 // lead to aggregate checks and a transaction, which must not hold up the
 // peer's other frames. Signatures are not checked one by one: the
@@ -34,6 +35,9 @@ type tally struct {
 // individually to drop the bad ones. A full queue drops the vote; its
 // sender sends it again (see resend).
 func (a *Attestor) OnVote(from p2p.NodeID, payload []byte) error {
+	if len(payload) > 0 && payload[0] == msgRulingVote {
+		return a.OnRulingVote(from, payload)
+	}
 	v, err := DecodeVote(payload)
 	if err != nil {
 		return err
@@ -112,6 +116,8 @@ func (a *Attestor) tallyLoop(ctx context.Context) {
 			return
 		case v := <-a.inbox:
 			a.addVote(v)
+		case v := <-a.rulingInbox:
+			a.addRulingVote(v)
 		}
 	}
 }
@@ -296,25 +302,9 @@ func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sig
 }
 
 func aggregate(c *idao.Committee, sigs map[uint32][]byte) (types.Bitmap, []byte, []crypto.PublicKey, bool) {
-	bm := types.NewBitmap(len(c.Seats))
-	var list [][]byte
-	var pks []crypto.PublicKey
-	for i := range c.Seats {
-		sig, ok := sigs[uint32(i)]
-		if !ok {
-			continue
-		}
-		pk, err := (bls.Scheme{}).ParsePublicKey(c.Seats[i].BLSKey)
-		if err != nil {
-			return nil, nil, nil, false
-		}
-		bm.Set(i)
-		list = append(list, sig)
-		pks = append(pks, pk)
+	keys := make([][]byte, len(c.Seats))
+	for i, s := range c.Seats {
+		keys[i] = s.BLSKey
 	}
-	agg, err := (bls.Scheme{}).Aggregate(list)
-	if err != nil {
-		return nil, nil, nil, false
-	}
-	return bm, agg, pks, true
+	return aggregateKeys(keys, sigs)
 }

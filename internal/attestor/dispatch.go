@@ -66,6 +66,7 @@ func (a *Attestor) dispatch(ctx context.Context) {
 	for _, k := range keys {
 		a.tryCertify(k)
 	}
+	a.dispatchDisputes(ctx, now)
 }
 
 // resubmitAfter is how long a submitted certificate may take to land

@@ -47,7 +47,7 @@ func batchID(k idao.BatchKey) types.Hash {
 func (v Vote) Encode() []byte {
 	w := codec.NewWriter(180)
 	if v.Batch != nil {
-		w.U8(2)
+		w.U8(msgBatchVote)
 		w.VarBytes([]byte(v.Batch.IDAO))
 		w.U64(v.Batch.Height)
 		w.U32(v.Batch.Part)
@@ -58,7 +58,7 @@ func (v Vote) Encode() []byte {
 		w.VarBytes(v.Sig)
 		return w.Bytes()
 	}
-	w.U8(1)
+	w.U8(msgVote)
 	w.Fixed(v.Artifact[:])
 	w.U64(v.Rotation)
 	w.Bool(v.Verdict)
@@ -71,11 +71,11 @@ func (v Vote) Encode() []byte {
 
 // DecodeVote parses a vote from the wire.
 func DecodeVote(b []byte) (Vote, error) {
-	if len(b) > 0 && b[0] == 2 {
+	if len(b) > 0 && b[0] == msgBatchVote {
 		return decodeBatchVote(b)
 	}
 	r := codec.NewReader(b)
-	r.Version(1)
+	r.Version(msgVote)
 	v := Vote{}
 	copy(v.Artifact[:], r.Fixed(32))
 	v.Rotation, v.Verdict = r.U64(), r.Bool()
@@ -91,7 +91,7 @@ func DecodeVote(b []byte) (Vote, error) {
 
 func decodeBatchVote(b []byte) (Vote, error) {
 	r := codec.NewReader(b)
-	r.Version(2)
+	r.Version(msgBatchVote)
 	k := idao.BatchKey{IDAO: string(r.VarBytes(idao.MaxNameLen)), Height: r.U64(), Part: r.U32()}
 	v := Vote{Batch: &k, Rotation: r.U64(), Count: r.U32(), Verdict: true}
 	copy(v.Digest[:], r.Fixed(32))

@@ -37,7 +37,8 @@ func (a *Attestor) work(ctx context.Context, j job) {
 	a.addVote(v)
 }
 
-// result returns the artifact's verdict, verifying it once.
+// result returns the verdict this member votes on the artifact, verifying
+// it once: the verifier's, unless a fault replaces it.
 func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
 	a.mu.Lock()
 	res, done := a.results[j.id]
@@ -45,7 +46,7 @@ func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
 	if done {
 		return res, true
 	}
-	res, ok := a.check(ctx, j)
+	res, ok := a.conduct.vote(a.check(ctx, j))
 	if ok {
 		a.mu.Lock()
 		a.results[j.id] = res
@@ -68,18 +69,8 @@ func (a *Attestor) check(ctx context.Context, j job) (verify.Result, bool) {
 		a.cfg.Log.Warn("artifact bytes unavailable; not voting", "artifact", short(j.id), "idao", j.name, "err", err)
 		return verify.Result{}, false
 	}
-	in := verify.Input{Kind: sub.Kind, Format: sub.Format, Schema: sub.Schema, Claim: sub.Claim, Size: sub.Size,
-		Open: func() (io.ReadCloser, error) {
-			r, _, err := a.cfg.Blobs.Reader(sub.Root)
-			if err != nil {
-				return nil, err
-			}
-			return io.NopCloser(r), nil
-		}}
-	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
-	defer cancel()
 	start := time.Now()
-	res, err := a.cfg.Verify(vctx, in)
+	res, err := a.runVerifier(ctx, sub)
 	if err != nil {
 		a.cfg.Log.Warn("verifier reached no verdict; not voting", "artifact", short(j.id), "err", err)
 		return verify.Result{}, false
@@ -90,6 +81,22 @@ func (a *Attestor) check(ctx context.Context, j job) (verify.Result, bool) {
 	}
 	a.cfg.Log.Debug("artifact verified", "artifact", short(j.id), "idao", j.name, "valid", res.Valid, "reason", res.Reason, "took", time.Since(start))
 	return res, true
+}
+
+// runVerifier runs the artifact's verifier (Config.Verify) over the bytes
+// in the blob store, which must be complete.
+func (a *Attestor) runVerifier(ctx context.Context, sub idao.Submit) (verify.Result, error) {
+	in := verify.Input{Kind: sub.Kind, Format: sub.Format, Schema: sub.Schema, Claim: sub.Claim, Size: sub.Size,
+		Open: func() (io.ReadCloser, error) {
+			r, _, err := a.cfg.Blobs.Reader(sub.Root)
+			if err != nil {
+				return nil, err
+			}
+			return io.NopCloser(r), nil
+		}}
+	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	return a.cfg.Verify(vctx, in)
 }
 
 // broadcast sends a vote to the other members of the job's committee.

@@ -27,10 +27,28 @@ type IDAOConfig struct {
 	// Workers verify artifacts in parallel, per iDAO.
 	Workers int `toml:"workers"`
 	// Paused stops this validator's committee work (verifying, voting,
-	// beacon contributions) while it keeps validating blocks; its seats
-	// count as absent.
+	// beacon contributions, rulings on disputes) while it keeps validating
+	// blocks; its seats and its share of a ruling count as absent.
 	Paused bool `toml:"paused"`
+	// Fault turns this node into a Byzantine verifier, for fault-injection
+	// tests and never for a real network: "" (the default) is honest, and
+	// FaultApproveAll ("approve-all") votes every artifact valid and
+	// defends every disputed certificate. The node logs a warning at
+	// start when it is set.
+	Fault string `toml:"fault"`
 }
+
+// FaultApproveAll is the idao.fault of a member that votes every artifact
+// valid: an artifact its verifier finds valid gets the honest vote
+// (verdict valid, the verifier's digest); any other (found invalid, no
+// verdict, bytes not fetched) gets verdict valid with one fixed digest,
+// SHA-256("lazchain/fault/approve-all/v1"), and no reason. Members with
+// this fault therefore cast identical votes and certify an invalid
+// artifact together when they hold the threshold of a committee. In
+// disputes such a validator always signs a ruling against the challenger
+// that reproduces the disputed certificate, so a test can check that the
+// honest stake (more than two thirds) still wins.
+const FaultApproveAll = "approve-all"
 
 // P2PConfig is the [p2p] table.
 type P2PConfig struct {
@@ -135,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.IDAO.Workers < 0 || c.IDAO.Workers > 64 {
 		return fmt.Errorf("idao.workers is %d: want 0 (default) to 64", c.IDAO.Workers)
+	}
+	if c.IDAO.Fault != "" && c.IDAO.Fault != FaultApproveAll {
+		return fmt.Errorf("idao.fault %q: want \"\" (honest, the default) or %q (a Byzantine verifier for fault-injection tests); remove the setting on a real node", c.IDAO.Fault, FaultApproveAll)
 	}
 	return nil
 }

@@ -172,3 +172,40 @@ func TestValidateDefault(t *testing.T) {
 		t.Fatalf("default config invalid: %v", err)
 	}
 }
+
+func TestIDAOFault(t *testing.T) {
+	tests := []struct {
+		fault string
+		ok    bool
+	}{
+		{"", true},
+		{config.FaultApproveAll, true},
+		{"approve_all", false},
+		{"APPROVE-ALL", false},
+		{"reject-all", false},
+		{" approve-all", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fault, func(t *testing.T) {
+			text := validText() + "\n[idao]\nworkers = 2\nfault = \"" + tc.fault + "\"\n"
+			cfg, err := config.Load(writeConfig(t, text))
+			if tc.ok {
+				if err != nil || cfg.IDAO.Fault != tc.fault || cfg.IDAO.Workers != 2 {
+					t.Fatalf("Load: %+v %v", cfg.IDAO, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("idao.fault %q accepted", tc.fault)
+			}
+			for _, w := range []string{"idao.fault", `"` + tc.fault + `"`, `"approve-all"`, config.ConfigFile} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	if config.Default().IDAO.Fault != "" {
+		t.Fatal("a new node is Byzantine by default")
+	}
+}
