@@ -2,10 +2,14 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +24,7 @@ import (
 const defaultNode = "http://127.0.0.1:26657"
 
 func devnetCommand() *cobra.Command {
-	var home string
+	var home, stakes, byzantine string
 	var validators int
 	var noSample bool
 	cmd := &cobra.Command{
@@ -33,17 +37,28 @@ Ctrl-C stops every process cleanly. Reusing a --home keeps the chain's data.`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			cmd.SetContext(ctx)
-			return runDevnet(cmd, home, validators, !noSample)
+			return runDevnet(cmd, devnetOptions{home: home, validators: validators, sample: !noSample, stakes: stakes, byzantine: byzantine})
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "directory for the network (default: a new temporary directory)")
 	cmd.Flags().IntVar(&validators, "validators", 4, "number of validators")
 	cmd.Flags().BoolVar(&noSample, "no-sample", false, "do not create the sample iDAOs and anchor the sample dataset")
+	cmd.Flags().StringVar(&stakes, "stakes", "", "comma-separated genesis stakes, one per validator (new networks only)")
+	cmd.Flags().StringVar(&byzantine, "byzantine", "", "comma-separated node indexes that run a Byzantine verifier ([idao] fault = approve-all), for trying disputes")
 	return cmd
 }
 
-func runDevnet(cmd *cobra.Command, home string, validators int, sample bool) error {
+// devnetOptions are the devnet command's flags.
+type devnetOptions struct {
+	home              string
+	validators        int
+	sample            bool
+	stakes, byzantine string
+}
+
+func runDevnet(cmd *cobra.Command, o devnetOptions) error {
 	ctx := cmd.Context()
+	home, validators, sample := o.home, o.validators, o.sample
 	if home == "" {
 		dir, err := os.MkdirTemp("", "lazchain-devnet-")
 		if err != nil {
@@ -51,8 +66,11 @@ func runDevnet(cmd *cobra.Command, home string, validators int, sample bool) err
 		}
 		home = dir
 	}
-	homes, err := devnetHomes(home, validators)
+	homes, err := devnetHomes(home, validators, o.stakes)
 	if err != nil {
+		return err
+	}
+	if err := setFaults(homes, o.byzantine); err != nil {
 		return err
 	}
 	procs, err := launchNodes(homes)
@@ -63,8 +81,9 @@ func runDevnet(cmd *cobra.Command, home string, validators int, sample bool) err
 	fmt.Printf("lazchain devnet: %d validators, data in %s\n", len(homes), home)
 	for i, h := range homes {
 		cfg, _ := config.Load(h)
-		fmt.Printf("  node%d  api http://%s  log %s\n", i, cfg.API.Listen, filepath.Join(h, "node.log"))
+		fmt.Printf("  node%d  api http://%s  operator %s%s  log %s\n", i, cfg.API.Listen, operatorOf(h), faultNote(cfg), filepath.Join(h, "node.log"))
 	}
+	fmt.Printf("  genesis %s\n", filepath.Join(homes[0], config.GenesisFile))
 	if err := waitHeight(ctx, homes[0], 1, 30*time.Second); err != nil {
 		return err
 	}
@@ -91,7 +110,7 @@ func runDevnet(cmd *cobra.Command, home string, validators int, sample bool) err
 
 // devnetHomes reuses homes under dir if a previous devnet left them,
 // otherwise writes a new loopback testnet.
-func devnetHomes(dir string, validators int) ([]string, error) {
+func devnetHomes(dir string, validators int, stakes string) ([]string, error) {
 	var homes []string
 	for i := 0; i < validators; i++ {
 		h := filepath.Join(dir, fmt.Sprintf("node%d", i))
@@ -104,7 +123,7 @@ func devnetHomes(dir string, validators int) ([]string, error) {
 	if homes != nil {
 		return homes, nil
 	}
-	return writeTestnet(testnetFlags{validators: validators, output: dir, chainID: "lazchain-devnet", host: "127.0.0.1", basePort: 26656, timeoutMs: 1000, accounts: 1})
+	return writeTestnet(testnetFlags{validators: validators, output: dir, chainID: "lazchain-devnet", host: "127.0.0.1", basePort: 26656, timeoutMs: 1000, accounts: 2, stakes: stakes})
 }
 
 // waitHeight polls a node's API until it reports height >= h.
@@ -126,4 +145,49 @@ func waitHeight(ctx context.Context, home string, h uint64, limit time.Duration)
 		}
 	}
 	return fmt.Errorf("no block committed within %s; see %s", limit, filepath.Join(home, "node.log"))
+}
+
+// setFaults makes the listed nodes Byzantine verifiers (and the others
+// honest), so a devnet can show a dispute overturning a wrong verdict.
+func setFaults(homes []string, list string) error {
+	bad := map[int]bool{}
+	if list != "" {
+		for _, p := range strings.Split(list, ",") {
+			i, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil || i < 0 || i >= len(homes) {
+				return fmt.Errorf("--byzantine %q: want node indexes 0..%d", p, len(homes)-1)
+			}
+			bad[i] = true
+		}
+	}
+	for i, h := range homes {
+		cfg, err := config.Load(h)
+		if err != nil {
+			return err
+		}
+		cfg.IDAO.Fault = ""
+		if bad[i] {
+			cfg.IDAO.Fault = config.FaultApproveAll
+		}
+		if err := cfg.Save(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func faultNote(cfg config.Config) string {
+	if cfg.IDAO.Fault != "" {
+		return " (BYZANTINE verifier: " + cfg.IDAO.Fault + ")"
+	}
+	return ""
+}
+
+// operatorOf is a node's operator address: its node key's public key.
+func operatorOf(home string) string {
+	k, err := config.LoadNodeKey(filepath.Join(home, config.NodeKeyFile))
+	if err != nil {
+		return "?"
+	}
+	return hex.EncodeToString(k.Public().(ed25519.PublicKey))
 }

@@ -141,12 +141,12 @@ func TestRunNodeRejectsBrokenHome(t *testing.T) {
 
 func TestDevnetHomesReusesExisting(t *testing.T) {
 	dir := t.TempDir()
-	first, err := devnetHomes(dir, 2)
+	first, err := devnetHomes(dir, 2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	key0, _ := os.ReadFile(filepath.Join(first[0], config.NodeKeyFile))
-	again, err := devnetHomes(dir, 2)
+	again, err := devnetHomes(dir, 2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestDevnetHomesReusesExisting(t *testing.T) {
 	}
 	// Asking for more validators than exist cannot reuse, and must not
 	// overwrite the existing nodes either.
-	if _, err := devnetHomes(dir, 3); err == nil {
+	if _, err := devnetHomes(dir, 3, ""); err == nil {
 		t.Fatal("devnet with a third validator over a two-node home succeeded")
 	}
 }

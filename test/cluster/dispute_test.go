@@ -77,6 +77,7 @@ func TestDisputeOverturnsCollusion(t *testing.T) {
 	genesis := filepath.Join(c.homes[0], config.GenesisFile)
 	bundle := filepath.Join(dir, "bundle.bin")
 	out = c.cli("audit", id, "--genesis", genesis, "--node", c.apis[1], "--save", bundle)
+	t.Logf("lazchain audit:\n%s", out)
 	for _, want := range []string{"artifact.submitted", "artifact.attested", "dispute.opened", "dispute.ruled", "for the challenger", "verdict: invalid (overturned)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit output lacks %q:\n%s", want, out)
