@@ -104,4 +104,3 @@ func TestIDAODisputesOverturnByzantineCertificates(t *testing.T) {
 		t.Fatalf("node 0 did not warn that it is Byzantine (%v)", err)
 	}
 }
-
