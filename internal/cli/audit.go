@@ -173,6 +173,9 @@ func auditChainCommand() *cobra.Command {
 				total += len(hs)
 				from += uint64(len(hs))
 			}
+			if err := v.Flush(); err != nil {
+				return err
+			}
 			took := time.Since(start)
 			check := took - fetch
 			fmt.Printf("verified %d headers (%d certificates checked) through epoch %d from %s\n", total, v.Certified, v.Epoch().Number, genesisFile)
