@@ -13,6 +13,7 @@ const (
 	msgChunkReq    = 3
 	msgChunk       = 4
 	msgNotFound    = 5
+	msgPush        = 6 // a small blob, manifest and chunk, unasked
 )
 
 // message is every blobnet frame: which kind, for which blob and chunk,
@@ -46,7 +47,7 @@ func decode(b []byte) (message, error) {
 	if err := r.Finish(); err != nil {
 		return message{}, fmt.Errorf("blobnet message: %w", err)
 	}
-	if m.Type < msgManifestReq || m.Type > msgNotFound {
+	if m.Type < msgManifestReq || m.Type > msgPush {
 		return message{}, fmt.Errorf("blobnet message: unknown type %d", m.Type)
 	}
 	return m, nil

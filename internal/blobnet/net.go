@@ -25,6 +25,7 @@ type Net struct {
 	log     *slog.Logger
 	faulty  func(p2p.NodeID, string)
 	serveq  chan request
+	pushq   chan request
 	mu      sync.Mutex
 	waiting map[key]chan reply
 	slots   map[p2p.NodeID]chan struct{} // requests in flight per peer
@@ -67,7 +68,7 @@ const manifestIndex = ^uint64(0)
 // New returns a Net over store. faulty is told about every peer that sent
 // bytes that failed a check.
 func New(store *blob.Store, tr Transport, log *slog.Logger, faulty func(p2p.NodeID, string)) *Net {
-	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), waiting: map[key]chan reply{}, slots: map[p2p.NodeID]chan struct{}{}}
+	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), pushq: make(chan request, pushQueue), waiting: map[key]chan reply{}, slots: map[p2p.NodeID]chan struct{}{}}
 }
 
 // Run serves requests until ctx ends.
@@ -83,6 +84,8 @@ func (n *Net) Run(ctx context.Context, workers int) {
 					return
 				case r := <-n.serveq:
 					n.serve(r)
+				case r := <-n.pushq:
+					n.acceptPush(r.from, r.msg)
 				}
 			}
 		}()
@@ -102,6 +105,11 @@ func (n *Net) Handle(from p2p.NodeID, payload []byte) error {
 		select {
 		case n.serveq <- request{from: from, msg: m}:
 		default: // overloaded: the asker times out and tries another peer
+		}
+	case msgPush:
+		select {
+		case n.pushq <- request{from: from, msg: m}:
+		default: // overloaded: the blob is fetched when it is needed
 		}
 	default:
 		idx := m.Index

@@ -40,3 +40,12 @@ func (n *Node) Committee(name string, rotation uint64) (*idao.Committee, error) 
 
 // Events returns the events of the block at height h.
 func (n *Node) Events(h uint64) ([]idao.Event, error) { return n.machine.Events(h) }
+
+// BlobUploaded tells the node a client finished storing a blob (or one of
+// its chunks): a small one is pushed to the peers at once, so committee
+// members need not fetch it.
+func (n *Node) BlobUploaded(root types.Hash) {
+	if n.blobnet != nil {
+		n.blobnet.Push(root)
+	}
+}

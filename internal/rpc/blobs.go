@@ -57,6 +57,7 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 	if !s.blobOK(w, err) {
 		return
 	}
+	s.n.BlobUploaded(m.Root)
 	writeJSON(w, http.StatusOK, s.blobView(m))
 }
 
@@ -102,6 +103,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 	if !s.blobOK(w, s.n.Blobs().PutChunk(root, i, data)) {
 		return
 	}
+	s.n.BlobUploaded(root)
 	writeJSON(w, http.StatusOK, map[string]any{"root": hex.EncodeToString(root[:]), "index": i})
 }
 
