@@ -79,7 +79,7 @@ together as one artifact.`,
 	}
 	addNodeFlag(show, &url)
 	list := &cobra.Command{
-		Use: "list [--idao NAME] [--status pending|attested]", Short: "List artifacts", Args: cobra.NoArgs,
+		Use: "list [--idao NAME] [--status pending|attested|disputed|overturned]", Short: "List artifacts", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := "/artifacts?limit=1000"
 			if target != "" {
@@ -96,7 +96,7 @@ together as one artifact.`,
 		},
 	}
 	list.Flags().StringVar(&target, "idao", "", "only this iDAO's artifacts")
-	list.Flags().StringVar(&status, "status", "", "pending or attested")
+	list.Flags().StringVar(&status, "status", "", "pending, attested, disputed or overturned")
 	addNodeFlag(list, &url)
 	cmd.AddCommand(submit, show, list)
 	return cmd
