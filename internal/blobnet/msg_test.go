@@ -74,7 +74,7 @@ func TestHandleMalformed(t *testing.T) {
 		{"length over the limit", withLen(maxData + 1)},
 		{"length max uint32", withLen(^uint32(0))},
 		{"type zero", withType(0)},
-		{"type after the last", withType(msgNotFound + 1)},
+		{"type after the last", withType(msgPush + 1)},
 		{"type 255", withType(255)},
 		{"request with trailing zeros", append(message{Type: msgChunkReq}.encode(), 0, 0, 0, 0)},
 		{"garbage", blobBytes(blobSeed+800, 100)},
@@ -139,7 +139,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if m.Type < msgManifestReq || m.Type > msgNotFound {
+		if m.Type < msgManifestReq || m.Type > msgPush {
 			t.Fatalf("decoded unknown type %d", m.Type)
 		}
 		if len(m.Data) > maxData {
