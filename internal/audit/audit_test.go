@@ -111,3 +111,21 @@ func TestForeignAndForgedBundles(t *testing.T) {
 		})
 	}
 }
+
+// Decoding never panics, and whatever it accepts re-encodes to exactly
+// the input.
+func FuzzDecodeBundle(f *testing.F) {
+	fx := newFixture(f)
+	f.Add(fx.bundle.Encode())
+	f.Add([]byte("LZAB\x01"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := audit.Decode(data)
+		if err != nil {
+			return
+		}
+		if enc := b.Encode(); string(enc) != string(data) {
+			t.Fatalf("accepted a non-canonical bundle of %d bytes", len(data))
+		}
+	})
+}

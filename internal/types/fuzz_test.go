@@ -104,3 +104,21 @@ func checkBlocks(t *testing.T, blocks []*types.Block) {
 		}
 	}
 }
+
+func FuzzDecodeHeader(f *testing.F) {
+	for _, seed := range []uint64{1, 2} {
+		for _, b := range sampleBlocks(seed) {
+			f.Add(types.EncodeHeader(b.Header()))
+		}
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := types.DecodeHeader(data)
+		if err != nil {
+			return
+		}
+		if enc := types.EncodeHeader(h); !bytes.Equal(enc, data) {
+			t.Fatalf("accepted a non-canonical header:\nin  %x\nout %x", data, enc)
+		}
+	})
+}
