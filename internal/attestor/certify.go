@@ -191,7 +191,7 @@ func (a *Attestor) tryCertify(k tallyKey) {
 	if !ok || d == nil || !isVal || c.Index(me) < 0 {
 		return
 	}
-	sigs, t, ok := a.due(k, c, d.Policy, me)
+	sigs, t, ok := a.due(k, c, d.Policy, me, batch != nil)
 	if !ok {
 		return
 	}
@@ -208,9 +208,6 @@ func (a *Attestor) tryCertify(k tallyKey) {
 	}
 	kind, body := idao.KindAttest, []byte(nil)
 	if batch != nil {
-		if t.entries == nil {
-			return // this member's own verdicts differ; one that agrees will submit
-		}
 		kind = idao.KindAttestBatch
 		body = idao.AttestBatch{Key: *batch, Rotation: k.rotation, Entries: t.entries, Signers: signers, Sig: sig}.Encode()
 	} else {
@@ -225,8 +222,12 @@ func (a *Attestor) tryCertify(k tallyKey) {
 }
 
 // due reports whether the tally for k passes the threshold and it is this
-// member's turn to submit, and marks it submitted.
-func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.Address) (map[uint32][]byte, tallyInfo, bool) {
+// member's turn to submit, and marks it submitted. A batch certificate
+// carries the entries, which only a member whose own verdicts match the
+// votes has: until then it is not this member's turn, and it must not
+// mark the tally submitted, or its turn would pass silently and the batch
+// wait for a backup aggregator.
+func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.Address, batch bool) (map[uint32][]byte, tallyInfo, bool) {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -245,6 +246,9 @@ func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.
 	}
 	if t.reached.IsZero() {
 		t.reached = now
+	}
+	if batch && t.entries == nil {
+		return nil, tallyInfo{}, false
 	}
 	// Members take turns: the designated one at once, the next in seat
 	// order after one Backup, the one after that after two, so a
