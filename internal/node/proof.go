@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lazchain/lazchain/internal/audit"
 	"github.com/lazchain/lazchain/internal/idao"
@@ -27,42 +28,34 @@ func (n *Node) ArtifactProof(id types.Hash) (*audit.Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, values := n.recordsOf(a)
+	ds := n.artifactDisputes(a)
+	keys, values := n.recordsOf(a, ds)
+	// Walk down from the tip; each block is read once, and the block above
+	// it (its committed child) carries the QC that certifies it.
 	tip := n.status.get().Height
-	for h := tip; h > 1 && tip-h < provableHeaders; h-- {
-		b, child, err := n.certifiedAt(h - 1)
-		if err != nil || b.State.IsZero() {
-			continue
+	child, _ := n.BlockAt(tip)
+	for h := tip - min(tip, 1); h >= 1 && tip-h <= provableHeaders && child != nil; h-- {
+		b, err := n.BlockAt(h)
+		if err != nil {
+			break
+		}
+		qc := child.QC
+		child = b
+		if qc == nil || qc.BlockID != b.ID() || b.State.IsZero() {
+			continue // an epoch's first block is certified by its root's QC
 		}
 		tree, ok := n.machine.StateTree(b.State.Height)
 		if !ok || !unchanged(tree, keys, values) {
 			continue
 		}
-		return n.bundle(a, b, child.QC, tree, keys, values)
+		return n.bundle(a, ds, b, qc, tree, keys, values)
 	}
 	return nil, fmt.Errorf("artifact %s: no recent certified header matches its records: %w", id.Short(), ErrRetry)
 }
 
-// certifiedAt returns the committed block at h and its committed child,
-// whose QC certifies it.
-func (n *Node) certifiedAt(h uint64) (*types.Block, *types.Block, error) {
-	b, err := n.BlockAt(h)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := n.BlockAt(h + 1)
-	if err != nil {
-		return nil, nil, err
-	}
-	if c.QC == nil || c.QC.BlockID != b.ID() {
-		return nil, nil, fmt.Errorf("block %d does not certify block %d", h+1, h)
-	}
-	return b, c, nil
-}
-
 // recordsOf lists the state records an artifact's audit needs, with their
 // current values.
-func (n *Node) recordsOf(a *idao.Artifact) ([][]byte, [][]byte) {
+func (n *Node) recordsOf(a *idao.Artifact, ds []*idao.Dispute) ([][]byte, [][]byte) {
 	keys := [][]byte{state.ArtifactKey(a.ID)}
 	values := [][]byte{a.Encode()}
 	if a.Status != idao.Pending {
@@ -70,10 +63,8 @@ func (n *Node) recordsOf(a *idao.Artifact) ([][]byte, [][]byte) {
 			keys, values = append(keys, state.CommitteeKey(c.IDAO, c.Rotation)), append(values, c.Encode())
 		}
 	}
-	for _, id := range a.Disputes {
-		if d, err := n.machine.Dispute(id); err == nil {
-			keys, values = append(keys, state.DisputeKey(id)), append(values, d.Encode())
-		}
+	for _, d := range ds {
+		keys, values = append(keys, state.DisputeKey(d.ID)), append(values, d.Encode())
 	}
 	return keys, values
 }
@@ -87,7 +78,7 @@ func unchanged(t *smt.Tree, keys, values [][]byte) bool {
 	return true
 }
 
-func (n *Node) bundle(a *idao.Artifact, b *types.Block, qc *types.QC, tree *smt.Tree, keys, values [][]byte) (*audit.Bundle, error) {
+func (n *Node) bundle(a *idao.Artifact, ds []*idao.Dispute, b *types.Block, qc *types.QC, tree *smt.Tree, keys, values [][]byte) (*audit.Bundle, error) {
 	out := &audit.Bundle{ChainID: n.chainID, Artifact: a.ID, Header: b.Header(), Commit: qc}
 	for e := uint64(1); e <= b.Epoch; e++ {
 		ep, err := n.machine.EpochAt(e)
@@ -103,7 +94,7 @@ func (n *Node) bundle(a *idao.Artifact, b *types.Block, qc *types.QC, tree *smt.
 	for i, k := range keys {
 		out.Records = append(out.Records, audit.Record{Key: k, Value: values[i], Proof: tree.Prove(k)})
 	}
-	for _, h := range historyHeights(a, n.artifactDisputes(a)) {
+	for _, h := range historyHeights(a, ds) {
 		if h > b.State.Height {
 			continue // after the proven state: not part of this bundle's history
 		}
@@ -148,22 +139,8 @@ func historyHeights(a *idao.Artifact, ds []*idao.Dispute) []uint64 {
 			hs = append(hs, d.Closed)
 		}
 	}
-	return sortedDistinct(hs)
-}
-
-func sortedDistinct(hs []uint64) []uint64 {
-	for i := 1; i < len(hs); i++ {
-		for j := i; j > 0 && hs[j] < hs[j-1]; j-- {
-			hs[j], hs[j-1] = hs[j-1], hs[j]
-		}
-	}
-	out := hs[:0]
-	for i, h := range hs {
-		if i == 0 || h != hs[i-1] {
-			out = append(out, h)
-		}
-	}
-	return out
+	slices.Sort(hs)
+	return slices.Compact(hs)
 }
 
 // eventProofs proves the artifact's events at height h into its root.

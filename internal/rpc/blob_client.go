@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,28 +71,15 @@ func (c *Client) Chunk(ctx context.Context, m *blob.Manifest, i uint64) ([]byte,
 
 // raw does a request whose success body is not JSON.
 func (c *Client) raw(ctx context.Context, method, path string, body io.Reader, headers func(http.Header)) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	data, status, h, err := c.request(ctx, method, path, "", body, merkle.MaxChunk+1)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach node at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, merkle.MaxChunk+1))
-	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct{ Error ErrorView }
-		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
-			return nil, &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
-		}
-		return nil, &APIError{Status: resp.StatusCode, Code: "http", Message: string(data)}
+	if status >= 300 {
+		return nil, errorFrom(status, data)
 	}
 	if headers != nil {
-		headers(resp.Header)
+		headers(h)
 	}
 	return data, nil
 }

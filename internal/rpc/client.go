@@ -41,28 +41,12 @@ func (e *APIError) Error() string {
 }
 
 func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	data, status, _, err := c.request(ctx, method, path, ctype, bytes.NewReader(body), 64<<20)
 	if err != nil {
 		return err
 	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach node at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("read response: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct{ Error ErrorView }
-		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
-			return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
-		}
-		return &APIError{Status: resp.StatusCode, Code: "http", Message: string(data)}
+	if status >= 300 {
+		return errorFrom(status, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -70,6 +54,37 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 		}
 	}
 	return nil
+}
+
+// request makes one request and returns at most limit bytes of the body,
+// whatever the status.
+func (c *Client) request(ctx context.Context, method, path, ctype string, body io.Reader, limit int64) ([]byte, int, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("cannot reach node at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("read response: %w", err)
+	}
+	return data, resp.StatusCode, resp.Header, nil
+}
+
+// errorFrom turns an error response into an *APIError.
+func errorFrom(status int, data []byte) error {
+	var e struct{ Error ErrorView }
+	if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
+		return &APIError{Status: status, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	return &APIError{Status: status, Code: "http", Message: string(data)}
 }
 
 // Status calls GET /status.

@@ -11,11 +11,7 @@ func TestIDAORoutesRejectBadInput(t *testing.T) {
 	tn := startNode(t)
 	ctx := testCtx(t)
 	zero := "0000000000000000000000000000000000000000000000000000000000000000"
-	cases := []struct {
-		path   string
-		status int
-		code   string
-	}{
+	checkBadGets(t, tn, []badGet{
 		{"/idaos/nope", http.StatusNotFound, "not_found"},
 		{"/idaos/nope/committees/0", http.StatusNotFound, "not_found"},
 		{"/idaos/nope/committees/x", http.StatusBadRequest, "bad_rotation"},
@@ -29,13 +25,7 @@ func TestIDAORoutesRejectBadInput(t *testing.T) {
 		{"/artifacts?idao=nope", http.StatusNotFound, "not_found"},
 		{"/blocks/x/events", http.StatusBadRequest, "bad_height"},
 		{"/blocks/999999999/events", http.StatusNotFound, "not_found"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.path, func(t *testing.T) {
-			_, err := tn.client.Get(ctx, tc.path)
-			wantAPIError(t, err, tc.status, tc.code)
-		})
-	}
+	})
 	// The well-formed empty answers.
 	for _, p := range []string{"/idaos", "/artifacts", "/artifacts?status=pending&limit=5", "/blocks/0/events"} {
 		if _, err := tn.client.Get(ctx, p); err != nil {

@@ -227,3 +227,22 @@ func wantAPIError(t *testing.T, err error, status int, codes ...string) {
 	}
 	t.Fatalf("want code in %v, got %v", codes, ae)
 }
+
+// badGet is a GET that must fail with status and code.
+type badGet struct {
+	path   string
+	status int
+	code   string
+}
+
+// checkBadGets runs each GET as a subtest and checks its JSON error.
+func checkBadGets(t *testing.T, tn *testNode, cases []badGet) {
+	t.Helper()
+	ctx := testCtx(t)
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			_, err := tn.client.Get(ctx, tc.path)
+			wantAPIError(t, err, tc.status, tc.code)
+		})
+	}
+}

@@ -2,10 +2,8 @@ package rpc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,18 +41,16 @@ func (s *Server) artifactProof(w http.ResponseWriter, r *http.Request) {
 func (c *Client) ArtifactProof(ctx context.Context, id types.Hash, wait time.Duration) ([]byte, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		data, status, err := c.getRaw(ctx, "/artifacts/"+id.String()+"/proof")
-		if err != nil {
-			return nil, err
-		}
-		if status == http.StatusOK {
+		data, err := c.raw(ctx, http.MethodGet, "/artifacts/"+id.String()+"/proof", nil, nil)
+		if err == nil {
 			if _, err := audit.Decode(data); err != nil {
 				return nil, fmt.Errorf("node served a malformed bundle: %w", err)
 			}
 			return data, nil
 		}
-		if status != http.StatusServiceUnavailable || time.Now().After(deadline) {
-			return nil, fmt.Errorf("proof of %s: %w", id.Short(), apiErrorOf(data, status))
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return nil, fmt.Errorf("proof of %s: %w", id.Short(), err)
 		}
 		select {
 		case <-ctx.Done():
@@ -62,30 +58,6 @@ func (c *Client) ArtifactProof(ctx context.Context, id types.Hash, wait time.Dur
 		case <-time.After(time.Second):
 		}
 	}
-}
-
-func (c *Client) getRaw(ctx context.Context, path string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, 0, fmt.Errorf("cannot reach node at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	return data, resp.StatusCode, err
-}
-
-func apiErrorOf(data []byte, status int) error {
-	var v struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if json.Unmarshal(data, &v) != nil || v.Error.Code == "" {
-		return &APIError{Status: status, Code: "http", Message: string(data)}
-	}
-	return &APIError{Status: status, Code: v.Error.Code, Message: v.Error.Message}
 }
 
 // maxHeaders bounds one GET /headers answer.
@@ -127,12 +99,9 @@ func (s *Server) headers(w http.ResponseWriter, r *http.Request) {
 
 // Headers fetches up to limit committed headers from height from on.
 func (c *Client) Headers(ctx context.Context, from uint64, limit int) ([]*types.Header, error) {
-	data, status, err := c.getRaw(ctx, fmt.Sprintf("/headers?from=%d&limit=%d", from, limit))
+	data, err := c.raw(ctx, http.MethodGet, fmt.Sprintf("/headers?from=%d&limit=%d", from, limit), nil, nil)
 	if err != nil {
-		return nil, err
-	}
-	if status != http.StatusOK {
-		return nil, fmt.Errorf("headers from %d: %w", from, apiErrorOf(data, status))
+		return nil, fmt.Errorf("headers from %d: %w", from, err)
 	}
 	r := codec.NewReader(data)
 	n := r.Count(maxHeaders, 4)
