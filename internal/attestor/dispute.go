@@ -214,7 +214,7 @@ func (a *Attestor) find(ctx context.Context, dp *idao.Dispute, art *idao.Artifac
 		a.cfg.Log.Warn("disputed artifact's bytes unavailable", "dispute", short(dp.ID), "claim", dp.Claim, "err", err)
 		return finding{Unavailable: true}
 	}
-	res, err := a.runVerifier(ctx, sub)
+	res, err := a.runVerifier(ctx, sub, a.completeBlob(sub.Root))
 	if err != nil {
 		a.cfg.Log.Warn("verifier reached no verdict on a disputed artifact", "dispute", short(dp.ID), "err", err)
 		return finding{}

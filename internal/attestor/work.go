@@ -3,6 +3,7 @@ package attestor
 import (
 	"context"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/blobnet"
@@ -14,6 +15,10 @@ import (
 // verifyTimeout bounds one verification; the wasm sandbox's own limits
 // are far tighter, this only guards against a verifier bug.
 const verifyTimeout = 10 * time.Minute
+
+// largeArtifact is the size from which each verification is logged at
+// info level, with its fetch and verify times.
+const largeArtifact = 64 << 20
 
 // work verifies one artifact (once per artifact, whatever the rotation)
 // and votes, or runs a batch job.
@@ -56,7 +61,10 @@ func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
 }
 
 // check fetches the artifact's bytes and runs its verifier. ok is false
-// when no verdict was reached; the member then does not vote.
+// when no verdict was reached; the member then does not vote. The verifier
+// reads the chunks as the fetch stores them, so a large artifact costs
+// about the longer of the two rather than their sum; the vote still waits
+// for the whole fetch, because it promises the bytes are available.
 func (a *Attestor) check(ctx context.Context, j job) (verify.Result, bool) {
 	art, err := a.cfg.Chain.Artifact(j.id)
 	if err != nil {
@@ -64,31 +72,57 @@ func (a *Attestor) check(ctx context.Context, j job) (verify.Result, bool) {
 	}
 	sub := art.Submit
 	want := blobnet.Want{Root: sub.Root, Size: int64(sub.Size), ChunkSize: int(sub.ChunkSize)}
-	if err := a.cfg.Fetch(ctx, want); err != nil {
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	fetched := make(chan error, 1)
+	go func() {
+		err := a.cfg.Fetch(fctx, want)
+		if err != nil {
+			cancel() // the verifier stops waiting for chunks that will not come
+		}
+		fetched <- err
+	}()
+	res, verr := a.runVerifier(fctx, sub, func() (io.Reader, error) {
+		return a.cfg.Blobs.Follow(fctx, want.Root, want.Size, want.ChunkSize), nil
+	})
+	verified := time.Since(start)
+	if err := <-fetched; err != nil {
 		a.Stats.FetchFailures.Add(1)
 		a.cfg.Log.Warn("artifact bytes unavailable; not voting", "artifact", short(j.id), "idao", j.name, "err", err)
 		return verify.Result{}, false
 	}
-	start := time.Now()
-	res, err := a.runVerifier(ctx, sub)
-	if err != nil {
-		a.cfg.Log.Warn("verifier reached no verdict; not voting", "artifact", short(j.id), "err", err)
+	if verr != nil {
+		a.cfg.Log.Warn("verifier reached no verdict; not voting", "artifact", short(j.id), "err", verr)
 		return verify.Result{}, false
 	}
 	a.Stats.Verified.Add(1)
 	if !res.Valid {
 		a.Stats.Invalid.Add(1)
 	}
-	a.cfg.Log.Debug("artifact verified", "artifact", short(j.id), "idao", j.name, "valid", res.Valid, "reason", res.Reason, "took", time.Since(start))
+	level := slog.LevelDebug
+	if sub.Size >= largeArtifact {
+		level = slog.LevelInfo // rare and slow: worth a line each
+	}
+	a.cfg.Log.Log(ctx, level, "artifact verified", "artifact", short(j.id), "idao", j.name, "valid", res.Valid, "reason", res.Reason,
+		"bytes", sub.Size, "verify", verified, "fetch_and_verify", time.Since(start))
 	return res, true
 }
 
+// completeBlob reads a blob that is already whole in the store.
+func (a *Attestor) completeBlob(root [32]byte) func() (io.Reader, error) {
+	return func() (io.Reader, error) {
+		r, _, err := a.cfg.Blobs.Reader(root)
+		return r, err
+	}
+}
+
 // runVerifier runs the artifact's verifier (Config.Verify) over the bytes
-// in the blob store, which must be complete.
-func (a *Attestor) runVerifier(ctx context.Context, sub idao.Submit) (verify.Result, error) {
+// that open returns, each time the verifier opens them.
+func (a *Attestor) runVerifier(ctx context.Context, sub idao.Submit, open func() (io.Reader, error)) (verify.Result, error) {
 	in := verify.Input{Kind: sub.Kind, Format: sub.Format, Schema: sub.Schema, Claim: sub.Claim, Size: sub.Size,
 		Open: func() (io.ReadCloser, error) {
-			r, _, err := a.cfg.Blobs.Reader(sub.Root)
+			r, err := open()
 			if err != nil {
 				return nil, err
 			}

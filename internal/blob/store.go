@@ -29,6 +29,7 @@ type Store struct {
 	// the recent ones are kept decoded. Entries are never modified.
 	mu        sync.Mutex
 	manifests map[Hash]*Manifest
+	arrived   chan struct{} // closed at the next write; see Follow
 }
 
 // maxCachedManifests bounds the cache; at the bound it starts over.
@@ -113,6 +114,7 @@ func (s *Store) putManifest(m *Manifest, sync bool) error {
 		return err
 	}
 	s.cache(m)
+	s.announce()
 	return nil
 }
 
@@ -140,7 +142,11 @@ func (s *Store) putChunk(root Hash, i uint64, data []byte, sync bool) error {
 	if len(data) != m.ChunkLen(i) || merkle.LeafHash(data) != m.Leaves[i] {
 		return fmt.Errorf("chunk %d of %x: %w", i, root[:4], ErrBadChunk)
 	}
-	return s.writeChunk(m.Leaves[i], data, sync)
+	if err := s.writeChunk(m.Leaves[i], data, sync); err != nil {
+		return err
+	}
+	s.announce()
+	return nil
 }
 
 // Manifest returns a blob's manifest. It may be shared: callers must not

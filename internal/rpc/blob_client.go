@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/merkle"
@@ -86,8 +87,11 @@ func (c *Client) raw(ctx context.Context, method, path string, body io.Reader, h
 
 // UploadFile hashes a file once (one chunk in memory), announces its
 // manifest, then sends only the chunks the node lacks, so a second call
-// after a break resumes where the first stopped. progress, if set, is
-// told after each chunk how many of the missing ones are sent.
+// after a break resumes where the first stopped. Up to uploadsInFlight
+// chunks are sent at once, so the node hashes and syncs one chunk while
+// the next is on the wire. progress, if set, is told after each chunk how
+// many of the missing ones are sent; it is called from one goroutine at a
+// time.
 func (c *Client) UploadFile(ctx context.Context, path string, chunkSize int, progress func(done, total int, bytes int64)) (*blob.Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -103,20 +107,68 @@ func (c *Client) UploadFile(ctx context.Context, path string, chunkSize int, pro
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, chunkSize)
-	var sent int64
-	for k, i := range view.Missing {
-		n := m.ChunkLen(i)
-		if _, err := f.ReadAt(buf[:n], int64(i)*int64(chunkSize)); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("read chunk %d: %w", i, err)
+	return m, c.uploadChunks(ctx, f, m, view.Missing, progress)
+}
+
+// uploadsInFlight bounds the chunk uploads of one file in flight: each
+// holds one chunk in memory.
+const uploadsInFlight = 4
+
+func (c *Client) uploadChunks(ctx context.Context, f *os.File, m *blob.Manifest, missing []uint64, progress func(done, total int, bytes int64)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	todo := make(chan uint64)
+	var (
+		mu    sync.Mutex
+		first error
+		done  int
+		sent  int64
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
 		}
-		if err := c.PutChunk(ctx, m.Root, i, buf[:n]); err != nil {
-			return nil, fmt.Errorf("chunk %d: %w (upload again to resume)", i, err)
-		}
-		sent += int64(n)
-		if progress != nil {
-			progress(k+1, len(view.Missing), sent)
+		mu.Unlock()
+		cancel()
+	}
+	var wg sync.WaitGroup
+	for range min(uploadsInFlight, len(missing)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, m.ChunkSize)
+			for i := range todo {
+				n := m.ChunkLen(i)
+				if _, err := f.ReadAt(buf[:n], int64(i)*int64(m.ChunkSize)); err != nil && err != io.EOF {
+					fail(fmt.Errorf("read chunk %d: %w", i, err))
+					continue
+				}
+				if err := c.PutChunk(ctx, m.Root, i, buf[:n]); err != nil {
+					fail(fmt.Errorf("chunk %d: %w (upload again to resume)", i, err))
+					continue
+				}
+				mu.Lock()
+				done, sent = done+1, sent+int64(n)
+				if progress != nil {
+					progress(done, len(missing), sent)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, i := range missing {
+		select {
+		case todo <- i:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return m, nil
+	close(todo)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = ctx.Err()
+	}
+	return first
 }

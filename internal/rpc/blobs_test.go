@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -157,4 +159,46 @@ func FuzzParseProof(f *testing.F) {
 			t.Fatalf("format then parse changed the proof: %v", err)
 		}
 	})
+}
+
+// UploadFile sends every chunk (several at once) and reports each; a
+// second upload of the same file finds nothing missing and sends nothing.
+func TestUploadFileParallelAndResumable(t *testing.T) {
+	tn := startNode(t)
+	data := blobData(3, 37*1024+5)
+	path := filepath.Join(t.TempDir(), "data.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		wantCalls int
+	}{{"first upload", 38}, {"again", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls, last := 0, int64(0)
+			m, err := tn.client.UploadFile(testCtx(t), path, 1024, func(done, total int, bytes int64) {
+				calls, last = calls+1, bytes
+				if done != calls || total != tc.wantCalls {
+					t.Errorf("progress %d/%d at call %d, want total %d", done, total, calls, tc.wantCalls)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls != tc.wantCalls || (calls > 0 && last != int64(len(data))) {
+				t.Fatalf("%d progress calls ending at %d bytes, want %d calls", calls, last, tc.wantCalls)
+			}
+			v, err := tn.client.Blob(testCtx(t), m.Root)
+			if err != nil || len(v.Missing) != 0 || v.Size != int64(len(data)) {
+				t.Fatalf("after upload: %+v %v", v, err)
+			}
+			r, _, err := tn.node.Blobs().Reader(m.Root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := io.ReadAll(r); !bytes.Equal(got, data) {
+				t.Fatal("stored bytes differ from the file")
+			}
+		})
+	}
 }
