@@ -141,6 +141,9 @@ type Stats struct {
 	TCs       uint64
 	Commits   uint64
 	Fetches   uint64
+	// ExecWaits counts votes parked until the driver executed the height
+	// a proposal vouches for; on the happy path it stays near zero.
+	ExecWaits uint64
 }
 
 // DropNames lists the drop reasons in order, for metrics labels.

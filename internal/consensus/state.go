@@ -63,12 +63,21 @@ func (c *Core) provable(parent *types.Block) uint64 {
 }
 
 // stateFor is the result a new block on parent vouches for: the latest
-// executed one the chain proves committed, never older than the parent's.
+// executed one, one height below what the chain proves committed, never
+// older than the parent's. The provable height itself (usually the
+// parent's parent) is committed by validators only when this proposal's
+// QC reaches them, so vouching for it would make every voter execute and
+// persist that block before it may vote: a second synced write in every
+// round. One height lower, voters executed it a round ago.
 func (c *Core) stateFor(parent *types.Block) types.StateRef {
 	if c.exec == nil {
 		return types.StateRef{}
 	}
-	h := max(parent.State.Height, min(c.exec.latest.Height, c.provable(parent)))
+	p := c.provable(parent)
+	if p > 0 {
+		p--
+	}
+	h := max(parent.State.Height, min(c.exec.latest.Height, p))
 	if r, ok := c.exec.byH[h]; ok {
 		return r
 	}
@@ -93,6 +102,7 @@ func (c *Core) stateAgrees(b, parent *types.Block, tc *types.TC) bool {
 		c.drop(DropBadState)
 		return false
 	case s.Height > c.exec.latest.Height:
+		c.stats.ExecWaits++
 		c.exec.wait = &waitingVote{b: b, parent: parent, tc: tc}
 		c.commitAncestry(b.QC, parent)
 		return false

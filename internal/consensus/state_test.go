@@ -23,6 +23,13 @@ func TestProposalsVouchForExecution(t *testing.T) {
 	if vouched == 0 {
 		t.Fatal("no committed block vouches for an execution result")
 	}
+	// Proposals vouch for a height voters executed a round earlier, so on
+	// the happy path no vote waits for execution.
+	for _, i := range h.all() {
+		if w := h.core(i).Stats().ExecWaits; w != 0 {
+			t.Errorf("validator %d parked %d votes waiting for execution on the happy path", i, w)
+		}
+	}
 
 	r := h.roundWhere(h.core(0).Round()+1, func(r uint64) bool { return h.leader(r) != h.leader(r+1) })
 	heal := h.drop(allOf(ofKind(types.KindProposal), inRounds(r, math.MaxUint64)))

@@ -20,7 +20,9 @@ type metrics struct {
 	committedTxs  prometheus.Counter
 	rejected      *prometheus.CounterVec
 	txChecks      *prometheus.CounterVec
+	execWaits     prometheus.Counter
 	lastDrops     []uint64
+	lastExecWaits uint64
 }
 
 func newMetrics() *metrics {
@@ -38,8 +40,10 @@ func newMetrics() *metrics {
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
 		txChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_gossiped_txs_total",
 			Help: "Gossiped transactions by how their signatures were settled: co_verifier (checked here and attested), attested (admitted on other validators' word), timed_out (checked here after waiting)."}, []string{"how"}),
+		execWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_votes_waited_for_execution_total",
+			Help: "Votes held until this node had executed the height a proposal vouches for (near zero when healthy)."}),
 	}
-	m.reg.MustRegister(m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+	m.reg.MustRegister(m.execWaits, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -59,4 +63,9 @@ func (m *metrics) observeCore(s consensus.Stats) {
 			m.lastDrops[i] = v
 		}
 	}
+	if s.ExecWaits < m.lastExecWaits {
+		m.lastExecWaits = 0
+	}
+	m.execWaits.Add(float64(s.ExecWaits - m.lastExecWaits))
+	m.lastExecWaits = s.ExecWaits
 }
