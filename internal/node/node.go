@@ -60,6 +60,7 @@ type Node struct {
 	inbox    chan inbound
 	txq      chan gossiped // gossiped tx batches waiting for admission
 	attest   *attestBook
+	spare    *spareChecks
 	early    earlyBox
 	kick     chan struct{}
 	waiters  *waiters
@@ -93,7 +94,7 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
-		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
+		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
