@@ -10,36 +10,54 @@ import (
 
 // scanCSV checks a CSV dataset row by row into st.
 func scanCSV(ctx context.Context, schema *Schema, r io.Reader, st *DatasetStats) error {
-	cr := csv.NewReader(&recordLimiter{r: r, max: MaxRecordBytes})
-	cr.FieldsPerRecord = -1 // counted here, to name the row in our own words
-	cr.ReuseRecord = true
-	header, err := cr.Read()
+	sc := newCSVScanner(&recordLimiter{r: r, max: MaxRecordBytes}, csvBufSize)
+	return scanCSVRecords(ctx, schema, sc, st)
+}
+
+// scanCSVRecords checks the records sc yields: the header, then the rows.
+// A row is parsed into per-column accumulators and committed only once
+// every cell in it has passed; st is written only when the scan succeeds
+// (ComputeDatasetStats drops it otherwise).
+func scanCSVRecords(ctx context.Context, schema *Schema, sc *csvScanner, st *DatasetStats) error {
+	header, err := sc.next()
 	if err == io.EOF {
 		return reject("header: missing (the file is empty)")
 	}
 	if err != nil {
 		return csvErr("header", err)
 	}
-	if err := checkHeader(schema, header); err != nil {
+	if err := checkHeader(schema, fieldStrings(header)); err != nil {
 		return err
 	}
-	row := newRowBuf(len(schema.Columns))
+	cols := newCSVColumns(schema)
 	for n := uint64(1); ; n++ {
 		if err := checkCtx(ctx, n-1); err != nil {
 			return err
 		}
-		rec, err := cr.Read()
+		rec, err := sc.next()
 		if err == io.EOF {
+			st.Rows = n - 1
+			for i := range cols {
+				st.Columns[i] = cols[i].stats()
+			}
 			return nil
 		}
 		if err != nil {
 			return csvErr(fmt.Sprintf("row %d", n), err)
 		}
-		if err := parseCSVRow(schema, rec, row); err != nil {
+		if err := parseCSVRow(cols, rec, sc.ascii); err != nil {
 			return reject("row %d: %v", n, err)
 		}
-		st.addRow(row)
+		commitCSVRow(cols)
 	}
+}
+
+func fieldStrings(fields [][]byte) []string {
+	s := make([]string, len(fields))
+	for i, f := range fields {
+		s[i] = string(f)
+	}
+	return s
 }
 
 func checkHeader(schema *Schema, header []string) error {
@@ -57,30 +75,9 @@ func checkHeader(schema *Schema, header []string) error {
 	return nil
 }
 
-func parseCSVRow(schema *Schema, rec []string, row *rowBuf) error {
-	if len(rec) != len(schema.Columns) {
-		return fmt.Errorf("%d fields, want %d (one per column)", len(rec), len(schema.Columns))
-	}
-	row.reset()
-	for i, c := range schema.Columns {
-		if rec[i] == "" {
-			if c.Required {
-				return fmt.Errorf("column %q: required value is empty", c.Name)
-			}
-			continue
-		}
-		v, err := parseText(c.Type, rec[i])
-		if err != nil {
-			return fmt.Errorf("column %q: %w", c.Name, err)
-		}
-		row.vals[i], row.set[i] = v, true
-	}
-	return nil
-}
-
-// csvErr turns an encoding/csv error into a verdict. Its own messages carry
-// line and column numbers whose wording may change between Go releases, so
-// the reason is rebuilt from the sentinel alone.
+// csvErr turns a CSV scanning error into a verdict. The reason is built
+// from the sentinel alone, without line or column numbers, so it cannot
+// drift with how (or by which Go release) the input was split.
 func csvErr(where string, err error) error {
 	if errors.Is(err, errRecordTooLong) {
 		return reject("%s: record longer than %d bytes", where, MaxRecordBytes)
@@ -96,42 +93,4 @@ func csvErr(where string, err error) error {
 		return reject("%s: malformed CSV: extraneous or missing quote in a quoted field", where)
 	}
 	return reject("%s: malformed CSV", where)
-}
-
-var errRecordTooLong = errors.New("record too long")
-
-// recordLimiter fails a CSV stream at the first record longer than max
-// bytes, before encoding/csv could buffer it whole. It finds record ends by
-// quote parity: a newline outside quotes ends a record. For well-formed CSV
-// that is exactly where encoding/csv ends it; where the two could disagree
-// (a bare quote), encoding/csv reports that earlier row first. So the row
-// that fails depends on the bytes alone, not on read sizes or buffering.
-type recordLimiter struct {
-	r       io.Reader
-	max     int
-	n       int // bytes of the current record so far
-	inQuote bool
-	err     error
-}
-
-func (l *recordLimiter) Read(p []byte) (int, error) {
-	if l.err != nil {
-		return 0, l.err
-	}
-	n, err := l.r.Read(p)
-	for i, c := range p[:n] {
-		switch {
-		case c == '"':
-			l.inQuote = !l.inQuote
-		case c == '\n' && !l.inQuote:
-			l.n = 0
-			continue
-		}
-		l.n++
-		if l.n > l.max {
-			l.err = errRecordTooLong
-			return i, l.err
-		}
-	}
-	return n, err
 }
