@@ -43,20 +43,45 @@ func (a *Attestor) work(ctx context.Context, j job) {
 }
 
 // result returns the verdict this member votes on the artifact, verifying
-// it once: the verifier's, unless a fault replaces it.
+// it once: the verifier's, unless a fault replaces it. Jobs of a new
+// rotation or a fallback can ask while a check is still running (a large
+// artifact takes a while); they wait for it rather than start another.
 func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
 	a.mu.Lock()
 	res, done := a.results[j.id]
+	running, busy := a.checking[j.id]
+	if !done && !busy {
+		a.checking[j.id] = make(chan struct{})
+	}
 	a.mu.Unlock()
-	if done {
+	switch {
+	case done:
 		return res, true
+	case busy:
+		return a.awaitCheck(ctx, j.id, running)
 	}
 	res, ok := a.conduct.vote(a.check(ctx, j))
+	a.mu.Lock()
 	if ok {
-		a.mu.Lock()
 		a.results[j.id] = res
-		a.mu.Unlock()
 	}
+	close(a.checking[j.id])
+	delete(a.checking, j.id)
+	a.mu.Unlock()
+	return res, ok
+}
+
+// awaitCheck waits for another job's check of id and takes its verdict;
+// ok is false if that check reached none (the artifact is retried later).
+func (a *Attestor) awaitCheck(ctx context.Context, id [32]byte, running <-chan struct{}) (verify.Result, bool) {
+	select {
+	case <-running:
+	case <-ctx.Done():
+		return verify.Result{}, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res, ok := a.results[id]
 	return res, ok
 }
 
