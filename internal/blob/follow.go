@@ -32,10 +32,10 @@ func (s *Store) announce() {
 // Follow streams a blob's bytes in order while it is still arriving: a
 // chunk (or the manifest) that is not stored yet is waited for, so a
 // verifier can run alongside the fetch that fills the store instead of
-// after it. Each chunk is checked against its hash as in Reader. The reader
+// after it. The reader
 // fails with ctx's error when ctx ends first; whoever fetches cancels ctx
 // when the fetch gives up, so a follower never waits for bytes that will
-// not come. Only a manifest with the given size and chunk size is
+// not come. A chunk the fetch checked moments ago is not hashed again. Only a manifest with the given size and chunk size is
 // followed: the store keys manifests by root alone, and a stale one that
 // disagrees is waited out until the fetch replaces it.
 func (s *Store) Follow(ctx context.Context, root Hash, size int64, chunkSize int) io.Reader {
@@ -95,7 +95,7 @@ func (f *follower) load() error {
 		f.m = m
 		return nil
 	}
-	data, err := f.s.readChunk(f.m.Leaves[f.i])
+	data, err := f.s.readRecent(f.m.Leaves[f.i])
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/lazchain/lazchain/internal/merkle"
 )
@@ -30,10 +31,39 @@ type Store struct {
 	mu        sync.Mutex
 	manifests map[Hash]*Manifest
 	arrived   chan struct{} // closed at the next write; see Follow
+	// checked holds when this process last wrote or checked each chunk
+	// file. Readers that are fine with a copy checked moments ago skip
+	// the hash (readRecent): a large artifact is otherwise hashed once on
+	// receipt, once more by its verifier and once per peer it is served
+	// to. A peer checks what it fetches anyway, and a crash empties the
+	// set, so a torn file is always caught. Clients and streams still get
+	// a full check every time.
+	checked map[Hash]time.Time
 }
 
-// maxCachedManifests bounds the cache; at the bound it starts over.
-const maxCachedManifests = 4096
+// maxCachedManifests and maxChecked bound the caches; at the bound each
+// starts over. recentlyChecked is how long a check is trusted.
+const (
+	maxCachedManifests = 4096
+	maxChecked         = 1 << 16
+	recentlyChecked    = 2 * time.Minute
+)
+
+func (s *Store) markChecked(h Hash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.checked) >= maxChecked {
+		clear(s.checked)
+	}
+	s.checked[h] = time.Now()
+}
+
+func (s *Store) checkedRecently(h Hash) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.checked[h]
+	return ok && time.Since(at) < recentlyChecked
+}
 
 func (s *Store) cached(root Hash) *Manifest {
 	s.mu.Lock()
@@ -57,7 +87,7 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("blob store %s: %w", dir, err)
 		}
 	}
-	return &Store{dir: dir, manifests: map[Hash]*Manifest{}}, nil
+	return &Store{dir: dir, manifests: map[Hash]*Manifest{}, checked: map[Hash]time.Time{}}, nil
 }
 
 func (s *Store) chunkPath(h Hash) string {
@@ -220,6 +250,38 @@ func (s *Store) readChunk(h Hash) ([]byte, error) {
 		os.Remove(s.chunkPath(h))
 		return nil, ErrBadChunk
 	}
+	s.markChecked(h)
+	return data, nil
+}
+
+// readRecent is readChunk without the hash when this process wrote or
+// checked the file within recentlyChecked.
+func (s *Store) readRecent(h Hash) ([]byte, error) {
+	if !s.checkedRecently(h) {
+		return s.readChunk(h)
+	}
+	data, err := os.ReadFile(s.chunkPath(h))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return data, err
+}
+
+// ChunkData returns chunk i of a blob without a proof, for peers that
+// hold the manifest and check the chunk against it themselves; a copy
+// checked moments ago is not hashed again (see Store.checked).
+func (s *Store) ChunkData(root Hash, i uint64) ([]byte, error) {
+	m, err := s.Manifest(root)
+	if err != nil {
+		return nil, err
+	}
+	if i >= m.Count() {
+		return nil, fmt.Errorf("chunk %d of %d: %w", i, m.Count(), ErrNotFound)
+	}
+	data, err := s.readRecent(m.Leaves[i])
+	if err != nil {
+		return nil, fmt.Errorf("chunk %d of %x: %w", i, root[:4], err)
+	}
 	return data, nil
 }
 
@@ -267,7 +329,11 @@ func (s *Store) writeChunk(h Hash, data []byte, sync bool) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return s.writeFile(p, data, sync)
+	if err := s.writeFile(p, data, sync); err != nil {
+		return err
+	}
+	s.markChecked(h) // every caller hashed data to name it
+	return nil
 }
 
 // writeFile writes through a temporary file (synced unless sync is false)

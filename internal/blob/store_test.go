@@ -229,3 +229,37 @@ func FuzzDecodeManifest(f *testing.F) {
 		}
 	})
 }
+
+// ChunkData trusts only this process's own recent checks: a store opened
+// afresh (as after a crash) checks every chunk it hands to a peer.
+func TestChunkDataChecksWhatThisProcessDidNot(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(10, 3000)
+	m, err := s.Put(bytes.NewReader(data), 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ChunkData(m.Root, 2); err != nil || !bytes.Equal(got, data[2000:]) {
+		t.Fatalf("ChunkData of a chunk just written: %v", err)
+	}
+	p := s.chunkPath(m.Leaves[1])
+	b, _ := os.ReadFile(p)
+	b[0] ^= 0xff
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.ChunkData(m.Root, 1); !errors.Is(err, ErrBadChunk) {
+		t.Fatalf("ChunkData of a corrupt chunk after a restart: %v, want ErrBadChunk", err)
+	}
+	if _, err := fresh.ChunkData(m.Root, 5); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ChunkData past the end: %v, want ErrNotFound", err)
+	}
+}

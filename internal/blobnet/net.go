@@ -140,7 +140,7 @@ func (n *Net) serve(r request) {
 		} else {
 			out.Type = msgNotFound
 		}
-	} else if data, _, err := n.store.Chunk(r.msg.Root, r.msg.Index); err == nil {
+	} else if data, err := n.store.ChunkData(r.msg.Root, r.msg.Index); err == nil {
 		out.Type, out.Data = msgChunk, data
 	} else {
 		out.Type = msgNotFound
