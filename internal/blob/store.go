@@ -39,7 +39,6 @@ type Store struct {
 	// set, so a torn file is always caught. Clients and streams still get
 	// a full check every time.
 	checked map[Hash]time.Time
-	recent  *recentChunks
 }
 
 // maxCachedManifests and maxChecked bound the caches; at the bound each
@@ -88,7 +87,7 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("blob store %s: %w", dir, err)
 		}
 	}
-	return &Store{dir: dir, manifests: map[Hash]*Manifest{}, checked: map[Hash]time.Time{}, recent: newRecentChunks(recentBudget)}, nil
+	return &Store{dir: dir, manifests: map[Hash]*Manifest{}, checked: map[Hash]time.Time{}}, nil
 }
 
 func (s *Store) chunkPath(h Hash) string {
@@ -256,15 +255,10 @@ func (s *Store) readChunk(h Hash) ([]byte, error) {
 }
 
 // readRecent is readChunk without the hash when this process wrote or
-// checked the file within recentlyChecked, from memory if it is among the
-// last chunks written. The bytes may be shared: callers must not modify
-// them.
+// checked the file within recentlyChecked.
 func (s *Store) readRecent(h Hash) ([]byte, error) {
 	if !s.checkedRecently(h) {
 		return s.readChunk(h)
-	}
-	if data, ok := s.recent.get(h); ok {
-		return data, nil
 	}
 	data, err := os.ReadFile(s.chunkPath(h))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -339,7 +333,6 @@ func (s *Store) writeChunk(h Hash, data []byte, sync bool) error {
 		return err
 	}
 	s.markChecked(h) // every caller hashed data to name it
-	s.recent.add(h, data)
 	return nil
 }
 
