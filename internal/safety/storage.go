@@ -9,8 +9,11 @@ import (
 	"sync"
 )
 
-// Storage makes Data durable. Store must not return until the data would
-// survive a crash of the process or the machine.
+// Storage makes Data durable. Data passed to Store must survive a crash
+// of the process or the machine before any signature made after it leaves
+// the process: FileStorage and MemStorage finish before Store returns; the
+// node's Pebble storage writes it in the synced batch that its driver
+// commits before sending anything.
 type Storage interface {
 	Load() (Data, error) // zero Data when nothing was ever stored
 	Store(d Data) error

@@ -345,3 +345,47 @@ func TestKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// The node's safety storage holds the signer's state until the next Apply
+// writes it with the Ready's blocks: the driver sends the Ready's
+// signatures only after that write, so one fsync covers both.
+func TestSafetyStorageWritesWithApply(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ss := s.SafetyStorage()
+	old := safety.Data{Epoch: 1, LastVotedRound: 3}
+	if err := ss.Store(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(&consensus.Ready{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	onDisk := func() []byte {
+		v, err := s.get([]byte{pSafety})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if !bytes.Equal(onDisk(), old.Encode()) {
+		t.Fatal("an empty Ready did not write the held safety data")
+	}
+
+	newer := safety.Data{Epoch: 1, LastVotedRound: 4}
+	if err := ss.Store(newer); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(onDisk(), old.Encode()) {
+		t.Fatal("Store wrote before Apply")
+	}
+	if got, err := ss.Load(); err != nil || got.LastVotedRound != 4 {
+		t.Fatalf("Load sees %+v, %v; want the held round 4", got, err)
+	}
+	b := child(genesis, 1, 0)
+	if err := s.Apply(&consensus.Ready{Blocks: []*types.Block{b}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(onDisk(), newer.Encode()) {
+		t.Fatal("Apply did not write the held safety data with the block")
+	}
+}
