@@ -83,7 +83,7 @@ type Attestor struct {
 	started   map[startKey]bool // (artifact, rotation) voted or in progress
 	results   map[types.Hash]verify.Result
 	checking  map[types.Hash]chan struct{} // closed when that check ends
-	retry     map[types.Hash]time.Time // not before
+	retry     map[types.Hash]time.Time     // not before
 	tallies   map[tallyKey]*tally
 	batchKeys map[types.Hash]idao.BatchKey // tally subjects that are batches
 	batches   map[batchRun]time.Time       // when this member voted on (or gave up on) a batch

@@ -45,6 +45,15 @@ type Config struct {
 	// its signature — about 0.75 ms saved per validator per round; relayed
 	// proposals are still checked.
 	AuthenticatedSenders bool
+	// BroadcastVotes sends each vote to every validator instead of only
+	// the next leader. Every validator then forms the QC itself, so it
+	// learns the QC, and the commit it proves, when the votes arrive
+	// rather than a leader's proposal-building and a message later. It
+	// costs N² vote messages and one aggregate check per validator per
+	// round, the check that verifying the QC in the next proposal would
+	// have cost (the proposal's copy is then taken from the cache).
+	// BroadcastVotesUpTo is the set size up to which drivers turn it on.
+	BroadcastVotes bool
 
 	// TrackState makes the core stamp its proposals with the latest
 	// execution result the driver reported (Executed events) and vote only
@@ -54,6 +63,11 @@ type Config struct {
 	TrackState bool
 	Executed   []types.StateRef // recent results, oldest first
 }
+
+// BroadcastVotesUpTo is the largest validator set for which drivers turn
+// on BroadcastVotes: beyond it, decoding N-1 votes per round at every
+// validator costs more than the message it saves.
+const BroadcastVotesUpTo = 16
 
 func (c *Config) check() error {
 	if c.Set == nil {

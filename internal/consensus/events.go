@@ -104,6 +104,32 @@ func (r *Ready) Empty() bool {
 		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil && len(r.Equivocations) == 0
 }
 
+// Merge appends the actions of next, a Ready taken after r, so that a
+// driver carries out both with one synced write: a leader that answers a
+// payload request at once writes the commit that asked for it and its
+// proposal together. Later values of the single-valued fields win.
+func (r *Ready) Merge(next Ready) {
+	r.Blocks = append(r.Blocks, next.Blocks...)
+	r.Committed = append(r.Committed, next.Committed...)
+	r.Messages = append(r.Messages, next.Messages...)
+	r.Equivocations = append(r.Equivocations, next.Equivocations...)
+	if next.HighQC != nil {
+		r.HighQC = next.HighQC
+	}
+	if next.HighTC != nil {
+		r.HighTC = next.HighTC
+	}
+	if next.CommitQC != nil {
+		r.CommitQC = next.CommitQC
+	}
+	if next.Timer != nil {
+		r.Timer = next.Timer
+	}
+	if next.Payload != nil {
+		r.Payload = next.Payload
+	}
+}
+
 // Drop names why a message was rejected.
 type Drop int
 

@@ -30,6 +30,7 @@ const (
 type harness struct {
 	authenticated bool // cores trust the transport's sender, as the node does
 	track         bool // cores check execution results; the driver reports them
+	broadcast     bool // cores send votes to every validator
 	t             testing.TB
 	set           *types.ValidatorSet
 	keys          []*simsig.Key
@@ -123,7 +124,7 @@ func (h *harness) newCore(idx int, store *safety.MemStorage, snap consensus.Snap
 		h.t.Fatalf("start epoch %d: %v", idx, err)
 	}
 	cfg := consensus.Config{Set: h.set, Self: idx, BaseTimeout: baseTicks, MaxTimeout: maxTicks, AuthenticatedSenders: h.authenticated,
-		TrackState: h.track}
+		TrackState: h.track, BroadcastVotes: h.broadcast}
 	if h.track {
 		for _, b := range h.nodes[idx:min(idx+1, len(h.nodes))] {
 			for _, c := range b.committed[1:] {

@@ -168,11 +168,15 @@ func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
 	}
 	c.stats.Votes++
 	next := c.set.Leader(b.Round + 1)
-	if next == c.cfg.Self {
+	switch {
+	case c.cfg.BroadcastVotes:
+		c.send(Broadcast, v)
 		c.addVote(c.cfg.Self, v)
-		return
+	case next == c.cfg.Self:
+		c.addVote(c.cfg.Self, v)
+	default:
+		c.send(next, v)
 	}
-	c.send(next, v)
 }
 
 // afterInsert resumes work that waited for block b: proposals built on it,

@@ -54,7 +54,7 @@ func (c *Core) onVote(from int, v *types.Vote) {
 		c.drop(DropStaleRound)
 	case v.Round > c.round+maxFutureRounds:
 		c.drop(DropFutureRound)
-	case c.set.Leader(v.Round+1) != c.cfg.Self:
+	case !c.cfg.BroadcastVotes && c.set.Leader(v.Round+1) != c.cfg.Self:
 		c.drop(DropNotLeader)
 	default:
 		c.addVote(int(v.Voter), v)
@@ -78,7 +78,9 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 		}
 		return
 	}
-	if rv.done {
+	if rv.done || v.Round <= c.highQC.Round {
+		// A QC for this round is already known (formed here, or taken from
+		// a proposal): another would cost a pairing check and move nothing.
 		return
 	}
 	bv := rv.blocks[v.BlockID]

@@ -69,6 +69,7 @@ func (n *Node) startEpoch() error {
 		Set: v.set, Self: v.self, Root: v.root, EndHeight: e.EndHeight,
 		BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
 		AuthenticatedSenders: true, // p2p pins each connection to a registered node key
+		BroadcastVotes:       v.set.Len() <= consensus.BroadcastVotesUpTo,
 		TrackState:           true, Executed: n.machine.RecentResults(256),
 	}, signer, snap)
 	if err != nil {
@@ -78,6 +79,7 @@ func (n *Node) startEpoch() error {
 	n.cur.Store(v)
 	n.attest.newEpoch()
 	n.status.set(snap.Committed.Height, snap.Committed.ID(), 0)
+	n.poolHeight = max(n.poolHeight, snap.Committed.Height)
 	n.metrics.epoch.Set(float64(e.Number))
 	return nil
 }

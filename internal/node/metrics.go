@@ -21,6 +21,8 @@ type metrics struct {
 	rejected      *prometheus.CounterVec
 	txChecks      *prometheus.CounterVec
 	execWaits     prometheus.Counter
+	execute       prometheus.Observer // driver time executing commits
+	persist       prometheus.Observer // driver time in the synced write
 	lastDrops     []uint64
 	lastExecWaits uint64
 }
@@ -43,7 +45,11 @@ func newMetrics() *metrics {
 		execWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_votes_waited_for_execution_total",
 			Help: "Votes held until this node had executed the height a proposal vouches for (near zero when healthy)."}),
 	}
-	m.reg.MustRegister(m.execWaits, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+	flush := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lazchain_driver_seconds",
+		Help:    "Time the driver loop spends on each step that precedes sending a Ready's messages.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
+	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
+	m.reg.MustRegister(flush, m.execWaits, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -57,18 +57,20 @@ type Node struct {
 	core       *consensus.Core
 	metrics    *metrics
 
-	inbox    chan inbound
-	txq      chan gossiped // gossiped tx batches waiting for admission
-	attest   *attestBook
-	spare    *spareChecks
-	early    earlyBox
-	kick     chan struct{}
-	waiters  *waiters
-	gossip   *gossiper
-	status   statusBox
-	seen     map[types.Hash]time.Time // block first seen, for commit latency
-	done     chan struct{}
-	closeOne sync.Once
+	inbox   chan inbound
+	txq     chan gossiped // gossiped tx batches waiting for admission
+	attest  *attestBook
+	spare   *spareChecks
+	early   earlyBox
+	kick    chan struct{}
+	waiters *waiters
+	gossip  *gossiper
+	status  statusBox
+	seen    map[types.Hash]time.Time // block first seen, for commit latency
+	// poolHeight is the last committed height the mempool was told of.
+	poolHeight uint64
+	done       chan struct{}
+	closeOne   sync.Once
 }
 
 type inbound struct {

@@ -75,6 +75,8 @@ func (s *simulation) boot(n *node) error {
 		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout,
 		KeepCommitted: 1 << 20, // the sim keeps history so any laggard can catch up
 		TrackState:    !s.cfg.BrokenVoting, Executed: n.disk.recentRefs(),
+		// Half the seeds run each way of sending votes.
+		BroadcastVotes: s.cfg.Seed%2 == 0,
 	}, signer, consensus.Snapshot{Committed: n.disk.committed, Blocks: blocks, HighQC: n.disk.highQC, HighTC: n.disk.highTC})
 	if err != nil {
 		return fmt.Errorf("node %d core: %w", n.id, err)
