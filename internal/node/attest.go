@@ -129,6 +129,7 @@ func (n *Node) onBatch(from p2p.NodeID, txs []*types.Tx) {
 	}
 	d := batchDigest(txs)
 	if slices.Contains(coVerifiers(v.set, d, origin), v.self) {
+		n.spare.charge(len(txs), time.Now())
 		errs := n.admit(txs)
 		n.metrics.txChecks.WithLabelValues("co_verifier").Add(float64(len(txs)))
 		if !slices.ContainsFunc(errs, isBadSig) {

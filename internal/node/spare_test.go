@@ -28,3 +28,31 @@ func TestSpareChecksBoundTheRate(t *testing.T) {
 		}
 	}
 }
+
+// Checks a validator makes anyway use up the spare budget: under load no
+// batch is checked as spare, and a spike pauses spare checks for at most
+// one burst's worth of refill.
+func TestSpareChecksChargedForOtherChecks(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	s := newSpareChecks(1000, 250)
+	steps := []struct {
+		at     time.Duration
+		charge int // checked anyway at this step
+		n      int // then asked for as spare
+		want   bool
+	}{
+		{0, 200, 50, true},                       // 250 - 200 leaves 50
+		{0, 0, 1, false},                         // nothing left
+		{100 * time.Millisecond, 80, 20, true},   // +100 - 80 leaves 20
+		{200 * time.Millisecond, 5000, 1, false}, // deep load: debt capped at one burst
+		{600 * time.Millisecond, 0, 100, true},   // -250 + 400 = 150
+		{700 * time.Millisecond, 0, 150, true},   // 50 + 100
+	}
+	for i, st := range steps {
+		now := t0.Add(st.at)
+		s.charge(st.charge, now)
+		if got := s.take(st.n, now); got != st.want {
+			t.Fatalf("step %d: take(%d) at %s after charging %d = %v, want %v", i, st.n, st.at, st.charge, got, st.want)
+		}
+	}
+}
