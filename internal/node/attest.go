@@ -23,9 +23,9 @@ import (
 // announces the digest on ChanAttest. Every other validator holds the
 // batch until those announcements add up, then admits it unchecked; one
 // that waits too long checks it itself. Full nodes check everything. A
-// validator with spare CPU (spareChecks: below about 1,000 tx/s) checks a
-// batch at once instead of holding it, since at low load the wait for
-// attestations is only latency.
+// validator with spare CPU (spareChecks: under 2,000 checks a second of
+// every kind) checks a batch at once instead of holding it, since at low
+// load the wait for attestations is only latency.
 //
 // Execution treats admitted transactions as checked, so the chain stays
 // deterministic: under the fault assumption an attested batch holds only
