@@ -23,7 +23,7 @@ type Core struct {
 	tree      *tree
 	pending   map[types.Hash][]*pendingProposal // proposals waiting for a parent
 	fetching  map[types.Hash]*fetchState        // outstanding block requests
-	verified  map[types.Hash]uint64             // blocks with a verified QC -> its round
+	verified  map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
 	proposed  uint64                            // last round this core proposed in
 	requested uint64                            // last round a payload was requested for
 	proposals map[uint64]seenProposal           // first proposal per recent round
@@ -67,7 +67,7 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 		tree:      newTree(snap.Committed),
 		pending:   map[types.Hash][]*pendingProposal{},
 		fetching:  map[types.Hash]*fetchState{},
-		verified:  map[types.Hash]uint64{},
+		verified:  map[types.Hash]*types.QC{},
 		votes:     newVoteBook(),
 		proposals: map[uint64]seenProposal{},
 		timeouts:  newTimeoutBook(),

@@ -91,6 +91,22 @@ func TestInvalidMessagesAreDroppedAndCounted(t *testing.T) {
 			b := types.NewBlock(testEpoch, p.R, p.proposed.Height, qc, uint32(p.leader(p.R)), payload(8))
 			p.deliver(p.leader(p.R), p.collector, p.signProposal(b, nil))
 		}},
+		{"proposal with a forged copy of a QC already verified: too few signers", consensus.DropBadSignature, func(p *paused) {
+			// The collector verified the real QC for this block and round;
+			// a copy naming the same block and round but other signers is
+			// another claim and must be checked, not taken from the cache.
+			real := p.proposed.QC
+			forged := p.makeQC(real.Round, real.BlockID, p.leader(p.R))
+			b := types.NewBlock(testEpoch, p.R, p.proposed.Height, forged, uint32(p.leader(p.R)), payload(9))
+			p.deliver(p.leader(p.R), p.collector, p.signProposal(b, nil))
+		}},
+		{"proposal with a forged copy of a QC already verified: bad aggregate", consensus.DropBadSignature, func(p *paused) {
+			real := p.proposed.QC
+			forged := &types.QC{Epoch: real.Epoch, Round: real.Round, BlockID: real.BlockID,
+				Signers: append(types.Bitmap(nil), real.Signers...), Sig: corrupt(real.Sig)}
+			b := types.NewBlock(testEpoch, p.R, p.proposed.Height, forged, uint32(p.leader(p.R)), payload(10))
+			p.deliver(p.leader(p.R), p.collector, p.signProposal(b, nil))
+		}},
 		{"timeout with a bad signature", consensus.DropBadSignature, func(p *paused) {
 			a := p.others[0]
 			tmo := p.signTimeout(a, p.R, p.core(p.collector).HighQC(), nil)

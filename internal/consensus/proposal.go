@@ -1,6 +1,8 @@
 package consensus
 
 import (
+	"bytes"
+
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -200,22 +202,31 @@ func (c *Core) afterInsert(b *types.Block) {
 	}
 }
 
-// verifyQC checks a QC once per block; later copies of a QC for the same
-// block and round are accepted from the cache.
+// verifyQC checks a QC once. Only an identical copy of the QC already
+// verified for the block skips the pairing check: a QC for the same block
+// and round with other signers or another signature is a different claim,
+// and a leader could otherwise embed a forged one in its proposal, which
+// every validator that formed the real QC from broadcast votes would take.
 func (c *Core) verifyQC(qc *types.QC) bool {
 	if qc.Epoch != c.set.Epoch {
 		c.drop(DropWrongEpoch)
 		return false
 	}
-	if r, ok := c.verified[qc.BlockID]; ok && r == qc.Round {
+	if sameQC(c.verified[qc.BlockID], qc) {
 		return true
 	}
 	if qc.Verify(c.set, c.genesis) != nil {
 		c.drop(DropBadSignature)
 		return false
 	}
-	c.verified[qc.BlockID] = qc.Round
+	c.verified[qc.BlockID] = qc
 	return true
+}
+
+// sameQC reports whether a and b are the same certificate, bit for bit.
+func sameQC(a, b *types.QC) bool {
+	return a != nil && a.Epoch == b.Epoch && a.Round == b.Round && a.BlockID == b.BlockID &&
+		bytes.Equal(a.Signers, b.Signers) && bytes.Equal(a.Sig, b.Sig)
 }
 
 func (c *Core) verifyTC(tc *types.TC) bool {

@@ -127,8 +127,8 @@ func (c *Core) tryCommit(qc *types.QC) {
 
 // forgetBelow drops caches and parked work that a commit made moot.
 func (c *Core) forgetBelow(head *types.Block) {
-	for id, r := range c.verified {
-		if r < head.Round {
+	for id, qc := range c.verified {
+		if qc.Round < head.Round {
 			delete(c.verified, id)
 		}
 	}

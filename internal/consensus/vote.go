@@ -121,7 +121,7 @@ func (c *Core) formQC(round uint64, id types.Hash, rv *roundVotes, bv *blockVote
 	for attempt := 0; attempt < 2; attempt++ {
 		qc := c.aggregateVotes(round, id, bv)
 		if qc != nil && c.set.VerifyAggregate(qc.Signers, msg, qc.Sig) == nil {
-			c.verified[id] = round
+			c.verified[id] = qc
 			return qc
 		}
 		c.weedVotes(msg, rv, bv)
