@@ -19,6 +19,10 @@ var (
 	ErrChainID    = errors.New("mempool: wrong chain id")
 	ErrTooLarge   = errors.New("mempool: transaction too large")
 	ErrNonceGap   = errors.New("mempool: nonce too far ahead of the sender's next")
+
+	// errRefused marks a transaction turned away, with its whole batch,
+	// before any check; its message is empty so it adds nothing to ErrFull.
+	errRefused = errors.New("")
 )
 
 // maxClientAhead is how far past the end of a sender's run of consecutive
@@ -117,12 +121,24 @@ const clientShare = 0.75
 // Everything else (chain, size, duplicates, nonces, limits) is checked.
 func (p *Pool) AddVerified(txs []*types.Tx) []error { return p.add(txs, false, 1) }
 
+// SigChecked reports whether admitting a transaction that got err came as
+// far as checking its signature (in a call that checks signatures): what
+// a validator spent on it, for budgets of checks.
+func SigChecked(err error) bool {
+	for _, early := range []error{errRefused, ErrDuplicate, ErrChainID, ErrTooLarge} {
+		if errors.Is(err, early) {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 	if share < 1 && p.over(share) {
 		// Refuse the whole batch before spending any CPU on it.
 		errs := make([]error, len(txs))
 		for i := range errs {
-			errs[i] = fmt.Errorf("pool at its limit for client transactions: %w; retry later", ErrFull)
+			errs[i] = fmt.Errorf("pool at its limit for client transactions: %w; retry later%w", ErrFull, errRefused)
 		}
 		return errs
 	}

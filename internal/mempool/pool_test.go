@@ -259,6 +259,37 @@ func TestClientShareLeavesRoomForPeers(t *testing.T) {
 	}
 }
 
+// SigChecked tells the checks a call made from the transactions it turned
+// away first; validators charge their spare-check budget by it.
+func TestSigChecked(t *testing.T) {
+	p, _ := newPool(4, 1<<20)
+	if errs := p.AddClient([]*types.Tx{tx(1, 0, "a"), tx(1, 1, "b"), tx(1, 2, "c")}); errs[0] != nil {
+		t.Fatalf("setup: %v", errs)
+	}
+	foreign := tx(2, 0, "x")
+	foreign.ChainID = "other"
+	cases := []struct {
+		name    string
+		add     func() error
+		checked bool
+	}{
+		{"admitted", func() error { return p.Add([]*types.Tx{tx(3, 0, "new")})[0] }, true},
+		{"bad signature", func() error { return p.Add([]*types.Tx{badSig(tx(4, 0, "bad"))})[0] }, true},
+		{"pool full at insert", func() error { return p.Add([]*types.Tx{tx(5, 0, "late")})[0] }, true},
+		{"duplicate", func() error { return p.Add([]*types.Tx{tx(1, 0, "a")})[0] }, false},
+		{"wrong chain", func() error { return p.Add([]*types.Tx{foreign})[0] }, false},
+		{"client batch refused before any check", func() error { return p.AddClient([]*types.Tx{tx(6, 0, "c")})[0] }, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.add()
+			if got := mempool.SigChecked(err); got != c.checked {
+				t.Errorf("SigChecked(%v) = %v, want %v", err, got, c.checked)
+			}
+		})
+	}
+}
+
 // A client may submit ahead of a gap, but only so far: past the window its
 // transactions are refused with ErrNonceGap, and filling the gap moves the
 // window. Peers' gossip has a wider window (it may arrive out of order).

@@ -1,8 +1,6 @@
 package node
 
 import (
-	"time"
-
 	"context"
 	"encoding/hex"
 	"errors"
@@ -111,8 +109,8 @@ func (n *Node) Pending(h types.Hash) bool { return n.pool.Has(h) }
 
 // Submit verifies and admits transactions and gossips the admitted ones.
 func (n *Node) Submit(txs []*types.Tx) []error {
-	n.spare.charge(len(txs), time.Now())
 	errs := n.pool.AddClient(txs)
+	n.chargeChecks(errs)
 	n.afterAdmit(errs)
 	ok := make([]*types.Tx, 0, len(txs))
 	for i, err := range errs {

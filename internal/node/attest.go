@@ -129,7 +129,6 @@ func (n *Node) onBatch(from p2p.NodeID, txs []*types.Tx) {
 	}
 	d := batchDigest(txs)
 	if slices.Contains(coVerifiers(v.set, d, origin), v.self) {
-		n.spare.charge(len(txs), time.Now())
 		errs := n.admit(txs)
 		n.metrics.txChecks.WithLabelValues("co_verifier").Add(float64(len(txs)))
 		if !slices.ContainsFunc(errs, isBadSig) {
@@ -137,7 +136,7 @@ func (n *Node) onBatch(from p2p.NodeID, txs []*types.Tx) {
 		}
 		return
 	}
-	if n.spare.take(len(txs), time.Now()) {
+	if n.spare.room(len(txs), time.Now()) {
 		errs := n.admit(txs) // lightly loaded: check now rather than wait
 		n.metrics.txChecks.WithLabelValues("spare").Add(float64(len(txs)))
 		if !slices.ContainsFunc(errs, isBadSig) {

@@ -1,6 +1,9 @@
 package node
 
 import (
+	"time"
+
+	"github.com/lazchain/lazchain/internal/mempool"
 	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -137,11 +140,26 @@ func (n *Node) admitWith(txs []*types.Tx, verify bool) []error {
 	var errs []error
 	if verify {
 		errs = n.pool.Add(txs)
+		n.chargeChecks(errs)
 	} else {
 		errs = n.pool.AddVerified(txs)
 	}
 	n.afterAdmit(errs)
 	return errs
+}
+
+// chargeChecks counts the signature checks an admission made against the
+// spare-check budget, so that under load no batch is checked a third time.
+func (n *Node) chargeChecks(errs []error) {
+	checked := 0
+	for _, err := range errs {
+		if mempool.SigChecked(err) {
+			checked++
+		}
+	}
+	if checked > 0 {
+		n.spare.charge(checked, time.Now())
+	}
 }
 
 // afterAdmit wakes a waiting leader and updates the pool's gauges.

@@ -66,22 +66,25 @@ func (n *Node) drainInbox(max int) {
 // hasWork reports whether a proposal now would carry or commit anything:
 // the mempool has a transaction that could go in this block (one stuck
 // behind a nonce gap does not count, or an idle chain would spin), or a
-// recent block has some. A block with transactions commits once its child
-// is certified. With votes broadcast every validator sees that QC formed,
-// so one block must follow; otherwise the others learn it only from the
-// next proposal, which carries the child's QC, so two must.
+// block the proposal builds on carries some and is not committed yet (it
+// commits only once a child certified in the very next round is; after a
+// timeout that takes more than one block). With votes broadcast every
+// validator sees a commit when the QC forms. Otherwise the others learn it
+// only from the next proposal, which carries the child's QC, so a block
+// already committed here within the last two still counts.
 func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 	if size, _ := n.pool.Size(); size > 0 {
 		if len(n.pool.Reap(1, n.genesis.Consensus.MaxBlockBytes, n.pendingNonces(p.Parent))) > 0 {
 			return true
 		}
 	}
-	follow := 2
-	if n.view().set.Len() <= consensus.BroadcastVotesUpTo {
-		follow = 1
+	spread := 0
+	if n.view().set.Len() > consensus.BroadcastVotesUpTo {
+		spread = 2
 	}
+	committed := n.core.Committed().Height
 	b := n.core.Block(p.Parent)
-	for i := 0; i < follow && b != nil; i++ {
+	for i := 0; b != nil && (b.Height > committed || i < spread); i++ {
 		if len(b.Txs) > 0 {
 			return true
 		}

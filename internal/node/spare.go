@@ -35,20 +35,16 @@ func newSpareChecks(rate, burst float64) *spareChecks {
 	return &spareChecks{rate: rate, burst: burst, tokens: burst}
 }
 
-// take reports whether n more transactions may be checked now, and if so
-// counts them.
-func (s *spareChecks) take(n int, now time.Time) bool {
+// room reports whether n more transactions may be checked now. The checks
+// are then charged like any other (admitWith), by what was checked.
+func (s *spareChecks) room(n int, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refill(now)
-	if float64(n) > s.tokens {
-		return false
-	}
-	s.tokens -= float64(n)
-	return true
+	return float64(n) <= s.tokens
 }
 
-// charge counts n checks the validator made anyway. The budget may go into
+// charge counts n signature checks the validator made. The budget may go into
 // debt, but never by more than one burst, so a spike of load pauses spare
 // checks only briefly.
 func (s *spareChecks) charge(n int, now time.Time) {

@@ -5,6 +5,16 @@ import (
 	"time"
 )
 
+// spend is what a spare check does: ask for room, then the admission
+// charges the checks it made.
+func spend(s *spareChecks, n int, now time.Time) bool {
+	if !s.room(n, now) {
+		return false
+	}
+	s.charge(n, now)
+	return true
+}
+
 func TestSpareChecksBoundTheRate(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	s := newSpareChecks(1000, 250)
@@ -23,8 +33,8 @@ func TestSpareChecksBoundTheRate(t *testing.T) {
 		{10*time.Second + time.Millisecond, 1, true},
 	}
 	for i, st := range steps {
-		if got := s.take(st.n, t0.Add(st.at)); got != st.want {
-			t.Fatalf("step %d: take(%d) at %s = %v, want %v", i, st.n, st.at, got, st.want)
+		if got := spend(s, st.n, t0.Add(st.at)); got != st.want {
+			t.Fatalf("step %d: spend(%d) at %s = %v, want %v", i, st.n, st.at, got, st.want)
 		}
 	}
 }
@@ -51,8 +61,8 @@ func TestSpareChecksChargedForOtherChecks(t *testing.T) {
 	for i, st := range steps {
 		now := t0.Add(st.at)
 		s.charge(st.charge, now)
-		if got := s.take(st.n, now); got != st.want {
-			t.Fatalf("step %d: take(%d) at %s after charging %d = %v, want %v", i, st.n, st.at, st.charge, got, st.want)
+		if got := spend(s, st.n, now); got != st.want {
+			t.Fatalf("step %d: spend(%d) at %s after charging %d = %v, want %v", i, st.n, st.at, st.charge, got, st.want)
 		}
 	}
 }

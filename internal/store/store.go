@@ -147,53 +147,65 @@ func (s *Store) Apply(r *consensus.Ready, state []KV) error {
 	if sd == nil && len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 && len(state) == 0 {
 		return nil
 	}
-	b := s.db.NewBatch()
-	defer b.Close()
 	added := len(s.pending)
-	if sd != nil {
-		if err := b.Set([]byte{pSafety}, sd, nil); err != nil {
-			return fmt.Errorf("store safety data: %w", err)
-		}
-	}
-	for _, kv := range state {
-		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
-			return fmt.Errorf("store state: %w", err)
-		}
-	}
-	for _, blk := range r.Blocks {
-		id := blk.ID()
-		if err := b.Set(key(pBlock, id[:]), blk.Encode(), nil); err != nil {
-			return fmt.Errorf("store block: %w", err)
-		}
-		pk := pendingKey(blk.Height, id)
-		if err := b.Set(pk, nil, nil); err != nil {
-			return fmt.Errorf("store pending: %w", err)
-		}
-		s.pending = append(s.pending, pk)
-	}
-	if r.HighQC != nil {
-		if err := b.Set(key(pMeta, []byte(metaHQC)), types.EncodeQC(r.HighQC), nil); err != nil {
-			return fmt.Errorf("store high qc: %w", err)
-		}
-	}
-	if r.HighTC != nil {
-		if err := b.Set(key(pMeta, []byte(metaHTC)), types.EncodeTC(r.HighTC), nil); err != nil {
-			return fmt.Errorf("store high tc: %w", err)
-		}
-	}
-	keep, err := s.indexCommits(b, r)
-	if err == nil {
-		err = b.Commit(pebble.Sync)
-	}
+	keep, err := s.write(r, state, sd)
 	if err != nil {
-		s.pending = s.pending[:added] // nothing of this batch was written
+		// Nothing of the batch was written: the pending keys it added are
+		// not on disk, and the signer state must go out with the next one.
+		s.pending = s.pending[:added]
 		s.restoreSafety(sd)
-		return fmt.Errorf("commit batch: %w", err)
+		return err
 	}
 	if keep != nil {
 		s.pending = keep
 	}
 	return nil
+}
+
+// write builds Apply's batch and commits it synced. It returns the
+// pending keys left once the batch is written, or nil if it deleted none.
+func (s *Store) write(r *consensus.Ready, state []KV, sd []byte) ([][]byte, error) {
+	b := s.db.NewBatch()
+	defer b.Close()
+	if sd != nil {
+		if err := b.Set([]byte{pSafety}, sd, nil); err != nil {
+			return nil, fmt.Errorf("store safety data: %w", err)
+		}
+	}
+	for _, kv := range state {
+		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
+			return nil, fmt.Errorf("store state: %w", err)
+		}
+	}
+	for _, blk := range r.Blocks {
+		id := blk.ID()
+		if err := b.Set(key(pBlock, id[:]), blk.Encode(), nil); err != nil {
+			return nil, fmt.Errorf("store block: %w", err)
+		}
+		pk := pendingKey(blk.Height, id)
+		if err := b.Set(pk, nil, nil); err != nil {
+			return nil, fmt.Errorf("store pending: %w", err)
+		}
+		s.pending = append(s.pending, pk)
+	}
+	if r.HighQC != nil {
+		if err := b.Set(key(pMeta, []byte(metaHQC)), types.EncodeQC(r.HighQC), nil); err != nil {
+			return nil, fmt.Errorf("store high qc: %w", err)
+		}
+	}
+	if r.HighTC != nil {
+		if err := b.Set(key(pMeta, []byte(metaHTC)), types.EncodeTC(r.HighTC), nil); err != nil {
+			return nil, fmt.Errorf("store high tc: %w", err)
+		}
+	}
+	keep, err := s.indexCommits(b, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("commit batch: %w", err)
+	}
+	return keep, nil
 }
 
 // indexCommits adds the height index and tip of the committed blocks to
