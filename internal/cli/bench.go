@@ -27,6 +27,7 @@ type benchFlags struct {
 	txBytes    int
 	jsonOut    string
 	timeoutMs  uint64
+	broadcast  bool
 	epochLen   uint64
 }
 
@@ -55,6 +56,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl.IntVar(&f.txBytes, "tx-bytes", 250, "approximate size of each transaction")
 	fl.StringVar(&f.jsonOut, "json", "", "also write the results as JSON to this file")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of a started cluster")
+	fl.BoolVar(&f.broadcast, "broadcast-votes", false, "started cluster sends votes to every validator (genesis consensus.broadcast_votes)")
 	fl.Uint64Var(&f.epochLen, "epoch-length", 1_000_000, "blocks per epoch of a started cluster (the default keeps a run in one epoch)")
 	cmd.AddCommand(cons, benchAttestCommand())
 	return cmd
@@ -141,7 +143,7 @@ func startBenchCluster(ctx context.Context, f benchFlags) ([]string, []int, []st
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, epochLength: f.epochLen, accounts: 4})
+	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, broadcastVotes: f.broadcast, epochLength: f.epochLen, accounts: 4})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

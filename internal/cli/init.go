@@ -48,16 +48,18 @@ func initCommand() *cobra.Command {
 }
 
 type testnetFlags struct {
-	validators  int
-	output      string
-	chainID     string
-	hostnames   string
-	host        string
-	basePort    int
-	timeoutMs   uint64
-	epochLength uint64
-	accounts    int    // user accounts to create and fund, under output/accounts
-	stakes      string // comma-separated genesis stakes, one per validator; empty: DefaultStake each
+	validators int
+	output     string
+	chainID    string
+	hostnames  string
+	host       string
+	basePort   int
+	timeoutMs  uint64
+	// broadcastVotes sets the genesis consensus.broadcast_votes.
+	broadcastVotes bool
+	epochLength    uint64
+	accounts       int    // user accounts to create and fund, under output/accounts
+	stakes         string // comma-separated genesis stakes, one per validator; empty: DefaultStake each
 }
 
 func testnetCommand() *cobra.Command {
@@ -86,6 +88,7 @@ func testnetCommand() *cobra.Command {
 	fl.StringVar(&f.host, "host", "127.0.0.1", "loopback address for the nodes when --hostnames is not given")
 	fl.IntVar(&f.basePort, "base-port", 26656, "first port; node i uses base+2i for p2p and base+2i+1 for the API")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout in milliseconds")
+	fl.BoolVar(&f.broadcastVotes, "broadcast-votes", false, "send votes to every validator, not only the next leader (genesis consensus.broadcast_votes)")
 	fl.Uint64Var(&f.epochLength, "epoch-length", staking.DefaultParams().EpochLength, "committed blocks per epoch")
 	fl.IntVar(&f.accounts, "accounts", 1, "user account keys to write under OUTPUT/accounts and fund in the genesis")
 	fl.StringVar(&f.stakes, "stakes", "", "comma-separated genesis stakes, one per validator (default: 1000000 each)")
@@ -127,6 +130,7 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 	g := &config.Genesis{ChainID: f.chainID, Consensus: config.DefaultConsensus(), Staking: &params}
 	g.Consensus.BaseTimeoutMs = f.timeoutMs
 	g.Consensus.MaxTimeoutMs = 8 * f.timeoutMs
+	g.Consensus.BroadcastVotes = f.broadcastVotes
 	for i := range files {
 		name := fmt.Sprintf("node%d", i)
 		nf, err := newNodeFiles(fmt.Sprintf("%s/%s", f.output, name), name)

@@ -42,6 +42,14 @@ type ConsensusParams struct {
 	MaxTimeoutMs  uint64 `json:"max_timeout_ms"`
 	MaxBlockTxs   int    `json:"max_block_txs"`
 	MaxBlockBytes int    `json:"max_block_bytes"`
+	// BroadcastVotes sends votes to every validator rather than the next
+	// leader only (in sets of up to consensus.BroadcastVotesUpTo). Each
+	// validator then learns a commit when the votes arrive, a message
+	// earlier, for one more pairing check per round whenever the next
+	// proposal's QC has other signers than its own: a gain where
+	// validators have cores of their own and messages take milliseconds,
+	// a loss when they share a few cores on one machine (BENCHMARKS.md).
+	BroadcastVotes bool `json:"broadcast_votes,omitempty"`
 }
 
 // MaxBlockBytes is the largest consensus.max_block_bytes. The mempool

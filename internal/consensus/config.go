@@ -50,9 +50,10 @@ type Config struct {
 	// learns the QC, and the commit it proves, when the votes arrive
 	// rather than a leader's proposal-building and a message later. It
 	// costs N² vote messages and one aggregate check per validator per
-	// round, the check that verifying the QC in the next proposal would
-	// have cost (the proposal's copy is then taken from the cache).
-	// BroadcastVotesUpTo is the set size up to which drivers turn it on.
+	// round, plus the check of the next proposal's QC whenever the leader
+	// aggregated another quorum than this validator did (only a bit-for-bit
+	// copy of a verified QC skips its check). BroadcastVotesUpTo is the
+	// largest set for which drivers may turn it on.
 	BroadcastVotes bool
 
 	// TrackState makes the core stamp its proposals with the latest
@@ -64,8 +65,8 @@ type Config struct {
 	Executed   []types.StateRef // recent results, oldest first
 }
 
-// BroadcastVotesUpTo is the largest validator set for which drivers turn
-// on BroadcastVotes: beyond it, decoding N-1 votes per round at every
+// BroadcastVotesUpTo is the largest validator set for which drivers may
+// turn on BroadcastVotes: beyond it, decoding N-1 votes per round at every
 // validator costs more than the message it saves.
 const BroadcastVotesUpTo = 16
 

@@ -69,7 +69,7 @@ func (n *Node) startEpoch() error {
 		Set: v.set, Self: v.self, Root: v.root, EndHeight: e.EndHeight,
 		BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
 		AuthenticatedSenders: true, // p2p pins each connection to a registered node key
-		BroadcastVotes:       v.set.Len() <= consensus.BroadcastVotesUpTo,
+		BroadcastVotes:       n.broadcastVotes(v),
 		TrackState:           true, Executed: n.machine.RecentResults(256),
 	}, signer, snap)
 	if err != nil {

@@ -79,7 +79,7 @@ func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 		}
 	}
 	spread := 0
-	if n.view().set.Len() > consensus.BroadcastVotesUpTo {
+	if !n.broadcastVotes(n.view()) {
 		spread = 2
 	}
 	committed := n.core.Committed().Height
@@ -91,6 +91,11 @@ func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 		b = n.core.Block(b.Parent)
 	}
 	return false
+}
+
+// broadcastVotes reports whether votes go to every validator of v's set.
+func (n *Node) broadcastVotes(v *epochView) bool {
+	return n.genesis.Consensus.BroadcastVotes && v.set.Len() <= consensus.BroadcastVotesUpTo
 }
 
 func (n *Node) propose(p *consensus.PayloadRequest) {

@@ -21,10 +21,12 @@ type metrics struct {
 	rejected      *prometheus.CounterVec
 	txChecks      *prometheus.CounterVec
 	execWaits     prometheus.Counter
+	qcsFormed     prometheus.Counter
 	execute       prometheus.Observer // driver time executing commits
 	persist       prometheus.Observer // driver time in the synced write
 	lastDrops     []uint64
 	lastExecWaits uint64
+	lastQCs       uint64
 }
 
 func newMetrics() *metrics {
@@ -44,12 +46,14 @@ func newMetrics() *metrics {
 			Help: "Gossiped transactions by how their signatures were settled: co_verifier (checked here and attested), spare (checked here at low load rather than waiting for attestations), attested (admitted on other validators' word), timed_out (checked here after waiting)."}, []string{"how"}),
 		execWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_votes_waited_for_execution_total",
 			Help: "Votes held until this node had executed the height a proposal vouches for (near zero when healthy)."}),
+		qcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_qcs_formed_total",
+			Help: "QCs this validator aggregated from votes: every round's with broadcast votes, else those of the rounds it leads next."}),
 	}
 	flush := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lazchain_driver_seconds",
 		Help:    "Time the driver loop spends on each step that precedes sending a Ready's messages.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
-	m.reg.MustRegister(flush, m.execWaits, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -69,9 +73,16 @@ func (m *metrics) observeCore(s consensus.Stats) {
 			m.lastDrops[i] = v
 		}
 	}
-	if s.ExecWaits < m.lastExecWaits {
-		m.lastExecWaits = 0
+	addSince(m.execWaits, &m.lastExecWaits, s.ExecWaits)
+	addSince(m.qcsFormed, &m.lastQCs, s.QCs)
+}
+
+// addSince adds to c what a core counter v gained since last; a new
+// epoch's core counts from zero.
+func addSince(c prometheus.Counter, last *uint64, v uint64) {
+	if v < *last {
+		*last = 0
 	}
-	m.execWaits.Add(float64(s.ExecWaits - m.lastExecWaits))
-	m.lastExecWaits = s.ExecWaits
+	c.Add(float64(v - *last))
+	*last = v
 }

@@ -1,10 +1,14 @@
 package cluster
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,11 +231,15 @@ func allCommitted(t *testing.T, c *cluster, sent []*types.Tx) {
 // TestNewNodeSyncsFromGenesis: a full node that starts long after the
 // chain, with only the genesis file, catches up by block sync (checking
 // every QC on the way) and then follows new blocks.
+// The network runs with votes broadcast (genesis consensus.broadcast_votes),
+// so that path is exercised across real processes too: every validator
+// forms nearly every round's QC itself, where with votes to the leader it
+// forms only the QCs of the rounds it leads next.
 func TestNewNodeSyncsFromGenesis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts five processes")
 	}
-	c := newCluster(t, 4)
+	c := newCluster(t, 4, "--broadcast-votes")
 	for i := 0; i < 4; i++ {
 		c.start(i)
 	}
@@ -258,4 +266,33 @@ func TestNewNodeSyncsFromGenesis(t *testing.T) {
 			t.Fatalf("full node lacks tx %s: %v", tx.Hash().Short(), err)
 		}
 	}
+	for i := 0; i < 4; i++ {
+		h := c.height(i)
+		formed := metricValue(t, c.apis[i], "lazchain_qcs_formed_total")
+		if formed < float64(h)/2 {
+			t.Errorf("validator %d formed %.0f QCs by height %d: votes were not broadcast to it", i, formed, h)
+		}
+	}
+}
+
+// metricValue reads one unlabelled sample from a node's /metrics.
+func metricValue(t *testing.T, api, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(api + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics of %s: %v", api, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s of %s: %v", name, api, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metric %s not served by %s", name, api)
+	return 0
 }
