@@ -56,7 +56,16 @@ type entry struct {
 
 type account struct {
 	next uint64            // next nonce not yet committed
+	end  uint64            // first nonce from next up that txs lacks
 	txs  map[uint64]*entry // by nonce
+}
+
+// extend moves end past the nonces now held: a sender with a backlog of
+// thousands would otherwise be walked from next on every admission.
+func (a *account) extend() {
+	for a.txs[a.end] != nil {
+		a.end++
+	}
 }
 
 // Pool is safe for concurrent use.
@@ -248,6 +257,9 @@ func (p *Pool) runEnd(s sender, from uint64) uint64 {
 		return from
 	}
 	n := max(from, acc.next)
+	if n <= acc.end {
+		return acc.end // next..end-1 are all held
+	}
 	for acc.txs[n] != nil {
 		n++
 	}
@@ -284,12 +296,15 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 		return fmt.Errorf("%d txs, %d bytes: %w; retry later", len(p.byHash), p.bytes, ErrFull)
 	}
 	if acc == nil {
-		acc = &account{next: next, txs: map[uint64]*entry{}}
+		acc = &account{next: next, end: next, txs: map[uint64]*entry{}}
 		p.accounts[s] = acc
 		p.order = append(p.order, s)
 	}
 	e := &entry{tx: tx, size: size}
 	acc.txs[tx.Nonce] = e
+	if tx.Nonce == acc.end {
+		acc.extend()
+	}
 	p.byHash[h] = e
 	p.bytes += size
 	return nil

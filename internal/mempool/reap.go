@@ -88,6 +88,10 @@ func (p *Pool) advance(_ sender, acc *account, next uint64) {
 		}
 	}
 	acc.next = next
+	if acc.end < next {
+		acc.end = next
+		acc.extend()
+	}
 }
 
 func (p *Pool) drop(acc *account, n uint64, e *entry) {
