@@ -137,26 +137,25 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			r.Merge(n.core.Ready())
 		}
 		t0 := time.Now()
-		kvs := n.machine.Apply(r.Committed)
-		t1 := time.Now()
-		if err := n.store.Apply(&r, kvs); err != nil {
+		if err := n.store.Apply(&r, nil); err != nil {
 			// Losing a write means we can no longer promise durability.
 			return fmt.Errorf("persist: %w", err)
 		}
-		if len(r.Committed) > 0 {
-			n.metrics.execute.Observe(t1.Sub(t0).Seconds())
+		n.metrics.persist.Observe(time.Since(t0).Seconds())
+		// Votes and proposals leave as soon as the safety state that
+		// allowed them is durable. Executing what this Ready committed
+		// comes after: no vote needs it (proposals vouch for a height
+		// executed earlier), and a crash before its state is written is
+		// repaired by re-executing committed blocks at start.
+		for _, m := range r.Messages {
+			n.send(m)
 		}
-		n.metrics.persist.Observe(time.Since(t1).Seconds())
-		n.machine.Flushed()
-		for _, ref := range n.machine.Executed() {
-			n.core.Step(&consensus.Executed{Ref: ref})
+		if err := n.execute(r.Committed); err != nil {
+			return err
 		}
 		n.afterCommit(&r)
 		for _, eq := range r.Equivocations {
 			go n.report(eq, n.view().set)
-		}
-		for _, m := range r.Messages {
-			n.send(m)
 		}
 		if r.Timer != nil {
 			*timerRound = r.Timer.Round
@@ -176,6 +175,24 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			}
 		}
 	}
+}
+
+// execute runs committed blocks, writes their state changes and reports
+// the results to the core.
+func (n *Node) execute(blocks []*types.Block) error {
+	t0 := time.Now()
+	kvs := n.machine.Apply(blocks)
+	if err := n.store.WriteState(kvs, false); err != nil {
+		return fmt.Errorf("persist state: %w", err)
+	}
+	if len(blocks) > 0 {
+		n.metrics.execute.Observe(time.Since(t0).Seconds())
+	}
+	n.machine.Flushed()
+	for _, ref := range n.machine.Executed() {
+		n.core.Step(&consensus.Executed{Ref: ref})
+	}
+	return nil
 }
 
 func (n *Node) afterCommit(r *consensus.Ready) {

@@ -115,6 +115,9 @@ func New(o Options) (*Node, error) {
 		return fail(err)
 	}
 	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes, Nonce: n.machine.Nonce})
+	if err := n.catchUpState(); err != nil {
+		return fail(err)
+	}
 	n.metrics = newMetrics()
 	if o.BLSKey != nil {
 		n.blsKey = o.BLSKey

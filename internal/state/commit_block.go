@@ -91,6 +91,14 @@ func (m *Machine) loadCommitment() error {
 // order; the driver hands them to consensus.
 func (m *Machine) Executed() []types.StateRef { return m.executed }
 
+// Height is the last height executed into the state; 0 is genesis.
+func (m *Machine) Height() uint64 {
+	if r := m.commit.recent(1); len(r) > 0 {
+		return r[0].Height
+	}
+	return 0
+}
+
 // RecentResults returns up to n of the latest execution results, oldest
 // first (height 0 is the genesis state).
 func (m *Machine) RecentResults(n int) []types.StateRef { return m.commit.recent(n) }

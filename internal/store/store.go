@@ -208,6 +208,32 @@ func (s *Store) write(r *consensus.Ready, state []KV, sd []byte) ([][]byte, erro
 	return keep, nil
 }
 
+// WriteState writes the state changes of executing committed blocks. The
+// driver writes them after the synced batch that committed the blocks and
+// after its votes have left, without a sync of their own: the next synced
+// batch makes them durable (the log is sequential), and a crash before
+// that loses only what re-executing the committed blocks at start redoes.
+func (s *Store) WriteState(state []KV, sync bool) error {
+	if len(state) == 0 {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, kv := range state {
+		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
+			return fmt.Errorf("store state: %w", err)
+		}
+	}
+	opt := pebble.NoSync
+	if sync {
+		opt = pebble.Sync
+	}
+	if err := b.Commit(opt); err != nil {
+		return fmt.Errorf("commit state batch: %w", err)
+	}
+	return nil
+}
+
 // indexCommits adds the height index and tip of the committed blocks to
 // b, and deletes the pending keys they settle. It returns the pending keys
 // still left once b is written, or nil if it deleted none.
