@@ -19,6 +19,7 @@ type gossiper struct {
 
 	mu      sync.Mutex
 	pending []*types.Tx
+	last    time.Time // when the last batch went out
 }
 
 const (
@@ -28,13 +29,16 @@ const (
 
 func newGossiper(h *p2p.Host, log *slog.Logger) *gossiper { return &gossiper{host: h, log: log} }
 
-// add queues admitted transactions; a full batch goes out at once.
+// add queues admitted transactions. A full batch goes out at once, and so
+// does any when no batch went out for gossipEvery: clients submit in
+// batches already, and at low load waiting for the ticker would only add
+// up to its period to every transaction's way to the next leader.
 func (g *gossiper) add(txs []*types.Tx) {
 	g.mu.Lock()
 	g.pending = append(g.pending, txs...)
-	full := len(g.pending) >= gossipMax
+	now := len(g.pending) >= gossipMax || time.Since(g.last) >= gossipEvery
 	g.mu.Unlock()
-	if full {
+	if now {
 		g.flush()
 	}
 }
@@ -43,6 +47,9 @@ func (g *gossiper) flush() {
 	g.mu.Lock()
 	batch := g.pending
 	g.pending = nil
+	if len(batch) > 0 {
+		g.last = time.Now()
+	}
 	g.mu.Unlock()
 	for len(batch) > 0 {
 		k := min(len(batch), types.MaxBatchTxs)
