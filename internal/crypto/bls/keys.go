@@ -97,9 +97,14 @@ func (k *SecretKey) PublicKey() crypto.PublicKey {
 	return k.pk
 }
 
-// Sign returns the 96-byte compressed signature of msg under the signature DST.
+// Sign returns the 96-byte compressed signature of msg under the signature
+// DST. It is blst's Sign in two steps (hash to G2, then the same
+// constant-time multiplication by the secret scalar), so that the hash can
+// be kept for checking the aggregate of others' signatures on msg.
 func (k *SecretKey) Sign(msg []byte) []byte {
-	return new(blst.P2Affine).Sign(k.sk, msg, dstSig).Compress()
+	h := blst.HashToG2(msg, dstSig)
+	signedHashes.put(msg, h.ToAffine())
+	return h.Mult(k.sk).Compress()
 }
 
 // ProvePossession signs the compressed public key under the PoP DST (IETF

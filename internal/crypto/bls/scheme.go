@@ -74,6 +74,9 @@ func (Scheme) VerifyAggregate(pks []crypto.PublicKey, msg, sig []byte) bool {
 	if !ok {
 		return false
 	}
+	if h := signedHashes.get(msg); h != nil {
+		return verifyHashed(h, aggPk, s)
+	}
 	// blst rejects an identity aggregate key itself, so keys that cancel out
 	// cannot make an arbitrary identity signature pass.
 	return s.Verify(false, aggPk, false, msg, dstSig)
