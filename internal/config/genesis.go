@@ -61,7 +61,7 @@ const MaxBlockBytes = types.MaxBlockBytes - 1<<20
 
 // DefaultConsensus is what new genesis files get.
 func DefaultConsensus() ConsensusParams {
-	return ConsensusParams{BaseTimeoutMs: 1000, MaxTimeoutMs: 8000, MaxBlockTxs: 2000, MaxBlockBytes: 1 << 20}
+	return ConsensusParams{BaseTimeoutMs: 1000, MaxTimeoutMs: 8000, MaxBlockTxs: 5000, MaxBlockBytes: 4 << 20}
 }
 
 // LoadGenesis reads and validates a genesis file.

@@ -31,6 +31,7 @@ type harness struct {
 	authenticated bool // cores trust the transport's sender, as the node does
 	track         bool // cores check execution results; the driver reports them
 	broadcast     bool // cores send votes to every validator
+	txBody        int  // body size of payload transactions; 0 for small ones
 	t             testing.TB
 	set           *types.ValidatorSet
 	keys          []*simsig.Key
@@ -192,7 +193,11 @@ func (h *harness) flush(n *node) {
 			}
 			return
 		}
-		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: payload(r.Payload.Round)})
+		txs := payload(r.Payload.Round)
+		if h.txBody > 0 {
+			txs = bulkyPayload(r.Payload.Round, h.txBody)
+		}
+		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: txs})
 	}
 }
 
@@ -233,6 +238,17 @@ func payload(round uint64) []*types.Tx {
 		sender := make([]byte, 32)
 		sender[0] = byte(i + 1)
 		txs[i] = &types.Tx{ChainID: testChain, Sender: sender, Nonce: round, Kind: 1, Body: []byte("transfer"), Sig: make([]byte, 64)}
+	}
+	return txs
+}
+
+// bulkyPayload is a payload of 48 transactions of body bytes each.
+func bulkyPayload(round uint64, body int) []*types.Tx {
+	txs := make([]*types.Tx, 48)
+	for i := range txs {
+		sender := make([]byte, 32)
+		sender[0] = byte(i + 1)
+		txs[i] = &types.Tx{ChainID: testChain, Sender: sender, Nonce: round, Kind: 1, Body: make([]byte, body), Sig: make([]byte, 64)}
 	}
 	return txs
 }

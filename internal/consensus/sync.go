@@ -98,8 +98,11 @@ func (c *Core) onBlockRequest(from int, q *types.BlockRequest) {
 		c.drop(DropUnknownSender)
 		return
 	}
+	// Full blocks are up to MaxBlockBytes: the answer stops at a byte
+	// budget under the message limit, so the asker always gets a message
+	// it can read, with at least the block it asked for.
 	n := int(min(q.Count, types.MaxFetchBlocks))
-	blocks := c.tree.ancestors(q.ID, n)
+	blocks := c.tree.ancestors(q.ID, n, types.MaxMessageBytes-types.MaxBlockBytes/4)
 	if len(blocks) == 0 {
 		return
 	}

@@ -122,3 +122,29 @@ func TestBlockRequestsAreAnswered(t *testing.T) {
 		})
 	}
 }
+
+// An answer never outgrows a message: with blocks of ~3 MiB, a request for
+// 64 gets as many as fit under the limit, newest first, and at least the
+// block asked for.
+func TestBlockResponsesFitInAMessage(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	h.txBody = 63 << 10 // 48 transactions of 63 KiB: ~3 MiB blocks
+	h.pauseAt(8)
+	const server, asker = 0, 1
+	b7 := h.blockAt(server, 7)
+	sent := len(h.wire)
+	h.deliver(asker, server, &types.BlockRequest{ID: b7.ID(), Count: types.MaxFetchBlocks})
+	out := h.wire[sent:]
+	if len(out) != 1 || out[0].msg.Kind() != types.KindBlockResponse {
+		t.Fatalf("want one block response, got %d messages", len(out))
+	}
+	blocks := out[0].msg.(*types.BlockResponse).Blocks
+	size := len(types.EncodeMessage(out[0].msg))
+	if size > types.MaxMessageBytes {
+		t.Fatalf("answer of %d blocks is %d bytes, over the %d-byte message limit", len(blocks), size, types.MaxMessageBytes)
+	}
+	if len(blocks) < 2 || len(blocks) >= 8 || blocks[0].ID() != b7.ID() {
+		t.Fatalf("answered %d blocks (first %s), want the asked block and some but not all of its 7 ancestors",
+			len(blocks), blocks[0].ID().Short())
+	}
+}

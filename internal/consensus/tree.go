@@ -84,10 +84,16 @@ func (t *tree) commit(chain []*types.Block, keep int) {
 	}
 }
 
-// ancestors returns id's block and up to n-1 of its ancestors, newest first.
-func (t *tree) ancestors(id types.Hash, n int) []*types.Block {
+// ancestors returns id's block and up to n-1 of its ancestors, newest
+// first, while their encodings fit in budget bytes (the first always).
+func (t *tree) ancestors(id types.Hash, n, budget int) []*types.Block {
 	var out []*types.Block
 	for b := t.get(id); b != nil && len(out) < n; b = t.get(b.Parent) {
+		size := b.EncodedSize()
+		if len(out) > 0 && size > budget {
+			break
+		}
+		budget -= size
 		out = append(out, b)
 	}
 	return out
