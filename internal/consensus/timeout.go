@@ -40,6 +40,10 @@ func (c *Core) onTimeout(from int, t *types.Timeout) {
 		c.drop(DropInvalid)
 		return
 	}
+	if c.resent(t) {
+		c.drop(DropDuplicate) // re-sent timeouts are common; skip the pairings
+		return
+	}
 	if !c.verifyQC(t.HighQC) || (t.LastTC != nil && !c.verifyTC(t.LastTC)) {
 		return
 	}
@@ -66,6 +70,15 @@ func (c *Core) onTimeout(from int, t *types.Timeout) {
 		return
 	}
 	c.addTimeout(int(t.Voter), t)
+}
+
+// resent reports whether t repeats a timeout already tallied and carries
+// no certificate that could move this core: its checks would cost pairings
+// and change nothing.
+func (c *Core) resent(t *types.Timeout) bool {
+	rt := c.timeouts.rounds[t.Round]
+	return rt != nil && rt.sigs[t.Voter] != nil && t.HighQC.Round <= c.highQC.Round &&
+		(t.LastTC == nil || t.LastTC.Round+1 <= c.round)
 }
 
 // addTimeout tallies a verified timeout. More than a third of stake timing

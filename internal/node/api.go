@@ -70,14 +70,21 @@ func (n *Node) Peers() int { return len(n.host.Peers()) }
 // Registry is the node's Prometheus registry.
 func (n *Node) Registry() *prometheus.Registry { return n.metrics.reg }
 
-// BlockAt returns the committed block at height.
+// BlockAt returns the committed block at height. A height the store has
+// indexed but the node has not reported yet (its block commits in a synced
+// write before it is executed) is not found, so a client that sees a block
+// also finds its receipts and state.
 func (n *Node) BlockAt(h uint64) (*types.Block, error) {
 	if h == 0 {
 		return n.gblock, nil
 	}
+	latest := n.status.get().Height
+	if h > latest {
+		return nil, fmt.Errorf("height %d (latest is %d): %w", h, latest, ErrNotFound)
+	}
 	b, err := n.store.BlockAt(h)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("height %d (latest is %d): %w", h, n.status.get().Height, ErrNotFound)
+		return nil, fmt.Errorf("height %d (latest is %d): %w", h, latest, ErrNotFound)
 	}
 	return b, err
 }

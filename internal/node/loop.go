@@ -66,31 +66,45 @@ func (n *Node) drainInbox(max int) {
 // hasWork reports whether a proposal now would carry or commit anything:
 // the mempool has a transaction that could go in this block (one stuck
 // behind a nonce gap does not count, or an idle chain would spin), or a
-// block the proposal builds on carries some and is not committed yet (it
-// commits only once a child certified in the very next round is; after a
-// timeout that takes more than one block). With votes broadcast every
-// validator sees a commit when the QC forms. Otherwise the others learn it
-// only from the next proposal, which carries the child's QC, so a block
-// already committed here within the last two still counts.
+// block the proposal builds on carries some and the other validators do
+// not know it committed yet. With votes broadcast they learn a commit when
+// the QC forms, as this node does. Otherwise they learn it from the QC in
+// the next proposal, so what counts is what the proposals so far have
+// announced: a block with transactions above that needs this proposal
+// (after a timeout, more than one).
 func (n *Node) hasWork(p *consensus.PayloadRequest) bool {
 	if size, _ := n.pool.Size(); size > 0 {
 		if len(n.pool.Reap(1, n.genesis.Consensus.MaxBlockBytes, n.pendingNonces(p.Parent))) > 0 {
 			return true
 		}
 	}
-	spread := 0
+	parent := n.core.Block(p.Parent)
+	known := n.core.Committed().Height
 	if !n.broadcastVotes(n.view()) {
-		spread = 2
+		known = min(known, announcedCommit(n.core.Block, parent))
 	}
-	committed := n.core.Committed().Height
-	b := n.core.Block(p.Parent)
-	for i := 0; b != nil && (b.Height > committed || i < spread); i++ {
+	for b := parent; b != nil && b.Height > known; b = n.core.Block(b.Parent) {
 		if len(b.Txs) > 0 {
 			return true
 		}
-		b = n.core.Block(b.Parent)
 	}
 	return false
+}
+
+// announcedCommit is the highest height that the QCs in the proposals of
+// a and its ancestors prove committed: a proposal's QC certifies its
+// parent b, and commits b's parent when b's own QC is of the round just
+// before b's.
+func announcedCommit(block func(types.Hash) *types.Block, a *types.Block) uint64 {
+	if a == nil {
+		return 0
+	}
+	for b := block(a.Parent); b != nil; b = block(b.Parent) {
+		if b.QC != nil && b.QC.Round+1 == b.Round {
+			return b.Height - 1
+		}
+	}
+	return 0
 }
 
 // broadcastVotes reports whether votes go to every validator of v's set.
