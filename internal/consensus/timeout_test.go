@@ -1,8 +1,10 @@
 package consensus_test
 
 import (
+	"sync/atomic"
 	"testing"
 
+	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -152,4 +154,29 @@ func hasTimer(n *node, round, ticks uint64) bool {
 		}
 	}
 	return false
+}
+
+// A validator re-sends its timeout until the round ends. A copy with
+// nothing new (its high QC no higher than ours, no TC that moves us) is
+// dropped as a duplicate before its certificates cost any pairing check,
+// even when it carries another valid copy of its QC.
+func TestResentTimeoutCostsNoPairing(t *testing.T) {
+	p := pause(t)
+	var checks atomic.Int64
+	p.set.Scheme = countingScheme{Scheme: p.set.Scheme, aggregates: &checks}
+	c, a := p.core(p.collector), p.others[0]
+	hqc := c.HighQC()
+	p.deliver(a, p.collector, p.signTimeout(a, p.R, hqc, nil))
+	if p.drops(p.collector, consensus.DropDuplicate) != 0 {
+		t.Fatal("the first timeout was dropped as a duplicate")
+	}
+	other := p.makeQC(hqc.Round, hqc.BlockID, 0, 1, 2, 3) // valid, but not the copy verified
+	before, dups := checks.Load(), p.drops(p.collector, consensus.DropDuplicate)
+	p.deliver(a, p.collector, p.signTimeout(a, p.R, other, nil))
+	if got := p.drops(p.collector, consensus.DropDuplicate) - dups; got != 1 {
+		t.Fatalf("re-sent timeout: %d duplicates counted, want 1", got)
+	}
+	if n := checks.Load() - before; n != 0 {
+		t.Fatalf("re-sent timeout cost %d aggregate checks", n)
+	}
 }

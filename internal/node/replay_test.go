@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -118,5 +119,25 @@ func TestCatchUpStateReexecutesLostHeights(t *testing.T) {
 				t.Fatalf("second catch-up: height %d, %v", n.machine.Height(), err)
 			}
 		})
+	}
+}
+
+// A block is committed in a synced write before it is executed; until the
+// node reports its height, the API does not serve it, so whoever sees a
+// block also finds its receipts.
+func TestBlocksAboveTheReportedHeightAreNotServed(t *testing.T) {
+	n := openReplayNode(t, t.TempDir(), replayGenesis(t))
+	defer n.store.Close()
+	n.gblock = types.GenesisBlock(replayChain, 1)
+	blocks := replayChainOf(3)
+	if err := n.store.Apply(&consensus.Ready{Blocks: blocks, Committed: blocks}, nil); err != nil {
+		t.Fatal(err)
+	}
+	n.status.set(2, blocks[1].ID(), 0) // block 3 is indexed but not yet executed
+	if b, err := n.BlockAt(2); err != nil || b.ID() != blocks[1].ID() {
+		t.Fatalf("BlockAt(2) = %v, %v", b, err)
+	}
+	if _, err := n.BlockAt(3); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("BlockAt(3) above the reported height: %v, want ErrNotFound", err)
 	}
 }
