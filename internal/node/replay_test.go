@@ -2,8 +2,8 @@ package node
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
