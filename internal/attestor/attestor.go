@@ -54,6 +54,12 @@ type Config struct {
 	// artifact disputed as unavailable before it rules that it is
 	// (default 30 s).
 	UnavailableAfter time.Duration
+	// Height reports the latest committed height. With it, a validator
+	// also stops retrying once half of an unavailability dispute's window
+	// has passed: the window is counted in blocks, and on a fast chain it
+	// can be shorter than UnavailableAfter, so the ruling would come too
+	// late to count.
+	Height func() uint64
 }
 
 // Stats counts what the attestor did.

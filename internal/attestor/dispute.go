@@ -2,6 +2,7 @@ package attestor
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/blobnet"
@@ -46,10 +47,11 @@ const (
 	// the dispute is open: votes are best effort, and a peer that
 	// restarted has lost the ones it had.
 	resendRulingEvery = 10 * time.Second
-	// fetchRetryGap spaces out fetch attempts within the bound of an
-	// unavailability claim.
-	fetchRetryGap = 2 * time.Second
 )
+
+// fetchRetryGap spaces out fetch attempts within the bound of an
+// unavailability claim (a variable so tests need not wait).
+var fetchRetryGap = 2 * time.Second
 
 // disputeJob is one attempt at ruling on a dispute.
 type disputeJob struct {
@@ -202,7 +204,7 @@ func (a *Attestor) find(ctx context.Context, dp *idao.Dispute, art *idao.Artifac
 	w := blobnet.Want{Root: sub.Root, Size: int64(sub.Size), ChunkSize: int(sub.ChunkSize)}
 	var err error
 	if dp.Claim == idao.ClaimUnavailable {
-		err = a.fetchWithin(ctx, w, a.cfg.UnavailableAfter)
+		err = a.fetchWithin(ctx, w, a.cfg.UnavailableAfter, dp.Opened+(dp.Deadline-min(dp.Deadline, dp.Opened))/2)
 	} else {
 		err = a.cfg.Fetch(ctx, w)
 	}
@@ -222,14 +224,18 @@ func (a *Attestor) find(ctx context.Context, dp *idao.Dispute, art *idao.Artifac
 	return finding{Result: &res}
 }
 
-// fetchWithin retries a fetch until it succeeds or limit has passed.
-func (a *Attestor) fetchWithin(ctx context.Context, w blobnet.Want, limit time.Duration) error {
+// fetchWithin retries a fetch until it succeeds, limit has passed, or the
+// chain has reached height stopAt (when the attestor knows the height).
+func (a *Attestor) fetchWithin(ctx context.Context, w blobnet.Want, limit time.Duration, stopAt uint64) error {
 	fctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
 		err := a.cfg.Fetch(fctx, w)
 		if err == nil {
 			return nil
+		}
+		if a.cfg.Height != nil && a.cfg.Height() >= stopAt {
+			return fmt.Errorf("half the dispute window passed (height %d): %w", stopAt, err)
 		}
 		select {
 		case <-fctx.Done():

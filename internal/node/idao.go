@@ -38,6 +38,7 @@ func (n *Node) buildIDAO() {
 			return err
 		},
 		Workers: n.cfg.IDAO.Workers, Verify: n.verifyHook, Fault: fault,
+		Height: func() uint64 { return n.status.get().Height },
 	})
 	s := &n.attestor.Stats
 	for name, c := range map[string]func() uint64{
