@@ -39,7 +39,7 @@ type Result struct {
 	Max          time.Duration `json:"latency_max_ns"`
 	NodeCPU      float64       `json:"node_cpu_cores"` // average cores used by the node processes
 	Blocks       uint64        `json:"blocks"`
-	Rounds       uint64        `json:"rounds"`
+	Rounds       uint64        `json:"rounds"` // 0 when the run crossed an epoch (rounds restart)
 	Rejected     map[string]int
 }
 

@@ -54,7 +54,12 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	}
 	summarize(res, lat, offeredFor)
 	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {
-		res.Blocks, res.Rounds = after.Height-before.Height, after.Round-before.Round
+		res.Blocks = after.Height - before.Height
+		// Rounds restart at every epoch: across a change the difference
+		// means nothing, and 0 says so rather than a wrapped number.
+		if after.Epoch == before.Epoch && after.Round >= before.Round {
+			res.Rounds = after.Round - before.Round
+		}
 	}
 	return res, nil
 }
