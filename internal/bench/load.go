@@ -37,7 +37,7 @@ type Result struct {
 	P50          time.Duration `json:"latency_p50_ns"`
 	P99          time.Duration `json:"latency_p99_ns"`
 	Max          time.Duration `json:"latency_max_ns"`
-	NodeCPU      float64       `json:"node_cpu_cores"` // average cores used by the node processes
+	NodeCPU      float64       `json:"node_cpu_cores,omitempty"` // average cores used by the node processes; absent when attached (--nodes)
 	Blocks       uint64        `json:"blocks"`
 	Rounds       uint64        `json:"rounds"` // 0 when the run crossed an epoch (rounds restart)
 	Rejected     map[string]int

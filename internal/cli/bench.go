@@ -91,8 +91,12 @@ func runBench(ctx context.Context, f benchFlags) error {
 			return err
 		}
 		results = append(results, r)
-		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8.2f %-8d %-8d\n", rate, r.Accepted, r.CommittedTPS,
-			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), r.NodeCPU, r.Blocks, r.Rounds)
+		nodeCPU := "n/a" // attached to processes this command did not start
+		if cpu != nil {
+			nodeCPU = fmt.Sprintf("%.2f", r.NodeCPU)
+		}
+		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8s %-8d %-8d\n", rate, r.Accepted, r.CommittedTPS,
+			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), nodeCPU, r.Blocks, r.Rounds)
 		for reason, n := range r.Rejected {
 			fmt.Printf("  rejected %d: %s\n", n, reason)
 		}
