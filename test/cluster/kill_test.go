@@ -50,6 +50,10 @@ func TestRepeatedKillsUnderLoad(t *testing.T) {
 		case 5:
 			c.start(1)
 			down[1] = false
+			// Mempools are not durable: what node 1 admitted but had not
+			// gossiped died with it, and the senders' later nonces would
+			// soon be too far ahead to admit. Clients re-offer, as they must.
+			resubmit(t, c, l.sent)
 		}
 		if err := c.submit(l.batch(perWave), w, live); err != nil {
 			t.Fatalf("wave %d: %v", w, err)
@@ -57,7 +61,7 @@ func TestRepeatedKillsUnderLoad(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	resubmit(t, c, l.sent) // mempools are not durable
+	resubmit(t, c, l.sent)
 	waitCommitted(t, c, l.sent[len(l.sent)-1].Hash(), 60*time.Second)
 	top := c.height(0)
 	c.waitHeight(top, 60*time.Second, 0, 1, 2, 3)
