@@ -151,7 +151,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			r.Merge(n.core.Ready())
 		}
 		t0 := time.Now()
-		if err := n.store.Apply(&r, nil); err != nil {
+		if err := n.store.Apply(&r); err != nil {
 			// Losing a write means we can no longer promise durability.
 			return fmt.Errorf("persist: %w", err)
 		}

@@ -80,7 +80,7 @@ func TestCatchUpStateReexecutesLostHeights(t *testing.T) {
 			dir := t.TempDir()
 			n := openReplayNode(t, dir, g)
 			for i, b := range blocks {
-				if err := n.store.Apply(&consensus.Ready{Blocks: []*types.Block{b}, Committed: []*types.Block{b}}, nil); err != nil {
+				if err := n.store.Apply(&consensus.Ready{Blocks: []*types.Block{b}, Committed: []*types.Block{b}}); err != nil {
 					t.Fatal(err)
 				}
 				kvs := n.machine.Apply([]*types.Block{b})
@@ -130,7 +130,7 @@ func TestBlocksAboveTheReportedHeightAreNotServed(t *testing.T) {
 	defer n.store.Close()
 	n.gblock = types.GenesisBlock(replayChain, 1)
 	blocks := replayChainOf(3)
-	if err := n.store.Apply(&consensus.Ready{Blocks: blocks, Committed: blocks}, nil); err != nil {
+	if err := n.store.Apply(&consensus.Ready{Blocks: blocks, Committed: blocks}); err != nil {
 		t.Fatal(err)
 	}
 	n.status.set(2, blocks[1].ID(), 0) // block 3 is indexed but not yet executed

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/smt"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/store"
@@ -61,7 +60,7 @@ func TestCorruptStateIsRefused(t *testing.T) {
 	e := newEnv(t, nil)
 	e.apply(block(1, tx(1, 0, "x")))
 	forged := state.EncodeAccount(state.Account{Balance: 1 << 40})
-	if err := e.st.Apply(&consensus.Ready{}, []store.KV{{Key: state.AccountKey(addr(1)), Value: forged}}); err != nil {
+	if err := e.st.WriteState([]store.KV{{Key: state.AccountKey(addr(1)), Value: forged}}, true); err != nil {
 		t.Fatal(err)
 	}
 	e.st.Close()

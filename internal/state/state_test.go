@@ -11,7 +11,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/state"
@@ -107,7 +106,7 @@ func (e *env) reopen() {
 func (e *env) apply(blocks ...*types.Block) []store.KV {
 	e.t.Helper()
 	kvs := e.m.Apply(blocks)
-	if err := e.st.Apply(&consensus.Ready{}, kvs); err != nil {
+	if err := e.st.WriteState(kvs, true); err != nil {
 		e.t.Fatal(err)
 	}
 	e.m.Flushed()

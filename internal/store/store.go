@@ -139,16 +139,16 @@ type KV struct {
 
 // Apply writes everything a Ready asks to persist in one synced batch:
 // new blocks, the high QC and TC, the committed blocks with their height
-// and transaction indexes, the state writes of executing them, and the
-// signer state held since the last Apply. It returns only once the batch
-// is durable.
-func (s *Store) Apply(r *consensus.Ready, state []KV) error {
+// index, and the signer state held since the last Apply. It returns only
+// once the batch is durable. The state of executing the committed blocks
+// goes later, through WriteState.
+func (s *Store) Apply(r *consensus.Ready) error {
 	sd := s.takeSafety()
-	if sd == nil && len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 && len(state) == 0 {
+	if sd == nil && len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 {
 		return nil
 	}
 	added := len(s.pending)
-	keep, err := s.write(r, state, sd)
+	keep, err := s.write(r, sd)
 	if err != nil {
 		// Nothing of the batch was written: the pending keys it added are
 		// not on disk, and the signer state must go out with the next one.
@@ -164,17 +164,12 @@ func (s *Store) Apply(r *consensus.Ready, state []KV) error {
 
 // write builds Apply's batch and commits it synced. It returns the
 // pending keys left once the batch is written, or nil if it deleted none.
-func (s *Store) write(r *consensus.Ready, state []KV, sd []byte) ([][]byte, error) {
+func (s *Store) write(r *consensus.Ready, sd []byte) ([][]byte, error) {
 	b := s.db.NewBatch()
 	defer b.Close()
 	if sd != nil {
 		if err := b.Set([]byte{pSafety}, sd, nil); err != nil {
 			return nil, fmt.Errorf("store safety data: %w", err)
-		}
-	}
-	for _, kv := range state {
-		if err := b.Set(kv.Key, kv.Value, nil); err != nil {
-			return nil, fmt.Errorf("store state: %w", err)
 		}
 	}
 	for _, blk := range r.Blocks {

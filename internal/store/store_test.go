@@ -131,7 +131,7 @@ func TestFreshStore(t *testing.T) {
 	if _, err := s.Block(genesis.ID()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Block(genesis): %v", err)
 	}
-	if err := s.Apply(&consensus.Ready{}, nil); err != nil {
+	if err := s.Apply(&consensus.Ready{}); err != nil {
 		t.Fatalf("empty Apply: %v", err)
 	}
 	if d, err := s.SafetyStorage().Load(); err != nil || d.Epoch != 0 || d.LastVote != nil {
@@ -193,7 +193,10 @@ func TestApplyAndRecover(t *testing.T) {
 		})
 		t.Run(st.name, func(t *testing.T) {
 			s := open(t, dir)
-			if err := s.Apply(&st.ready, st.kvs); err != nil {
+			if err := s.Apply(&st.ready); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WriteState(st.kvs, true); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Close(); err != nil {
@@ -273,7 +276,7 @@ func TestForkNotIndexed(t *testing.T) {
 	b1 := child(genesis, 1, 0)
 	fork := child(genesis, 2, 1)
 	b2 := child(b1, 3, 0)
-	if err := s.Apply(&consensus.Ready{Blocks: []*types.Block{b1, fork, b2}, Committed: []*types.Block{b1}}, nil); err != nil {
+	if err := s.Apply(&consensus.Ready{Blocks: []*types.Block{b1, fork, b2}, Committed: []*types.Block{b1}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.BlockAt(1)
@@ -357,7 +360,7 @@ func TestSafetyStorageWritesWithApply(t *testing.T) {
 	if err := ss.Store(old); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Apply(&consensus.Ready{}, nil); err != nil {
+	if err := s.Apply(&consensus.Ready{}); err != nil {
 		t.Fatal(err)
 	}
 	onDisk := func() []byte {
@@ -382,7 +385,7 @@ func TestSafetyStorageWritesWithApply(t *testing.T) {
 		t.Fatalf("Load sees %+v, %v; want the held round 4", got, err)
 	}
 	b := child(genesis, 1, 0)
-	if err := s.Apply(&consensus.Ready{Blocks: []*types.Block{b}}, nil); err != nil {
+	if err := s.Apply(&consensus.Ready{Blocks: []*types.Block{b}}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(onDisk(), newer.Encode()) {
