@@ -27,6 +27,7 @@ type Core struct {
 	proposed  uint64                            // last round this core proposed in
 	requested uint64                            // last round a payload was requested for
 	proposals map[uint64]seenProposal           // first proposal per recent round
+	announced uint64                            // last round whose announced QC was checked
 	votes     *voteBook
 	timeouts  *timeoutBook
 
@@ -137,6 +138,8 @@ func (c *Core) receive(from int, m types.Message) {
 		c.onBlockResponse(from, msg)
 	case *types.EpochProof:
 		c.onEpochProof(msg)
+	case *types.Certified:
+		c.onCertified(from, msg.QC)
 	default:
 		c.drop(DropInvalid)
 	}

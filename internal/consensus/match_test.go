@@ -46,6 +46,8 @@ func roundOf(m types.Message) (uint64, bool) {
 		return m.Round, true
 	case *types.Timeout:
 		return m.Round, true
+	case *types.Certified:
+		return m.QC.Round + 1, true // it opens the round, ahead of that round's proposal
 	}
 	return 0, false
 }

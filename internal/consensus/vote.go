@@ -98,6 +98,39 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 	if qc := c.formQC(v.Round, v.BlockID, rv, bv); qc != nil {
 		rv.done = true
 		c.stats.QCs++
+		if !c.cfg.BroadcastVotes {
+			c.send(Broadcast, &types.Certified{QC: qc})
+		}
+		c.processQC(qc)
+	}
+}
+
+// onCertified takes a QC announced by the leader that formed it. Only
+// that leader may announce it, and only its first announcement of a
+// round is checked, so a Byzantine validator can cost the others at most
+// one pairing check per round it leads, as its proposal could anyway.
+func (c *Core) onCertified(from int, qc *types.QC) {
+	switch {
+	case qc == nil || qc.Epoch != c.set.Epoch:
+		c.drop(DropWrongEpoch)
+	case from < 0 || from != c.set.Leader(qc.Round+1):
+		c.drop(DropNotLeader)
+	case qc.Round > c.round+maxFutureRounds:
+		c.drop(DropFutureRound)
+	case qc.Round <= c.highQC.Round:
+		// Old news: the proposal that carries it got here first.
+	case qc.Round <= c.announced:
+		c.drop(DropDuplicate) // a second try after a QC that failed its check
+	default:
+		c.announced = qc.Round
+		if !c.verifyQC(qc) {
+			return
+		}
+		// The leader collected votes for the block, so it most likely
+		// holds it: ask it first, as for a proposal's missing parent.
+		if !c.tree.has(qc.BlockID) {
+			c.fetch(qc.BlockID, from)
+		}
 		c.processQC(qc)
 	}
 }

@@ -79,7 +79,9 @@ func (n *Node) startEpoch() error {
 	n.cur.Store(v)
 	n.attest.newEpoch()
 	n.status.set(snap.Committed.Height, snap.Committed.ID(), 0)
-	n.poolHeight = max(n.poolHeight, snap.Committed.Height)
+	if h := snap.Committed.Height; h > n.poolHeight.Load() {
+		n.poolHeight.Store(h)
+	}
 	n.metrics.epoch.Set(float64(e.Number))
 	return nil
 }

@@ -24,6 +24,8 @@ func (n *Node) loop(ctx context.Context) error {
 	idle := time.NewTicker(50 * time.Millisecond)
 	defer idle.Stop()
 
+	n.exec = newExecutor(n.execute)
+	defer n.exec.stop()
 	n.core.Start()
 	if err := n.flush(&timerRound, timer, &payload, &payloadAt); err != nil {
 		return err
@@ -32,6 +34,14 @@ func (n *Node) loop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-n.exec.ready:
+			refs, err := n.exec.take()
+			if err != nil {
+				return err
+			}
+			for _, ref := range refs {
+				n.core.Step(&consensus.Executed{Ref: ref})
+			}
 		case in := <-n.inbox:
 			n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
 			n.drainInbox(16)
@@ -124,7 +134,8 @@ func (n *Node) propose(p *consensus.PayloadRequest) {
 // repeats what its own ancestors carry.
 func (n *Node) pendingNonces(parent types.Hash) mempool.Pending {
 	out := mempool.Pending{}
-	for b := n.core.Block(parent); b != nil && b.Height > n.poolHeight; b = n.core.Block(b.Parent) {
+	told := n.poolHeight.Load()
+	for b := n.core.Block(parent); b != nil && b.Height > told; b = n.core.Block(b.Parent) {
 		for _, tx := range b.Txs {
 			var s [32]byte
 			copy(s[:], tx.Sender)
@@ -142,6 +153,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		if r.Empty() {
 			return nil
 		}
+		n.sendCertified(&r)
 		if r.Payload != nil && n.hasWork(r.Payload) {
 			// Propose before writing: the proposal then shares the synced
 			// write of the commit and QC that asked for it, one fsync less
@@ -158,16 +170,16 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		n.metrics.persist.Observe(time.Since(t0).Seconds())
 		// Votes and proposals leave as soon as the safety state that
 		// allowed them is durable. Executing what this Ready committed
-		// comes after: no vote needs it (proposals vouch for a height
-		// executed earlier), and a crash before its state is written is
-		// repaired by re-executing committed blocks at start.
+		// comes after, on the executor: no vote needs it (proposals vouch
+		// for a height executed earlier), and a crash before its state is
+		// written is repaired by re-executing committed blocks at start.
 		for _, m := range r.Messages {
 			n.send(m)
 		}
-		if err := n.execute(r.Committed); err != nil {
+		n.noteCommits(&r)
+		if err := n.executeCommitted(r.Committed); err != nil {
 			return err
 		}
-		n.afterCommit(&r)
 		for _, eq := range r.Equivocations {
 			go n.report(eq, n.view().set)
 		}
@@ -184,6 +196,12 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		}
 		if n.core.Ended() {
 			*payload = nil // the old core's; the new one asks again
+			// The next epoch's set is in the state of the last block:
+			// execute it first. The old core's results are moot; the new
+			// core reads them from the machine.
+			if err := n.exec.wait(); err != nil {
+				return err
+			}
 			if err := n.nextEpoch(); err != nil {
 				return fmt.Errorf("start epoch: %w", err)
 			}
@@ -191,25 +209,23 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 	}
 }
 
-// execute runs committed blocks, writes their state changes and reports
-// the results to the core.
-func (n *Node) execute(blocks []*types.Block) error {
-	t0 := time.Now()
-	kvs := n.machine.Apply(blocks)
-	if err := n.store.WriteState(kvs, false); err != nil {
-		return fmt.Errorf("persist state: %w", err)
+// executeCommitted runs small commits here and hands large ones to the
+// executor, whose results reach the core from the loop.
+func (n *Node) executeCommitted(blocks []*types.Block) error {
+	refs, ok, err := n.exec.inline(blocks)
+	if !ok {
+		n.exec.submit(blocks)
+		return nil
 	}
-	if len(blocks) > 0 {
-		n.metrics.execute.Observe(time.Since(t0).Seconds())
-	}
-	n.machine.Flushed()
-	for _, ref := range n.machine.Executed() {
+	for _, ref := range refs {
 		n.core.Step(&consensus.Executed{Ref: ref})
 	}
-	return nil
+	return err
 }
 
-func (n *Node) afterCommit(r *consensus.Ready) {
+// noteCommits records, on the driver, when blocks were first seen and how
+// long they took to commit.
+func (n *Node) noteCommits(r *consensus.Ready) {
 	now := time.Now()
 	for _, b := range r.Blocks {
 		if _, ok := n.seen[b.ID()]; !ok {
@@ -217,33 +233,32 @@ func (n *Node) afterCommit(r *consensus.Ready) {
 		}
 	}
 	for _, b := range r.Committed {
-		// Only now: execution skips the signature checks of transactions
-		// the pool still holds.
-		n.pool.Commit(b.Txs)
-		n.poolHeight = b.Height
 		if t, ok := n.seen[b.ID()]; ok {
 			n.metrics.commitLatency.Observe(now.Sub(t).Seconds())
 			delete(n.seen, b.ID())
 		}
-		n.metrics.committedTxs.Add(float64(len(b.Txs)))
-		for _, tx := range b.Txs {
-			n.waiters.done(tx.Hash(), b.Height)
-		}
 	}
-	if k := len(r.Committed); k > 0 {
-		if n.attestor != nil {
-			n.attestor.Notify()
-		}
-		last := r.Committed[k-1]
-		n.status.set(last.Height, last.ID(), n.core.Round())
-		n.metrics.height.Set(float64(last.Height))
-		if len(n.seen) > 10_000 { // forks that will never commit
-			clear(n.seen)
-		}
+	if len(n.seen) > 10_000 { // forks that will never commit
+		clear(n.seen)
 	}
 	n.status.setRound(n.core.Round())
 	n.metrics.round.Set(float64(n.core.Round()))
 	n.metrics.observeCore(n.core.Stats())
+}
+
+// sendCertified sends QC announcements at once, ahead of the write: a QC
+// promises nothing on this node's behalf, and the others check it while
+// this node builds and persists its proposal.
+func (n *Node) sendCertified(r *consensus.Ready) {
+	rest := r.Messages[:0]
+	for _, m := range r.Messages {
+		if m.Msg.Kind() == types.KindCertified {
+			n.send(m)
+			continue
+		}
+		rest = append(rest, m)
+	}
+	r.Messages = rest
 }
 
 // send encodes once and hands the bytes to p2p.

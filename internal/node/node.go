@@ -68,7 +68,8 @@ type Node struct {
 	status  statusBox
 	seen    map[types.Hash]time.Time // block first seen, for commit latency
 	// poolHeight is the last committed height the mempool was told of.
-	poolHeight uint64
+	poolHeight atomic.Uint64
+	exec       *executor
 	done       chan struct{}
 	closeOne   sync.Once
 }

@@ -144,6 +144,7 @@ func sampleMessages(seed uint64) []namedMsg {
 		{"block response genesis", &types.BlockResponse{Blocks: []*types.Block{genesis}}},
 		{"epoch request", &types.EpochRequest{Epoch: 7}},
 		{"epoch proof", &types.EpochProof{QC: g.qc(5, 9, g.hash())}},
+		{"certified", &types.Certified{QC: g.qc(5, 9, g.hash())}},
 		{"first block after an epoch root", &types.Proposal{
 			Block: types.NewBlock(5, 1, 101, types.GenesisQC(5, types.EpochRoot(testChain, 5, g.hash(), 100).ID()), 1, g.txs(2)), Sig: g.bytes(96)}},
 	}

@@ -17,6 +17,7 @@ const (
 	KindBlockResponse
 	KindEpochRequest
 	KindEpochProof
+	KindCertified
 )
 
 func (k Kind) String() string {
@@ -35,6 +36,8 @@ func (k Kind) String() string {
 		return "epoch-request"
 	case KindEpochProof:
 		return "epoch-proof"
+	case KindCertified:
+		return "certified"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -93,6 +96,24 @@ func (*EpochRequest) Kind() Kind  { return KindEpochRequest }
 func (*EpochProof) Kind() Kind    { return KindEpochProof }
 func (*BlockRequest) Kind() Kind  { return KindBlockRequest }
 func (*BlockResponse) Kind() Kind { return KindBlockResponse }
+func (*Certified) Kind() Kind     { return KindCertified }
+
+// Certified announces a QC the moment the leader that formed it has
+// checked it, ahead of the proposal that will carry it. Validators check
+// it while that leader is still building, signing and persisting the
+// proposal, learn a commit that much sooner, and then find the proposal's
+// QC already verified.
+type Certified struct {
+	QC *QC
+}
+
+func (c *Certified) encode(w *codec.Writer) {
+	qc := c.QC
+	if qc == nil {
+		qc = &QC{} // decodes to a QC every core rejects
+	}
+	qc.encode(w)
+}
 
 // ProposalSigningBytes is what a proposer signs for block id in round.
 func ProposalSigningBytes(chainID string, epoch, round uint64, id Hash) []byte {
@@ -170,6 +191,10 @@ func MessageEpoch(m Message) (uint64, bool) {
 		return x.Epoch, true
 	case *Timeout:
 		return x.Epoch, true
+	case *Certified:
+		if x.QC != nil {
+			return x.QC.Epoch, true
+		}
 	}
 	return 0, false
 }
@@ -228,6 +253,8 @@ func DecodeMessage(data []byte) (Message, error) {
 		m = &EpochRequest{Epoch: r.U64()}
 	case KindEpochProof:
 		m = &EpochProof{QC: decodeQC(r)}
+	case KindCertified:
+		m = &Certified{QC: decodeQC(r)}
 	default:
 		if r.Err() == nil {
 			r.Fail(fmt.Errorf("message kind %d: %w", kind, codec.ErrInvalid))
