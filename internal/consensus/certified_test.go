@@ -39,6 +39,14 @@ func TestCertifiedAnnouncements(t *testing.T) {
 			qc.Epoch++
 			p.deliver(p.collector, to, &types.Certified{QC: qc})
 		}, consensus.DropWrongEpoch, false},
+		{"ahead of its block: ignored, not fetched", func(p *paused, to int) {
+			other := types.HashOf([]byte("a block still on its way"))
+			o := p.othersThan(p.collector)
+			p.deliver(p.collector, to, &types.Certified{QC: p.makeQC(p.R, other, p.collector, o[0], o[1])})
+			if n := len(p.sent(allOf(from(to), ofKind(types.KindBlockRequest)))); n > 0 {
+				p.t.Errorf("receiver sent %d block requests for an announced block", n)
+			}
+		}, -1, false},
 		{"old news: a QC the receiver has", func(p *paused, to int) {
 			p.deliver(p.leader(p.R), to, &types.Certified{QC: p.proposed.QC})
 		}, -1, false},

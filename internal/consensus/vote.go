@@ -109,6 +109,10 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 // that leader may announce it, and only its first announcement of a
 // round is checked, so a Byzantine validator can cost the others at most
 // one pairing check per round it leads, as its proposal could anyway.
+// An announcement for a block this core lacks is ignored: the block's
+// proposal is most likely still on its way (a large one travels slower
+// than the announcement), and fetching it would send it twice. The next
+// proposal carries the QC in any case.
 func (c *Core) onCertified(from int, qc *types.QC) {
 	switch {
 	case qc == nil || qc.Epoch != c.set.Epoch:
@@ -117,21 +121,16 @@ func (c *Core) onCertified(from int, qc *types.QC) {
 		c.drop(DropNotLeader)
 	case qc.Round > c.round+maxFutureRounds:
 		c.drop(DropFutureRound)
-	case qc.Round <= c.highQC.Round:
-		// Old news: the proposal that carries it got here first.
+	case qc.Round <= c.highQC.Round || !c.tree.has(qc.BlockID):
+		// Old news (the proposal that carries it got here first), or
+		// ahead of its block.
 	case qc.Round <= c.announced:
 		c.drop(DropDuplicate) // a second try after a QC that failed its check
 	default:
 		c.announced = qc.Round
-		if !c.verifyQC(qc) {
-			return
+		if c.verifyQC(qc) {
+			c.processQC(qc)
 		}
-		// The leader collected votes for the block, so it most likely
-		// holds it: ask it first, as for a proposal's missing parent.
-		if !c.tree.has(qc.BlockID) {
-			c.fetch(qc.BlockID, from)
-		}
-		c.processQC(qc)
 	}
 }
 

@@ -11,7 +11,11 @@ const MaxBatchTxs = 20000
 
 // EncodeTxBatch encodes transactions for gossip or bulk submission.
 func EncodeTxBatch(txs []*Tx) []byte {
-	w := codec.NewWriter(len(txs) * 200)
+	n := 5
+	for _, tx := range txs {
+		n += tx.EncodedSize()
+	}
+	w := codec.NewWriter(n)
 	w.U8(Version)
 	w.U32(uint32(len(txs)))
 	for _, tx := range txs {

@@ -120,7 +120,7 @@ func (b *Block) EncodedSize() int {
 
 // Encode returns the canonical encoding of b.
 func (b *Block) Encode() []byte {
-	w := codec.NewWriter(512)
+	w := codec.NewWriter(b.EncodedSize())
 	w.U8(Version)
 	b.encode(w)
 	return w.Bytes()

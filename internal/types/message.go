@@ -201,7 +201,16 @@ func MessageEpoch(m Message) (uint64, bool) {
 
 // EncodeMessage returns version, kind and body.
 func EncodeMessage(m Message) []byte {
-	w := codec.NewWriter(256)
+	hint := 256
+	switch x := m.(type) {
+	case *Proposal:
+		hint += x.Block.EncodedSize() // blocks run to megabytes: grow once, not twenty times
+	case *BlockResponse:
+		for _, b := range x.Blocks {
+			hint += b.EncodedSize()
+		}
+	}
+	w := codec.NewWriter(hint)
 	w.U8(Version)
 	w.U8(uint8(m.Kind()))
 	m.encode(w)
