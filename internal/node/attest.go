@@ -116,40 +116,69 @@ func newAttestBook() *attestBook {
 	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]uint64{}}
 }
 
-// onBatch handles a gossiped batch from peer `from`.
-func (n *Node) onBatch(from p2p.NodeID, txs []*types.Tx) {
+// toCheck is a gossiped batch this validator checks itself; attest says
+// whether a clean result is broadcast as an attestation for digest d.
+type toCheck struct {
+	txs    []*types.Tx
+	d      types.Hash
+	attest bool
+}
+
+// routeBatch decides what becomes of a gossiped batch: checked here
+// (returned), held until co-verifiers vouch for it, or admitted at once
+// because they already have.
+func (n *Node) routeBatch(from p2p.NodeID, txs []*types.Tx) (toCheck, bool) {
 	v := n.view()
 	origin, isVal := v.byNode[from]
 	if !isVal {
 		origin = -1
 	}
 	if v.self < 0 || origin < 0 {
-		n.admit(txs) // full nodes, and batches no validator vouches for, are checked here
-		return
+		return toCheck{txs: txs}, true // full nodes, and batches no validator vouches for, are checked here
 	}
 	d := batchDigest(txs)
 	if slices.Contains(coVerifiers(v.set, d, origin), v.self) {
-		errs := n.admit(txs)
 		n.metrics.txChecks.WithLabelValues("co_verifier").Add(float64(len(txs)))
-		if !slices.ContainsFunc(errs, isBadSig) {
-			n.host.Broadcast(p2p.ChanAttest, d[:])
-		}
-		return
+		return toCheck{txs: txs, d: d, attest: true}, true
 	}
 	if n.spare.room(len(txs), time.Now()) {
-		errs := n.admit(txs) // lightly loaded: check now rather than wait
+		// Lightly loaded: check now rather than wait, and release the
+		// batch sooner on the others.
 		n.metrics.txChecks.WithLabelValues("spare").Add(float64(len(txs)))
-		if !slices.ContainsFunc(errs, isBadSig) {
-			n.host.Broadcast(p2p.ChanAttest, d[:]) // releases it sooner on the others
-		}
-		return
+		return toCheck{txs: txs, d: d, attest: true}, true
 	}
 	ready, full := n.attest.hold(d, txs, origin, v)
 	switch {
 	case full:
-		n.admit(txs) // too much is waiting: check this one here
+		return toCheck{txs: txs}, true // too much is waiting: check this one here
 	case ready != nil:
 		n.admitAttested(ready)
+	}
+	return toCheck{}, false
+}
+
+// checkBatches checks the signatures of several batches in one call:
+// batch verification costs far less per signature for a few hundred
+// than for the handful a gossip batch carries under load. Each batch
+// with no bad signature is then attested on its own.
+func (n *Node) checkBatches(bs []toCheck) {
+	if len(bs) == 0 {
+		return
+	}
+	all := bs[0].txs
+	if len(bs) > 1 {
+		all = nil
+		for _, b := range bs {
+			all = append(all, b.txs...)
+		}
+	}
+	errs := n.admit(all)
+	for _, b := range bs {
+		mine := errs[:len(b.txs)]
+		errs = errs[len(b.txs):]
+		if b.attest && !slices.ContainsFunc(mine, isBadSig) {
+			n.host.Broadcast(p2p.ChanAttest, b.d[:])
+		}
 	}
 }
 
@@ -270,10 +299,12 @@ func (n *Node) sweepAttest() {
 		case <-n.done:
 			return
 		case now := <-t.C:
+			var check []toCheck
 			for _, txs := range n.attest.overdue(now) {
 				n.metrics.txChecks.WithLabelValues("timed_out").Add(float64(len(txs)))
-				n.admit(txs)
+				check = append(check, toCheck{txs: txs})
 			}
+			n.checkBatches(check)
 		}
 	}
 }

@@ -188,12 +188,52 @@ func (n *Node) txWorker() {
 		case <-n.done:
 			return
 		case g := <-n.txq:
-			txs, err := types.DecodeTxBatch(g.payload)
-			if err != nil {
-				n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
-				continue
-			}
-			n.onBatch(g.from, txs)
+			n.onGossip(n.takeQueued(g))
 		}
 	}
+}
+
+// maxCheckTxs bounds the transactions one combined check takes from the
+// queue, so a check never holds up attestations for long.
+const maxCheckTxs = 2048
+
+// takeQueued returns g and the batches queued behind it, up to about
+// maxCheckTxs transactions' worth, decoded. Malformed ones are counted
+// and left out.
+func (n *Node) takeQueued(g gossiped) []decodedBatch {
+	var out []decodedBatch
+	size := 0
+	for {
+		txs, err := types.DecodeTxBatch(g.payload)
+		if err != nil {
+			n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
+		} else {
+			out = append(out, decodedBatch{from: g.from, txs: txs})
+			size += len(txs)
+		}
+		if size >= maxCheckTxs {
+			return out
+		}
+		select {
+		case g = <-n.txq:
+		default:
+			return out
+		}
+	}
+}
+
+type decodedBatch struct {
+	from p2p.NodeID
+	txs  []*types.Tx
+}
+
+// onGossip routes each batch and checks together those checked here.
+func (n *Node) onGossip(bs []decodedBatch) {
+	var check []toCheck
+	for _, b := range bs {
+		if c, ok := n.routeBatch(b.from, b.txs); ok {
+			check = append(check, c)
+		}
+	}
+	n.checkBatches(check)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/lazchain/lazchain/internal/mempool"
 	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/safety"
+	"github.com/lazchain/lazchain/internal/sigbatch"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
@@ -70,6 +71,7 @@ type Node struct {
 	// poolHeight is the last committed height the mempool was told of.
 	poolHeight atomic.Uint64
 	exec       *executor
+	sigs       *sigbatch.Batcher // checks admissions' signatures together
 	done       chan struct{}
 	closeOne   sync.Once
 }
@@ -78,6 +80,11 @@ type inbound struct {
 	from int
 	msg  types.Message
 }
+
+// sigBatchMax is the most signatures checked in one call: past about a
+// thousand, batch verification gains little more per signature, and a
+// larger batch would keep the first request waiting longer.
+const sigBatchMax = 1024
 
 // Options are what a node needs beyond its home's files.
 type Options struct {
@@ -108,6 +115,9 @@ func New(o Options) (*Node, error) {
 		return nil, err
 	}
 	fail := func(err error) (*Node, error) {
+		if n.sigs != nil {
+			n.sigs.Close()
+		}
 		n.store.Close()
 		return nil, err
 	}
@@ -115,7 +125,9 @@ func New(o Options) (*Node, error) {
 	if n.machine, err = state.New(n.chainID, n.store, func(txs []*types.Tx) []bool { return n.pool.HasAll(txs) }, gs); err != nil {
 		return fail(err)
 	}
-	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes, Nonce: n.machine.Nonce})
+	n.sigs = sigbatch.New(types.VerifyTxs, sigBatchMax)
+	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes,
+		Nonce: n.machine.Nonce, Verify: n.sigs.Verify})
 	if err := n.catchUpState(); err != nil {
 		return fail(err)
 	}
@@ -187,6 +199,7 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() {
 	n.closeOne.Do(func() {
 		close(n.done)
+		n.sigs.Close()
 		n.host.Close()
 		n.store.Close()
 	})
