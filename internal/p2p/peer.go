@@ -29,7 +29,10 @@ const bulkQueue = 64
 func (p *peer) close() {
 	p.once.Do(func() {
 		close(p.done)
-		p.conn.Close()
+		// Close the TCP connection under TLS: tls.Conn.Close first sends a
+		// close_notify alert, which to a peer that stopped reading waits
+		// out a 5 s write deadline, holding the peer in the table.
+		p.conn.NetConn().Close()
 	})
 }
 
