@@ -150,6 +150,7 @@ func (n *Node) routeBatch(from p2p.NodeID, txs []*types.Tx) (toCheck, bool) {
 	ready, full := n.attest.hold(d, txs, origin, v)
 	switch {
 	case full:
+		n.metrics.txChecks.WithLabelValues("overflow").Add(float64(len(txs)))
 		return toCheck{txs: txs}, true // too much is waiting: check this one here
 	case ready != nil:
 		n.admitAttested(ready)

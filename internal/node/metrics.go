@@ -43,7 +43,7 @@ func newMetrics() *metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_rejected_messages_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
 		txChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_gossiped_txs_total",
-			Help: "Gossiped transactions by how their signatures were settled: co_verifier (checked here and attested), spare (checked here at low load rather than waiting for attestations), attested (admitted on other validators' word), timed_out (checked here after waiting)."}, []string{"how"}),
+			Help: "Gossiped transactions by how their signatures were settled: co_verifier (checked here and attested), spare (checked here at low load rather than waiting for attestations), attested (admitted on other validators' word), timed_out (checked here after waiting), overflow (checked here because too many batches were waiting)."}, []string{"how"}),
 		execWaits: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_votes_waited_for_execution_total",
 			Help: "Votes held until this node had executed the height a proposal vouches for (near zero when healthy)."}),
 		qcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_qcs_formed_total",

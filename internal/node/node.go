@@ -152,6 +152,9 @@ func New(o Options) (*Node, error) {
 	go n.signEpochChange(n.view().epoch) // in case a crash came before it was sent
 	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
 		func() float64 { return float64(len(n.host.Peers())) }))
+	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_p2p_dropped_frames_total",
+		Help: "Best-effort frames (gossip, attestations, chunks) dropped because a peer's queue was full."},
+		func() float64 { return float64(n.host.Dropped()) }))
 	return n, nil
 }
 

@@ -96,6 +96,9 @@ func TestSlowPeerDropped(t *testing.T) {
 		if dropped == 0 || p.dropped.Load() == 0 {
 			t.Fatalf("a peer that reads nothing took %d gossip frames (dropped %d, peer counted %d, closed %v)", 64*bulkQueue, dropped, p.dropped.Load(), isClosed(p))
 		}
+		if b.Dropped() < p.dropped.Load() {
+			t.Fatalf("host counts %d dropped frames, the peer alone %d", b.Dropped(), p.dropped.Load())
+		}
 		if !hasPeer(b, s) || isClosed(p) {
 			t.Fatal("a full gossip queue disconnected the peer")
 		}

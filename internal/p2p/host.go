@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,7 +56,13 @@ type Host struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	dropped atomic.Uint64 // best-effort frames dropped on full queues
 }
+
+// Dropped counts the best-effort frames (gossip, attestations, chunks)
+// dropped so far because a peer's queue was full.
+func (h *Host) Dropped() uint64 { return h.dropped.Load() }
 
 // New builds a host; Start makes it listen and dial.
 func New(cfg Config, handler Handler) (*Host, error) {

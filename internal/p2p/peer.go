@@ -21,6 +21,7 @@ type peer struct {
 	once    sync.Once
 	timeout time.Duration
 	dropped atomic.Uint64 // gossip frames dropped on a full bulk queue
+	total   *atomic.Uint64 // the host's count of the same, across peers
 }
 
 // bulkQueue bounds the gossip frames queued per peer (up to 1 MiB each).
@@ -66,6 +67,7 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	default:
 		if bestEffort {
 			p.dropped.Add(1)
+			p.total.Add(1)
 			return false
 		}
 		p.close()
@@ -76,7 +78,7 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 // run serves a handshaken connection until it fails or the host closes.
 // A new connection from the same peer replaces the old one.
 func (h *Host) run(id NodeID, tc *tls.Conn) {
-	p := &peer{id: id, conn: tc, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue), done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
+	p := &peer{id: id, conn: tc, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue), done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
 	h.mu.Lock()
 	if h.ctx.Err() != nil {
 		h.mu.Unlock()
