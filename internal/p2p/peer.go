@@ -20,7 +20,7 @@ type peer struct {
 	done    chan struct{}
 	once    sync.Once
 	timeout time.Duration
-	dropped atomic.Uint64 // gossip frames dropped on a full bulk queue
+	dropped atomic.Uint64  // gossip frames dropped on a full bulk queue
 	total   *atomic.Uint64 // the host's count of the same, across peers
 }
 
