@@ -47,6 +47,11 @@ func TestCertifiedAnnouncements(t *testing.T) {
 				p.t.Errorf("receiver sent %d block requests for an announced block", n)
 			}
 		}, -1, false},
+		{"for a later round, even forged: ignored, and the current round's still counts", func(p *paused, to int) {
+			later := p.makeQC(p.R+5, p.proposed.ID(), p.leader(p.R+6))
+			p.deliver(p.leader(p.R+6), to, &types.Certified{QC: later})
+			p.deliver(p.collector, to, &types.Certified{QC: p.quorumQC()})
+		}, -1, true},
 		{"old news: a QC the receiver has", func(p *paused, to int) {
 			p.deliver(p.leader(p.R), to, &types.Certified{QC: p.proposed.QC})
 		}, -1, false},

@@ -106,24 +106,23 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 }
 
 // onCertified takes a QC announced by the leader that formed it. Only
-// that leader may announce it, and only its first announcement of a
-// round is checked, so a Byzantine validator can cost the others at most
-// one pairing check per round it leads, as its proposal could anyway.
-// An announcement for a block this core lacks is ignored: the block's
-// proposal is most likely still on its way (a large one travels slower
-// than the announcement), and fetching it would send it twice. The next
-// proposal carries the QC in any case.
+// that leader may announce it, only the QC that ends this core's current
+// round is taken, and only the first announcement of a round is checked:
+// a Byzantine validator costs the others at most one pairing check per
+// round whose successor it leads, as its proposal could anyway, and
+// cannot spoil the announcements of other rounds. An announcement for a
+// block this core lacks is ignored: the block's proposal is most likely
+// still on its way (a large one travels slower than the announcement),
+// and fetching it would send it twice. A core that is behind or ahead
+// gets the QC from the next proposal, as without announcements.
 func (c *Core) onCertified(from int, qc *types.QC) {
 	switch {
 	case qc == nil || qc.Epoch != c.set.Epoch:
 		c.drop(DropWrongEpoch)
 	case from < 0 || from != c.set.Leader(qc.Round+1):
 		c.drop(DropNotLeader)
-	case qc.Round > c.round+maxFutureRounds:
-		c.drop(DropFutureRound)
-	case qc.Round <= c.highQC.Round || !c.tree.has(qc.BlockID):
-		// Old news (the proposal that carries it got here first), or
-		// ahead of its block.
+	case qc.Round != c.round || qc.Round <= c.highQC.Round || !c.tree.has(qc.BlockID):
+		// Not this round's, old news, or ahead of its block.
 	case qc.Round <= c.announced:
 		c.drop(DropDuplicate) // a second try after a QC that failed its check
 	default:

@@ -119,9 +119,10 @@ func newAttestBook() *attestBook {
 // toCheck is a gossiped batch this validator checks itself; attest says
 // whether a clean result is broadcast as an attestation for digest d.
 type toCheck struct {
-	txs    []*types.Tx
-	d      types.Hash
-	attest bool
+	txs      []*types.Tx
+	d        types.Hash
+	attest   bool
+	reserved int // spare checks taken for it, returned once it is checked
 }
 
 // routeBatch decides what becomes of a gossiped batch: checked here
@@ -141,11 +142,11 @@ func (n *Node) routeBatch(from p2p.NodeID, txs []*types.Tx) (toCheck, bool) {
 		n.metrics.txChecks.WithLabelValues("co_verifier").Add(float64(len(txs)))
 		return toCheck{txs: txs, d: d, attest: true}, true
 	}
-	if n.spare.room(len(txs), time.Now()) {
+	if n.spare.take(len(txs), time.Now()) {
 		// Lightly loaded: check now rather than wait, and release the
 		// batch sooner on the others.
 		n.metrics.txChecks.WithLabelValues("spare").Add(float64(len(txs)))
-		return toCheck{txs: txs, d: d, attest: true}, true
+		return toCheck{txs: txs, d: d, attest: true, reserved: len(txs)}, true
 	}
 	ready, full := n.attest.hold(d, txs, origin, v)
 	switch {
@@ -173,8 +174,11 @@ func (n *Node) checkBatches(bs []toCheck) {
 			all = append(all, b.txs...)
 		}
 	}
-	errs := n.admit(all)
+	errs := n.admit(all) // charges the spare budget with the checks made
 	for _, b := range bs {
+		if b.reserved > 0 {
+			n.spare.refund(b.reserved)
+		}
 		mine := errs[:len(b.txs)]
 		errs = errs[len(b.txs):]
 		if b.attest && !slices.ContainsFunc(mine, isBadSig) {

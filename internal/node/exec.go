@@ -25,6 +25,7 @@ type executor struct {
 	jobs   chan execJob
 	quit   chan struct{} // closed when the goroutine has returned
 	queued atomic.Int64  // block jobs submitted and not yet run
+	blocks atomic.Int64  // blocks in those jobs
 
 	ready chan struct{} // a result or a failure is waiting
 	mu    sync.Mutex
@@ -45,10 +46,13 @@ type execJob struct {
 // delay the commit's acknowledgement for nothing.
 const inlineTxs = 256
 
-// execQueue bounds how far execution may fall behind commits: the driver
-// names what is committed but not executed by walking the core's recent
-// blocks (pendingNonces), which keeps only so many.
-const execQueue = 8
+// execQueue and execMaxBlocks bound how far execution may fall behind
+// commits: the driver names what is committed but not executed by walking
+// the core's recent blocks (pendingNonces), and the core keeps 256.
+const (
+	execQueue     = 8
+	execMaxBlocks = 128
+)
 
 func newExecutor(run func([]*types.Block) ([]types.StateRef, error)) *executor {
 	e := &executor{run: run, jobs: make(chan execJob, execQueue), quit: make(chan struct{}), ready: make(chan struct{}, 1)}
@@ -64,9 +68,13 @@ func (e *executor) loop() {
 			continue
 		}
 		if e.failed() {
-			continue // the driver stops on the error; keep the queue moving
+			// The driver stops on the error; keep the queue moving.
+			e.blocks.Add(-int64(len(j.blocks)))
+			e.queued.Add(-1)
+			continue
 		}
 		refs, err := e.run(j.blocks)
+		e.blocks.Add(-int64(len(j.blocks)))
 		e.mu.Lock()
 		e.refs = append(e.refs, refs...)
 		if err != nil {
@@ -87,13 +95,22 @@ func (e *executor) failed() bool {
 	return e.err != nil
 }
 
-// submit queues committed blocks; it blocks only while execQueue jobs
-// are waiting.
-func (e *executor) submit(blocks []*types.Block) {
-	if len(blocks) > 0 {
-		e.queued.Add(1)
-		e.jobs <- execJob{blocks: blocks}
+// submit queues committed blocks. It blocks while execQueue jobs are
+// waiting, and waits for all of them first when they hold execMaxBlocks
+// blocks (a node syncing commits up to 64 at a time).
+func (e *executor) submit(blocks []*types.Block) error {
+	if len(blocks) == 0 {
+		return nil
 	}
+	if e.blocks.Load()+int64(len(blocks)) > execMaxBlocks {
+		if err := e.wait(); err != nil {
+			return err
+		}
+	}
+	e.queued.Add(1)
+	e.blocks.Add(int64(len(blocks)))
+	e.jobs <- execJob{blocks: blocks}
+	return nil
 }
 
 // inline runs small blocks on the caller when nothing is queued, so they
@@ -125,13 +142,15 @@ func (e *executor) take() ([]types.StateRef, error) {
 	return refs, e.err
 }
 
-// wait returns once every block submitted so far has run.
+// wait returns once every block submitted so far has run. Their results
+// stay for take.
 func (e *executor) wait() error {
 	b := make(chan struct{})
 	e.jobs <- execJob{barrier: b}
 	<-b
-	_, err := e.take()
-	return err
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
 }
 
 // stop lets queued jobs finish and returns when the goroutine has.

@@ -223,3 +223,40 @@ func TestExecutorInlineKeepsOrder(t *testing.T) {
 		t.Fatalf("results %v, want [1 2 3]", got)
 	}
 }
+
+// Past execMaxBlocks queued, submit waits for the queue to drain, and no
+// result is lost on the way.
+func TestExecutorBoundsQueuedBlocks(t *testing.T) {
+	f := &fakeRun{}
+	e := newExecutor(f.run)
+	defer e.stop()
+	var h uint64
+	for job := 0; job < 5; job++ { // 5 jobs of 64 blocks: more than execMaxBlocks
+		var hs []uint64
+		for i := 0; i < 64; i++ {
+			h++
+			hs = append(hs, h)
+		}
+		if err := e.submit(blocksAt(hs...)); err != nil {
+			t.Fatal(err)
+		}
+		if q := e.blocks.Load(); q > execMaxBlocks {
+			t.Fatalf("%d blocks queued after submit, bound %d", q, execMaxBlocks)
+		}
+	}
+	if err := e.wait(); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := e.take()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != int(h) {
+		t.Fatalf("%d results for %d blocks", len(refs), h)
+	}
+	for i, r := range refs {
+		if r.Height != uint64(i+1) {
+			t.Fatalf("result %d is for height %d", i, r.Height)
+		}
+	}
+}

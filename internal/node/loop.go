@@ -202,6 +202,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			if err := n.exec.wait(); err != nil {
 				return err
 			}
+			n.exec.take()
 			if err := n.nextEpoch(); err != nil {
 				return fmt.Errorf("start epoch: %w", err)
 			}
@@ -214,8 +215,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 func (n *Node) executeCommitted(blocks []*types.Block) error {
 	refs, ok, err := n.exec.inline(blocks)
 	if !ok {
-		n.exec.submit(blocks)
-		return nil
+		return n.exec.submit(blocks)
 	}
 	for _, ref := range refs {
 		n.core.Step(&consensus.Executed{Ref: ref})

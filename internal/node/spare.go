@@ -35,13 +35,26 @@ func newSpareChecks(rate, burst float64) *spareChecks {
 	return &spareChecks{rate: rate, burst: burst, tokens: burst}
 }
 
-// room reports whether n more transactions may be checked now. The checks
-// are then charged like any other (admitWith), by what was checked.
-func (s *spareChecks) room(n int, now time.Time) bool {
+// take reserves n checks if the budget has room for them now. Several
+// batches routed together each see the reservations before them; once
+// checked, the reservation is returned (refund) and the checks are
+// charged like any other (admitWith), by what was checked.
+func (s *spareChecks) take(n int, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refill(now)
-	return float64(n) <= s.tokens
+	if float64(n) > s.tokens {
+		return false
+	}
+	s.tokens -= float64(n)
+	return true
+}
+
+// refund returns a reservation made by take.
+func (s *spareChecks) refund(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = min(s.burst, s.tokens+float64(n))
 }
 
 // charge counts n signature checks the validator made. The budget may go into

@@ -5,13 +5,14 @@ import (
 	"time"
 )
 
-// spend is what a spare check does: ask for room, then the admission
-// charges the checks it made.
+// spend is what a spare check does: reserve, let the admission charge
+// the checks it made, then return the reservation.
 func spend(s *spareChecks, n int, now time.Time) bool {
-	if !s.room(n, now) {
+	if !s.take(n, now) {
 		return false
 	}
 	s.charge(n, now)
+	s.refund(n)
 	return true
 }
 
@@ -64,5 +65,28 @@ func TestSpareChecksChargedForOtherChecks(t *testing.T) {
 		if got := spend(s, st.n, now); got != st.want {
 			t.Fatalf("step %d: spend(%d) at %s after charging %d = %v, want %v", i, st.n, st.at, st.charge, got, st.want)
 		}
+	}
+}
+
+// Batches routed together before any is checked each see the ones
+// reserved before them, so a burst of queued batches cannot all pass as
+// spare.
+func TestSpareReservationsAddUp(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	s := newSpareChecks(1000, 250)
+	wants := []bool{true, true, false, false} // 100 + 100 fit in 250; a third does not
+	for i, want := range wants {
+		if got := s.take(100, t0); got != want {
+			t.Fatalf("take %d of 100 at once = %v, want %v", i+1, got, want)
+		}
+	}
+	s.charge(200, t0) // the two reserved batches were checked
+	s.refund(100)
+	s.refund(100)
+	if s.take(60, t0) {
+		t.Fatal("a reservation was charged twice or not at all: 50 should be left")
+	}
+	if !s.take(50, t0) {
+		t.Fatal("50 should be left after checking 200 of 250")
 	}
 }
