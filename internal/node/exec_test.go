@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestExecutorRunsInCommitOrder(t *testing.T) {
 			if (err != nil) != c.wantErr {
 				t.Fatalf("wait: err %v, want error %v", err, c.wantErr)
 			}
-			if got := f.heights(); !equalHeights(got, c.wantRan) {
+			if got := f.heights(); !slices.Equal(got, c.wantRan) {
 				t.Fatalf("ran %v, want %v", got, c.wantRan)
 			}
 		})
@@ -95,14 +96,12 @@ func TestExecutorReportsResultsInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range refs {
-				got = append(got, r.Height)
-			}
+			got = append(got, heightsOf(refs)...)
 		case <-deadline:
 			t.Fatalf("results %v after 5s, want 3", got)
 		}
 	}
-	if !equalHeights(got, []uint64{1, 2, 3}) {
+	if !slices.Equal(got, []uint64{1, 2, 3}) {
 		t.Fatalf("results %v, want [1 2 3]", got)
 	}
 }
@@ -144,21 +143,18 @@ func TestExecutorStopFinishesQueuedJobs(t *testing.T) {
 		}
 	}()
 	e.stop()
-	if got := f.heights(); !equalHeights(got, []uint64{1, 2, 3, 4}) {
+	if got := f.heights(); !slices.Equal(got, []uint64{1, 2, 3, 4}) {
 		t.Fatalf("ran %v before stop returned, want [1 2 3 4]", got)
 	}
 }
 
-func equalHeights(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
+// heightsOf lists the heights results are for.
+func heightsOf(refs []types.StateRef) []uint64 {
+	var out []uint64
+	for _, r := range refs {
+		out = append(out, r.Height)
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return out
 }
 
 func TestExecutorInline(t *testing.T) {
@@ -190,11 +186,8 @@ func TestExecutorInline(t *testing.T) {
 			if err != nil || ok != c.wantOK {
 				t.Fatalf("inline: ok %v err %v, want ok %v", ok, err, c.wantOK)
 			}
-			var got []uint64
-			for _, r := range refs {
-				got = append(got, r.Height)
-			}
-			if !equalHeights(got, c.wantRefs) {
+			got := heightsOf(refs)
+			if !slices.Equal(got, c.wantRefs) {
 				t.Fatalf("results %v, want %v", got, c.wantRefs)
 			}
 		})
@@ -215,11 +208,8 @@ func TestExecutorInlineKeepsOrder(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatalf("inline: ok %v err %v", ok, err)
 	}
-	var got []uint64
-	for _, r := range refs {
-		got = append(got, r.Height)
-	}
-	if !equalHeights(got, []uint64{1, 2, 3}) {
+	got := heightsOf(refs)
+	if !slices.Equal(got, []uint64{1, 2, 3}) {
 		t.Fatalf("results %v, want [1 2 3]", got)
 	}
 }
