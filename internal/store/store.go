@@ -72,6 +72,14 @@ func Open(dir string) (*Store, error) {
 		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 1024, MaxBlobReferenceDepth: 10,
 			RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.5}
 	}
+	// A loaded node writes megabyte blocks several times a second. With
+	// Pebble's 4 MB default a memtable held three of them, so it flushed
+	// several times a second and every flush's L0 table overlapped the
+	// random receipt keys of all others: flushes and the compactions they
+	// forced were a fifth of a loaded node's CPU.
+	opts.MemTableSize = 64 << 20
+	opts.MemTableStopWritesThreshold = 4
+	opts.LBaseMaxBytes = 256 << 20
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
