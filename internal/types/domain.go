@@ -16,7 +16,13 @@ const (
 // chain id and the epoch, then the message's own fields. Binding chain id and
 // epoch stops replay across chains and validator sets.
 func SigningBytes(domain, chainID string, epoch uint64, body func(w *codec.Writer)) []byte {
-	w := codec.NewWriter(128)
+	return signingBytes(128, domain, chainID, epoch, body)
+}
+
+// signingBytes is SigningBytes into a buffer of bodySize bytes past the
+// prefix: a body that outgrows its buffer is copied on every append.
+func signingBytes(bodySize int, domain, chainID string, epoch uint64, body func(w *codec.Writer)) []byte {
+	w := codec.NewWriter(4 + len(domain) + 4 + len(chainID) + 8 + bodySize)
 	w.VarBytes([]byte(domain))
 	w.VarBytes([]byte(chainID))
 	w.U64(epoch)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/codec"
@@ -24,6 +25,12 @@ func TestMessageRoundTrip(t *testing.T) {
 				}
 				if again := types.EncodeMessage(got); !bytes.Equal(again, enc) {
 					t.Fatalf("re-encoding differs:\n%x\n%x", enc, again)
+				}
+				// Decoded blocks re-encode from the bytes they came in;
+				// their fields must give the same.
+				normalize(reflect.ValueOf(got))
+				if fresh := types.EncodeMessage(got); !bytes.Equal(fresh, enc) {
+					t.Fatalf("encoding the decoded fields differs:\n%x\n%x", enc, fresh)
 				}
 				for i, id := range blockIDs(c.msg) {
 					if gid := blockIDs(got)[i]; gid != id {
@@ -275,6 +282,30 @@ func TestBlockEncodedSizeIsAnUpperBound(t *testing.T) {
 	for i, b := range sampleBlocks(3) {
 		if got, enc := b.EncodedSize(), len(b.Encode()); got < enc {
 			t.Errorf("block %d: EncodedSize %d < encoding %d", i, got, enc)
+		}
+	}
+}
+
+// TestDecodedBlockOwnsItsEncoding checks that a decoded block's kept
+// encoding does not alias the input, which p2p may reuse.
+func TestDecodedBlockOwnsItsEncoding(t *testing.T) {
+	for _, c := range sampleMessages(4) {
+		p, ok := c.msg.(*types.Proposal)
+		if !ok {
+			continue
+		}
+		enc := p.Block.Encode()
+		buf := bytes.Clone(enc)
+		b, err := types.DecodeBlock(buf)
+		if err != nil {
+			t.Fatalf("%s: decode: %v", c.name, err)
+		}
+		clear(buf)
+		if !bytes.Equal(b.Encode(), enc) {
+			t.Fatalf("%s: encoding changed with the input buffer", c.name)
+		}
+		if b.ID() != p.Block.ID() {
+			t.Fatalf("%s: id %s, want %s", c.name, b.ID().Short(), p.Block.ID().Short())
 		}
 	}
 }

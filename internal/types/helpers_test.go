@@ -172,6 +172,9 @@ func normalize(v reflect.Value) {
 		if tx, ok := v.Interface().(*types.Tx); ok && tx != nil {
 			tx.Seal() // decoded txs carry their cached id; built ones get it here
 		}
+		if b, ok := v.Interface().(*types.Block); ok && b != nil {
+			types.ForgetEncoding(b) // decoded blocks keep their encoding; built ones have none
+		}
 		if !v.IsNil() {
 			normalize(v.Elem())
 		}
