@@ -17,6 +17,7 @@ type metrics struct {
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
 	commitLatency prometheus.Histogram
+	sigBatch      prometheus.Histogram
 	committedTxs  prometheus.Counter
 	rejected      *prometheus.CounterVec
 	txChecks      *prometheus.CounterVec
@@ -39,6 +40,9 @@ func newMetrics() *metrics {
 		mempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_bytes", Help: "Bytes in the mempool."}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_commit_latency_seconds",
 			Help: "Time from a block's first sighting to its commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		sigBatch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_sig_batch_size",
+			Help:    "Transactions per ed25519 batch check: a check costs about three times less a signature in batches of 64 than alone.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 		committedTxs: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_committed_txs_total", Help: "Transactions committed."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_rejected_messages_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
@@ -53,7 +57,7 @@ func newMetrics() *metrics {
 		Help:    "Time the driver loop spends on each step that precedes sending a Ready's messages.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

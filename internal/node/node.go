@@ -125,13 +125,16 @@ func New(o Options) (*Node, error) {
 	if n.machine, err = state.New(n.chainID, n.store, func(txs []*types.Tx) []bool { return n.pool.HasAll(txs) }, gs); err != nil {
 		return fail(err)
 	}
-	n.sigs = sigbatch.New(types.VerifyTxs, sigBatchMax)
+	n.metrics = newMetrics()
+	n.sigs = sigbatch.New(func(txs []*types.Tx) []bool {
+		n.metrics.sigBatch.Observe(float64(len(txs)))
+		return types.VerifyTxs(txs)
+	}, sigBatchMax)
 	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes,
 		Nonce: n.machine.Nonce, Verify: n.sigs.Verify})
 	if err := n.catchUpState(); err != nil {
 		return fail(err)
 	}
-	n.metrics = newMetrics()
 	if o.BLSKey != nil {
 		n.blsKey = o.BLSKey
 		if n.rules, err = safety.New(n.chainID, o.BLSKey, n.store.SafetyStorage()); err != nil {
