@@ -21,11 +21,13 @@ type Block struct {
 
 	id Hash // cached; computed on construction or decode
 
-	// enc is the encoding a decoded block arrived in. Decoding is strict,
-	// so it is the canonical one, and a node stores every block it
-	// receives: re-encoding a megabyte block cost a millisecond or more on
-	// the synced write that a vote waits for.
-	enc []byte
+	// raw is the encoding a decoded block arrived in, without the version
+	// byte. Decoding is strict, so it is the canonical one, and a node
+	// stores every block it receives: re-encoding a megabyte block cost a
+	// millisecond or more on the synced write that a vote waits for. It
+	// aliases the input, which the decoded transactions' fields hold on to
+	// anyway, so it costs no memory.
+	raw []byte
 }
 
 // NewBlock builds a block and computes its id.
@@ -107,8 +109,8 @@ func (b *Block) encodeHeader(w *codec.Writer) {
 }
 
 func (b *Block) encode(w *codec.Writer) {
-	if b.enc != nil {
-		w.Fixed(b.enc[1:]) // the version byte is Encode's, not part of a message's
+	if b.raw != nil {
+		w.Fixed(b.raw)
 		return
 	}
 	b.encodeHeader(w)
@@ -128,11 +130,13 @@ func (b *Block) EncodedSize() int {
 	return n
 }
 
-// Encode returns the canonical encoding of b. The result must not be
-// modified.
+// Encode returns the canonical encoding of b.
 func (b *Block) Encode() []byte {
-	if b.enc != nil {
-		return b.enc
+	if b.raw != nil {
+		enc := make([]byte, 1+len(b.raw))
+		enc[0] = Version
+		copy(enc[1:], b.raw)
+		return enc
 	}
 	w := codec.NewWriter(b.EncodedSize())
 	w.U8(Version)
@@ -183,11 +187,7 @@ func decodeBlock(r *codec.Reader) *Block {
 		b.id = b.computeID()
 	}
 	if r.Err() == nil {
-		// A copy: the input may be a buffer that its owner reuses.
-		raw := r.Since(pos)
-		b.enc = make([]byte, 1+len(raw))
-		b.enc[0] = Version
-		copy(b.enc[1:], raw)
+		b.raw = r.Since(pos)
 	}
 	return b
 }

