@@ -223,10 +223,13 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 func (p *Pool) committedNonces(txs []*types.Tx) map[sender]uint64 {
 	nonces := make(map[sender]uint64, len(txs))
 	read := func() {
+		clear(nonces) // a retry reads every sender again
 		for _, tx := range txs {
 			var s sender
 			copy(s[:], tx.Sender)
-			nonces[s] = p.cfg.Nonce(tx.Sender)
+			if _, ok := nonces[s]; !ok { // a batch holds runs of one sender
+				nonces[s] = p.cfg.Nonce(tx.Sender)
+			}
 		}
 	}
 	for try := 0; try < 3; try++ {
