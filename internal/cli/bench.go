@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,7 @@ type benchFlags struct {
 	timeoutMs  uint64
 	broadcast  bool
 	epochLen   uint64
+	cpuProfile string
 }
 
 func benchCommand() *cobra.Command {
@@ -57,6 +59,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl.StringVar(&f.jsonOut, "json", "", "also write the results as JSON to this file")
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of a started cluster")
 	fl.BoolVar(&f.broadcast, "broadcast-votes", false, "started cluster sends votes to every validator (genesis consensus.broadcast_votes)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator itself to this file (the nodes serve theirs on /debug/pprof)")
 	fl.Uint64Var(&f.epochLen, "epoch-length", 1_000_000, "blocks per epoch of a started cluster (the default keeps a run in one epoch)")
 	cmd.AddCommand(cons, benchAttestCommand())
 	return cmd
@@ -72,6 +75,15 @@ func runBench(ctx context.Context, f benchFlags) error {
 		return err
 	}
 	defer cleanup()
+	if f.cpuProfile != "" {
+		// The generator shares the machine with the nodes it measures, so
+		// what it costs is CPU the nodes did not get.
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cpu := func() float64 {
 		var total float64
 		for _, pid := range pids {
@@ -228,4 +240,20 @@ func waitMesh(ctx context.Context, urls []string, limit time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// startCPUProfile profiles this process into path until the returned stop.
+func startCPUProfile(path string) (func(), error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		out.Close()
+	}, nil
 }
