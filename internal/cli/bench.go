@@ -254,6 +254,8 @@ func startCPUProfile(path string) (func(), error) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
-		out.Close()
+		if err := out.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "cpu profile %s: %v\n", path, err)
+		}
 	}, nil
 }

@@ -77,10 +77,6 @@ func (r *Reader) Pos() int { return r.off }
 // Span returns the bytes read since Pos returned from.
 func (r *Reader) Span(from int) []byte { return r.buf[from:r.off] }
 
-// Since returns the bytes read from offset pos (a Pos) up to now. They
-// alias the input.
-func (r *Reader) Since(pos int) []byte { return r.buf[pos:r.off] }
-
 // Remaining returns the number of unread bytes.
 func (r *Reader) Remaining() int { return len(r.buf) - r.off }
 

@@ -304,7 +304,13 @@ func (m *Machine) Flushed() {
 	// and once written the store has them: the map need only bridge an
 	// Apply and its write. Kept small, it stays in cache; grown to the
 	// bound below, inserting into it was a fifth of executing a block.
-	clear(m.receipts)
+	if len(m.receipts) > 1<<14 {
+		// clear keeps a map's table: after a catch-up of many blocks in
+		// one Apply, every later clear would sweep it at full size.
+		m.receipts = map[types.Hash]bool{}
+	} else {
+		clear(m.receipts)
+	}
 	if len(m.accounts)+len(m.artifacts) > 200_000 {
 		clear(m.accounts)
 		clear(m.artifacts)

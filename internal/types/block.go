@@ -187,7 +187,8 @@ func decodeBlock(r *codec.Reader) *Block {
 		b.id = b.computeID()
 	}
 	if r.Err() == nil {
-		b.raw = r.Since(pos)
+		span := r.Span(pos)
+		b.raw = span[:len(span):len(span)] // no room to append into the input
 	}
 	return b
 }
