@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -53,8 +54,9 @@ type Config struct {
 type sender [32]byte
 
 type entry struct {
-	tx   *types.Tx
-	size int
+	tx    *types.Tx
+	size  int
+	added time.Time // when it was admitted, for how long it waited to be proposed
 }
 
 type account struct {
@@ -309,7 +311,7 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 		p.accounts[s] = acc
 		p.order = append(p.order, s)
 	}
-	e := &entry{tx: tx, size: size}
+	e := &entry{tx: tx, size: size, added: time.Now()}
 	acc.txs[tx.Nonce] = e
 	if tx.Nonce == acc.end {
 		acc.extend()

@@ -1,6 +1,10 @@
 package mempool
 
-import "github.com/lazchain/lazchain/internal/types"
+import (
+	"time"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
 
 // SetNonce tells the pool a sender's next nonce in committed state, for a
 // sender the pool has not seen commit yet (e.g. after a restart).
@@ -24,9 +28,26 @@ type Pending map[[32]byte]uint64
 // carry. Transactions stay in the pool until a commit removes them, so a
 // proposal that fails leaves them available to the next leader.
 func (p *Pool) Reap(maxTxs, maxBytes int, pending Pending) []*types.Tx {
+	txs, _ := p.reap(maxTxs, maxBytes, pending, false)
+	return txs
+}
+
+// ReapAged is Reap that also returns, for each transaction, how long ago
+// the pool admitted it: a leader's proposal reports how long transactions
+// waited in its pool to be proposed.
+func (p *Pool) ReapAged(maxTxs, maxBytes int, pending Pending) ([]*types.Tx, []time.Duration) {
+	return p.reap(maxTxs, maxBytes, pending, true)
+}
+
+func (p *Pool) reap(maxTxs, maxBytes int, pending Pending, aged bool) ([]*types.Tx, []time.Duration) {
+	var now time.Time
+	if aged {
+		now = time.Now()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*types.Tx
+	var ages []time.Duration
 	bytes := 0
 	for _, s := range p.order {
 		acc := p.accounts[s]
@@ -39,13 +60,16 @@ func (p *Pool) Reap(maxTxs, maxBytes int, pending Pending) []*types.Tx {
 				break
 			}
 			out = append(out, e.tx)
+			if aged {
+				ages = append(ages, now.Sub(e.added))
+			}
 			bytes += e.size
 		}
 		if len(out) >= maxTxs {
 			break
 		}
 	}
-	return out
+	return out, ages
 }
 
 // Commit removes a committed block's transactions and advances their

@@ -267,3 +267,46 @@ func TestConcurrentAddReapCommit(t *testing.T) {
 		t.Fatalf("pool holds %d txs, %d bytes after all committed", n, bytes)
 	}
 }
+
+// TestReapAged checks that ReapAged returns what Reap does, with each
+// transaction's time in the pool: those admitted earlier have waited at
+// least as long as the pause between the two admissions.
+func TestReapAged(t *testing.T) {
+	p := mempool.New(mempool.Config{ChainID: chain})
+	early := adds(sn{0, 0}, sn{0, 1})
+	for _, err := range p.Add(early) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const pause = 30 * time.Millisecond
+	time.Sleep(pause)
+	start := time.Now()
+	for _, err := range p.Add(adds(sn{1, 0})) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	txs, ages := p.ReapAged(10, 1<<20, nil)
+	waited := time.Since(start)
+	if want := p.Reap(10, 1<<20, nil); !slices.Equal(txs, want) {
+		t.Fatalf("ReapAged gave %v, Reap %v", names(t, txs), names(t, want))
+	}
+	if len(ages) != len(txs) {
+		t.Fatalf("%d ages for %d transactions", len(ages), len(txs))
+	}
+	for i, tx := range txs {
+		late := string(tx.Sender) == string(senderAddrs[1][:])
+		switch {
+		case ages[i] < 0:
+			t.Fatalf("%v: negative age %v", names(t, txs)[i], ages[i])
+		case !late && ages[i] < pause:
+			t.Fatalf("%v: admitted %v before the reap, age %v", names(t, txs)[i], pause, ages[i])
+		case late && ages[i] > waited:
+			t.Fatalf("%v: admitted at most %v before the reap, age %v", names(t, txs)[i], waited, ages[i])
+		}
+	}
+	if n, _ := p.Size(); n != 3 {
+		t.Fatalf("pool holds %d after reaping, want 3 (reaping removes nothing)", n)
+	}
+}

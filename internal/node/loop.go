@@ -124,7 +124,10 @@ func (n *Node) broadcastVotes(v *epochView) bool {
 
 func (n *Node) propose(p *consensus.PayloadRequest) {
 	c := n.genesis.Consensus
-	txs := n.pool.Reap(c.MaxBlockTxs, c.MaxBlockBytes, n.pendingNonces(p.Parent))
+	txs, ages := n.pool.ReapAged(c.MaxBlockTxs, c.MaxBlockBytes, n.pendingNonces(p.Parent))
+	for _, age := range ages {
+		n.metrics.txWait.Observe(age.Seconds())
+	}
 	n.core.Step(&consensus.PayloadReady{Round: p.Round, Txs: txs})
 }
 

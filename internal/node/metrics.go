@@ -18,6 +18,7 @@ type metrics struct {
 	mempoolBytes  prometheus.Gauge
 	commitLatency prometheus.Histogram
 	sigBatch      prometheus.Histogram
+	txWait        prometheus.Histogram
 	committedTxs  prometheus.Counter
 	rejected      *prometheus.CounterVec
 	txChecks      *prometheus.CounterVec
@@ -43,6 +44,9 @@ func newMetrics() *metrics {
 		sigBatch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_sig_batch_size",
 			Help:    "Transactions per signature check request that the batcher ran (merged admissions; larger ones are split over the cores): in batches a signature costs a third of a lone check.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		txWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_tx_wait_seconds",
+			Help:    "Time from a transaction's admission into this node's pool to its place in this node's proposal.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		committedTxs: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_committed_txs_total", Help: "Transactions committed."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_rejected_messages_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
@@ -57,7 +61,7 @@ func newMetrics() *metrics {
 		Help:    "Time the driver loop spends on each step that precedes sending a Ready's messages.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -264,7 +264,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("GET /metrics: HTTP %d %q", r.status, r.ctype)
 	}
 	for _, series := range []string{"# TYPE lazchain_height gauge", "\nlazchain_height ", "lazchain_round ",
-		"lazchain_mempool_txs ", "lazchain_commit_latency_seconds_bucket", "# TYPE lazchain_sig_batch_size histogram", "go_goroutines "} {
+		"lazchain_mempool_txs ", "lazchain_commit_latency_seconds_bucket", "# TYPE lazchain_sig_batch_size histogram", "lazchain_tx_wait_seconds_count", "go_goroutines "} {
 		if !strings.Contains(string(r.body), series) {
 			t.Errorf("metrics lack %q", series)
 		}
