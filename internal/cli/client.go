@@ -166,7 +166,9 @@ func signAndSend(ctx context.Context, f txFlags, key ed25519.PrivateKey, kind ui
 		if err != nil {
 			return err
 		}
-		nonce = acc.Nonce
+		// Past what the node's mempool holds from this key: a validator's
+		// node key also signs the node's own transactions.
+		nonce = max(acc.Nonce, acc.PendingNonce)
 	}
 	tx := &types.Tx{ChainID: st.ChainID, Nonce: nonce, Kind: kind, Body: body}
 	tx.Sign(key)

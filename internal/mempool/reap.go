@@ -136,3 +136,15 @@ func (p *Pool) compact() {
 	}
 	p.order = keep
 }
+
+// NextNonce returns the nonce a sender's next transaction should carry:
+// the first one from committed up that the pool does not hold. A client
+// that reads only the committed nonce collides with its own transactions
+// still waiting here (and a validator's node key with the node's own).
+func (p *Pool) NextNonce(from []byte, committed uint64) uint64 {
+	var s sender
+	copy(s[:], from)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.runEnd(s, committed)
+}

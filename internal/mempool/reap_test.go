@@ -310,3 +310,34 @@ func TestReapAged(t *testing.T) {
 		t.Fatalf("pool holds %d after reaping, want 3 (reaping removes nothing)", n)
 	}
 }
+
+// TestNextNonce checks the nonce a sender's next transaction should carry:
+// past the committed nonce and the run of nonces the pool holds from it,
+// but not past a gap.
+func TestNextNonce(t *testing.T) {
+	p := mempool.New(mempool.Config{ChainID: chain})
+	for _, err := range p.Add(adds(sn{0, 0}, sn{0, 1}, sn{0, 2}, sn{1, 3})) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		sender    int
+		committed uint64
+		want      uint64
+	}{
+		{"run held from the committed nonce", 0, 0, 3},
+		{"committed inside the run", 0, 2, 3},
+		{"committed past the run", 0, 7, 7},
+		{"only a transaction past a gap", 1, 0, 0},
+		{"gap filled by the committed nonce", 1, 3, 4},
+		{"unknown sender", 5, 4, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := p.NextNonce(senderAddrs[c.sender][:], c.committed); got != c.want {
+				t.Fatalf("next nonce %d, want %d", got, c.want)
+			}
+		})
+	}
+}

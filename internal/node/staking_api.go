@@ -73,3 +73,9 @@ func (n *Node) Offenses() []staking.Offense { return n.machine.Staking().Offense
 
 // StakingParams returns the chain's staking parameters.
 func (n *Node) StakingParams() staking.Params { return n.machine.Staking().Params() }
+
+// PendingNonce is the nonce an account's next transaction should carry on
+// this node: past the committed one and every one its mempool holds.
+func (n *Node) PendingNonce(a staking.Address, committed uint64) uint64 {
+	return n.pool.NextNonce(a[:], committed)
+}

@@ -129,8 +129,8 @@ func TestSubmitCommitAndQuery(t *testing.T) {
 		t.Fatalf("submit reported height %d, receipt says %d", sv.Height, mustTx(t, tn, tx1).Height)
 	}
 	acc, err := tn.client.Account(ctx, addr)
-	if err != nil || acc.Nonce != 2 || acc.Address != hex.EncodeToString(addr) {
-		t.Fatalf("GET /accounts: %+v, %v; want nonce 2", acc, err)
+	if err != nil || acc.Nonce != 2 || acc.PendingNonce != 2 || acc.Address != hex.EncodeToString(addr) {
+		t.Fatalf("GET /accounts: %+v, %v; want nonce 2, and 2 to use next", acc, err)
 	}
 	other, err := tn.client.Account(ctx, account(99).Public().(ed25519.PublicKey))
 	if err != nil || other.Nonce != 0 {
@@ -163,6 +163,10 @@ func TestPendingAndNonceTaken(t *testing.T) {
 	}
 	_, err = tn.client.Submit(ctx, signedTx(testChain, key, 5, "rival"), false)
 	wantAPIError(t, err, http.StatusConflict, "nonce_taken")
+	// A transaction past a gap does not move the nonce to use next.
+	if acc, err := tn.client.Account(ctx, key.Public().(ed25519.PublicKey)); err != nil || acc.PendingNonce != 0 {
+		t.Fatalf("account with only nonce 5 pending: %+v, %v; want 0 to use next", acc, err)
+	}
 	_, err = tn.client.Submit(ctx, gap, false)
 	wantAPIError(t, err, http.StatusConflict, "duplicate")
 	if got := tn.mempoolTxs(t); got != "1" {

@@ -100,12 +100,13 @@ func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 
 // AccountView is GET /accounts/{addr}.
 type AccountView struct {
-	Address     string           `json:"address"`
-	Nonce       uint64           `json:"nonce"` // the next nonce to use
-	Balance     uint64           `json:"balance"`
-	Delegations []DelegationView `json:"delegations"`
-	Unbonding   []UnbondingView  `json:"unbonding"`
-	Validator   *CandidateView   `json:"validator,omitempty"` // set when the address operates one
+	Address      string           `json:"address"`
+	Nonce        uint64           `json:"nonce"`         // the next nonce in committed state
+	PendingNonce uint64           `json:"pending_nonce"` // the next nonce to use: past the transactions this node's mempool holds
+	Balance      uint64           `json:"balance"`
+	Delegations  []DelegationView `json:"delegations"`
+	Unbonding    []UnbondingView  `json:"unbonding"`
+	Validator    *CandidateView   `json:"validator,omitempty"` // set when the address operates one
 }
 
 // DelegationView is one delegation; tokens is what its shares are worth.
@@ -150,7 +151,8 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	}
 	copy(a[:], raw)
 	acc, dels, unb, val := s.n.Account(a)
-	v := AccountView{Address: a.String(), Nonce: acc.Nonce, Balance: acc.Balance, Delegations: []DelegationView{}, Unbonding: []UnbondingView{}}
+	v := AccountView{Address: a.String(), Nonce: acc.Nonce, PendingNonce: s.n.PendingNonce(a, acc.Nonce), Balance: acc.Balance,
+		Delegations: []DelegationView{}, Unbonding: []UnbondingView{}}
 	for _, d := range dels {
 		v.Delegations = append(v.Delegations, DelegationView{Validator: d.Validator.String(), Shares: d.Shares, Tokens: d.Tokens})
 	}
