@@ -62,12 +62,14 @@ func checkEquivocation(chainID string, eq *consensus.Equivocation, set *types.Va
 	return set.VerifySig(int(eq.Signer), a, eq.SigA) == nil && set.VerifySig(int(eq.Signer), b, eq.SigB) == nil
 }
 
-// submitOwn signs a transaction with the node key at the next nonce this
-// node has not used yet, and admits and gossips it.
+// submitOwn signs a transaction with the node key at the next nonce that
+// neither this node nor its pool has used yet, and admits and gossips it.
 func (n *Node) submitOwn(kind uint16, body []byte) (*types.Tx, error) {
 	r := n.reporter
 	r.mu.Lock()
-	nonce := max(r.next, n.machine.Nonce(r.key.Public().(ed25519.PublicKey)))
+	// Past what the pool holds too: the operator may sign with this key.
+	pub := r.key.Public().(ed25519.PublicKey)
+	nonce := max(r.next, n.pool.NextNonce(pub, n.machine.Nonce(pub)))
 	r.next = nonce + 1
 	r.mu.Unlock()
 	tx := &types.Tx{ChainID: n.chainID, Nonce: nonce, Kind: kind, Body: body}
