@@ -53,7 +53,6 @@ type Machine struct {
 	mu       sync.RWMutex
 	accounts map[staking.Address]Account
 	cacheGen uint64 // bumped whenever the caches are cleared
-	receipts map[types.Hash]bool
 	epochs   map[uint64]*Epoch
 	current  *Epoch
 	certs    map[uint64]*types.EpochCert
@@ -80,7 +79,7 @@ func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machin
 		verified = func(txs []*types.Tx) []bool { return make([]bool, len(txs)) }
 	}
 	m := &Machine{chainID: chainID, store: st, verified: verified,
-		accounts: map[staking.Address]Account{}, receipts: map[types.Hash]bool{}, epochs: map[uint64]*Epoch{},
+		accounts: map[staking.Address]Account{}, epochs: map[uint64]*Epoch{},
 		certs: map[uint64]*types.EpochCert{}, partials: map[uint64]partial{}, artifacts: map[types.Hash][]byte{}}
 	if g.IDAO == (idao.Params{}) {
 		g.IDAO = idao.DefaultParams()
@@ -145,6 +144,13 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 	var kvs []store.KV
 	bk := &bank{m: m, dirty: map[staking.Address]bool{}}
 	rec := &records{m: m}
+	// Receipts this Apply writes, which the store has only once they are
+	// written: a transaction that did not execute must not get a second.
+	n := 0
+	for _, b := range blocks {
+		n += len(b.Txs)
+	}
+	written := make(map[types.Hash]struct{}, n)
 	stakingDirty, daoDirty := false, false
 	m.executed = m.executed[:0]
 	if m.fresh {
@@ -174,13 +180,11 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 			}
 			h := tx.Hash()
 			// Only the rare permanent failures need the receipt lookup.
-			if r.Code == BadNonce || (!executed && m.committed(h)) {
+			if r.Code == BadNonce || (!executed && m.committed(h, written)) {
 				continue
 			}
 			r.Height, r.Index = b.Height, uint32(i)
-			m.mu.Lock()
-			m.receipts[h] = true
-			m.mu.Unlock()
+			written[h] = struct{}{}
 			kvs = append(kvs, store.KV{Key: append([]byte{pReceipt}, h[:]...), Value: encodeReceipt(r)})
 		}
 		if ch := m.stake.EndBlock(bk, b.Height); ch != nil {
@@ -284,11 +288,10 @@ func (m *Machine) applyTx(bk *bank, rec *records, height uint64, tx *types.Tx, s
 	return r, true
 }
 
-func (m *Machine) committed(h types.Hash) bool {
-	m.mu.RLock()
-	seen := m.receipts[h]
-	m.mu.RUnlock()
-	if seen {
+// committed reports whether h has a receipt: written by this Apply (not
+// yet in the store) or stored by an earlier one.
+func (m *Machine) committed(h types.Hash, written map[types.Hash]struct{}) bool {
+	if _, ok := written[h]; ok {
 		return true
 	}
 	_, err := m.store.Get(append([]byte{pReceipt}, h[:]...))
@@ -300,17 +303,6 @@ func (m *Machine) committed(h types.Hash) bool {
 func (m *Machine) Flushed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Receipts are looked up only for transactions that did not execute,
-	// and once written the store has them: the map need only bridge an
-	// Apply and its write. Kept small, it stays in cache; grown to the
-	// bound below, inserting into it was a fifth of executing a block.
-	if len(m.receipts) > 1<<14 {
-		// clear keeps a map's table: after a catch-up of many blocks in
-		// one Apply, every later clear would sweep it at full size.
-		m.receipts = map[types.Hash]bool{}
-	} else {
-		clear(m.receipts)
-	}
 	if len(m.accounts)+len(m.artifacts) > 200_000 {
 		clear(m.accounts)
 		clear(m.artifacts)
