@@ -14,7 +14,7 @@ func (c *Core) maybePropose() {
 	}
 	parent := c.tree.get(c.highQC.BlockID)
 	if parent == nil {
-		c.fetch(c.highQC.BlockID, -1)
+		c.fetch(c.highQC.BlockID, -1, c.aboveRound(c.highQC.Round))
 		return
 	}
 	if c.highQC.Round+1 != c.round && (c.lastTC == nil || c.lastTC.Round+1 != c.round) {
@@ -83,7 +83,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	// A missing parent is fetched from the sender, which has it; processQC
 	// would otherwise ask a peer picked by rotation first.
 	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height {
-		c.fetch(b.Parent, from)
+		c.fetch(b.Parent, from, c.aboveHeight(b.Height-1))
 	}
 	c.processQC(b.QC)
 	if p.TC != nil {
@@ -138,7 +138,7 @@ func (c *Core) acceptProposal(from int, p *types.Proposal) {
 			return
 		}
 		c.park(b.Parent, &pendingProposal{from: from, p: p})
-		c.fetch(b.Parent, from)
+		c.fetch(b.Parent, from, c.aboveHeight(b.Height-1))
 		return
 	}
 	if b.Height != parent.Height+1 || b.Round <= parent.Round {

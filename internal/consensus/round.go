@@ -91,7 +91,7 @@ func (c *Core) processTC(tc *types.TC) {
 func (c *Core) tryCommit(qc *types.QC) {
 	b := c.tree.get(qc.BlockID)
 	if b == nil {
-		c.fetch(qc.BlockID, -1)
+		c.fetch(qc.BlockID, -1, c.aboveRound(qc.Round))
 		return
 	}
 	if b.QC == nil || b.QC.Round+1 != b.Round {
@@ -99,7 +99,7 @@ func (c *Core) tryCommit(qc *types.QC) {
 	}
 	head := c.tree.get(b.Parent)
 	if head == nil {
-		c.fetch(b.Parent, -1)
+		c.fetch(b.Parent, -1, c.aboveHeight(b.Height-1))
 		return
 	}
 	if head.Height <= c.tree.committed.Height {
@@ -108,7 +108,7 @@ func (c *Core) tryCommit(qc *types.QC) {
 	chain, missing, ok := c.tree.path(head)
 	if !ok {
 		if !missing.IsZero() {
-			c.fetch(missing, -1)
+			c.fetch(missing, -1, c.aboveHeight(head.Height))
 		}
 		return
 	}

@@ -11,6 +11,7 @@ import (
 type fetchState struct {
 	peer  int    // validator last asked
 	round uint64 // round it was last sent in
+	count uint32 // blocks asked for: the id and its ancestors
 	tries int
 }
 
@@ -23,9 +24,14 @@ const (
 	maxFetchTries    = 8
 )
 
-// fetch asks a peer for block id and its ancestors: the peer that referred
-// to it if known, else one picked by rotation.
-func (c *Core) fetch(id types.Hash, from int) {
+// fetch asks a peer for block id and the ancestors that may lie between it
+// and the committed block: the peer that referred to it if known, else one
+// picked by rotation. above bounds how far id can be above the committed
+// block (a height or round difference). Asking for more would be answered
+// with megabytes of blocks this core already holds, which under load is
+// most of what a lagging proposal's fetch sends. A count that falls short
+// is extended by onBlockResponse, which asks for the rest.
+func (c *Core) fetch(id types.Hash, from int, above uint64) {
 	if c.tree.has(id) {
 		return
 	}
@@ -36,16 +42,28 @@ func (c *Core) fetch(id types.Hash, from int) {
 	if peer < 0 || peer == c.cfg.Self {
 		peer = c.pickPeer(0)
 	}
-	c.fetching[id] = &fetchState{peer: peer, round: c.round}
-	c.sendFetch(id, peer)
+	count := uint32(min(max(above, 1), uint64(c.cfg.FetchBatch)))
+	c.fetching[id] = &fetchState{peer: peer, round: c.round, count: count}
+	c.sendFetch(id, peer, count)
 }
 
-func (c *Core) sendFetch(id types.Hash, peer int) {
+// aboveHeight bounds how many blocks lie from the committed one up to a
+// block at height h; aboveRound does so for a block certified at round r,
+// as heights grow by at most one a round.
+func (c *Core) aboveHeight(h uint64) uint64 {
+	return h - min(h, c.tree.committed.Height)
+}
+
+func (c *Core) aboveRound(r uint64) uint64 {
+	return r - min(r, c.tree.committed.Round)
+}
+
+func (c *Core) sendFetch(id types.Hash, peer int, count uint32) {
 	if peer < 0 {
 		return
 	}
 	c.stats.Fetches++
-	c.send(peer, &types.BlockRequest{ID: id, Count: c.cfg.FetchBatch})
+	c.send(peer, &types.BlockRequest{ID: id, Count: count})
 }
 
 // pickPeer chooses a validator other than self, rotating with k and the
@@ -85,7 +103,7 @@ func (c *Core) retryFetches(force bool) {
 			continue
 		}
 		f.peer, f.round = c.pickPeer(k+1+f.peer), c.round
-		c.sendFetch(id, f.peer)
+		c.sendFetch(id, f.peer, f.count)
 	}
 }
 
@@ -139,7 +157,7 @@ func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
 			c.park(b.Parent, &pendingProposal{from: from, fetched: b})
 		}
 		delete(c.fetching, chain[0].ID())
-		c.fetch(oldest.Parent, from)
+		c.fetch(oldest.Parent, from, c.aboveHeight(oldest.Height-1))
 		return
 	}
 	for i := len(chain) - 1; i >= 0; i-- { // oldest first: each finds its parent

@@ -111,7 +111,10 @@ func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
 		id = b.Parent
 	}
 	if len(out) > 0 {
-		n.host.Send(to, chanConsensus, types.EncodeMessage(&types.BlockResponse{Blocks: out}))
+		frame := types.EncodeMessage(&types.BlockResponse{Blocks: out})
+		n.metrics.served.Add(float64(len(out)))
+		n.metrics.servedBytes.Add(float64(len(frame)))
+		n.host.Send(to, chanConsensus, frame)
 	}
 }
 

@@ -24,11 +24,15 @@ type metrics struct {
 	txChecks      *prometheus.CounterVec
 	execWaits     prometheus.Counter
 	qcsFormed     prometheus.Counter
+	fetches       prometheus.Counter
+	served        prometheus.Counter
+	servedBytes   prometheus.Counter
 	execute       prometheus.Observer // driver time executing commits
 	persist       prometheus.Observer // driver time in the synced write
 	lastDrops     []uint64
 	lastExecWaits uint64
 	lastQCs       uint64
+	lastFetches   uint64
 }
 
 func newMetrics() *metrics {
@@ -56,12 +60,18 @@ func newMetrics() *metrics {
 			Help: "Votes held until this node had executed the height a proposal vouches for (near zero when healthy)."}),
 		qcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_qcs_formed_total",
 			Help: "QCs this validator aggregated from votes: every round's with broadcast votes, else those of the rounds it leads next."}),
+		fetches: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_block_fetches_total",
+			Help: "Block requests this node sent because a QC or proposal named a block it did not hold (near zero when healthy)."}),
+		served: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_blocks_served_total",
+			Help: "Blocks this node sent in answer to peers' block requests."}),
+		servedBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_blocks_served_bytes_total",
+			Help: "Encoded bytes of the blocks this node sent in answer to peers' block requests."}),
 	}
 	flush := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lazchain_driver_seconds",
 		Help:    "Time the driver loop spends on each step that precedes sending a Ready's messages.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.fetches, m.served, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -83,6 +93,7 @@ func (m *metrics) observeCore(s consensus.Stats) {
 	}
 	addSince(m.execWaits, &m.lastExecWaits, s.ExecWaits)
 	addSince(m.qcsFormed, &m.lastQCs, s.QCs)
+	addSince(m.fetches, &m.lastFetches, s.Fetches)
 }
 
 // addSince adds to c what a core counter v gained since last; a new
