@@ -89,6 +89,11 @@ func (c *Core) processTC(tc *types.TC) {
 // tryCommit applies the two-chain rule to a QC for block b: if b's own QC
 // is for the round just before b, b's parent is committed.
 func (c *Core) tryCommit(qc *types.QC) {
+	if qc.Round <= c.tree.committed.Round {
+		// It certifies a committed block or a dead fork: nothing to commit,
+		// and nothing to fetch even if the block was pruned from memory.
+		return
+	}
 	b := c.tree.get(qc.BlockID)
 	if b == nil {
 		c.fetch(qc.BlockID, -1, c.aboveRound(qc.Round))

@@ -47,6 +47,14 @@ func (n *Node) newView(e *state.Epoch) (*epochView, error) {
 
 // startEpoch builds the core for the epoch that committed state is in,
 // from what the store holds of it.
+// keepCommitted is how many committed blocks a node's core keeps in
+// memory. Peers' block requests are served from the store, so the core
+// needs only the blocks the executor and the mempool may still walk
+// (pendingNonces): a few behind the committed head. Keeping 256 held up
+// to 256 MB of megabyte blocks in the Go heap, which the collector
+// marked on every cycle and the kernel faulted in as the heap grew.
+const keepCommitted = 32
+
 func (n *Node) startEpoch() error {
 	e := n.machine.CurrentEpoch()
 	v, err := n.newView(e)
@@ -67,7 +75,7 @@ func (n *Node) startEpoch() error {
 	p := n.genesis.Consensus
 	core, err := consensus.New(consensus.Config{
 		Set: v.set, Self: v.self, Root: v.root, EndHeight: e.EndHeight,
-		BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: 256,
+		BaseTimeout: p.BaseTimeoutMs, MaxTimeout: p.MaxTimeoutMs, KeepCommitted: keepCommitted,
 		AuthenticatedSenders: true, // p2p pins each connection to a registered node key
 		BroadcastVotes:       n.broadcastVotes(v),
 		TrackState:           true, Executed: n.machine.RecentResults(256),
