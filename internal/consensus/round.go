@@ -123,7 +123,7 @@ func (c *Core) tryCommit(qc *types.QC) {
 	if len(chain) == 0 {
 		return
 	}
-	c.tree.commit(chain, c.cfg.KeepCommitted)
+	c.tree.commit(chain, c.cfg.KeepCommitted, c.pruneFloor())
 	c.forgetBelow(head)
 	c.ready.Committed = append(c.ready.Committed, chain...)
 	c.ready.CommitQC = qc

@@ -1,6 +1,10 @@
 package consensus
 
-import "github.com/lazchain/lazchain/internal/types"
+import (
+	"math"
+
+	"github.com/lazchain/lazchain/internal/types"
+)
 
 // keepExecRefs is how many recent execution results a core remembers to
 // check proposals against. Honest proposers vouch for results a few blocks
@@ -145,4 +149,15 @@ func (c *Core) onExecuted(ref types.StateRef) {
 	if w.b.Round == c.round {
 		c.vote(w.b, w.parent, w.tc)
 	}
+}
+
+// pruneFloor is the highest committed height the tree may forget: with
+// TrackState, the driver's latest executed height, since it still walks
+// the committed blocks above it (the transactions they carry are not out
+// of its mempool yet).
+func (c *Core) pruneFloor() uint64 {
+	if c.exec == nil {
+		return math.MaxUint64
+	}
+	return c.exec.latest.Height
 }

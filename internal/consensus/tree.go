@@ -57,8 +57,9 @@ func (t *tree) path(head *types.Block) (chain []*types.Block, missing types.Hash
 
 // commit moves the committed head to the last block of chain and prunes
 // blocks that can no longer matter: forks at or below the new head, and
-// committed blocks older than keep.
-func (t *tree) commit(chain []*types.Block, keep int) {
+// committed blocks older than keep that are at or below floor (the driver
+// walks the committed blocks it has not executed yet).
+func (t *tree) commit(chain []*types.Block, keep int, floor uint64) {
 	for _, b := range chain {
 		t.byHeight[b.Height] = b.ID()
 	}
@@ -70,7 +71,7 @@ func (t *tree) commit(chain []*types.Block, keep int) {
 		}
 	}
 	if h > uint64(keep) {
-		for old := h - uint64(keep); ; old-- {
+		for old := min(h-uint64(keep), floor); ; old-- {
 			id, ok := t.byHeight[old]
 			if !ok {
 				break

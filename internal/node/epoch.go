@@ -45,16 +45,16 @@ func (n *Node) newView(e *state.Epoch) (*epochView, error) {
 	return v, nil
 }
 
-// startEpoch builds the core for the epoch that committed state is in,
-// from what the store holds of it.
-// keepCommitted is how many committed blocks a node's core keeps in
-// memory. Peers' block requests are served from the store, so the core
-// needs only the blocks the executor and the mempool may still walk
-// (pendingNonces): a few behind the committed head. Keeping 256 held up
-// to 256 MB of megabyte blocks in the Go heap, which the collector
-// marked on every cycle and the kernel faulted in as the heap grew.
+// keepCommitted is how many executed blocks below the committed head a
+// node's core keeps in memory. Peers' block requests are served from the
+// store, and the blocks the driver still walks (committed, not executed)
+// stay regardless. Keeping 256 held up to 256 MB of megabyte blocks in
+// the Go heap, which the collector marked on every cycle and the kernel
+// faulted in as the heap grew.
 const keepCommitted = 32
 
+// startEpoch builds the core for the epoch that committed state is in,
+// from what the store holds of it.
 func (n *Node) startEpoch() error {
 	e := n.machine.CurrentEpoch()
 	v, err := n.newView(e)

@@ -47,8 +47,9 @@ type execJob struct {
 const inlineTxs = 256
 
 // execQueue and execMaxBlocks bound how far execution may fall behind
-// commits: the driver names what is committed but not executed by walking
-// the core's recent blocks (pendingNonces), and the core keeps 256.
+// commits. The driver names what is committed but not executed by walking
+// the core's recent blocks (pendingNonces); the core keeps every committed
+// block above the executed height for that walk (Core.pruneFloor).
 const (
 	execQueue     = 8
 	execMaxBlocks = 128
