@@ -34,8 +34,10 @@ type Config struct {
 	BaseTimeout uint64
 	MaxTimeout  uint64
 
-	// KeepCommitted is how many committed blocks stay in memory to answer
-	// peers' fetches; older ones are the driver's store's business.
+	// KeepCommitted is how many committed blocks below the committed head
+	// stay in memory (for block requests the core answers itself, as in
+	// tests; a node serves them from its store). With TrackState, blocks
+	// above the driver's executed height stay regardless.
 	KeepCommitted int
 	// FetchBatch is how many ancestors one block request asks for.
 	FetchBatch uint32

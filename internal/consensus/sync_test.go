@@ -156,3 +156,49 @@ func TestBlockResponsesFitInAMessage(t *testing.T) {
 			len(blocks), blocks[0].ID().Short())
 	}
 }
+
+// Scenario 6c: a validator cut off for more blocks than one request may
+// ask for catches up in several requests. None asks for more than
+// FetchBatch, and the one that completes the gap asks only for the blocks
+// still missing above the laggard's committed head.
+func TestLaggardFarBehindFetchesInBatches(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const lag = 3
+	heal := h.drop(func(e envelope) bool { return e.to == lag || e.from == lag })
+	others := []int{0, 1, 2}
+	h.run("the others past height 100", 400, h.committedAtLeast(100, others...))
+	heal()
+	lagging := h.nodes[lag]
+	gap := h.nodes[0].tip().Height - lagging.tip().Height
+	if gap <= types.MaxFetchBlocks {
+		t.Fatalf("gap of %d blocks fits one request; the test needs more", gap)
+	}
+	target := h.nodes[0].tip().Height + 3
+	h.run("everyone at the target height", 400, h.committedAtLeast(target))
+
+	reqs := h.sent(allOf(from(lag), ofKind(types.KindBlockRequest)))
+	short := false
+	for _, e := range reqs {
+		q := e.msg.(*types.BlockRequest)
+		if q.Count == 0 || q.Count > types.MaxFetchBlocks {
+			t.Errorf("laggard asked for %d blocks, want 1..%d", q.Count, types.MaxFetchBlocks)
+		}
+		short = short || q.Count < types.MaxFetchBlocks
+	}
+	if len(reqs) < 2 || !short {
+		t.Errorf("laggard caught up %d blocks with requests %v, want several ending in a sized remainder", gap, requestCounts(reqs))
+	}
+	for height, b := range h.nodes[0].committed[:target+1] {
+		if got := lagging.committed[height]; got.ID() != b.ID() {
+			t.Fatalf("laggard committed %s at height %d, node 0 %s", got.ID().Short(), height, b.ID().Short())
+		}
+	}
+}
+
+func requestCounts(es []envelope) []uint32 {
+	var out []uint32
+	for _, e := range es {
+		out = append(out, e.msg.(*types.BlockRequest).Count)
+	}
+	return out
+}

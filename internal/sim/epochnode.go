@@ -133,7 +133,7 @@ func (s *epochSim) enterEpoch(n *enode, epoch uint64, members []staking.Member, 
 		recent = append(recent, execRef(b))
 	}
 	core, err := consensus.New(consensus.Config{Set: set, Self: self, Root: root, EndHeight: end,
-		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout, KeepCommitted: 1 << 20,
+		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout, KeepCommitted: 32,
 		TrackState: true, Executed: recent, BroadcastVotes: s.cfg.Seed%2 == 0},
 		signer, n.snapshot(epoch, root))
 	if err != nil {

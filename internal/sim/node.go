@@ -73,7 +73,7 @@ func (s *simulation) boot(n *node) error {
 	core, err := consensus.New(consensus.Config{
 		Set: s.set, Self: n.index,
 		BaseTimeout: s.cfg.BaseTimeout, MaxTimeout: s.cfg.MaxTimeout,
-		KeepCommitted: 1 << 20, // the sim keeps history so any laggard can catch up
+		KeepCommitted: 32, // as the node: laggards are served from disk
 		TrackState:    !s.cfg.BrokenVoting, Executed: n.disk.recentRefs(),
 		// Half the seeds run each way of sending votes.
 		BroadcastVotes: s.cfg.Seed%2 == 0,
