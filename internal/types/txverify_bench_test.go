@@ -10,7 +10,7 @@ import (
 
 // BenchmarkVerifyTxs measures per-transaction signature cost by batch size.
 func BenchmarkVerifyTxs(b *testing.B) {
-	for _, n := range []int{1, 16, 32, 64, 128, 256, 512, 1024} {
+	for _, n := range []int{1, 2, 3, 4, 8, 16, 32, 64, 128, 256, 512, 1024} {
 		txs := make([]*types.Tx, n)
 		for i := range txs {
 			seed := make([]byte, ed25519.SeedSize)

@@ -27,6 +27,8 @@ func TestVerifyTxsFindsEveryBadSignature(t *testing.T) {
 		bad  []int
 	}{
 		{1, nil}, {1, []int{0}},
+		{2, []int{1}}, {2, []int{0, 1}},
+		{3, []int{1}},
 		{64, []int{63}},
 		{65, []int{0, 64}},
 		{600, nil},
@@ -58,15 +60,29 @@ func TestVerifyTxsFindsEveryBadSignature(t *testing.T) {
 }
 
 // Malformed senders and signatures are invalid, not a reason to fail
-// the rest of the batch.
+// the rest of the batch, whether it is checked as a batch or one by one.
 func TestVerifyTxsMalformed(t *testing.T) {
-	txs := signedTxs(200)
-	txs[3].Sig = txs[3].Sig[:10]
-	txs[150].Sender = txs[150].Sender[:31]
-	got := types.VerifyTxs(txs)
-	for i, ok := range got {
-		if want := i != 3 && i != 150; ok != want {
-			t.Fatalf("tx %d: valid %v, want %v", i, ok, want)
-		}
+	for _, n := range []int{1, 2, 200} {
+		t.Run(fmt.Sprintf("%d txs", n), func(t *testing.T) {
+			txs := signedTxs(n)
+			badSig, badSender := 0, n-1
+			txs[badSig].Sig = txs[badSig].Sig[:10]
+			txs[badSender].Sender = txs[badSender].Sender[:31]
+			got := types.VerifyTxs(txs)
+			for i, ok := range got {
+				if want := i != badSig && i != badSender; ok != want {
+					t.Fatalf("tx %d: valid %v, want %v", i, ok, want)
+				}
+			}
+		})
+	}
+	// A sender that is no valid key fails when checked alone too.
+	tx := signedTxs(1)[0]
+	tx.Sender = make([]byte, ed25519.PublicKeySize)
+	for i := range tx.Sender {
+		tx.Sender[i] = 0xff
+	}
+	if types.VerifyTxs([]*types.Tx{tx})[0] {
+		t.Fatal("a sender off the curve verified")
 	}
 }
