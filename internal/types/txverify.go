@@ -98,14 +98,18 @@ const loneMax = 1
 // verifyOne checks one signature with the same rules as the batch
 // verifier (cofactored, as its fallback checks each entry).
 func verifyOne(tx *Tx) bool {
+	epk := senderKey(tx)
+	return epk != nil && voi.VerifyExpandedWithOptions(epk, tx.SigningBytes(), tx.Sig, verifyOpts)
+}
+
+// senderKey is tx's expanded sender key, or nil when the transaction
+// cannot carry a valid signature: a sender or signature of the wrong
+// size, or a sender that is not a point on the curve.
+func senderKey(tx *Tx) *voi.ExpandedPublicKey {
 	if len(tx.Sender) != ed25519.PublicKeySize || len(tx.Sig) != ed25519.SignatureSize {
-		return false
+		return nil
 	}
-	epk := expandedKey(tx.Sender)
-	if epk == nil {
-		return false
-	}
-	return voi.VerifyExpandedWithOptions(epk, tx.SigningBytes(), tx.Sig, verifyOpts)
+	return expandedKey(tx.Sender)
 }
 
 // newBatch adds every well-formed signature of txs to a batch verifier,
@@ -114,12 +118,9 @@ func newBatch(txs []*Tx) (*voi.BatchVerifier, []int) {
 	bv := voi.NewBatchVerifierWithCapacity(len(txs))
 	idx := make([]int, 0, len(txs))
 	for i, tx := range txs {
-		if len(tx.Sender) != ed25519.PublicKeySize || len(tx.Sig) != ed25519.SignatureSize {
-			continue
-		}
-		epk := expandedKey(tx.Sender)
+		epk := senderKey(tx)
 		if epk == nil {
-			continue // not a point on the curve: no signature can verify
+			continue // no signature can verify
 		}
 		bv.AddExpandedWithOptions(epk, tx.SigningBytes(), tx.Sig, verifyOpts)
 		idx = append(idx, i)
