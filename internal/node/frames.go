@@ -57,7 +57,7 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		// Its QC is checked by the core like any other; who relayed it
 		// does not matter.
 		select {
-		case n.inbox <- inbound{from: -1, msg: msg}:
+		case n.inbox <- inbound{from: -1, msg: msg, at: time.Now()}:
 		case <-n.done:
 		}
 		return
@@ -77,7 +77,7 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		return
 	}
 	select {
-	case n.inbox <- inbound{from: idx, msg: msg}: // blocking here slows this peer only
+	case n.inbox <- inbound{from: idx, msg: msg, at: time.Now()}: // blocking here slows this peer only
 	case <-n.done:
 	}
 }

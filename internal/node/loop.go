@@ -43,7 +43,7 @@ func (n *Node) loop(ctx context.Context) error {
 				n.core.Step(&consensus.Executed{Ref: ref})
 			}
 		case in := <-n.inbox:
-			n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
+			n.step(in)
 			n.drainInbox(16)
 		case <-timer.C:
 			n.core.Step(&consensus.TimerFired{Round: timerRound})
@@ -66,11 +66,17 @@ func (n *Node) drainInbox(max int) {
 	for i := 0; i < max; i++ {
 		select {
 		case in := <-n.inbox:
-			n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
+			n.step(in)
 		default:
 			return
 		}
 	}
+}
+
+// step hands one inbound message to the core.
+func (n *Node) step(in inbound) {
+	n.metrics.phases.stepped(in.msg, in.at, time.Now())
+	n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
 }
 
 // hasWork reports whether a proposal now would carry or commit anything:
@@ -157,6 +163,9 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			return nil
 		}
 		n.sendCertified(&r)
+		if r.Payload != nil {
+			n.metrics.phases.asked(r.Payload.Round, time.Now())
+		}
 		if r.Payload != nil && n.hasWork(r.Payload) {
 			// Propose before writing: the proposal then shares the synced
 			// write of the commit and QC that asked for it, one fsync less
@@ -192,6 +201,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		}
 		if r.Payload != nil {
 			*payload, *payloadAt = r.Payload, time.Now()
+			n.metrics.phases.asked(r.Payload.Round, *payloadAt)
 			if n.hasWork(r.Payload) { // work arrived since the check above
 				n.propose(r.Payload)
 				*payload = nil
@@ -245,6 +255,7 @@ func (n *Node) noteCommits(r *consensus.Ready) {
 		clear(n.seen)
 	}
 	n.status.setRound(n.core.Round())
+	n.metrics.phases.entered(n.core.Round(), now)
 	n.metrics.round.Set(float64(n.core.Round()))
 	n.metrics.observeCore(n.core.Stats())
 }
@@ -266,6 +277,7 @@ func (n *Node) sendCertified(r *consensus.Ready) {
 
 // send encodes once and hands the bytes to p2p.
 func (n *Node) send(m consensus.Outbound) {
+	n.metrics.phases.sent(m.Msg, time.Now())
 	payload := types.EncodeMessage(m.Msg)
 	if m.To == consensus.Broadcast {
 		n.host.Broadcast(chanConsensus, payload)

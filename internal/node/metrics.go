@@ -29,6 +29,7 @@ type metrics struct {
 	servedBytes   prometheus.Counter
 	execute       prometheus.Observer // driver time executing commits
 	persist       prometheus.Observer // driver time in the synced write
+	phases        *phases
 	lastDrops     []uint64
 	lastExecWaits uint64
 	lastQCs       uint64
@@ -71,6 +72,7 @@ func newMetrics() *metrics {
 		Help:    "Time the driver loop spends on each step that precedes sending a Ready's messages.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
+	m.phases = newPhases(m.reg)
 	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.fetches, m.served, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -79,6 +79,7 @@ type Node struct {
 type inbound struct {
 	from int
 	msg  types.Message
+	at   time.Time // when it was queued
 }
 
 // sigBatchMax is the most signatures checked in one call: past about a

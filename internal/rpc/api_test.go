@@ -268,13 +268,20 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("GET /metrics: HTTP %d %q", r.status, r.ctype)
 	}
 	for _, series := range []string{"# TYPE lazchain_height gauge", "\nlazchain_height ", "lazchain_round ",
-		"lazchain_mempool_txs ", "lazchain_commit_latency_seconds_bucket", "# TYPE lazchain_sig_batch_size histogram", "lazchain_tx_wait_seconds_count", "go_goroutines "} {
+		"lazchain_mempool_txs ", "lazchain_commit_latency_seconds_bucket", "# TYPE lazchain_sig_batch_size histogram", "lazchain_tx_wait_seconds_count",
+		`lazchain_round_phase_seconds_count{phase="round"}`, `lazchain_round_phase_seconds_count{phase="propose"}`, "go_goroutines "} {
 		if !strings.Contains(string(r.body), series) {
 			t.Errorf("metrics lack %q", series)
 		}
 	}
 	if strings.Contains(string(r.body), "\nlazchain_height 0\n") {
 		t.Error("lazchain_height is 0 after a commit")
+	}
+	// A lone validator runs rounds and proposes, so both phases have samples.
+	for _, phase := range []string{"round", "propose"} {
+		if line := `lazchain_round_phase_seconds_count{phase="` + phase + `"} 0`; strings.Contains(string(r.body), line+"\n") {
+			t.Errorf("no %s phase timed after a commit", phase)
+		}
 	}
 }
 
