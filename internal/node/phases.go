@@ -35,7 +35,7 @@ func newPhases(reg prometheus.Registerer) *phases {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lazchain_round_phase_seconds",
 		Help: "Where rounds spend their time on this node: inbox (a consensus message waiting for the driver), " +
 			"vote (from stepping a proposal to sending the vote for it), propose (from the certificate that makes " +
-			"this node leader to sending its proposal), round (time per round, averaged over rounds entered together).",
+			"this node leader to sending its proposal; on an idle chain it includes the wait for transactions), round (time per round, averaged over rounds entered together).",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"phase"})
 	reg.MustRegister(h)
 	return &phases{inbox: h.WithLabelValues("inbox"), vote: h.WithLabelValues("vote"),
