@@ -7,6 +7,7 @@ import (
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/safety"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -174,12 +175,16 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			r.Payload = nil
 			r.Merge(n.core.Ready())
 		}
+		n.sendCovered(&r)
 		t0 := time.Now()
 		if err := n.store.Apply(&r); err != nil {
 			// Losing a write means we can no longer promise durability.
 			return fmt.Errorf("persist: %w", err)
 		}
 		n.metrics.persist.Observe(time.Since(t0).Seconds())
+		if n.rules != nil {
+			n.durable = n.rules.Data() // what the write just made durable
+		}
 		// Votes and proposals leave as soon as the safety state that
 		// allowed them is durable. Executing what this Ready committed
 		// comes after, on the executor: no vote needs it (proposals vouch
@@ -267,6 +272,23 @@ func (n *Node) sendCertified(r *consensus.Ready) {
 	rest := r.Messages[:0]
 	for _, m := range r.Messages {
 		if m.Msg.Kind() == types.KindCertified {
+			n.send(m)
+			continue
+		}
+		rest = append(rest, m)
+	}
+	r.Messages = rest
+}
+
+// sendCovered sends, ahead of the write, the proposals that the safety
+// data already durable covers (safety.ProposalCovered): a restart from it
+// would not propose in their rounds again. The leader's write, with its
+// own megabyte block under load, then runs while its peers check the
+// proposal instead of before.
+func (n *Node) sendCovered(r *consensus.Ready) {
+	rest := r.Messages[:0]
+	for _, m := range r.Messages {
+		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(n.durable, p.Block.Epoch, p.Block.Round) {
 			n.send(m)
 			continue
 		}

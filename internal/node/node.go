@@ -36,6 +36,7 @@ type Node struct {
 	gblock   *types.Block
 	nodeID   p2p.NodeID
 	rules    *safety.Rules // nil without a BLS key
+	durable  safety.Data   // the rules' data as last written, on the driver
 	blsKey   *bls.SecretKey
 	reporter *reporter
 	cur      atomic.Pointer[epochView]
@@ -141,6 +142,7 @@ func New(o Options) (*Node, error) {
 		if n.rules, err = safety.New(n.chainID, o.BLSKey, n.store.SafetyStorage()); err != nil {
 			return fail(err)
 		}
+		n.durable = n.rules.Data() // loaded from disk
 	}
 	if err := n.startEpoch(); err != nil {
 		return fail(err)

@@ -19,6 +19,9 @@ type Rules struct {
 	store   Storage
 	data    Data
 	index   uint32
+	// restartRound of restartEpoch is the last round this signer may have
+	// proposed in before it was restarted; it proposes only after it.
+	restartEpoch, restartRound uint64
 }
 
 // New loads persisted data and returns a signer. A corrupt store is an
@@ -28,7 +31,24 @@ func New(chainID string, signer crypto.Signer, store Storage) (*Rules, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start safety rules: %w", err)
 	}
-	return &Rules{chainID: chainID, signer: signer, store: store, data: d}, nil
+	r := &Rules{chainID: chainID, signer: signer, store: store, data: d}
+	// A proposal for the round after a durable vote or timeout may have
+	// left before the write that records it (see ProposalCovered), so a
+	// restarted signer does not propose in that round again.
+	if d.LastVotedRound > 0 {
+		r.restartEpoch, r.restartRound = d.Epoch, d.LastVotedRound+1
+	}
+	return r, nil
+}
+
+// ProposalCovered reports whether a proposal for round of epoch may be
+// sent before the write that records it, given the data last made
+// durable: it is the round right after a durable vote or timeout, and a
+// signer restarted from that data refuses to propose in it again (New).
+// The leader's write, megabytes under load, then no longer delays the
+// round: the proposal goes out while it is written.
+func ProposalCovered(durable Data, epoch, round uint64) bool {
+	return durable.Epoch == epoch && durable.LastVotedRound > 0 && round == durable.LastVotedRound+1
 }
 
 // Data returns a copy of the current safety data.
@@ -76,7 +96,7 @@ func (r *Rules) SignProposal(b *types.Block) ([]byte, error) {
 	if err := r.checkEpoch(b.Epoch); err != nil {
 		return nil, err
 	}
-	if b.Round <= r.data.LastProposedRound || b.Round <= r.data.LastVotedRound {
+	if b.Round <= r.data.LastProposedRound || b.Round <= r.data.LastVotedRound || (b.Epoch == r.restartEpoch && b.Round <= r.restartRound) {
 		return nil, fmt.Errorf("propose round %d after proposing %d and voting %d: %w",
 			b.Round, r.data.LastProposedRound, r.data.LastVotedRound, ErrUnsafe)
 	}

@@ -258,3 +258,74 @@ func TestNewLoadsState(t *testing.T) {
 type failingLoad struct{ safety.MemStorage }
 
 func (*failingLoad) Load() (safety.Data, error) { return safety.Data{}, errDiskFull }
+
+// A restarted signer does not propose in the round after its last durable
+// vote or timeout: that proposal may have left unwritten.
+func TestRestartSkipsCoveredRound(t *testing.T) {
+	cases := []struct {
+		name    string
+		before  []request // signed before the restart
+		propose *types.Block
+		want    outcome
+	}{
+		{"nothing signed: round 1", nil, blk(1, 0, 0), fresh},
+		{"after a vote: the next round", []request{vote(blk(4, 3, 0), 2, nil)}, blk(5, 4, 0), refused},
+		{"after a vote: the round after", []request{vote(blk(4, 3, 0), 2, nil)}, blk(6, 5, 0), fresh},
+		{"after a timeout: the next round", []request{timeout(e, 7, qc(6), nil)}, blk(8, 6, 0), refused},
+		{"after a timeout: the round after", []request{timeout(e, 7, qc(6), nil)}, blk(9, 8, 0), fresh},
+		{"after a proposal and its vote", []request{propose(blk(5, 4, 0)), vote(blk(5, 4, 0), 3, nil)}, blk(6, 5, 0), refused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, req := range c.before {
+				f.must(req)
+			}
+			scheme, key := simKey("safety-test-key")
+			r, err := safety.New(chainID, key, f.store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := &fixture{t: t, scheme: scheme, store: f.store, rules: r, index: testIndex}
+			g.expect(propose(c.propose), c.want)
+		})
+	}
+}
+
+// The floor of a restart holds in its epoch only: rounds start again in
+// the next.
+func TestRestartFloorEndsWithEpoch(t *testing.T) {
+	f := newFixture(t)
+	f.must(vote(blk(4, 3, 0), 2, nil))
+	scheme, key := simKey("safety-test-key")
+	r, err := safety.New(chainID, key, f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.StartEpoch(e+1, testIndex); err != nil {
+		t.Fatal(err)
+	}
+	g := &fixture{t: t, scheme: scheme, store: f.store, rules: r, index: testIndex}
+	g.expect(propose(blockIn(e+1, 5, 4, 0)), fresh)
+}
+
+func TestProposalCovered(t *testing.T) {
+	cases := []struct {
+		name    string
+		durable safety.Data
+		epoch   uint64
+		round   uint64
+		want    bool
+	}{
+		{"the round after a vote", safety.Data{Epoch: 3, LastVotedRound: 4}, 3, 5, true},
+		{"two rounds after a vote", safety.Data{Epoch: 3, LastVotedRound: 4}, 3, 6, false},
+		{"the voted round", safety.Data{Epoch: 3, LastVotedRound: 4}, 3, 4, false},
+		{"another epoch", safety.Data{Epoch: 3, LastVotedRound: 4}, 4, 5, false},
+		{"nothing voted: round 1", safety.Data{Epoch: 3}, 3, 1, false},
+	}
+	for _, c := range cases {
+		if got := safety.ProposalCovered(c.durable, c.epoch, c.round); got != c.want {
+			t.Errorf("%s: ProposalCovered = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -15,7 +15,8 @@ const honest Behaviour = -1
 // disk is what survives a simulated crash: the safety data, and the blocks,
 // high QC and last commit the core asked to persist.
 type disk struct {
-	safety    *safety.MemStorage
+	safety    *safety.MemStorage // durable: what the signer's writes reached
+	signer    *pendingSafety     // the running process's view: lost in a crash
 	blocks    []*types.Block
 	seen      map[types.Hash]*types.Block
 	highQC    *types.QC
@@ -23,6 +24,28 @@ type disk struct {
 	committed *types.Block
 	refs      []types.StateRef // execution results of the committed blocks
 	lastVoted uint64           // for the deliberately broken signer only
+}
+
+// pendingSafety holds the signer's latest data until the driver's next
+// write, as the node's store does: a crash before that write loses it.
+type pendingSafety struct {
+	durable *safety.MemStorage
+	pending *safety.Data
+}
+
+func (p *pendingSafety) Load() (safety.Data, error) { return p.durable.Load() }
+
+func (p *pendingSafety) Store(d safety.Data) error {
+	p.pending = &d
+	return nil
+}
+
+// write makes the pending data durable.
+func (p *pendingSafety) write() {
+	if p.pending != nil {
+		p.durable.Store(*p.pending)
+		p.pending = nil
+	}
 }
 
 // recentRefs is what a restarted node's store gives its core: the results
@@ -50,7 +73,8 @@ func (n *node) byzantine() bool { return n.behaviour != honest }
 
 // boot builds the core from the node's disk, as a restarted process would.
 func (s *simulation) boot(n *node) error {
-	rules, err := safety.New(s.set.ChainID, n.key, n.disk.safety)
+	n.disk.signer = &pendingSafety{durable: n.disk.safety}
+	rules, err := safety.New(s.set.ChainID, n.key, n.disk.signer)
 	if err != nil {
 		return fmt.Errorf("node %d safety rules: %w", n.id, err)
 	}
@@ -90,6 +114,9 @@ func (s *simulation) boot(n *node) error {
 
 // persist stores what Ready asks to keep, before anything is sent.
 func (d *disk) persist(r *consensus.Ready) {
+	if d.signer != nil {
+		d.signer.write()
+	}
 	for _, b := range r.Blocks {
 		if d.seen[b.ID()] == nil {
 			d.seen[b.ID()] = b

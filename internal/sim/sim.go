@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/safety"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -152,6 +153,11 @@ func (s *simulation) deliver(e *event) {
 // persist, commit, then send and arm timers.
 func (s *simulation) flush(n *node) {
 	r := n.core.Ready()
+	s.checkProposals(n, &r)
+	if s.sendCovered(n, &r) && s.phase == faultPhase && s.cfg.Faults.Crashes && s.rng.Float64() < 0.02 {
+		s.crash(n) // killed after a covered proposal left, before its write
+		return
+	}
 	n.disk.persist(&r)
 	if len(r.Committed) > 0 {
 		s.check.onCommit(s.sched.now, n, r.Committed)
@@ -173,6 +179,39 @@ func (s *simulation) flush(n *node) {
 	if len(r.Committed) > 0 {
 		executeAll(n.core, r.Committed)
 		s.flush(n) // votes that waited for the execution
+	}
+}
+
+// sendCovered sends, as the node does, the proposals that the signer's
+// durable data covers (safety.ProposalCovered) before the write, and
+// reports whether it sent any.
+func (s *simulation) sendCovered(n *node, r *consensus.Ready) bool {
+	durable, _ := n.disk.safety.Load()
+	rest, sent := r.Messages[:0], false
+	for _, m := range r.Messages {
+		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(durable, p.Block.Epoch, p.Block.Round) {
+			s.send(n, m)
+			sent = true
+			continue
+		}
+		rest = append(rest, m)
+	}
+	r.Messages = rest
+	return sent
+}
+
+// checkProposals fails the run when a validator all of whose processes
+// are honest is caught proposing twice in a round: its safety rules,
+// across restarts, must never let that happen.
+func (s *simulation) checkProposals(n *node, r *consensus.Ready) {
+	for _, eq := range r.Equivocations {
+		if eq.Kind != consensus.EquivocatedProposal || int(eq.Signer) >= len(s.byIndex) {
+			continue
+		}
+		culprit := s.byIndex[eq.Signer]
+		if len(culprit) > 0 && !culprit[0].byzantine() {
+			s.fail("honest validator %d proposed two blocks in round %d (seen by node %d)", eq.Signer, eq.Round, n.id)
+		}
 	}
 }
 
