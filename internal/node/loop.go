@@ -288,7 +288,7 @@ func (n *Node) sendCertified(r *consensus.Ready) {
 func (n *Node) sendCovered(r *consensus.Ready) {
 	rest := r.Messages[:0]
 	for _, m := range r.Messages {
-		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(n.durable, p.Block.Epoch, p.Block.Round) {
+		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(n.durable, p) {
 			n.send(m)
 			continue
 		}

@@ -310,21 +310,28 @@ func TestRestartFloorEndsWithEpoch(t *testing.T) {
 }
 
 func TestProposalCovered(t *testing.T) {
+	at := func(epoch, round uint64) *types.Proposal {
+		return &types.Proposal{Block: blockIn(epoch, round, round-1, 0)}
+	}
+	// The TC of round 4 may hold this signer's own timeout of round 4,
+	// signed but not written yet.
+	afterTC := &types.Proposal{Block: blockIn(3, 5, 3, 0), TC: tcIn(3, 4, 3, 3, 3)}
 	cases := []struct {
 		name    string
 		durable safety.Data
-		epoch   uint64
-		round   uint64
+		p       *types.Proposal
 		want    bool
 	}{
-		{"the round after a vote", safety.Data{Epoch: 3, LastVotedRound: 4}, 3, 5, true},
-		{"two rounds after a vote", safety.Data{Epoch: 3, LastVotedRound: 4}, 3, 6, false},
-		{"the voted round", safety.Data{Epoch: 3, LastVotedRound: 4}, 3, 4, false},
-		{"another epoch", safety.Data{Epoch: 3, LastVotedRound: 4}, 4, 5, false},
-		{"nothing voted: round 1", safety.Data{Epoch: 3}, 3, 1, false},
+		{"the round after a vote", safety.Data{Epoch: 3, LastVotedRound: 4}, at(3, 5), true},
+		{"two rounds after a vote", safety.Data{Epoch: 3, LastVotedRound: 4}, at(3, 6), false},
+		{"the voted round", safety.Data{Epoch: 3, LastVotedRound: 4}, at(3, 4), false},
+		{"another epoch", safety.Data{Epoch: 3, LastVotedRound: 4}, at(4, 5), false},
+		{"nothing voted: round 1", safety.Data{Epoch: 3}, at(3, 1), false},
+		{"a proposal with a tc", safety.Data{Epoch: 3, LastVotedRound: 4}, afterTC, false},
+		{"no proposal", safety.Data{Epoch: 3, LastVotedRound: 4}, nil, false},
 	}
 	for _, c := range cases {
-		if got := safety.ProposalCovered(c.durable, c.epoch, c.round); got != c.want {
+		if got := safety.ProposalCovered(c.durable, c.p); got != c.want {
 			t.Errorf("%s: ProposalCovered = %v, want %v", c.name, got, c.want)
 		}
 	}

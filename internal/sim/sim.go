@@ -189,7 +189,7 @@ func (s *simulation) sendCovered(n *node, r *consensus.Ready) bool {
 	durable, _ := n.disk.safety.Load()
 	rest, sent := r.Messages[:0], false
 	for _, m := range r.Messages {
-		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(durable, p.Block.Epoch, p.Block.Round) {
+		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(durable, p) {
 			s.send(n, m)
 			sent = true
 			continue
