@@ -104,6 +104,23 @@ func (r *Ready) Empty() bool {
 		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil && len(r.Equivocations) == 0
 }
 
+// Take removes from r the messages that early picks and returns them, in
+// order, for a driver to send ahead of the synced write: only messages
+// that no state of this Ready must be durable for may go.
+func (r *Ready) Take(early func(types.Message) bool) []Outbound {
+	var out []Outbound
+	rest := r.Messages[:0]
+	for _, m := range r.Messages {
+		if early(m.Msg) {
+			out = append(out, m)
+			continue
+		}
+		rest = append(rest, m)
+	}
+	r.Messages = rest
+	return out
+}
+
 // Merge appends the actions of next, a Ready taken after r, so that a
 // driver carries out both with one synced write: a leader that answers a
 // payload request at once writes the commit that asked for it and its

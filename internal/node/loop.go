@@ -269,15 +269,9 @@ func (n *Node) noteCommits(r *consensus.Ready) {
 // promises nothing on this node's behalf, and the others check it while
 // this node builds and persists its proposal.
 func (n *Node) sendCertified(r *consensus.Ready) {
-	rest := r.Messages[:0]
-	for _, m := range r.Messages {
-		if m.Msg.Kind() == types.KindCertified {
-			n.send(m)
-			continue
-		}
-		rest = append(rest, m)
+	for _, m := range r.Take(func(m types.Message) bool { return m.Kind() == types.KindCertified }) {
+		n.send(m)
 	}
-	r.Messages = rest
 }
 
 // sendCovered sends, ahead of the write, the proposals that the safety
@@ -286,15 +280,9 @@ func (n *Node) sendCertified(r *consensus.Ready) {
 // own megabyte block under load, then runs while its peers check the
 // proposal instead of before.
 func (n *Node) sendCovered(r *consensus.Ready) {
-	rest := r.Messages[:0]
-	for _, m := range r.Messages {
-		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(n.durable, p) {
-			n.send(m)
-			continue
-		}
-		rest = append(rest, m)
+	for _, m := range r.Take(func(m types.Message) bool { return safety.ProposalCovered(n.durable, m) }) {
+		n.send(m)
 	}
-	r.Messages = rest
 }
 
 // send encodes once and hands the bytes to p2p.

@@ -41,15 +41,16 @@ func New(chainID string, signer crypto.Signer, store Storage) (*Rules, error) {
 	return r, nil
 }
 
-// ProposalCovered reports whether p may be sent before the write that
+// ProposalCovered reports whether m, a proposal, may be sent before the write that
 // records it, given the signer's data last made durable: its round is the
 // one right after a durable vote or timeout, so a signer restarted from
 // that data refuses to propose in it again (New). The leader's write,
 // megabytes under load, then no longer delays the round: the proposal
 // goes out while it is written. A proposal with a TC is not covered: the
 // TC may hold this signer's own timeout, signed but not yet written.
-func ProposalCovered(durable Data, p *types.Proposal) bool {
-	if p == nil || p.Block == nil || p.TC != nil {
+func ProposalCovered(durable Data, m types.Message) bool {
+	p, ok := m.(*types.Proposal)
+	if !ok || p == nil || p.Block == nil || p.TC != nil {
 		return false
 	}
 	return durable.Epoch == p.Block.Epoch && durable.LastVotedRound > 0 && p.Block.Round == durable.LastVotedRound+1

@@ -240,19 +240,27 @@ func TestDataIsACopy(t *testing.T) {
 func TestNewLoadsState(t *testing.T) {
 	f := newFixture(t)
 	f.must(vote(blk(5, 4, 0), 3, nil))
+	g := restart(t, f)
+	g.expect(vote(blk(5, 4, 1), 3, nil), refused)
+	g.expect(vote(blk(5, 4, 0), 3, nil), replay)
+
+	_, key := simKey("safety-test-key")
+	_, err := safety.New(chainID, key, &failingLoad{})
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("New over an unreadable store: %v", err)
+	}
+}
+
+// restart returns the signer of f as a restarted process loads it from
+// f's storage.
+func restart(t *testing.T, f *fixture) *fixture {
+	t.Helper()
 	scheme, key := simKey("safety-test-key")
 	r, err := safety.New(chainID, key, f.store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &fixture{t: t, scheme: scheme, store: f.store, rules: r, index: testIndex}
-	g.expect(vote(blk(5, 4, 1), 3, nil), refused)
-	g.expect(vote(blk(5, 4, 0), 3, nil), replay)
-
-	_, err = safety.New(chainID, key, &failingLoad{})
-	if !errors.Is(err, errDiskFull) {
-		t.Fatalf("New over an unreadable store: %v", err)
-	}
+	return &fixture{t: t, scheme: scheme, store: f.store, rules: r, index: testIndex}
 }
 
 type failingLoad struct{ safety.MemStorage }
@@ -281,13 +289,7 @@ func TestRestartSkipsCoveredRound(t *testing.T) {
 			for _, req := range c.before {
 				f.must(req)
 			}
-			scheme, key := simKey("safety-test-key")
-			r, err := safety.New(chainID, key, f.store)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g := &fixture{t: t, scheme: scheme, store: f.store, rules: r, index: testIndex}
-			g.expect(propose(c.propose), c.want)
+			restart(t, f).expect(propose(c.propose), c.want)
 		})
 	}
 }
@@ -297,15 +299,10 @@ func TestRestartSkipsCoveredRound(t *testing.T) {
 func TestRestartFloorEndsWithEpoch(t *testing.T) {
 	f := newFixture(t)
 	f.must(vote(blk(4, 3, 0), 2, nil))
-	scheme, key := simKey("safety-test-key")
-	r, err := safety.New(chainID, key, f.store)
-	if err != nil {
+	g := restart(t, f)
+	if err := g.rules.StartEpoch(e+1, testIndex); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.StartEpoch(e+1, testIndex); err != nil {
-		t.Fatal(err)
-	}
-	g := &fixture{t: t, scheme: scheme, store: f.store, rules: r, index: testIndex}
 	g.expect(propose(blockIn(e+1, 5, 4, 0)), fresh)
 }
 

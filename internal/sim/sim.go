@@ -187,17 +187,11 @@ func (s *simulation) flush(n *node) {
 // reports whether it sent any.
 func (s *simulation) sendCovered(n *node, r *consensus.Ready) bool {
 	durable, _ := n.disk.safety.Load()
-	rest, sent := r.Messages[:0], false
-	for _, m := range r.Messages {
-		if p, ok := m.Msg.(*types.Proposal); ok && safety.ProposalCovered(durable, p) {
-			s.send(n, m)
-			sent = true
-			continue
-		}
-		rest = append(rest, m)
+	early := r.Take(func(m types.Message) bool { return safety.ProposalCovered(durable, m) })
+	for _, m := range early {
+		s.send(n, m)
 	}
-	r.Messages = rest
-	return sent
+	return len(early) > 0
 }
 
 // checkProposals fails the run when a validator all of whose processes
