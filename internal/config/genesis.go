@@ -31,7 +31,7 @@ type Genesis struct {
 type GenesisValidator struct {
 	Name   string `json:"name"`
 	NodeID string `json:"node_id"` // hex ed25519 public key of its p2p identity
-	BLSKey string `json:"bls_key"` // hex compressed BLS12-381 G1 public key
+	BLSKey string `json:"bls_key"` // hex compressed BLS12-381 G2 public key (min-sig)
 	PoP    string `json:"pop"`     // hex proof of possession of BLSKey
 	Stake  uint64 `json:"stake"`
 }

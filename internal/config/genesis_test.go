@@ -121,9 +121,11 @@ func TestGenesisRejects(t *testing.T) {
 	other := newTestKey(t, "other", 1)
 	// A point that decompresses to nothing on the curve, and one on the
 	// curve but outside the prime-order subgroup.
-	notOnCurve := "80" + strings.Repeat("00", 46) + "01"
-	notInGroup := "80" + strings.Repeat("00", 46) + "04"
-	identity := "c0" + strings.Repeat("00", 47)
+	// Keys are compressed G2 points (96 bytes): x = 1 has no point on the
+	// curve, x = 2 has one outside the subgroup.
+	notOnCurve := "80" + strings.Repeat("00", 94) + "01"
+	notInGroup := "80" + strings.Repeat("00", 94) + "02"
+	identity := "c0" + strings.Repeat("00", 95)
 	tests := []struct {
 		name   string
 		mutate func(g *config.Genesis)
@@ -134,9 +136,9 @@ func TestGenesisRejects(t *testing.T) {
 		{"no validators", func(g *config.Genesis) { g.Validators = nil }, []string{"no validators"}},
 		{"zero stake", func(g *config.Genesis) { g.Validators[1].Stake = 0 }, []string{"validator 1", "zero stake"}},
 		{"bls key not hex", func(g *config.Genesis) { g.Validators[0].BLSKey = "xyz" }, []string{"validator 0 (va)", "bls_key is not hex"}},
-		{"bls key short", func(g *config.Genesis) { g.Validators[0].BLSKey = g.Validators[0].BLSKey[:10] }, []string{"validator 0 (va)", "bls_key", "want 48"}},
+		{"bls key short", func(g *config.Genesis) { g.Validators[0].BLSKey = g.Validators[0].BLSKey[:10] }, []string{"validator 0 (va)", "bls_key", "want 96"}},
 		{"bls key empty", func(g *config.Genesis) { g.Validators[2].BLSKey = "" }, []string{"validator 2 (vc)", "bls_key"}},
-		{"bls key not on curve", func(g *config.Genesis) { g.Validators[1].BLSKey = notOnCurve }, []string{"validator 1 (vb)", "bls_key", "not a compressed point on the G1 curve"}},
+		{"bls key not on curve", func(g *config.Genesis) { g.Validators[1].BLSKey = notOnCurve }, []string{"validator 1 (vb)", "bls_key", "not a compressed point on the G2 curve"}},
 		{"bls key not in subgroup", func(g *config.Genesis) { g.Validators[1].BLSKey = notInGroup }, []string{"validator 1 (vb)", "bls_key", "subgroup"}},
 		{"bls key identity", func(g *config.Genesis) { g.Validators[1].BLSKey = identity }, []string{"validator 1 (vb)", "bls_key", "identity"}},
 		{"pop of another key", func(g *config.Genesis) { g.Validators[1].PoP = other.gv.PoP }, []string{"validator 1 (vb)", "pop does not prove possession of bls_key"}},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/codec"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
 )
 
 // Transaction kinds owned by staking. The numbers are shared with the state
@@ -27,9 +28,9 @@ const BodyVersion uint8 = 1
 const (
 	MaxNameLen    = 64
 	MaxNetAddrLen = 128
-	BLSKeySize    = 48
-	PoPSize       = 96
-	SigSize       = 96
+	BLSKeySize    = bls.PublicKeySize
+	PoPSize       = bls.SignatureSize
+	SigSize       = bls.SignatureSize
 )
 
 // Transfer moves liquid balance from the sender to To.

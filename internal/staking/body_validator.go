@@ -12,8 +12,8 @@ const KeepCommission uint32 = 0xFFFFFFFF
 // CreateValidator registers the sender as a validator operator and bonds
 // SelfBond of its balance as the first delegation.
 type CreateValidator struct {
-	BLSKey        []byte // 48-byte compressed BLS12-381 G1 key
-	PoP           []byte // 96-byte proof of possession of BLSKey
+	BLSKey        []byte // 96-byte compressed BLS12-381 G2 key (min-sig)
+	PoP           []byte // 48-byte proof of possession of BLSKey
 	NodeID        [32]byte
 	Name          string
 	NetAddr       string

@@ -44,7 +44,7 @@ func TestExecFailures(t *testing.T) {
 		}, want: BadBody},
 		{name: "evidence short sig", sender: alice, kind: KindEvidence, body: func(*fixture) []byte {
 			e := equivocation(1, EvidenceVote, 0, 1, 0)
-			e.SigB = e.SigB[:95]
+			e.SigB = e.SigB[:len(e.SigB)-1]
 			return e.Encode()
 		}, want: BadBody},
 
@@ -67,7 +67,7 @@ func TestExecFailures(t *testing.T) {
 		}, want: BadPoP},
 		{name: "create with a key not on the curve", sender: addr(3), kind: KindCreateValidator, body: func(*fixture) []byte {
 			c, _ := DecodeCreateValidator(createBody(3, 2000, 0))
-			c.BLSKey = make([]byte, 48)
+			c.BLSKey = make([]byte, BLSKeySize)
 			c.BLSKey[0] = 0xFF
 			return c.Encode()
 		}, want: BadPoP},

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,17 +55,31 @@ type proc struct {
 // freePort returns a loopback port that is free now, drawn below the
 // kernel's ephemeral range (32768 and up on Linux): a port picked there can
 // be taken by any outgoing connection of a parallel test before the node
-// binds it, and the node then dies with "address already in use".
+// binds it, and the node then dies with "address already in use". A port
+// is handed out once per test binary: a port free now is still free when
+// drawn again before its node binds it, and two nodes of one cluster once
+// got the same one.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
 func freePort(t *testing.T) string {
 	t.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	for try := 0; try < 1000; try++ {
 		port := 20000 + rand.IntN(12000)
+		if portsGiven[port] {
+			continue
+		}
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
 			continue
 		}
 		addr := ln.Addr().String()
 		ln.Close()
+		portsGiven[port] = true
 		return addr
 	}
 	t.Fatal("no free loopback port below the ephemeral range")

@@ -56,8 +56,8 @@ func TestAggregateBadSignature(t *testing.T) {
 		t.Fatal("aggregate containing a signature on another message verified")
 	}
 	for name, bad := range map[string][]byte{
-		"flipped bit": flipBit(sigs[0], 8*95),
-		"short":       sigs[0][:50],
+		"flipped bit": flipBit(sigs[0], 8*(SignatureSize-1)),
+		"short":       sigs[0][:SignatureSize-2],
 		"zeros":       make([]byte, SignatureSize),
 	} {
 		in := [][]byte{sigs[0], sigs[1], bad, sigs[3]}

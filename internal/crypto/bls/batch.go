@@ -25,8 +25,8 @@ func (Scheme) VerifyAggregates(pks [][]crypto.PublicKey, msgs [][]byte, sigs [][
 	if n == 0 || len(pks) != n || len(msgs) != n {
 		return false
 	}
-	aggPks := make([]*blst.P1Affine, n)
-	ss := make([]*blst.P2Affine, n)
+	aggPks := make([]*blst.P2Affine, n)
+	ss := make([]*blst.P1Affine, n)
 	ms := make([]blst.Message, n)
 	for i := range sigs {
 		var ok bool
@@ -51,5 +51,5 @@ func (Scheme) VerifyAggregates(pks [][]crypto.PublicKey, msgs [][]byte, sigs [][
 			panic("bls: random scalar rejected") // a 64-bit value always fits
 		}
 	}
-	return new(blst.P2Affine).MultipleAggregateVerify(ss, false, aggPks, false, ms, dstSig, randFn, batchRandBits)
+	return new(blst.P1Affine).MultipleAggregateVerify(ss, false, aggPks, false, ms, dstSig, randFn, batchRandBits)
 }

@@ -59,7 +59,7 @@ func BenchmarkVerifyAggregate(b *testing.B) {
 		}
 		pks := pubKeys(keys)
 		// kept: this process signed the message too (a validator checking
-		// the QC of its own vote), so its hash to G2 is reused.
+		// the QC of its own vote), so its hash to G1 is reused.
 		for _, kept := range []bool{false, true} {
 			b.Run(fmt.Sprintf("signers=%d/kept=%v", n, kept), func(b *testing.B) {
 				forgetSigned()

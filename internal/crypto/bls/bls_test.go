@@ -67,9 +67,9 @@ func TestSignVerify(t *testing.T) {
 		{"empty message", alice.PublicKey(), nil, alice.Sign(nil), true},
 		{"wrong key", bob.PublicKey(), msg, sig, false},
 		{"wrong message", alice.PublicKey(), []byte("block 43"), sig, false},
-		{"tampered low bit", alice.PublicKey(), msg, flipBit(sig, 8*95), false},
+		{"tampered low bit", alice.PublicKey(), msg, flipBit(sig, 8*(SignatureSize-1)), false},
 		{"tampered sign bit", alice.PublicKey(), msg, flipBit(sig, 5), false},
-		{"truncated", alice.PublicKey(), msg, sig[:95], false},
+		{"truncated", alice.PublicKey(), msg, sig[:SignatureSize-1], false},
 		{"extended", alice.PublicKey(), msg, append(bytes.Clone(sig), 0), false},
 		{"identity signature", alice.PublicKey(), msg, identitySig(), false},
 		{"nil key", nil, msg, sig, false},
@@ -152,9 +152,9 @@ func TestParsePublicKey(t *testing.T) {
 		"identity":       identity,
 		"all zero":       make([]byte, PublicKeySize),
 		"empty":          nil,
-		"short":          k.PublicKey().Bytes()[:47],
+		"short":          k.PublicKey().Bytes()[:PublicKeySize-1],
 		"uncompressed":   make([]byte, 2*PublicKeySize),
-		"x not on curve": notOnCurveG1(t),
+		"x not on curve": notOnCurve(t),
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -165,8 +165,8 @@ func TestParsePublicKey(t *testing.T) {
 	}
 }
 
-// notOnCurveG1 returns a compressed encoding whose x has no matching y.
-func notOnCurveG1(t *testing.T) []byte {
+// notOnCurve returns a compressed encoding whose x has no matching y.
+func notOnCurve(t *testing.T) []byte {
 	for x := byte(1); x < 255; x++ {
 		b := make([]byte, PublicKeySize)
 		b[0], b[PublicKeySize-1] = 0x80, x

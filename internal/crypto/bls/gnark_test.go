@@ -1,6 +1,6 @@
 package bls
 
-// A minimal BLS (min-pk, same DST) over gnark-crypto, kept in a _test.go file
+// A minimal BLS (min-sig, same DST) over gnark-crypto, kept in a _test.go file
 // so gnark-crypto never becomes a production dependency. It exists to
 // benchmark both libraries in one run and to cross-check encodings and
 // hash-to-curve against an independent implementation.
@@ -18,17 +18,17 @@ import (
 	"github.com/lazchain/lazchain/internal/crypto"
 )
 
-// gnarkNegG1 is -g1, so that e(-g1, sig)·e(pk, H(m)) = 1 is one PairingCheck.
-var gnarkNegG1 = func() bls12381.G1Affine {
-	_, _, g1, _ := bls12381.Generators()
-	var neg bls12381.G1Affine
-	neg.Neg(&g1)
+// gnarkNegG2 is -g2, so that e(sig, -g2)·e(H(m), pk) = 1 is one PairingCheck.
+var gnarkNegG2 = func() bls12381.G2Affine {
+	_, _, _, g2 := bls12381.Generators()
+	var neg bls12381.G2Affine
+	neg.Neg(&g2)
 	return neg
 }()
 
 type gnarkKey struct {
 	sk big.Int
-	pk bls12381.G1Affine
+	pk bls12381.G2Affine
 }
 
 // gnarkKeyFrom imports a blst secret key, so both libraries hold the same key.
@@ -39,8 +39,8 @@ func gnarkKeyFrom(k *SecretKey) *gnarkKey {
 	return g
 }
 
-func gnarkHash(msg []byte) bls12381.G2Affine {
-	h, err := bls12381.HashToG2(msg, dstSig)
+func gnarkHash(msg []byte) bls12381.G1Affine {
+	h, err := bls12381.HashToG1(msg, dstSig)
 	if err != nil { // only possible for an over-long DST
 		panic(err)
 	}
@@ -49,7 +49,7 @@ func gnarkHash(msg []byte) bls12381.G2Affine {
 
 func (k *gnarkKey) sign(msg []byte) []byte {
 	h := gnarkHash(msg)
-	var sig bls12381.G2Affine
+	var sig bls12381.G1Affine
 	sig.ScalarMultiplication(&h, &k.sk)
 	b := sig.Bytes()
 	return b[:]
@@ -57,8 +57,8 @@ func (k *gnarkKey) sign(msg []byte) []byte {
 
 // gnarkVerify decodes sig with gnark's subgroup check, like Scheme.Verify
 // does with blst, so the two benchmarks measure the same work.
-func gnarkVerify(pk *bls12381.G1Affine, msg, sig []byte) bool {
-	var s bls12381.G2Affine
+func gnarkVerify(pk *bls12381.G2Affine, msg, sig []byte) bool {
+	var s bls12381.G1Affine
 	if len(sig) != SignatureSize {
 		return false
 	}
@@ -66,39 +66,39 @@ func gnarkVerify(pk *bls12381.G1Affine, msg, sig []byte) bool {
 		return false
 	}
 	ok, err := bls12381.PairingCheck(
-		[]bls12381.G1Affine{gnarkNegG1, *pk},
-		[]bls12381.G2Affine{s, gnarkHash(msg)})
+		[]bls12381.G1Affine{s, gnarkHash(msg)},
+		[]bls12381.G2Affine{gnarkNegG2, *pk})
 	return err == nil && ok
 }
 
-func gnarkVerifyAggregate(pks []bls12381.G1Affine, msg, sig []byte) bool {
-	var acc bls12381.G1Jac
+func gnarkVerifyAggregate(pks []bls12381.G2Affine, msg, sig []byte) bool {
+	var acc bls12381.G2Jac
 	for i := range pks {
 		acc.AddMixed(&pks[i])
 	}
-	var agg bls12381.G1Affine
+	var agg bls12381.G2Affine
 	agg.FromJacobian(&acc)
 	return gnarkVerify(&agg, msg, sig)
 }
 
 func gnarkAggregate(t testing.TB, sigs [][]byte) []byte {
-	var acc bls12381.G2Jac
+	var acc bls12381.G1Jac
 	for _, b := range sigs {
-		var s bls12381.G2Affine
+		var s bls12381.G1Affine
 		if _, err := s.SetBytes(b); err != nil {
 			t.Fatalf("gnark decode signature: %v", err)
 		}
 		acc.AddMixed(&s)
 	}
-	var agg bls12381.G2Affine
+	var agg bls12381.G1Affine
 	agg.FromJacobian(&acc)
 	b := agg.Bytes()
 	return b[:]
 }
 
-func gnarkKeys(keys []*SecretKey) ([]*gnarkKey, []bls12381.G1Affine) {
+func gnarkKeys(keys []*SecretKey) ([]*gnarkKey, []bls12381.G2Affine) {
 	gks := make([]*gnarkKey, len(keys))
-	pks := make([]bls12381.G1Affine, len(keys))
+	pks := make([]bls12381.G2Affine, len(keys))
 	for i, k := range keys {
 		gks[i] = gnarkKeyFrom(k)
 		pks[i] = gks[i].pk
@@ -114,7 +114,7 @@ func TestGnarkVerifiesItsOwnSignatures(t *testing.T) {
 		t.Fatal("gnark rejected its own signature")
 	}
 	if gnarkVerify(&pks[1], msg, sig) || gnarkVerify(&pks[0], []byte("other"), sig) ||
-		gnarkVerify(&pks[0], msg, flipBit(sig, 8*95)) {
+		gnarkVerify(&pks[0], msg, flipBit(sig, 8*(SignatureSize-1))) {
 		t.Fatal("gnark accepted a wrong key, message or tampered signature")
 	}
 	sigs := make([][]byte, len(gks))
@@ -134,9 +134,9 @@ func TestGnarkBlstCrossCheck(t *testing.T) {
 	keys := testKeys(t, 4)
 	gks, gpks := gnarkKeys(keys)
 	for _, msg := range [][]byte{nil, []byte("a"), bytes.Repeat([]byte("long message "), 40)} {
-		gh, bh := gnarkHash(msg), blst.HashToG2(msg, dstSig).ToAffine()
+		gh, bh := gnarkHash(msg), blst.HashToG1(msg, dstSig).ToAffine()
 		if gb := gh.Bytes(); !bytes.Equal(gb[:], bh.Compress()) {
-			t.Fatalf("hash-to-G2 disagrees for %q", msg)
+			t.Fatalf("hash-to-G1 disagrees for %q", msg)
 		}
 		for i, k := range keys {
 			if gb := gpks[i].Bytes(); !bytes.Equal(gb[:], k.PublicKey().Bytes()) {
@@ -172,9 +172,6 @@ func TestRejectsPointsOutsideSubgroup(t *testing.T) {
 		t.Fatal("test setup: expected an on-curve G1 point outside the subgroup")
 	}
 	enc1 := p1.Bytes()
-	if _, err := (Scheme{}).ParsePublicKey(enc1[:]); !errors.Is(err, crypto.ErrBadKey) {
-		t.Fatalf("ParsePublicKey(non-subgroup point) err = %v, want ErrBadKey", err)
-	}
 
 	var u bls12381.E2
 	u.A0.SetUint64(5)
@@ -186,14 +183,17 @@ func TestRejectsPointsOutsideSubgroup(t *testing.T) {
 		t.Fatal("test setup: expected an on-curve G2 point outside the subgroup")
 	}
 	enc2 := p2.Bytes()
+	if _, err := (Scheme{}).ParsePublicKey(enc2[:]); !errors.Is(err, crypto.ErrBadKey) {
+		t.Fatalf("ParsePublicKey(non-subgroup point) err = %v, want ErrBadKey", err)
+	}
 	k := testKey(t, 30)
 	s := Scheme{}
-	if s.Verify(k.PublicKey(), []byte("m"), enc2[:]) || s.VerifyPossession(k.PublicKey(), enc2[:]) ||
-		s.VerifyAggregate([]crypto.PublicKey{k.PublicKey()}, []byte("m"), enc2[:]) {
-		t.Fatal("a signature outside G2 was accepted")
+	if s.Verify(k.PublicKey(), []byte("m"), enc1[:]) || s.VerifyPossession(k.PublicKey(), enc1[:]) ||
+		s.VerifyAggregate([]crypto.PublicKey{k.PublicKey()}, []byte("m"), enc1[:]) {
+		t.Fatal("a signature outside G1 was accepted")
 	}
-	if _, err := s.Aggregate([][]byte{k.Sign([]byte("m")), enc2[:]}); err == nil {
-		t.Fatal("Aggregate accepted a signature outside G2")
+	if _, err := s.Aggregate([][]byte{k.Sign([]byte("m")), enc1[:]}); err == nil {
+		t.Fatal("Aggregate accepted a signature outside G1")
 	}
 }
 

@@ -19,7 +19,7 @@ func forgetSigned() { signedHashes = hashCache{} }
 func TestSignMatchesBlst(t *testing.T) {
 	for i, k := range testKeys(t, 5) {
 		for _, msg := range []string{"", "vote 1", "a longer message of a proposal for round 77"} {
-			want := new(blst.P2Affine).Sign(k.sk, []byte(msg), dstSig).Compress()
+			want := new(blst.P1Affine).Sign(k.sk, []byte(msg), dstSig).Compress()
 			if got := k.Sign([]byte(msg)); !bytes.Equal(got, want) {
 				t.Fatalf("key %d, message %q: Sign differs from blst", i, msg)
 			}

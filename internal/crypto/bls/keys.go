@@ -12,19 +12,19 @@ import (
 // Encoded sizes, in bytes.
 const (
 	SecretKeySize = 32
-	PublicKeySize = 48
-	SignatureSize = 96
+	PublicKeySize = 96
+	SignatureSize = 48
 	// MinSeedSize is the smallest seed GenerateKey accepts; it is the IKM
 	// minimum of the IETF KeyGen procedure.
 	MinSeedSize = 32
 )
 
 // Domain separation tags of the IETF BLS proof-of-possession ciphersuite for
-// min-pk. Using two tags is what stops a signature over a public key's bytes
+// min-sig. Using two tags is what stops a signature over a public key's bytes
 // from being accepted as that key's proof of possession.
 var (
-	dstSig = []byte("BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_")
-	dstPop = []byte("BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_")
+	dstSig = []byte("BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_")
+	dstPop = []byte("BLS_POP_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_")
 )
 
 var (
@@ -32,15 +32,15 @@ var (
 	_ crypto.PublicKey = (*PublicKey)(nil)
 )
 
-// PublicKey is a decompressed, subgroup-checked, non-identity G1 point. The
+// PublicKey is a decompressed, subgroup-checked, non-identity G2 point. The
 // only ways to obtain one are Scheme.ParsePublicKey and SecretKey.PublicKey,
 // so holders may aggregate it without re-validating.
 type PublicKey struct {
-	point blst.P1Affine
+	point blst.P2Affine
 	enc   []byte // canonical compressed encoding
 }
 
-// Bytes returns the 48-byte compressed encoding. It returns a copy so that a
+// Bytes returns the 96-byte compressed encoding. It returns a copy so that a
 // caller cannot alter a key shared by a validator set.
 func (pk *PublicKey) Bytes() []byte {
 	return append([]byte(nil), pk.enc...)
@@ -97,12 +97,12 @@ func (k *SecretKey) PublicKey() crypto.PublicKey {
 	return k.pk
 }
 
-// Sign returns the 96-byte compressed signature of msg under the signature
-// DST. It is blst's Sign in two steps (hash to G2, then the same
+// Sign returns the 48-byte compressed signature of msg under the signature
+// DST. It is blst's Sign in two steps (hash to G1, then the same
 // constant-time multiplication by the secret scalar), so that the hash can
 // be kept for checking the aggregate of others' signatures on msg.
 func (k *SecretKey) Sign(msg []byte) []byte {
-	h := blst.HashToG2(msg, dstSig)
+	h := blst.HashToG1(msg, dstSig)
 	signedHashes.put(msg, h.ToAffine())
 	return h.Mult(k.sk).Compress()
 }
@@ -110,5 +110,5 @@ func (k *SecretKey) Sign(msg []byte) []byte {
 // ProvePossession signs the compressed public key under the PoP DST (IETF
 // PopProve).
 func (k *SecretKey) ProvePossession() []byte {
-	return new(blst.P2Affine).Sign(k.sk, k.pk.enc, dstPop).Compress()
+	return new(blst.P1Affine).Sign(k.sk, k.pk.enc, dstPop).Compress()
 }

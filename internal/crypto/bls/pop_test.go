@@ -24,7 +24,7 @@ func TestProofOfPossession(t *testing.T) {
 		// Same key, same bytes, but signed under the signature DST: domain
 		// separation must keep a signature from serving as a PoP.
 		{"signature over own key", alice.PublicKey(), alice.Sign(alice.PublicKey().Bytes()), false},
-		{"tampered", alice.PublicKey(), flipBit(proof, 8*95), false},
+		{"tampered", alice.PublicKey(), flipBit(proof, 8*(SignatureSize-1)), false},
 		{"garbage", alice.PublicKey(), make([]byte, SignatureSize), false},
 		{"nil key", nil, proof, false},
 	}
@@ -52,7 +52,7 @@ func TestRogueKeyNeedsPoP(t *testing.T) {
 	h := honest.PublicKey().(*PublicKey)
 	a := attacker.PublicKey().(*PublicKey)
 
-	var rogue blst.P1
+	var rogue blst.P2
 	rogue.FromAffine(&a.point)
 	rogue.SubAssign(&h.point)
 	roguePk, err := s.ParsePublicKey(rogue.ToAffine().Compress())

@@ -9,7 +9,7 @@ import (
 	"github.com/lazchain/lazchain/internal/crypto"
 )
 
-// Scheme implements crypto.Scheme for BLS12-381 min-pk with proofs of
+// Scheme implements crypto.Scheme for BLS12-381 min-sig with proofs of
 // possession. It has no state, so the zero value is ready and safe for
 // concurrent use.
 type Scheme struct{}
@@ -23,7 +23,7 @@ func (Scheme) Name() string { return "bls12-381" }
 func (Scheme) SignatureSize() int { return SignatureSize }
 
 // ParsePublicKey decompresses b and checks that it is a non-identity point of
-// the prime-order subgroup G1. Every failure wraps crypto.ErrBadKey. This is
+// the prime-order subgroup G2. Every failure wraps crypto.ErrBadKey. This is
 // the expensive, once-per-validator step that lets aggregation skip checks.
 func (Scheme) ParsePublicKey(b []byte) (crypto.PublicKey, error) {
 	if len(b) != PublicKeySize {
@@ -31,24 +31,24 @@ func (Scheme) ParsePublicKey(b []byte) (crypto.PublicKey, error) {
 	}
 	pk := &PublicKey{}
 	if pk.point.Uncompress(b) == nil {
-		return nil, fmt.Errorf("%w: bls: not a compressed point on the G1 curve", crypto.ErrBadKey)
+		return nil, fmt.Errorf("%w: bls: not a compressed point on the G2 curve", crypto.ErrBadKey)
 	}
 	// The identity verifies every signature equal to the identity, and would
 	// let a key silently drop out of an aggregate, so it is never a key.
-	if pk.point.Equals(new(blst.P1Affine)) {
+	if pk.point.Equals(new(blst.P2Affine)) {
 		return nil, fmt.Errorf("%w: bls: identity point", crypto.ErrBadKey)
 	}
 	// Points outside the subgroup enable small-subgroup attacks on
 	// aggregates; decompression alone only proves the point is on the curve.
-	if !pk.point.InG1() {
-		return nil, fmt.Errorf("%w: bls: point not in the G1 subgroup", crypto.ErrBadKey)
+	if !pk.point.InG2() {
+		return nil, fmt.Errorf("%w: bls: point not in the G2 subgroup", crypto.ErrBadKey)
 	}
 	pk.enc = pk.point.Compress()
 	return pk, nil
 }
 
 // Verify checks one signature. Malformed signatures (wrong length, not on the
-// curve, not in G2) and foreign key types yield false.
+// curve, not in G1) and foreign key types yield false.
 func (Scheme) Verify(pk crypto.PublicKey, msg, sig []byte) bool {
 	key, ok := asKey(pk)
 	if !ok {
@@ -94,7 +94,7 @@ func (Scheme) VerifyAggregateMulti(pks [][]crypto.PublicKey, msgs [][]byte, sig 
 	if !ok {
 		return false
 	}
-	aggPks := make([]*blst.P1Affine, len(groups))
+	aggPks := make([]*blst.P2Affine, len(groups))
 	for i, g := range groups {
 		if aggPks[i], ok = aggregateKeys(g); !ok {
 			return false
@@ -131,20 +131,20 @@ func mergeGroups(pks [][]crypto.PublicKey, msgs [][]byte) ([][]crypto.PublicKey,
 }
 
 // Aggregate sums signatures into one. Each input is decompressed and
-// subgroup-checked: a point outside G2 could otherwise be hidden inside a sum.
+// subgroup-checked: a point outside G1 could otherwise be hidden inside a sum.
 func (Scheme) Aggregate(sigs [][]byte) ([]byte, error) {
 	if len(sigs) == 0 {
 		return nil, errors.New("bls: aggregate: no signatures")
 	}
 	// Fast path: blst decompresses and checks in parallel.
-	var agg blst.P2Aggregate
+	var agg blst.P1Aggregate
 	if agg.AggregateCompressed(sigs, true) {
 		return agg.ToAffine().Compress(), nil
 	}
 	// Slow path only on failure, to name the offending signature.
 	for i, s := range sigs {
 		if _, ok := decodeSig(s); !ok {
-			return nil, fmt.Errorf("bls: aggregate: signature %d of %d is malformed or not in G2", i, len(sigs))
+			return nil, fmt.Errorf("bls: aggregate: signature %d of %d is malformed or not in G1", i, len(sigs))
 		}
 	}
 	return nil, errors.New("bls: aggregate: blst rejected the signatures")
@@ -171,13 +171,13 @@ func asKey(pk crypto.PublicKey) (*PublicKey, bool) {
 	return key, ok && key != nil
 }
 
-// decodeSig decompresses a signature and checks G2 membership. The identity
+// decodeSig decompresses a signature and checks G1 membership. The identity
 // is allowed here (it is in the group); it simply fails any honest check.
-func decodeSig(b []byte) (*blst.P2Affine, bool) {
+func decodeSig(b []byte) (*blst.P1Affine, bool) {
 	if len(b) != SignatureSize {
 		return nil, false
 	}
-	s := new(blst.P2Affine)
+	s := new(blst.P1Affine)
 	if s.Uncompress(b) == nil || !s.SigValidate(false) {
 		return nil, false
 	}
@@ -186,11 +186,11 @@ func decodeSig(b []byte) (*blst.P2Affine, bool) {
 
 // aggregateKeys sums validated keys with blst's batch affine addition. No
 // per-key group check: ParsePublicKey already did it.
-func aggregateKeys(pks []crypto.PublicKey) (*blst.P1Affine, bool) {
+func aggregateKeys(pks []crypto.PublicKey) (*blst.P2Affine, bool) {
 	if len(pks) == 0 {
 		return nil, false
 	}
-	points := make([]*blst.P1Affine, len(pks))
+	points := make([]*blst.P2Affine, len(pks))
 	for i, pk := range pks {
 		key, ok := asKey(pk)
 		if !ok {
@@ -198,5 +198,5 @@ func aggregateKeys(pks []crypto.PublicKey) (*blst.P1Affine, bool) {
 		}
 		points[i] = &key.point
 	}
-	return blst.P1AffinesAdd(points).ToAffine(), true
+	return blst.P2AffinesAdd(points).ToAffine(), true
 }
