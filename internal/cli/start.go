@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/node"
 	"github.com/lazchain/lazchain/internal/rpc"
 )
@@ -56,6 +57,7 @@ func runNode(ctx context.Context, home string) error {
 	if err != nil && !os.IsNotExist(unwrapAll(err)) {
 		return err
 	}
+	bls.CheckOnOneThread()
 	n, err := node.New(node.Options{Home: home, Config: cfg, Genesis: g, NodeKey: nodeKey, BLSKey: blsKey, Logger: log})
 	if err != nil {
 		return err

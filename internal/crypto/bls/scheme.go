@@ -200,3 +200,13 @@ func aggregateKeys(pks []crypto.PublicKey) (*blst.P2Affine, bool) {
 	}
 	return blst.P2AffinesAdd(points).ToAffine(), true
 }
+
+// CheckOnOneThread makes every later pairing check and aggregation in the
+// process run on its calling goroutine. blst otherwise splits the two
+// Miller loops of one check over two goroutines: that is faster on idle
+// cores, but it loses the squarings the two loops share and pays for the
+// goroutines, 10-25% more CPU a check here (BENCHMARKS.md, "min-sig"). A
+// validator's node checks one certificate at a time among other busy
+// goroutines, so it wants the cheaper check; a one-off tool such as an
+// audit keeps the parallel one.
+func CheckOnOneThread() { blst.SetMaxProcs(1) }
