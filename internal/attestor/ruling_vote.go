@@ -22,7 +22,7 @@ const (
 // the other validators of the active set. Wire form:
 //
 //	u8 3 | dispute [32] | epoch u64 | signer u32 | for_challenger bool |
-//	verdict bool | digest [32] | sig (u32 len, 1 to 96 bytes) |
+//	verdict bool | digest [32] | sig (u32 len, 1 to 48 bytes) |
 //	reason (u32 len, at most idao.MaxText bytes)
 //
 // Integers are big-endian and bools one byte, 0 or 1. The signature is

@@ -11,7 +11,7 @@ import (
 func TestVoteEncodingRoundTrips(t *testing.T) {
 	k := idao.BatchKey{IDAO: "datasets", Height: 42, Part: 1}
 	for name, v := range map[string]Vote{
-		"single valid":   {Artifact: types.Hash{1}, Rotation: 3, Verdict: true, Digest: types.Hash{2}, Seat: 2, Sig: bytes.Repeat([]byte{7}, 96)},
+		"single valid":   {Artifact: types.Hash{1}, Rotation: 3, Verdict: true, Digest: types.Hash{2}, Seat: 2, Sig: bytes.Repeat([]byte{7}, types.MaxSignatureSize)},
 		"single invalid": {Artifact: types.Hash{1}, Rotation: 3, Digest: types.Hash{2}, Seat: 0, Sig: []byte{1}, Reason: "row 3: bad"},
 		"batch":          {Batch: &k, Rotation: 9, Verdict: true, Digest: types.Hash{5}, Count: 17, Seat: 1, Sig: []byte{9, 9}},
 	} {

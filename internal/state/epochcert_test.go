@@ -301,7 +301,7 @@ func TestEpochSigFailures(t *testing.T) {
 			return withChange(c, 0, 0, chain, func(ch *types.EpochChange) { ch.LastHeight++ }).Encode()
 		}, state.BadEpochSig},
 		{"signature not a curve point", nil, 0, func(c *certEnv) []byte {
-			return state.EpochSig{Epoch: 1, Signer: c.index(0), Sig: bytes.Repeat([]byte{0xab}, 96)}.Encode()
+			return state.EpochSig{Epoch: 1, Signer: c.index(0), Sig: bytes.Repeat([]byte{0xab}, types.MaxSignatureSize)}.Encode()
 		}, state.BadEpochSig},
 		{"empty signature", nil, 0, func(c *certEnv) []byte {
 			return state.EpochSig{Epoch: 1, Signer: c.index(0)}.Encode()

@@ -28,13 +28,13 @@ func qc(b *types.Block, round uint64) *types.QC {
 	s := types.NewBitmap(4)
 	s.Set(0)
 	s.Set(2)
-	return &types.QC{Epoch: 1, Round: round, BlockID: b.ID(), Signers: s, Sig: bytes.Repeat([]byte{byte(round)}, 96)}
+	return &types.QC{Epoch: 1, Round: round, BlockID: b.ID(), Signers: s, Sig: bytes.Repeat([]byte{byte(round)}, types.MaxSignatureSize)}
 }
 
 func tc(round, hqc uint64) *types.TC {
 	s := types.NewBitmap(4)
 	s.Set(1)
-	return &types.TC{Epoch: 1, Round: round, Signers: s, HQCRounds: []uint64{hqc}, Sig: bytes.Repeat([]byte{0xee}, 96)}
+	return &types.TC{Epoch: 1, Round: round, Signers: s, HQCRounds: []uint64{hqc}, Sig: bytes.Repeat([]byte{0xee}, types.MaxSignatureSize)}
 }
 
 func signedTx(i int, nonce uint64) *types.Tx {
@@ -300,9 +300,9 @@ func TestSafetyStorage(t *testing.T) {
 	datas := []safety.Data{
 		{Epoch: 1, LastVotedRound: 1},
 		{Epoch: 1, LastVotedRound: 5, PreferredRound: 3, OneChainRound: 4, LastProposedRound: 5,
-			LastVote: &types.Vote{Epoch: 1, Round: 5, BlockID: b.ID(), Voter: 2, Sig: bytes.Repeat([]byte{7}, 96)}},
+			LastVote: &types.Vote{Epoch: 1, Round: 5, BlockID: b.ID(), Voter: 2, Sig: bytes.Repeat([]byte{7}, types.MaxSignatureSize)}},
 		{Epoch: 2, LastVotedRound: 9, LastTimeout: &types.Timeout{Epoch: 2, Round: 9, HighQC: qc(b, 1), LastTC: tc(8, 1),
-			Voter: 1, Sig: bytes.Repeat([]byte{9}, 96)}},
+			Voter: 1, Sig: bytes.Repeat([]byte{9}, types.MaxSignatureSize)}},
 	}
 	for i, d := range datas {
 		s := open(t, dir)

@@ -15,7 +15,7 @@ func BenchmarkEncodeFullProposal(b *testing.B) {
 		txs[i] = &types.Tx{ChainID: "bench", Sender: make([]byte, 32), Nonce: uint64(i), Body: make([]byte, 130), Sig: make([]byte, 64)}
 	}
 	blk := types.NewBlock(1, 10, 9, types.GenesisQC(1, types.HashOf([]byte("parent"))), 0, txs)
-	p := &types.Proposal{Block: blk, Sig: make([]byte, 96)}
+	p := &types.Proposal{Block: blk, Sig: make([]byte, types.MaxSignatureSize)}
 	b.ReportAllocs()
 	for b.Loop() {
 		if n := len(types.EncodeMessage(p)); n < 5000*240 {

@@ -88,7 +88,7 @@ func sampleEpochCerts(seed uint64) []*types.EpochCert {
 	}
 	return []*types.EpochCert{
 		{},
-		{Change: sampleChange(seed), Signers: g.bitmap(4), Sig: g.bytes(96)},
+		{Change: sampleChange(seed), Signers: g.bitmap(4), Sig: g.bytes(types.MaxSignatureSize)},
 		{Change: types.EpochChange{Epoch: 1<<64 - 1, LastHeight: 1<<64 - 1, LastBlock: g.hash(), SetHash: g.hash()},
 			Signers: g.bitmap(9), Sig: g.bytes(1)},
 		{Change: sampleChange(seed + 1), Signers: full, Sig: g.bytes(types.MaxSignatureSize)},
@@ -117,7 +117,7 @@ func TestEpochCertRoundTrip(t *testing.T) {
 }
 
 func TestDecodeEpochCertRejects(t *testing.T) {
-	c := &types.EpochCert{Change: sampleChange(2), Signers: types.Bitmap{0x0b}, Sig: newGen(2).bytes(96)}
+	c := &types.EpochCert{Change: sampleChange(2), Signers: types.Bitmap{0x0b}, Sig: newGen(2).bytes(types.MaxSignatureSize)}
 	enc := types.EncodeEpochCert(c)
 	const signersOff = 1 + 8 + 8 + 32 + 32 // version, epoch, last height, last block, set hash
 	sigOff := signersOff + 4 + len(c.Signers)
@@ -144,7 +144,7 @@ func TestDecodeEpochCertRejects(t *testing.T) {
 		{"signers length past the end", with(enc, func(b []byte) []byte { return u32(b, signersOff, 100) }), codec.ErrShort},
 		{"signature 97 bytes", types.EncodeEpochCert(&types.EpochCert{Sig: make([]byte, 97)}), codec.ErrTooLong},
 		{"signature length 2^32-1", with(enc, func(b []byte) []byte { return u32(b, sigOff, 1<<32-1) }), codec.ErrTooLong},
-		{"signature length past the end", with(enc, func(b []byte) []byte { return u32(b, sigOff, 96) })[:sigOff+4+50], codec.ErrShort},
+		{"signature length past the end", with(enc, func(b []byte) []byte { return u32(b, sigOff, types.MaxSignatureSize) })[:sigOff+4+types.MaxSignatureSize/2], codec.ErrShort},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

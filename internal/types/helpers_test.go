@@ -66,7 +66,7 @@ func (g gen) qc(epoch, round uint64, id types.Hash) *types.QC {
 	if round == 0 {
 		return types.GenesisQC(epoch, id)
 	}
-	return &types.QC{Epoch: epoch, Round: round, BlockID: id, Signers: g.bitmap(10), Sig: g.bytes(96)}
+	return &types.QC{Epoch: epoch, Round: round, BlockID: id, Signers: g.bitmap(10), Sig: g.bytes(types.MaxSignatureSize)}
 }
 
 // tc builds a timeout certificate for round >= 1 with one high-QC round per
@@ -77,7 +77,7 @@ func (g gen) tc(epoch, round uint64) *types.TC {
 	for i := range hqc {
 		hqc[i] = g.r.Uint64N(round)
 	}
-	return &types.TC{Epoch: epoch, Round: round, Signers: signers, HQCRounds: hqc, Sig: g.bytes(96)}
+	return &types.TC{Epoch: epoch, Round: round, Signers: signers, HQCRounds: hqc, Sig: g.bytes(types.MaxSignatureSize)}
 }
 
 // block builds a well-shaped non-genesis block with ntx transactions.
@@ -90,7 +90,7 @@ func (g gen) block(epoch uint64, ntx int) *types.Block {
 
 func (g gen) proposal(withTC bool) *types.Proposal {
 	b := g.block(3, 2)
-	p := &types.Proposal{Block: b, Sig: g.bytes(96)}
+	p := &types.Proposal{Block: b, Sig: g.bytes(types.MaxSignatureSize)}
 	if withTC {
 		p.TC = g.tc(b.Epoch, b.Round-1)
 	}
@@ -98,12 +98,12 @@ func (g gen) proposal(withTC bool) *types.Proposal {
 }
 
 func (g gen) vote() *types.Vote {
-	return &types.Vote{Epoch: g.r.Uint64(), Round: g.r.Uint64(), BlockID: g.hash(), Voter: g.r.Uint32(), Sig: g.bytes(96)}
+	return &types.Vote{Epoch: g.r.Uint64(), Round: g.r.Uint64(), BlockID: g.hash(), Voter: g.r.Uint32(), Sig: g.bytes(types.MaxSignatureSize)}
 }
 
 func (g gen) timeout(withTC bool) *types.Timeout {
 	round := 5 + g.r.Uint64N(100)
-	t := &types.Timeout{Epoch: 7, Round: round, HighQC: g.qc(7, round-2, g.hash()), Voter: g.r.Uint32(), Sig: g.bytes(96)}
+	t := &types.Timeout{Epoch: 7, Round: round, HighQC: g.qc(7, round-2, g.hash()), Voter: g.r.Uint32(), Sig: g.bytes(types.MaxSignatureSize)}
 	if withTC {
 		t.LastTC = g.tc(7, round-1)
 	}
@@ -131,12 +131,12 @@ func sampleMessages(seed uint64) []namedMsg {
 		{"proposal", g.proposal(false)},
 		{"proposal with tc", g.proposal(true)},
 		{"proposal of genesis-child", &types.Proposal{
-			Block: types.NewBlock(4, 1, 1, types.GenesisQC(4, genesis.ID()), 2, nil), Sig: g.bytes(96)}},
+			Block: types.NewBlock(4, 1, 1, types.GenesisQC(4, genesis.ID()), 2, nil), Sig: g.bytes(types.MaxSignatureSize)}},
 		{"vote", g.vote()},
 		{"vote empty sig", &types.Vote{Epoch: 1, Round: 2, BlockID: g.hash()}},
 		{"timeout", g.timeout(false)},
 		{"timeout with last tc", g.timeout(true)},
-		{"timeout genesis hqc", &types.Timeout{Epoch: 4, Round: 1, HighQC: types.GenesisQC(4, genesis.ID()), Sig: g.bytes(96)}},
+		{"timeout genesis hqc", &types.Timeout{Epoch: 4, Round: 1, HighQC: types.GenesisQC(4, genesis.ID()), Sig: g.bytes(types.MaxSignatureSize)}},
 		{"block request", &types.BlockRequest{ID: g.hash(), Count: 17}},
 		{"block response 0", g.response(0)},
 		{"block response 1", g.response(1)},
@@ -146,7 +146,7 @@ func sampleMessages(seed uint64) []namedMsg {
 		{"epoch proof", &types.EpochProof{QC: g.qc(5, 9, g.hash())}},
 		{"certified", &types.Certified{QC: g.qc(5, 9, g.hash())}},
 		{"first block after an epoch root", &types.Proposal{
-			Block: types.NewBlock(5, 1, 101, types.GenesisQC(5, types.EpochRoot(testChain, 5, g.hash(), 100).ID()), 1, g.txs(2)), Sig: g.bytes(96)}},
+			Block: types.NewBlock(5, 1, 101, types.GenesisQC(5, types.EpochRoot(testChain, 5, g.hash(), 100).ID()), 1, g.txs(2)), Sig: g.bytes(types.MaxSignatureSize)}},
 	}
 }
 

@@ -15,6 +15,6 @@ const (
 	MaxBlockBytes    = 16 << 20
 	MaxMessageBytes  = MaxBlockBytes + 64<<10
 	MaxFetchBlocks   = 64
-	MaxSignatureSize = 96
+	MaxSignatureSize = 48
 	MaxPublicKeySize = 96
 )

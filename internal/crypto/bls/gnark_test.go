@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 
 	bls12381 "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -183,14 +184,23 @@ func TestRejectsPointsOutsideSubgroup(t *testing.T) {
 		t.Fatal("test setup: expected an on-curve G2 point outside the subgroup")
 	}
 	enc2 := p2.Bytes()
-	if _, err := (Scheme{}).ParsePublicKey(enc2[:]); !errors.Is(err, crypto.ErrBadKey) {
-		t.Fatalf("ParsePublicKey(non-subgroup point) err = %v, want ErrBadKey", err)
+	if _, err := (Scheme{}).ParsePublicKey(enc2[:]); !errors.Is(err, crypto.ErrBadKey) || !strings.Contains(err.Error(), "subgroup") {
+		t.Fatalf("ParsePublicKey(non-subgroup point) err = %v, want ErrBadKey for the subgroup", err)
 	}
 	k := testKey(t, 30)
 	s := Scheme{}
-	if s.Verify(k.PublicKey(), []byte("m"), enc1[:]) || s.VerifyPossession(k.PublicKey(), enc1[:]) ||
-		s.VerifyAggregate([]crypto.PublicKey{k.PublicKey()}, []byte("m"), enc1[:]) {
-		t.Fatal("a signature outside G1 was accepted")
+	pks := []crypto.PublicKey{k.PublicKey()}
+	for _, kept := range []bool{false, true} {
+		forgetSigned()
+		if kept {
+			k.Sign([]byte("m")) // the check then takes verifyHashed
+		}
+		if s.Verify(k.PublicKey(), []byte("m"), enc1[:]) || s.VerifyPossession(k.PublicKey(), enc1[:]) ||
+			s.VerifyAggregate(pks, []byte("m"), enc1[:]) ||
+			s.VerifyAggregateMulti([][]crypto.PublicKey{pks}, [][]byte{[]byte("m")}, enc1[:]) ||
+			s.VerifyAggregates([][]crypto.PublicKey{pks}, [][]byte{[]byte("m")}, [][]byte{enc1[:]}) {
+			t.Fatalf("kept=%v: a signature outside G1 was accepted", kept)
+		}
 	}
 	if _, err := s.Aggregate([][]byte{k.Sign([]byte("m")), enc1[:]}); err == nil {
 		t.Fatal("Aggregate accepted a signature outside G1")

@@ -42,6 +42,7 @@ func TestCheckOnOneThread(t *testing.T) {
 			{"valid", pks, agg, true},
 			{"missing signer", pks[1:], agg, false},
 			{"other message", pks, aggOther, false},
+			{"identity signature", pks, identitySig(), false},
 		}
 		for _, tc := range cases {
 			if got := s.VerifyAggregate(tc.pks, msg, tc.sig); got != tc.want {

@@ -201,12 +201,14 @@ func aggregateKeys(pks []crypto.PublicKey) (*blst.P2Affine, bool) {
 	return blst.P2AffinesAdd(points).ToAffine(), true
 }
 
-// CheckOnOneThread makes every later pairing check and aggregation in the
-// process run on its calling goroutine. blst otherwise splits the two
-// Miller loops of one check over two goroutines: that is faster on idle
-// cores, but it loses the squarings the two loops share and pays for the
-// goroutines, 10-25% more CPU a check here (BENCHMARKS.md, "min-sig"). A
-// validator's node checks one certificate at a time among other busy
-// goroutines, so it wants the cheaper check; a one-off tool such as an
-// audit keeps the parallel one.
+// CheckOnOneThread makes blst run the Miller loops of one check on the
+// calling goroutine. The node's hot path is a QC check whose message hash
+// is cached (verifyHashed): blst otherwise runs its two Miller loops on two
+// goroutines, losing the squarings they share, for 10-25% more CPU a
+// check here (BENCHMARKS.md, "min-sig"). Batch and timeout-certificate
+// checks then also run their loops one after another, and a lone
+// signature check may wait a little longer on two cores. A validator is
+// never idle, so it wants the cheaper checks; a one-off tool such as an
+// audit keeps the parallel ones. blst keeps the setting in a plain
+// variable: call this before any check starts.
 func CheckOnOneThread() { blst.SetMaxProcs(1) }
