@@ -210,6 +210,9 @@ func (n *Node) Close() {
 		close(n.done)
 		n.sigs.Close()
 		n.host.Close()
+		if err := n.machine.Close(); err != nil {
+			n.log.Warn("write transaction index", "err", err)
+		}
 		n.store.Close()
 	})
 }

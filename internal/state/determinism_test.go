@@ -75,7 +75,7 @@ func TestDeterminism(t *testing.T) {
 		}
 		c := newEnv(t, nil)
 		one := c.apply(blocks...)
-		classify(t, one) // no key twice: each receipt and account written once
+		c.classify(one) // no key twice: each receipt and account written once
 		sameState(t, "one call", all, one)
 
 		for s := 0; s < 4; s++ {
@@ -107,10 +107,10 @@ func TestGapThenValidExecutesAtMostOnce(t *testing.T) {
 	t0, t1, t2 := tx(1, 0, "a"), tx(1, 1, "b"), tx(1, 2, "c")
 	// Every commit writes the staking record (liveness counts change with
 	// each block), so "wrote nothing" means no receipt and no account.
-	if w := classify(t, e.apply(block(1, t1))); len(w.receipts)+len(w.accounts) != 0 || e.receipt(t1) != noReceipt {
+	if w := e.classify(e.apply(block(1, t1))); len(w.receipts)+len(w.accounts) != 0 || e.receipt(t1) != noReceipt {
 		t.Fatalf("a tx past a gap wrote receipts %x accounts %x, receipt %+v", w.receipts, w.accounts, e.receipt(t1))
 	}
-	w := classify(t, e.apply(block(2, t0, t1)))
+	w := e.classify(e.apply(block(2, t0, t1)))
 	if !slices.Equal(w.receipts, hashes(t0, t1)) || !slices.Equal(w.accounts, addrs(1)) {
 		t.Fatalf("filling the gap wrote receipts %x accounts %x", w.receipts, w.accounts)
 	}
@@ -118,7 +118,7 @@ func TestGapThenValidExecutesAtMostOnce(t *testing.T) {
 	if r := e.receipt(t1); r != want || e.m.Nonce(pub(1)) != 2 {
 		t.Fatalf("after the gap filled: receipt %+v nonce %d", r, e.m.Nonce(pub(1)))
 	}
-	if w := classify(t, e.apply(block(3, t1))); len(w.receipts)+len(w.accounts) != 0 || e.receipt(t1) != want {
+	if w := e.classify(e.apply(block(3, t1))); len(w.receipts)+len(w.accounts) != 0 || e.receipt(t1) != want {
 		t.Fatalf("a third commit wrote receipts %x accounts %x, receipt %+v", w.receipts, w.accounts, e.receipt(t1))
 	}
 	e.apply(block(4, t2))

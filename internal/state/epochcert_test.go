@@ -111,7 +111,7 @@ func epochWrites(t *testing.T, kvs []store.KV) (certs, partials int) {
 			certs++
 		case state.PrefixPartial:
 			partials++
-		case state.PrefixAccount, state.PrefixReceipt, state.PrefixStaking, state.PrefixEpoch, state.PrefixResult, state.PrefixIDAO:
+		case state.PrefixAccount, state.PrefixReceipts, state.PrefixStaking, state.PrefixEpoch, state.PrefixResult, state.PrefixIDAO:
 		default:
 			t.Fatalf("unexpected write %x", kv.Key)
 		}

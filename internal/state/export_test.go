@@ -6,7 +6,7 @@ package state
 // to keep, the meaning of a receipt or an account does not.
 const (
 	PrefixAccount = pAccount
-	PrefixReceipt = pReceipt
+	PrefixReceipts = pReceipts
 	PrefixStaking = pStaking
 	PrefixEpoch   = pEpoch
 	PrefixCert    = pCert
@@ -17,6 +17,6 @@ const (
 
 var (
 	DecodeAccount = decodeAccount
-	DecodeReceipt = decodeReceipt
+	HasReceipt    = hasReceipt
 	DecodeResult  = decodeRef
 )

@@ -1,12 +1,14 @@
 package state
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/codec"
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -64,39 +66,112 @@ type Receipt struct {
 // maxReason bounds a stored reason; longer ones are cut.
 const maxReason = 512
 
-func encodeReceipt(r Receipt) []byte {
-	w := codec.NewWriter(16 + len(r.Reason))
-	w.U64(r.Height)
-	w.U32(r.Index)
-	w.U8(uint8(r.Code))
-	reason := r.Reason
-	if len(reason) > maxReason {
-		reason = reason[:maxReason]
-	}
-	w.VarBytes([]byte(reason))
-	return w.Bytes()
+// noReceipt marks, in a block's receipt record, a transaction that got no
+// receipt there (a nonce out of order, or a replay of one that has one).
+const noReceipt Code = 255
+
+// blockReceipts collects one block's receipts, in transaction order, for
+// one record: about one byte a transaction, under one key a block, where a
+// key per transaction cost a skiplist insert each.
+type blockReceipts struct {
+	w     *codec.Writer
+	count int
 }
 
-var errBadReceipt = errors.New("state: malformed receipt")
+func newBlockReceipts(n int) *blockReceipts {
+	w := codec.NewWriter(4 + n)
+	w.U32(uint32(n))
+	return &blockReceipts{w: w}
+}
 
-func decodeReceipt(b []byte) (Receipt, error) {
-	if len(b) < 13 {
-		return Receipt{}, errBadReceipt
+func (b *blockReceipts) add(r Receipt, has bool) {
+	b.count++
+	if !has {
+		b.w.U8(uint8(noReceipt))
+		return
 	}
-	r := codec.NewReader(b)
-	out := Receipt{Height: r.U64(), Index: r.U32(), Code: Code(r.U8())}
-	out.Reason = string(r.VarBytes(maxReason))
+	b.w.U8(uint8(r.Code))
+	if r.Code != OK {
+		reason := r.Reason
+		if len(reason) > maxReason {
+			reason = reason[:maxReason]
+		}
+		b.w.VarBytes([]byte(reason))
+	}
+}
+
+var errBadReceipt = errors.New("state: malformed receipt record")
+
+// receiptAt reads the receipt of the transaction at index from a block's
+// record.
+func receiptAt(rec []byte, height uint64, index uint32) (Receipt, bool, error) {
+	r := codec.NewReader(rec)
+	n := r.U32()
+	if r.Err() != nil || index >= n {
+		return Receipt{}, false, fmt.Errorf("%w: index %d of %d at height %d", errBadReceipt, index, n, height)
+	}
+	for i := uint32(0); ; i++ {
+		code := Code(r.U8())
+		var reason []byte
+		if code != OK && code != noReceipt {
+			reason = r.VarBytes(maxReason)
+		}
+		if err := r.Err(); err != nil {
+			return Receipt{}, false, fmt.Errorf("%w at height %d: %v", errBadReceipt, height, err)
+		}
+		if i == index {
+			if code == noReceipt {
+				return Receipt{}, false, nil
+			}
+			return Receipt{Height: height, Index: index, Code: code, Reason: string(reason)}, true, nil
+		}
+	}
+}
+
+// hasReceipt lists which transactions of a block got a receipt, from its
+// record: what the index holds for the block.
+func hasReceipt(rec []byte) ([]bool, error) {
+	r := codec.NewReader(rec)
+	n := r.U32()
+	if r.Err() != nil || uint64(n) > uint64(len(rec)) {
+		return nil, fmt.Errorf("%w: count %d", errBadReceipt, n)
+	}
+	has := make([]bool, n)
+	for i := range has {
+		code := Code(r.U8())
+		if code != OK && code != noReceipt {
+			r.VarBytes(maxReason)
+		}
+		has[i] = code != noReceipt
+	}
 	if err := r.Finish(); err != nil {
-		return Receipt{}, fmt.Errorf("%w: %v", errBadReceipt, err)
+		return nil, fmt.Errorf("%w: %v", errBadReceipt, err)
 	}
-	return out, nil
+	return has, nil
 }
+
+func receiptsKey(h uint64) []byte { return binary.BigEndian.AppendUint64([]byte{pReceipts}, h) }
 
 // Receipt returns a committed transaction's receipt.
 func (m *Machine) Receipt(h types.Hash) (Receipt, error) {
-	v, err := m.store.Get(append([]byte{pReceipt}, h[:]...))
+	loc, ok, err := m.index.Lookup(h)
 	if err != nil {
 		return Receipt{}, err
 	}
-	return decodeReceipt(v)
+	if !ok {
+		return Receipt{}, store.ErrNotFound
+	}
+	rec, err := m.store.Get(receiptsKey(loc.Height))
+	if err != nil {
+		// Indexed as the block executed; its record is written just after.
+		return Receipt{}, err
+	}
+	r, ok, err := receiptAt(rec, loc.Height, loc.Index)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !ok {
+		return Receipt{}, fmt.Errorf("%w: index points at height %d index %d, which has none", errBadReceipt, loc.Height, loc.Index)
+	}
+	return r, nil
 }

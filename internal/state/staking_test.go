@@ -76,7 +76,7 @@ func stx(sender int, nonce uint64, kind uint16, body []byte) *types.Tx {
 // chainBlock is a block as consensus commits it in epoch: only the height
 // and proposer matter to the machine.
 func chainBlock(epoch, height uint64, txs ...*types.Tx) *types.Block {
-	return types.NewBlock(epoch, height, height, nil, 0, txs)
+	return types.NewBlock(epoch, height, height, parentQC(epoch), 0, txs)
 }
 
 func (e *env) balance(i int) uint64 { return e.m.Account(addr(i)).Balance }
@@ -89,7 +89,7 @@ func TestGenesisWrittenOnce(t *testing.T) {
 	if b := e.balance(2); b != 20_000 {
 		t.Fatalf("genesis balance %d before the first Apply", b)
 	}
-	w := classify(t, e.apply())
+	w := e.classify(e.apply())
 	if !slices.Equal(w.accounts, addrs(1, 2, 3, 4)) || !slices.Equal(w.epochs, []uint64{0}) || w.staking != 1 {
 		t.Fatalf("first Apply wrote accounts %x epochs %v staking %d", w.accounts, w.epochs, w.staking)
 	}
@@ -139,7 +139,7 @@ func TestStakingTxReceipts(t *testing.T) {
 			e := newEnvGenesis(t, nil, stakeGenesis(t, 100))
 			e.apply(chainBlock(0, 1)) // genesis writes, so block 2's are the tx's alone
 			x := stx(1, 0, c.kind, c.body)
-			w := classify(t, e.apply(chainBlock(0, 2, x)))
+			w := e.classify(e.apply(chainBlock(0, 2, x)))
 			if !slices.Equal(w.receipts, hashes(x)) || !slices.Equal(w.accounts, addrs(c.wantAccounts...)) {
 				t.Fatalf("wrote receipts %x accounts %x, want the tx's and accounts %v", w.receipts, w.accounts, c.wantAccounts)
 			}
@@ -161,7 +161,7 @@ func TestStakingTxReceipts(t *testing.T) {
 			}
 			check("after the block")
 
-			w = classify(t, e.apply(chainBlock(0, 3, x)))
+			w = e.classify(e.apply(chainBlock(0, 3, x)))
 			if len(w.receipts)+len(w.accounts) != 0 {
 				t.Fatalf("a replay wrote receipts %x accounts %x", w.receipts, w.accounts)
 			}
@@ -212,7 +212,7 @@ func TestEpochChange(t *testing.T) {
 				for _, h := range hs {
 					bs = append(bs, blocks[h])
 				}
-				epochs = append(epochs, classify(t, e.apply(bs...)).epochs...)
+				epochs = append(epochs, e.classify(e.apply(bs...)).epochs...)
 				if hs[len(hs)-1] < 5 && e.m.CurrentEpoch().Number != 0 {
 					t.Fatalf("epoch %d before the end height", e.m.CurrentEpoch().Number)
 				}

@@ -7,12 +7,13 @@ import (
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/txindex"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
 const (
-	pAccount = 'A'
-	pReceipt = 'R'
+	pAccount  = 'A'
+	pReceipts = 'Q' // height -> the receipts of the block's transactions
 	pStaking = 'S'
 	pEpoch   = 'P'
 	pCert    = 'C' // epoch -> its change certificate
@@ -70,6 +71,7 @@ type Machine struct {
 
 	commit   commitment       // the state tree
 	executed []types.StateRef // results of the last Apply's blocks
+	index    *txindex.Index   // transaction hash -> its receipt's place
 }
 
 // New returns a machine reading committed state from st; a store with no
@@ -91,6 +93,9 @@ func New(chainID string, st *store.Store, verified Verified, g Genesis) (*Machin
 		return nil, err
 	}
 	if err := m.loadCommitment(); err != nil {
+		return nil, err
+	}
+	if err := m.openIndex(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -144,13 +149,14 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 	var kvs []store.KV
 	bk := &bank{m: m, dirty: map[staking.Address]bool{}}
 	rec := &records{m: m}
-	// Receipts this Apply writes, which the store has only once they are
-	// written: a transaction that did not execute must not get a second.
+	// Receipts this Apply writes, which the index has only once Apply
+	// returns: a transaction that did not execute must not get a second.
 	n := 0
 	for _, b := range blocks {
 		n += len(b.Txs)
 	}
 	written := make(map[types.Hash]struct{}, n)
+	entries := make([]txindex.Entry, 0, n)
 	stakingDirty, daoDirty := false, false
 	m.executed = m.executed[:0]
 	if m.fresh {
@@ -171,6 +177,7 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		var blockW []store.KV
 		bk.startBlock()
 		ok := m.checkSigs(b.Txs)
+		receipts := newBlockReceipts(len(b.Txs))
 		for i, tx := range b.Txs {
 			r, executed := m.applyTx(bk, rec, b.Height, tx, ok[i])
 			if executed && tx.Kind >= idao.FirstKind && tx.Kind <= idao.LastKind {
@@ -180,12 +187,16 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 			}
 			h := tx.Hash()
 			// Only the rare permanent failures need the receipt lookup.
-			if r.Code == BadNonce || (!executed && m.committed(h, written)) {
+			if r.Code == BadNonce || (!executed && m.committed(h, written, b.Height)) {
+				receipts.add(r, false)
 				continue
 			}
-			r.Height, r.Index = b.Height, uint32(i)
 			written[h] = struct{}{}
-			kvs = append(kvs, store.KV{Key: append([]byte{pReceipt}, h[:]...), Value: encodeReceipt(r)})
+			receipts.add(r, true)
+			entries = append(entries, txindex.Entry{Hash: h, Loc: txindex.Loc{Height: b.Height, Index: uint32(i)}})
+		}
+		if len(b.Txs) > 0 {
+			kvs = append(kvs, store.KV{Key: receiptsKey(b.Height), Value: receipts.w.Bytes()})
 		}
 		if ch := m.stake.EndBlock(bk, b.Height); ch != nil {
 			ekv := m.startEpoch(ch, b)
@@ -205,6 +216,9 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 		m.mu.Lock()
 		m.daoView = view
 		m.mu.Unlock()
+	}
+	if len(blocks) > 0 {
+		m.index.Add(blocks[len(blocks)-1].Height, entries)
 	}
 	kvs = append(kvs, bk.writes()...)
 	kvs = append(kvs, m.extra...)
@@ -288,14 +302,16 @@ func (m *Machine) applyTx(bk *bank, rec *records, height uint64, tx *types.Tx, s
 	return r, true
 }
 
-// committed reports whether h has a receipt: written by this Apply (not
-// yet in the store) or stored by an earlier one.
-func (m *Machine) committed(h types.Hash, written map[types.Hash]struct{}) bool {
+// committed reports whether h has a receipt from before the block at
+// height: written by this Apply or indexed by an earlier one. An entry at
+// height or above is this block's own, indexed before a crash undid the
+// state that went with it.
+func (m *Machine) committed(h types.Hash, written map[types.Hash]struct{}, height uint64) bool {
 	if _, ok := written[h]; ok {
 		return true
 	}
-	_, err := m.store.Get(append([]byte{pReceipt}, h[:]...))
-	return err == nil
+	loc, ok, err := m.index.Lookup(h)
+	return err == nil && ok && loc.Height < height
 }
 
 // Flushed tells the machine its writes are durable, so the read-ahead

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/state"
@@ -46,8 +47,15 @@ func forged(t *types.Tx) *types.Tx {
 	return bad
 }
 
+// parentQC is the QC a test block carries: the genesis one, unsigned. The
+// machine reads only the signer bitmap of a QC, and the store needs one
+// to store a block above genesis.
+func parentQC(epoch uint64) *types.QC {
+	return types.GenesisQC(epoch, types.GenesisBlock(chain, epoch).ID())
+}
+
 func block(height uint64, txs ...*types.Tx) *types.Block {
-	return types.NewBlock(1, height, height, nil, 0, txs)
+	return types.NewBlock(1, height, height, parentQC(1), 0, txs)
 }
 
 // env is a machine over its own store, persisting what Apply returns the
@@ -58,6 +66,9 @@ type env struct {
 	g   state.Genesis
 	st  *store.Store
 	m   *state.Machine
+	// blocks applied, by height: the receipt records name transactions by
+	// their place in the block
+	blocks map[uint64]*types.Block
 }
 
 func newEnv(t *testing.T, verified state.Verified) *env {
@@ -67,7 +78,7 @@ func newEnv(t *testing.T, verified state.Verified) *env {
 // newEnvGenesis is newEnv for a chain with its own genesis (funded
 // accounts, several validators, short epochs).
 func newEnvGenesis(t *testing.T, verified state.Verified, g state.Genesis) *env {
-	e := &env{t: t, dir: t.TempDir(), g: g}
+	e := &env{t: t, dir: t.TempDir(), g: g, blocks: map[uint64]*types.Block{}}
 	e.open(verified)
 	t.Cleanup(func() { e.st.Close() })
 	return e
@@ -97,14 +108,34 @@ func testGenesis(t testing.TB) state.Genesis {
 	return state.Genesis{Params: staking.DefaultParams(), Validators: []staking.GenesisValidator{v}}
 }
 
-// reopen simulates a restart: a fresh machine over the reopened store.
+// reopen simulates a crash and restart: a fresh machine over the
+// reopened store, without the old machine's Close.
 func (e *env) reopen() {
 	e.st.Close()
 	e.open(nil)
 }
 
+// restart is a clean restart: the machine closes before the store. A
+// crash's restart re-reads the blocks, and TestApplyOne's blocks hold
+// transactions no decoder would pass.
+func (e *env) restart() {
+	if err := e.m.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.reopen()
+}
+
 func (e *env) apply(blocks ...*types.Block) []store.KV {
 	e.t.Helper()
+	// The node stores blocks as they commit, before executing them.
+	if len(blocks) > 0 {
+		if err := e.st.Apply(&consensus.Ready{Blocks: blocks, Committed: blocks}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	for _, b := range blocks {
+		e.blocks[b.Height] = b
+	}
 	kvs := e.m.Apply(blocks)
 	if err := e.st.WriteState(kvs, true); err != nil {
 		e.t.Fatal(err)
@@ -152,7 +183,8 @@ type writes struct {
 // classify decodes an Apply's writes. It fails on a key it does not know,
 // a value that does not decode, or a key written twice: one Apply writes
 // each receipt and each account once.
-func classify(t *testing.T, kvs []store.KV) writes {
+func (e *env) classify(kvs []store.KV) writes {
+	t := e.t
 	t.Helper()
 	w := writes{account: map[staking.Address]state.Account{}}
 	seen := map[string]bool{}
@@ -162,11 +194,17 @@ func classify(t *testing.T, kvs []store.KV) writes {
 		}
 		seen[string(kv.Key)] = true
 		switch k := kv.Key; {
-		case len(k) == 33 && k[0] == state.PrefixReceipt:
-			if _, err := state.DecodeReceipt(kv.Value); err != nil {
-				t.Fatalf("receipt %x: %v", k[1:], err)
+		case len(k) == 9 && k[0] == state.PrefixReceipts:
+			has, err := state.HasReceipt(kv.Value)
+			b := e.blocks[binary.BigEndian.Uint64(k[1:])]
+			if err != nil || b == nil || len(has) != len(b.Txs) {
+				t.Fatalf("receipts of height %d: %v (block known: %v)", binary.BigEndian.Uint64(k[1:]), err, b != nil)
 			}
-			w.receipts = append(w.receipts, types.Hash(k[1:]))
+			for i, ok := range has {
+				if ok {
+					w.receipts = append(w.receipts, b.Txs[i].Hash())
+				}
+			}
 		case len(k) == 33 && k[0] == state.PrefixAccount:
 			acc, ok := state.DecodeAccount(kv.Value)
 			if !ok {
@@ -237,7 +275,7 @@ func TestApplyOne(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			pad := tx(3, 0, "pad") // puts the tx under test at index 1
-			w := classify(t, e.apply(block(7, pad, c.tx)))
+			w := e.classify(e.apply(block(7, pad, c.tx)))
 
 			// Every tx but one past a nonce gap gets a receipt; only one
 			// that executed changes its sender's account.
@@ -273,7 +311,7 @@ func TestApplyOne(t *testing.T) {
 			if n := e.m.Nonce(pub(1)); n != nonce {
 				t.Fatalf("nonce %d, want %d", n, nonce)
 			}
-			e.reopen()
+			e.restart()
 			if n := e.m.Nonce(pub(1)); n != nonce {
 				t.Fatalf("nonce %d after restart, want %d", n, nonce)
 			}
@@ -347,7 +385,7 @@ func TestApplySequence(t *testing.T) {
 				}
 				kvs = e.apply(block(uint64(i+1), txs...))
 			}
-			w := classify(t, kvs)
+			w := e.classify(kvs)
 			if want := hashes(c.lastReceipts...); !slices.Equal(w.receipts, want) {
 				t.Fatalf("last block wrote receipts %x, want %x", w.receipts, want)
 			}

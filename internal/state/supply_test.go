@@ -72,7 +72,7 @@ func (g *txGen) block(height uint64) *types.Block {
 	}
 	// Proposer 3 is outside a set of three or fewer, so some blocks credit
 	// nobody and members miss enough of them to be slashed for downtime.
-	return types.NewBlock(0, height, height, nil, uint32(g.r.IntN(4)), txs)
+	return types.NewBlock(0, height, height, parentQC(0), uint32(g.r.IntN(4)), txs)
 }
 
 // tx picks a kind, then a sender that suits it most of the time (only an
@@ -202,7 +202,7 @@ func TestSupplyConserved(t *testing.T) {
 			all = append(all, b)
 			kvs := a.apply(b)
 			writes = append(writes, kvs...)
-			for _, acc := range classify(t, kvs).accounts {
+			for _, acc := range a.classify(kvs).accounts {
 				if !slices.Contains(addrs(0, 1, 2, 3, 4, 5), acc) {
 					t.Fatalf("seed %d: account %x outside the tracked users holds a balance", seed, acc)
 				}

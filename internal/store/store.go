@@ -37,7 +37,9 @@ const (
 
 // Store is a node's Pebble database.
 type Store struct {
-	db *pebble.DB
+	db   *pebble.DB
+	opts *pebble.Options // with defaults filled in, for ingested tables
+	dir  string
 
 	// pending lists the pending-block keys written and not yet pruned, so
 	// that a commit deletes them one by one. A range deletion per commit
@@ -80,11 +82,12 @@ func Open(dir string) (*Store, error) {
 	opts.MemTableSize = 64 << 20
 	opts.MemTableStopWritesThreshold = 4
 	opts.LBaseMaxBytes = 256 << 20
+	opts.EnsureDefaults()
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, opts: opts, dir: dir}
 	if err := s.loadPending(); err != nil {
 		db.Close()
 		return nil, err

@@ -1,0 +1,65 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/txindex"
+)
+
+// openIndex opens the transaction index and adds what a crash lost from
+// it: the blocks executed into the state above its marker, read back from
+// the blocks and their receipt records.
+func (m *Machine) openIndex() error {
+	x, err := txindex.Open(m.store, 0, 0)
+	if err != nil {
+		return err
+	}
+	top := m.Height()
+	entries, err := m.reindex(x.Through()+1, top)
+	if err != nil {
+		x.Close()
+		return err
+	}
+	if top > x.Through() {
+		x.Add(top, entries)
+	}
+	m.index = x
+	return nil
+}
+
+// reindex reads the index entries of heights from through to.
+func (m *Machine) reindex(from, to uint64) ([]txindex.Entry, error) {
+	var entries []txindex.Entry
+	for h := from; h <= to; h++ {
+		rec, err := m.store.Get(receiptsKey(h))
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a block without transactions
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reindex height %d: %w", h, err)
+		}
+		b, err := m.store.BlockAt(h)
+		if err != nil {
+			return nil, fmt.Errorf("reindex height %d: %w", h, err)
+		}
+		has, err := hasReceipt(rec)
+		if err != nil {
+			return nil, fmt.Errorf("reindex height %d: %w", h, err)
+		}
+		if len(has) != len(b.Txs) {
+			return nil, fmt.Errorf("reindex height %d: %d receipts for %d transactions: %w", h, len(has), len(b.Txs), errBadReceipt)
+		}
+		for i, tx := range b.Txs {
+			if has[i] {
+				entries = append(entries, txindex.Entry{Hash: tx.Hash(), Loc: txindex.Loc{Height: h, Index: uint32(i)}})
+			}
+		}
+	}
+	return entries, nil
+}
+
+// Close writes out the transaction index. Call it after the last Apply
+// and before the store closes.
+func (m *Machine) Close() error { return m.index.Close() }

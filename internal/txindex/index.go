@@ -1,0 +1,218 @@
+package txindex
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// prefix is the index's key space in the store: the marker is the bare
+// prefix, entries are the prefix and a hash.
+const prefix = 'R'
+
+// Default flush points: an ingest of 65,536 entries is a table of about
+// 3 MiB, which sorts and writes in a few tens of milliseconds; at low
+// load the block limit bounds what a restart must index again.
+const (
+	DefaultFlushEntries = 1 << 16
+	DefaultFlushHeights = 4096
+)
+
+// Loc is where a transaction's receipt is.
+type Loc struct {
+	Height uint64
+	Index  uint32
+}
+
+// Entry indexes one transaction.
+type Entry struct {
+	Hash types.Hash
+	Loc
+}
+
+// Backend is the store the index reads and ingests into.
+type Backend interface {
+	Get(key []byte) ([]byte, error)
+	IngestSorted(kvs []store.KV) error
+}
+
+// Index is the hash index. Add and Close are for one goroutine (the
+// executor); Lookup, Through and Err are safe from any.
+type Index struct {
+	db                    Backend
+	flushEntries, flushHs int
+
+	mu      sync.RWMutex
+	recent  map[types.Hash]Loc // added, not yet known ingested
+	pending []Entry            // added since the last hand-off
+	added   uint64             // height through which entries were added
+	handed  uint64             // height of the last hand-off
+	through uint64             // height through which the store holds all entries
+	err     error              // the last failed ingest, until one succeeds
+
+	batches chan batch
+	quit    chan struct{}
+	closed  bool
+}
+
+type batch struct {
+	entries []Entry
+	through uint64
+}
+
+// Open returns the index over db and starts its writer. flushEntries and
+// flushHeights of 0 take the defaults.
+func Open(db Backend, flushEntries, flushHeights int) (*Index, error) {
+	if flushEntries <= 0 {
+		flushEntries = DefaultFlushEntries
+	}
+	if flushHeights <= 0 {
+		flushHeights = DefaultFlushHeights
+	}
+	x := &Index{db: db, flushEntries: flushEntries, flushHs: flushHeights,
+		recent: map[types.Hash]Loc{}, batches: make(chan batch, 1), quit: make(chan struct{})}
+	v, err := db.Get([]byte{prefix})
+	switch {
+	case err == nil:
+		if len(v) != 8 {
+			return nil, fmt.Errorf("txindex: marker of %d bytes, want 8", len(v))
+		}
+		x.through = binary.BigEndian.Uint64(v)
+	case errors.Is(err, store.ErrNotFound):
+	default:
+		return nil, fmt.Errorf("txindex: read marker: %w", err)
+	}
+	x.added, x.handed = x.through, x.through
+	go x.run()
+	return x, nil
+}
+
+// Through is the height through which the store holds every entry: a
+// restarted node adds the blocks above it again.
+func (x *Index) Through() uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.through
+}
+
+// Add indexes the transactions of blocks executed through height. Adding
+// a block again (a replay after a crash) adds the same entries.
+func (x *Index) Add(height uint64, es []Entry) {
+	x.mu.Lock()
+	for _, e := range es {
+		x.recent[e.Hash] = e.Loc
+	}
+	x.pending = append(x.pending, es...)
+	x.added = max(x.added, height)
+	send := !x.closed && (len(x.pending) >= x.flushEntries || x.added-x.handed >= uint64(x.flushHs))
+	var b batch
+	if send {
+		b = batch{entries: x.pending, through: x.added}
+		x.pending, x.handed = nil, x.added
+	}
+	x.mu.Unlock()
+	if send {
+		// At most one batch waits behind the one being written: a writer
+		// that falls behind slows execution instead of growing memory.
+		x.batches <- b
+	}
+}
+
+// Lookup returns where h's receipt is.
+func (x *Index) Lookup(h types.Hash) (Loc, bool, error) {
+	x.mu.RLock()
+	l, ok := x.recent[h]
+	x.mu.RUnlock()
+	if ok {
+		return l, true, nil
+	}
+	v, err := x.db.Get(key(h))
+	if errors.Is(err, store.ErrNotFound) {
+		return Loc{}, false, nil
+	}
+	if err != nil {
+		return Loc{}, false, fmt.Errorf("txindex: lookup %x: %w", h[:8], err)
+	}
+	if len(v) != 12 {
+		return Loc{}, false, fmt.Errorf("txindex: entry of %d bytes for %x, want 12", len(v), h[:8])
+	}
+	return Loc{Height: binary.BigEndian.Uint64(v), Index: binary.BigEndian.Uint32(v[8:])}, true, nil
+}
+
+// Err returns the last ingest's error, nil once one succeeds. Entries of
+// a failed ingest stay in memory and go with the next.
+func (x *Index) Err() error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.err
+}
+
+// Close writes what was added and stops the writer.
+func (x *Index) Close() error {
+	x.mu.Lock()
+	if x.closed {
+		x.mu.Unlock()
+		return nil
+	}
+	x.closed = true
+	b := batch{entries: x.pending, through: x.added}
+	x.pending, x.handed = nil, x.added
+	x.mu.Unlock()
+	x.batches <- b
+	close(x.batches)
+	<-x.quit
+	return x.Err()
+}
+
+// run writes handed-off batches in order, so that the marker of each
+// covers every earlier one. A failed batch is carried into the next.
+func (x *Index) run() {
+	defer close(x.quit)
+	var carry []Entry
+	for b := range x.batches {
+		es := append(carry, b.entries...)
+		if b.through == 0 && len(es) == 0 {
+			continue
+		}
+		err := x.db.IngestSorted(table(es, b.through))
+		x.mu.Lock()
+		x.err = err
+		if err == nil {
+			x.through = max(x.through, b.through)
+			for _, e := range es {
+				delete(x.recent, e.Hash)
+			}
+			carry = nil
+		} else {
+			carry = es
+		}
+		x.mu.Unlock()
+	}
+}
+
+// table is the sorted contents of one ingest: the marker, then the
+// entries by hash. A hash added twice (a replayed block) is one key.
+func table(es []Entry, through uint64) []store.KV {
+	slices.SortFunc(es, func(a, b Entry) int { return bytes.Compare(a.Hash[:], b.Hash[:]) })
+	kvs := make([]store.KV, 0, len(es)+1)
+	kvs = append(kvs, store.KV{Key: []byte{prefix}, Value: binary.BigEndian.AppendUint64(nil, through)})
+	vals := make([]byte, 0, 12*len(es))
+	keys := make([]byte, 0, 33*len(es))
+	for i, e := range es {
+		if i > 0 && e.Hash == es[i-1].Hash {
+			continue
+		}
+		keys = append(append(keys, prefix), e.Hash[:]...)
+		vals = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(vals, e.Height), e.Index)
+		kvs = append(kvs, store.KV{Key: keys[len(keys)-33:], Value: vals[len(vals)-12:]})
+	}
+	return kvs
+}
+
+func key(h types.Hash) []byte { return append([]byte{prefix}, h[:]...) }

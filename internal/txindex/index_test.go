@@ -1,0 +1,211 @@
+package txindex
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+func openStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// block returns the entries of a block at height with n transactions,
+// hashed from the height so that every test sees the same ones.
+func block(height uint64, n int) []Entry {
+	es := make([]Entry, n)
+	for i := range es {
+		var b [12]byte
+		binary.BigEndian.PutUint64(b[:], height)
+		binary.BigEndian.PutUint32(b[8:], uint32(i))
+		es[i] = Entry{Hash: types.Hash(sha256.Sum256(b[:])), Loc: Loc{Height: height, Index: uint32(i)}}
+	}
+	return es
+}
+
+func wantAll(t *testing.T, x *Index, from, to uint64, n int) {
+	t.Helper()
+	for h := from; h <= to; h++ {
+		for _, e := range block(h, n) {
+			l, ok, err := x.Lookup(e.Hash)
+			if err != nil || !ok || l != e.Loc {
+				t.Fatalf("lookup of height %d index %d: %+v %v %v", h, e.Index, l, ok, err)
+			}
+		}
+	}
+}
+
+func waitThrough(t *testing.T, x *Index, h uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for x.Through() < h {
+		if time.Now().After(deadline) {
+			t.Fatalf("through %d, want %d", x.Through(), h)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestAddLookupAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	x, err := Open(s, 100, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Heights 1-3 stay in memory (90 entries); height 4 crosses 100.
+	for h := uint64(1); h <= 3; h++ {
+		x.Add(h, block(h, 30))
+	}
+	wantAll(t, x, 1, 3, 30)
+	if x.Through() != 0 {
+		t.Fatalf("through %d before any ingest", x.Through())
+	}
+	x.Add(4, block(4, 30))
+	waitThrough(t, x, 4)
+	wantAll(t, x, 1, 4, 30)
+	x.mu.RLock()
+	left := len(x.recent)
+	x.mu.RUnlock()
+	if left != 0 {
+		t.Fatalf("%d entries still in memory after their ingest", left)
+	}
+	x.Add(5, block(5, 30))
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openStore(t, dir)
+	defer s.Close()
+	x, err = Open(s, 100, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if x.Through() != 5 {
+		t.Fatalf("through %d after reopen, want 5", x.Through())
+	}
+	wantAll(t, x, 1, 5, 30)
+	if _, ok, err := x.Lookup(types.Hash{1}); ok || err != nil {
+		t.Fatalf("unknown hash: ok %v, err %v", ok, err)
+	}
+}
+
+// TestCrashLosesOnlyUnmarked: entries never handed to the writer are gone
+// after a crash, and the marker says so; adding their blocks again (the
+// node's replay) restores them, and a block replayed below the marker
+// changes nothing.
+func TestCrashLosesOnlyUnmarked(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	x, err := Open(s, 1<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Add(1, block(1, 10))
+	x.Add(2, block(2, 10)) // two heights: handed off
+	waitThrough(t, x, 2)
+	x.Add(3, block(3, 10)) // in memory only
+	// The crash: the store closes under the index without its Close.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openStore(t, dir)
+	defer s.Close()
+	x, err = Open(s, 1<<20, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Through() != 2 {
+		t.Fatalf("through %d, want 2", x.Through())
+	}
+	wantAll(t, x, 1, 2, 10)
+	if _, ok, _ := x.Lookup(block(3, 10)[0].Hash); ok {
+		t.Fatal("an entry that was never written survived the crash")
+	}
+	x.Add(2, block(2, 10))
+	x.Add(3, block(3, 10))
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if x.Through() != 3 {
+		t.Fatalf("through %d after replay, want 3", x.Through())
+	}
+	wantAll(t, x, 1, 3, 10)
+}
+
+// failing is the real store with ingests that fail while fail is set.
+type failing struct {
+	*store.Store
+	fail bool
+}
+
+var errDisk = errors.New("disk full")
+
+func (f *failing) IngestSorted(kvs []store.KV) error {
+	if f.fail {
+		return errDisk
+	}
+	return f.Store.IngestSorted(kvs)
+}
+
+func TestFailedIngestIsCarried(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	f := &failing{Store: s, fail: true}
+	x, err := Open(f, 1<<20, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Add(1, block(1, 5))
+	deadline := time.Now().Add(10 * time.Second)
+	for x.Err() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no ingest error reported")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !errors.Is(x.Err(), errDisk) || x.Through() != 0 {
+		t.Fatalf("err %v, through %d", x.Err(), x.Through())
+	}
+	wantAll(t, x, 1, 1, 5) // still served from memory
+	f.fail = false // the writer is idle: it reported the failure
+	x.Add(2, block(2, 5))
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if x.Through() != 2 {
+		t.Fatalf("through %d, want 2", x.Through())
+	}
+	for _, e := range append(block(1, 5), block(2, 5)...) {
+		if v, err := s.Get(key(e.Hash)); err != nil || len(v) != 12 {
+			t.Fatalf("height %d index %d not in the store: %v", e.Height, e.Index, err)
+		}
+	}
+}
+
+func TestBadMarker(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	if err := s.IngestSorted([]store.KV{{Key: []byte{prefix}, Value: []byte{1, 2, 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(s, 0, 0); err == nil || !strings.Contains(err.Error(), "marker") {
+		t.Fatalf("err = %v, want a marker error", err)
+	}
+}
