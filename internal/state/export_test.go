@@ -5,14 +5,14 @@ package state
 // keys it writes: the count changes with every record the machine learns
 // to keep, the meaning of a receipt or an account does not.
 const (
-	PrefixAccount = pAccount
+	PrefixAccount  = pAccount
 	PrefixReceipts = pReceipts
-	PrefixStaking = pStaking
-	PrefixEpoch   = pEpoch
-	PrefixCert    = pCert
-	PrefixPartial = pPartial
-	PrefixResult  = pRef
-	PrefixIDAO    = pIDAO
+	PrefixStaking  = pStaking
+	PrefixEpoch    = pEpoch
+	PrefixCert     = pCert
+	PrefixPartial  = pPartial
+	PrefixResult   = pRef
+	PrefixIDAO     = pIDAO
 )
 
 var (

@@ -14,10 +14,10 @@ import (
 const (
 	pAccount  = 'A'
 	pReceipts = 'Q' // height -> the receipts of the block's transactions
-	pStaking = 'S'
-	pEpoch   = 'P'
-	pCert    = 'C' // epoch -> its change certificate
-	pPartial = 'c' // epoch -> signatures collected for it so far
+	pStaking  = 'S'
+	pEpoch    = 'P'
+	pCert     = 'C' // epoch -> its change certificate
+	pPartial  = 'c' // epoch -> signatures collected for it so far
 )
 
 // KindMemo is a transaction that only uses up its nonce: a signed record

@@ -184,7 +184,7 @@ func TestFailedIngestIsCarried(t *testing.T) {
 		t.Fatalf("err %v, through %d", x.Err(), x.Through())
 	}
 	wantAll(t, x, 1, 1, 5) // still served from memory
-	f.fail = false // the writer is idle: it reported the failure
+	f.fail = false         // the writer is idle: it reported the failure
 	x.Add(2, block(2, 5))
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
