@@ -32,9 +32,17 @@ import (
 // validly signed transactions, exactly what a check would have found.
 
 const (
-	attestWait   = 250 * time.Millisecond // then check it ourselves; a loaded co-verifier needs a while
-	maxHeld      = 4096                   // batches waiting for attestations
-	maxEarly     = 16384                  // attestations waiting for their batch
+	// attestWait is how long a held batch waits for its attestations
+	// before this validator checks it itself. Only a loaded validator holds
+	// batches (spareChecks), and under load the co-verifier's queue is
+	// long too: at 17,500 tx/s, with 250 ms, a fifth of all batches timed
+	// out and were checked a third time, which loaded the co-verifiers
+	// further. With a second, none timed out (BENCHMARKS.md). A crashed
+	// co-verifier costs its batches a second's wait here; the origin and
+	// the co-verifiers propose them meanwhile.
+	attestWait   = time.Second
+	maxHeld      = 4096  // batches waiting for attestations
+	maxEarly     = 16384 // attestations waiting for their batch
 	attestSweeps = 10 * time.Millisecond
 )
 

@@ -161,6 +161,9 @@ func New(o Options) (*Node, error) {
 	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_p2p_dropped_frames_total",
 		Help: "Best-effort frames (gossip, attestations, chunks) dropped because a peer's queue was full."},
 		func() float64 { return float64(n.host.Dropped()) }))
+	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_exec_sig_checks_total",
+		Help: "Transaction signatures execution checked itself: committed before this node admitted them."},
+		func() float64 { return float64(n.machine.SigChecks()) }))
 	return n, nil
 }
 

@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
@@ -72,7 +73,13 @@ type Machine struct {
 	commit   commitment       // the state tree
 	executed []types.StateRef // results of the last Apply's blocks
 	index    *txindex.Index   // transaction hash -> its receipt's place
+
+	sigChecks atomic.Uint64 // signatures Apply checked itself
 }
+
+// SigChecks is the number of transaction signatures Apply checked itself,
+// for metrics: what the mempool had not admitted before the commit.
+func (m *Machine) SigChecks() uint64 { return m.sigChecks.Load() }
 
 // New returns a machine reading committed state from st; a store with no
 // state yet starts from g.
@@ -339,6 +346,7 @@ func (m *Machine) checkSigs(txs []*types.Tx) []bool {
 		check = append(check, tx)
 		pos = append(pos, i)
 	}
+	m.sigChecks.Add(uint64(len(check)))
 	for j, v := range types.VerifyTxs(check) {
 		ok[pos[j]] = v
 	}
