@@ -120,6 +120,10 @@ func New(o Options) (*Node, error) {
 		if n.sigs != nil {
 			n.sigs.Close()
 		}
+		if n.machine != nil {
+			// Its index writer may hold a batch from catching up.
+			n.machine.Close()
+		}
 		n.store.Close()
 		return nil, err
 	}
@@ -161,6 +165,14 @@ func New(o Options) (*Node, error) {
 	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_p2p_dropped_frames_total",
 		Help: "Best-effort frames (gossip, attestations, chunks) dropped because a peer's queue was full."},
 		func() float64 { return float64(n.host.Dropped()) }))
+	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_txindex_failing",
+		Help: "1 while the transaction index's last bulk write failed (its entries wait in memory for the next)."},
+		func() float64 {
+			if n.machine.IndexErr() != nil {
+				return 1
+			}
+			return 0
+		}))
 	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_exec_sig_checks_total",
 		Help: "Transaction signatures execution checked itself: committed before this node admitted them."},
 		func() float64 { return float64(n.machine.SigChecks()) }))

@@ -60,6 +60,10 @@ func (m *Machine) reindex(from, to uint64) ([]txindex.Entry, error) {
 	return entries, nil
 }
 
+// IndexErr is the transaction index's last failed bulk write, nil once
+// one succeeds.
+func (m *Machine) IndexErr() error { return m.index.Err() }
+
 // Close writes out the transaction index. Call it after the last Apply
 // and before the store closes.
 func (m *Machine) Close() error { return m.index.Close() }

@@ -3,6 +3,7 @@ package state_test
 import (
 	"testing"
 
+	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -55,5 +56,31 @@ func TestReceiptsAcrossRestarts(t *testing.T) {
 			restart.do(e)
 			check(e, "after a second restart")
 		})
+	}
+}
+
+// TestIndexAheadOfState: the index is written apart from the state, so a
+// crash can leave it holding a block whose state was lost. Executing that
+// block again must still give its failed transaction a receipt: an index
+// entry at the block's own height is not an earlier receipt.
+func TestIndexAheadOfState(t *testing.T) {
+	e := newEnv(t, nil)
+	e.apply(block(1, tx(1, 0, "a")))
+	bad := forged(tx(2, 0, "c"))
+	b2 := block(2, bad)
+	if err := e.st.Apply(&consensus.Ready{Blocks: []*types.Block{b2}, Committed: []*types.Block{b2}}); err != nil {
+		t.Fatal(err)
+	}
+	e.m.Apply([]*types.Block{b2}) // executed, state never written
+	if err := e.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	if h := e.m.Height(); h != 1 {
+		t.Fatalf("state at height %d after losing block 2's writes, want 1", h)
+	}
+	e.apply(b2)
+	if r, want := e.receipt(bad), (state.Receipt{Height: 2, Index: 0, Code: state.BadSignature}); r != want {
+		t.Fatalf("receipt %+v, want %+v", r, want)
 	}
 }

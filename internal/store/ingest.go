@@ -49,6 +49,22 @@ func (s *Store) IngestSorted(kvs []KV) error {
 	return nil
 }
 
+// removeIngestLeftovers deletes tables that a crash left between their
+// writing and their ingest. Pebble ignores files it did not name, so they
+// would stay forever. Open calls it once it holds the database's lock.
+func removeIngestLeftovers(dir string) error {
+	left, err := filepath.Glob(filepath.Join(dir, "ingest-*.sst"))
+	if err != nil {
+		return fmt.Errorf("find ingest leftovers: %w", err)
+	}
+	for _, f := range left {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("remove ingest leftover: %w", err)
+		}
+	}
+	return nil
+}
+
 func (s *Store) writeTable(path string, kvs []KV) error {
 	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
 	if err != nil {

@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -50,4 +52,22 @@ func TestIngestSorted(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(open(t, dir))
+}
+
+// TestIngestLeftoversRemoved: a table a crash left before its ingest is
+// deleted when the store opens again.
+func TestIngestLeftoversRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left := filepath.Join(dir, "ingest-1-1.sst")
+	if err := os.WriteFile(left, []byte("half a table"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dir)
+	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("leftover still there: %v", err)
+	}
 }

@@ -88,6 +88,10 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{db: db, opts: opts, dir: dir}
+	if err := removeIngestLeftovers(dir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.loadPending(); err != nil {
 		db.Close()
 		return nil, err

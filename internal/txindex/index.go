@@ -2,6 +2,7 @@ package txindex
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,8 +14,9 @@ import (
 )
 
 // prefix is the index's key space in the store: the marker is the bare
-// prefix, entries are the prefix and a hash.
-const prefix = 'R'
+// prefix, entries are the prefix and a hash. (Receipts once had one key
+// each under 'R'; the index does not reuse it.)
+const prefix = 'T'
 
 // Default flush points: an ingest of 65,536 entries is a table of about
 // 3 MiB, which sorts and writes in a few tens of milliseconds; at low
@@ -48,6 +50,7 @@ type Index struct {
 	db                    Backend
 	flushEntries, flushHs int
 
+	sendMu  sync.Mutex // held from taking a batch to handing it off, so batches go in order
 	mu      sync.RWMutex
 	recent  map[types.Hash]Loc // added, not yet known ingested
 	pending []Entry            // added since the last hand-off
@@ -104,6 +107,8 @@ func (x *Index) Through() uint64 {
 // Add indexes the transactions of blocks executed through height. Adding
 // a block again (a replay after a crash) adds the same entries.
 func (x *Index) Add(height uint64, es []Entry) {
+	x.sendMu.Lock()
+	defer x.sendMu.Unlock()
 	x.mu.Lock()
 	for _, e := range es {
 		x.recent[e.Hash] = e.Loc
@@ -155,6 +160,8 @@ func (x *Index) Err() error {
 
 // Close writes what was added and stops the writer.
 func (x *Index) Close() error {
+	x.sendMu.Lock()
+	defer x.sendMu.Unlock()
 	x.mu.Lock()
 	if x.closed {
 		x.mu.Unlock()
@@ -197,9 +204,18 @@ func (x *Index) run() {
 }
 
 // table is the sorted contents of one ingest: the marker, then the
-// entries by hash. A hash added twice (a replayed block) is one key.
+// entries by hash. A hash added twice (a replayed block) is one key, at
+// its lowest height: a transaction's first receipt is the one it keeps.
 func table(es []Entry, through uint64) []store.KV {
-	slices.SortFunc(es, func(a, b Entry) int { return bytes.Compare(a.Hash[:], b.Hash[:]) })
+	slices.SortFunc(es, func(a, b Entry) int {
+		if c := bytes.Compare(a.Hash[:], b.Hash[:]); c != 0 {
+			return c
+		}
+		if a.Height != b.Height {
+			return cmp.Compare(a.Height, b.Height)
+		}
+		return cmp.Compare(a.Index, b.Index)
+	})
 	kvs := make([]store.KV, 0, len(es)+1)
 	kvs = append(kvs, store.KV{Key: []byte{prefix}, Value: binary.BigEndian.AppendUint64(nil, through)})
 	vals := make([]byte, 0, 12*len(es))
@@ -208,9 +224,10 @@ func table(es []Entry, through uint64) []store.KV {
 		if i > 0 && e.Hash == es[i-1].Hash {
 			continue
 		}
+		k, v := len(keys), len(vals)
 		keys = append(append(keys, prefix), e.Hash[:]...)
 		vals = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(vals, e.Height), e.Index)
-		kvs = append(kvs, store.KV{Key: keys[len(keys)-33:], Value: vals[len(vals)-12:]})
+		kvs = append(kvs, store.KV{Key: keys[k:len(keys):len(keys)], Value: vals[v:len(vals):len(vals)]})
 	}
 	return kvs
 }

@@ -209,3 +209,25 @@ func TestBadMarker(t *testing.T) {
 		t.Fatalf("err = %v, want a marker error", err)
 	}
 }
+
+// TestDuplicateKeepsFirst: a hash added at two places (a lookup that
+// failed during a replay) is stored at its lowest height, its first
+// receipt.
+func TestDuplicateKeepsFirst(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	x, err := Open(s, 1<<20, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := block(3, 1)[0]
+	x.Add(5, []Entry{{Hash: e.Hash, Loc: Loc{Height: 5, Index: 2}}})
+	x.Add(6, []Entry{e, {Hash: e.Hash, Loc: Loc{Height: 6, Index: 0}}})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Get(key(e.Hash))
+	if err != nil || binary.BigEndian.Uint64(v) != 3 || binary.BigEndian.Uint32(v[8:]) != 0 {
+		t.Fatalf("stored %x, %v; want height 3 index 0", v, err)
+	}
+}
