@@ -73,19 +73,15 @@ const noReceipt Code = 255
 // blockReceipts collects one block's receipts, in transaction order, for
 // one record: about one byte a transaction, under one key a block, where a
 // key per transaction cost a skiplist insert each.
-type blockReceipts struct {
-	w     *codec.Writer
-	count int
-}
+type blockReceipts struct{ w *codec.Writer }
 
-func newBlockReceipts(n int) *blockReceipts {
+func newBlockReceipts(n int) blockReceipts {
 	w := codec.NewWriter(4 + n)
 	w.U32(uint32(n))
-	return &blockReceipts{w: w}
+	return blockReceipts{w: w}
 }
 
-func (b *blockReceipts) add(r Receipt, has bool) {
-	b.count++
+func (b blockReceipts) add(r Receipt, has bool) {
 	if !has {
 		b.w.U8(uint8(noReceipt))
 		return
@@ -100,52 +96,72 @@ func (b *blockReceipts) add(r Receipt, has bool) {
 	}
 }
 
+func (b blockReceipts) encoded() []byte { return b.w.Bytes() }
+
 var errBadReceipt = errors.New("state: malformed receipt record")
 
-// receiptAt reads the receipt of the transaction at index from a block's
-// record.
-func receiptAt(rec []byte, height uint64, index uint32) (Receipt, bool, error) {
+// eachReceipt walks a block's record in transaction order until f returns
+// false, and returns the record's count. A walk to the end also checks
+// that nothing follows the last entry.
+func eachReceipt(rec []byte, f func(i uint32, code Code, reason []byte) bool) (uint32, error) {
 	r := codec.NewReader(rec)
 	n := r.U32()
-	if r.Err() != nil || index >= n {
-		return Receipt{}, false, fmt.Errorf("%w: index %d of %d at height %d", errBadReceipt, index, n, height)
+	if r.Err() != nil || uint64(n) > uint64(len(rec)) {
+		return 0, fmt.Errorf("%w: count %d", errBadReceipt, n)
 	}
-	for i := uint32(0); ; i++ {
+	for i := uint32(0); i < n; i++ {
 		code := Code(r.U8())
 		var reason []byte
 		if code != OK && code != noReceipt {
 			reason = r.VarBytes(maxReason)
 		}
 		if err := r.Err(); err != nil {
-			return Receipt{}, false, fmt.Errorf("%w at height %d: %v", errBadReceipt, height, err)
+			return n, fmt.Errorf("%w: %v", errBadReceipt, err)
 		}
-		if i == index {
-			if code == noReceipt {
-				return Receipt{}, false, nil
-			}
-			return Receipt{Height: height, Index: index, Code: code, Reason: string(reason)}, true, nil
+		if !f(i, code, reason) {
+			return n, nil
 		}
 	}
+	if err := r.Finish(); err != nil {
+		return n, fmt.Errorf("%w: %v", errBadReceipt, err)
+	}
+	return n, nil
+}
+
+// receiptAt reads the receipt of the transaction at index from a block's
+// record.
+func receiptAt(rec []byte, height uint64, index uint32) (Receipt, bool, error) {
+	var out Receipt
+	found := false
+	n, err := eachReceipt(rec, func(i uint32, code Code, reason []byte) bool {
+		if i < index {
+			return true
+		}
+		found = code != noReceipt
+		out = Receipt{Height: height, Index: index, Code: code, Reason: string(reason)}
+		return false
+	})
+	switch {
+	case err != nil:
+		return Receipt{}, false, fmt.Errorf("height %d: %w", height, err)
+	case index >= n:
+		return Receipt{}, false, fmt.Errorf("%w: index %d of %d at height %d", errBadReceipt, index, n, height)
+	case !found:
+		return Receipt{}, false, nil
+	}
+	return out, true, nil
 }
 
 // hasReceipt lists which transactions of a block got a receipt, from its
 // record: what the index holds for the block.
 func hasReceipt(rec []byte) ([]bool, error) {
-	r := codec.NewReader(rec)
-	n := r.U32()
-	if r.Err() != nil || uint64(n) > uint64(len(rec)) {
-		return nil, fmt.Errorf("%w: count %d", errBadReceipt, n)
-	}
-	has := make([]bool, n)
-	for i := range has {
-		code := Code(r.U8())
-		if code != OK && code != noReceipt {
-			r.VarBytes(maxReason)
-		}
-		has[i] = code != noReceipt
-	}
-	if err := r.Finish(); err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadReceipt, err)
+	var has []bool
+	_, err := eachReceipt(rec, func(_ uint32, code Code, _ []byte) bool {
+		has = append(has, code != noReceipt)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return has, nil
 }

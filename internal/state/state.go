@@ -203,7 +203,7 @@ func (m *Machine) Apply(blocks []*types.Block) []store.KV {
 			entries = append(entries, txindex.Entry{Hash: h, Loc: txindex.Loc{Height: b.Height, Index: uint32(i)}})
 		}
 		if len(b.Txs) > 0 {
-			kvs = append(kvs, store.KV{Key: receiptsKey(b.Height), Value: receipts.w.Bytes()})
+			kvs = append(kvs, store.KV{Key: receiptsKey(b.Height), Value: receipts.encoded()})
 		}
 		if ch := m.stake.EndBlock(bk, b.Height); ch != nil {
 			ekv := m.startEpoch(ch, b)
