@@ -134,7 +134,9 @@ func (n *Node) WaitCommitted(ctx context.Context, h types.Hash) (uint64, error) 
 	ch, cancel := n.waiters.wait(h)
 	defer cancel()
 	if r, err := n.machine.Receipt(h); err == nil {
-		return r.Height, nil // committed before we started waiting
+		// Committed before we started waiting; its receipt is written
+		// before the height is reported, so wait for that too.
+		return r.Height, n.WaitHeight(ctx, r.Height)
 	}
 	select {
 	case height := <-ch:

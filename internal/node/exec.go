@@ -184,6 +184,13 @@ func (n *Node) finishCommits(blocks []*types.Block) {
 		n.pool.Commit(b.Txs)
 		n.poolHeight.Store(b.Height)
 		n.metrics.committedTxs.Add(float64(len(b.Txs)))
+	}
+	// The height is reported before any waiter is answered, so a client
+	// told its transaction committed finds that height's blocks and events.
+	last := blocks[len(blocks)-1]
+	n.status.set(last.Height, last.ID(), 0)
+	n.metrics.height.Set(float64(last.Height))
+	for _, b := range blocks {
 		for _, tx := range b.Txs {
 			n.waiters.done(tx.Hash(), b.Height)
 		}
@@ -191,7 +198,4 @@ func (n *Node) finishCommits(blocks []*types.Block) {
 	if n.attestor != nil {
 		n.attestor.Notify()
 	}
-	last := blocks[len(blocks)-1]
-	n.status.set(last.Height, last.ID(), 0)
-	n.metrics.height.Set(float64(last.Height))
 }
