@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 
+	"github.com/lazchain/lazchain/internal/blocklog"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/safety"
 	"github.com/lazchain/lazchain/internal/types"
@@ -21,7 +23,8 @@ var ErrNotFound = errors.New("store: not found")
 
 // Key prefixes. One byte each keeps keys short and ranges simple.
 const (
-	pBlock   = 'b' // id -> block
+	pBlock   = 'b' // id -> block, for blocks under logThreshold
+	pBlockAt = 'B' // id -> where the block is in the block log
 	pHeight  = 'h' // height -> committed block id
 	pMeta    = 'm' // singletons
 	pSafety  = 's'
@@ -35,11 +38,17 @@ const (
 	heightSz = 8
 )
 
+// logThreshold is the encoded size from which a block goes to the block
+// log rather than into Pebble. Small blocks, the idle and lightly loaded
+// chain's, stay in the batch: the log costs a second fsync per write.
+const logThreshold = 64 << 10
+
 // Store is a node's Pebble database.
 type Store struct {
-	db   *pebble.DB
-	opts *pebble.Options // with defaults filled in, for ingested tables
-	dir  string
+	db     *pebble.DB
+	opts   *pebble.Options // with defaults filled in, for ingested tables
+	dir    string
+	blocks *blocklog.Log // large blocks; Pebble holds their locations
 
 	// pending lists the pending-block keys written and not yet pruned, so
 	// that a commit deletes them one by one. A range deletion per commit
@@ -88,15 +97,24 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{db: db, opts: opts, dir: dir}
-	if err := removeIngestLeftovers(dir); err != nil {
+	if s.blocks, err = blocklog.Open(filepath.Join(dir, "blocks")); err != nil {
 		db.Close()
+		return nil, err
+	}
+	if err := removeIngestLeftovers(dir); err != nil {
+		s.closeAll()
 		return nil, err
 	}
 	if err := s.loadPending(); err != nil {
-		db.Close()
+		s.closeAll()
 		return nil, err
 	}
 	return s, nil
+}
+
+func (s *Store) closeAll() {
+	s.blocks.Close()
+	s.db.Close()
 }
 
 // loadPending reads the pending-block keys left by the last run.
@@ -116,11 +134,15 @@ func (s *Store) loadPending() error {
 func (s *Store) Close() error {
 	if d := s.takeSafety(); d != nil {
 		if err := s.db.Set([]byte{pSafety}, d, pebble.Sync); err != nil {
-			s.db.Close()
+			s.closeAll()
 			return fmt.Errorf("store safety data: %w", err)
 		}
 	}
-	return s.db.Close()
+	berr := s.blocks.Close()
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return berr
 }
 
 func key(prefix byte, rest []byte) []byte {
@@ -187,11 +209,13 @@ func (s *Store) write(r *consensus.Ready, sd []byte) ([][]byte, error) {
 			return nil, fmt.Errorf("store safety data: %w", err)
 		}
 	}
+	logged := false
 	for _, blk := range r.Blocks {
 		id := blk.ID()
-		if err := b.Set(key(pBlock, id[:]), blk.Encode(), nil); err != nil {
-			return nil, fmt.Errorf("store block: %w", err)
+		if err := s.putBlock(b, id, blk.Encode()); err != nil {
+			return nil, err
 		}
+		logged = logged || len(blk.Encode()) >= logThreshold
 		pk := pendingKey(blk.Height, id)
 		if err := b.Set(pk, nil, nil); err != nil {
 			return nil, fmt.Errorf("store pending: %w", err)
@@ -212,10 +236,35 @@ func (s *Store) write(r *consensus.Ready, sd []byte) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The blocks' bytes are durable before the locations naming them.
+	if logged {
+		if err := s.blocks.Sync(); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return nil, fmt.Errorf("commit batch: %w", err)
 	}
 	return keep, nil
+}
+
+// putBlock adds a block to b: inline if small, else appended to the block
+// log with its location in b. The caller syncs the log before b.
+func (s *Store) putBlock(b *pebble.Batch, id types.Hash, enc []byte) error {
+	if len(enc) < logThreshold {
+		if err := b.Set(key(pBlock, id[:]), enc, nil); err != nil {
+			return fmt.Errorf("store block: %w", err)
+		}
+		return nil
+	}
+	loc, err := s.blocks.Append(enc)
+	if err != nil {
+		return fmt.Errorf("store block %s: %w", id.Short(), err)
+	}
+	if err := b.Set(key(pBlockAt, id[:]), loc.Encode(), nil); err != nil {
+		return fmt.Errorf("store block location: %w", err)
+	}
+	return nil
 }
 
 // WriteState writes the state changes of executing committed blocks. The
@@ -294,11 +343,35 @@ func (s *Store) indexCommits(b *pebble.Batch, r *consensus.Ready) ([][]byte, err
 
 // Block returns a stored block by id.
 func (s *Store) Block(id types.Hash) (*types.Block, error) {
-	v, err := s.get(key(pBlock, id[:]))
+	v, err := s.blockBytes(id)
 	if err != nil {
 		return nil, err
 	}
-	return types.DecodeBlock(v)
+	blk, err := types.DecodeBlock(v)
+	if err != nil {
+		return nil, fmt.Errorf("stored block %s: %w", id.Short(), err)
+	}
+	return blk, nil
+}
+
+// blockBytes reads a block's encoding from the log or from Pebble.
+func (s *Store) blockBytes(id types.Hash) ([]byte, error) {
+	v, err := s.get(key(pBlockAt, id[:]))
+	if errors.Is(err, ErrNotFound) {
+		return s.get(key(pBlock, id[:]))
+	}
+	if err != nil {
+		return nil, err
+	}
+	loc, err := blocklog.DecodeLoc(v)
+	if err != nil {
+		return nil, fmt.Errorf("stored block %s: %w", id.Short(), err)
+	}
+	enc, err := s.blocks.Read(loc)
+	if err != nil {
+		return nil, fmt.Errorf("stored block %s: %w", id.Short(), err)
+	}
+	return enc, nil
 }
 
 // BlockAt returns the committed block at height.

@@ -6,11 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/lazchain/lazchain/internal/blocklog"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/safety"
 	"github.com/lazchain/lazchain/internal/types"
@@ -145,12 +148,12 @@ func TestApplyAndRecover(t *testing.T) {
 	b1 := child(genesis, 1, 2)
 	b2 := child(b1, 2, 1)
 	fork2 := child(b1, 3, 0) // a competing block at height 2
-	b3 := child(b2, 4, 3)
+	b3 := child(b2, 4, 500) // over logThreshold: stored in the block log
 	b4 := child(b3, 5, 0)
 	b5 := child(b4, 6, 1)
 	b6 := child(b5, 7, 0)
 	b7 := child(b6, 8, 0)
-	fork7 := child(b6, 9, 2)
+	fork7 := child(b6, 9, 500)
 
 	steps := []struct {
 		name      string
@@ -390,5 +393,58 @@ func TestSafetyStorageWritesWithApply(t *testing.T) {
 	}
 	if !bytes.Equal(onDisk(), newer.Encode()) {
 		t.Fatal("Apply did not write the held safety data with the block")
+	}
+}
+
+// Blocks from logThreshold on go to the block log, smaller ones stay in
+// Pebble; both read back after a reopen, and a damaged log record is an
+// error naming the block, never a different block.
+func TestLargeBlocksInTheLog(t *testing.T) {
+	small, large := child(genesis, 1, 2), child(genesis, 2, 500)
+	if len(small.Encode()) >= logThreshold || len(large.Encode()) < logThreshold {
+		t.Fatalf("sizes %d and %d do not straddle %d", len(small.Encode()), len(large.Encode()), logThreshold)
+	}
+	dir := t.TempDir()
+	s := open(t, dir)
+	if err := s.Apply(&consensus.Ready{Blocks: []*types.Block{small, large}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		b      *types.Block
+		prefix byte
+	}{{small, pBlock}, {large, pBlockAt}} {
+		id := c.b.ID()
+		if _, err := s.get(key(c.prefix, id[:])); err != nil {
+			t.Fatalf("block of %d bytes not under %q: %v", len(c.b.Encode()), c.prefix, err)
+		}
+	}
+	s.Close()
+
+	s = open(t, dir)
+	for _, b := range []*types.Block{small, large} {
+		got, err := s.Block(b.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBlock(t, "after reopen", got, b)
+	}
+	s.Close()
+
+	seg := filepath.Join(dir, "blocks", "seg-00000000.log")
+	raw, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := os.WriteFile(seg, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir)
+	defer s.Close()
+	if got, err := s.Block(large.ID()); !errors.Is(err, blocklog.ErrCorrupt) || got != nil {
+		t.Fatalf("damaged block read: %v, %v", got != nil, err)
+	}
+	if _, err := s.Block(small.ID()); err != nil {
+		t.Fatalf("inline block after the log was damaged: %v", err)
 	}
 }
