@@ -72,7 +72,6 @@ type Log struct {
 	off     int64
 	dirty   []*os.File // written since the last Sync
 	newFile bool       // a segment was created since the last Sync
-	buf     []byte
 
 	mu    sync.RWMutex // guards files; never held across I/O
 	files map[uint32]*os.File
@@ -165,15 +164,14 @@ func (l *Log) Append(data []byte) (Loc, error) {
 			return Loc{}, err
 		}
 	}
-	// One write per record: the checksum goes in front of a copy, which
-	// costs less than a second system call.
-	l.buf = binary.BigEndian.AppendUint32(l.buf[:0], crc32.Checksum(data, castagnoli))
-	l.buf = append(l.buf, data...)
-	if _, err := l.cur.WriteAt(l.buf, l.off); err != nil {
+	// Two writes, not a copy of a megabyte to put the checksum in front.
+	var crc [crcSize]byte
+	binary.BigEndian.PutUint32(crc[:], crc32.Checksum(data, castagnoli))
+	if _, err := l.cur.WriteAt(crc[:], l.off); err != nil {
 		return Loc{}, fmt.Errorf("blocklog: append to segment %d: %w", l.seg, err)
 	}
-	if len(l.buf) > 8<<20 {
-		l.buf = nil // do not pin a rare huge record's buffer
+	if _, err := l.cur.WriteAt(data, l.off+crcSize); err != nil {
+		return Loc{}, fmt.Errorf("blocklog: append to segment %d: %w", l.seg, err)
 	}
 	loc := Loc{Seg: l.seg, Off: uint64(l.off), Len: uint32(len(data))}
 	l.off += n

@@ -148,7 +148,7 @@ func TestApplyAndRecover(t *testing.T) {
 	b1 := child(genesis, 1, 2)
 	b2 := child(b1, 2, 1)
 	fork2 := child(b1, 3, 0) // a competing block at height 2
-	b3 := child(b2, 4, 500) // over logThreshold: stored in the block log
+	b3 := child(b2, 4, 500)  // over logThreshold: stored in the block log
 	b4 := child(b3, 5, 0)
 	b5 := child(b4, 6, 1)
 	b6 := child(b5, 7, 0)
