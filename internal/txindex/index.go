@@ -52,12 +52,12 @@ type Index struct {
 
 	sendMu  sync.Mutex // held from taking a batch to handing it off, so batches go in order
 	mu      sync.RWMutex
-	recent  map[types.Hash]Loc // added, not yet known ingested
-	pending []Entry            // added since the last hand-off
-	added   uint64             // height through which entries were added
-	handed  uint64             // height of the last hand-off
-	through uint64             // height through which the store holds all entries
-	err     error              // the last failed ingest, until one succeeds
+	gens    []*generation // added, not yet known ingested; oldest first, the last one open
+	spare   *generation   // the last one dropped, for reuse
+	added   uint64        // height through which entries were added
+	handed  uint64        // height of the last hand-off
+	through uint64        // height through which the store holds all entries
+	err     error         // the last failed ingest, until one succeeds
 
 	batches chan batch
 	quit    chan struct{}
@@ -65,7 +65,7 @@ type Index struct {
 }
 
 type batch struct {
-	entries []Entry
+	entries []Entry // the generation's; the writer sorts a copy
 	through uint64
 }
 
@@ -79,7 +79,7 @@ func Open(db Backend, flushEntries, flushHeights int) (*Index, error) {
 		flushHeights = DefaultFlushHeights
 	}
 	x := &Index{db: db, flushEntries: flushEntries, flushHs: flushHeights,
-		recent: map[types.Hash]Loc{}, batches: make(chan batch, 1), quit: make(chan struct{})}
+		gens: []*generation{newGeneration()}, batches: make(chan batch, 1), quit: make(chan struct{})}
 	v, err := db.Get([]byte{prefix})
 	switch {
 	case err == nil:
@@ -110,16 +110,15 @@ func (x *Index) Add(height uint64, es []Entry) {
 	x.sendMu.Lock()
 	defer x.sendMu.Unlock()
 	x.mu.Lock()
+	open := x.gens[len(x.gens)-1]
 	for _, e := range es {
-		x.recent[e.Hash] = e.Loc
+		open.add(e)
 	}
-	x.pending = append(x.pending, es...)
 	x.added = max(x.added, height)
-	send := !x.closed && (len(x.pending) >= x.flushEntries || x.added-x.handed >= uint64(x.flushHs))
+	send := !x.closed && (open.size() >= x.flushEntries || x.added-x.handed >= uint64(x.flushHs))
 	var b batch
 	if send {
-		b = batch{entries: x.pending, through: x.added}
-		x.pending, x.handed = nil, x.added
+		b = x.handOff()
 	}
 	x.mu.Unlock()
 	if send {
@@ -129,10 +128,26 @@ func (x *Index) Add(height uint64, es []Entry) {
 	}
 }
 
+// handOff closes the open generation and returns its batch. Callers hold
+// sendMu and mu.
+func (x *Index) handOff() batch {
+	open := x.gens[len(x.gens)-1]
+	open.through = x.added
+	x.gens = append(x.gens, x.newGeneration())
+	x.handed = x.added
+	return batch{entries: open.entries, through: x.added}
+}
+
 // Lookup returns where h's receipt is.
 func (x *Index) Lookup(h types.Hash) (Loc, bool, error) {
 	x.mu.RLock()
-	l, ok := x.recent[h]
+	var l Loc
+	ok := false
+	for _, g := range x.gens {
+		if l, ok = g.get(h); ok {
+			break
+		}
+	}
 	x.mu.RUnlock()
 	if ok {
 		return l, true, nil
@@ -168,8 +183,7 @@ func (x *Index) Close() error {
 		return nil
 	}
 	x.closed = true
-	b := batch{entries: x.pending, through: x.added}
-	x.pending, x.handed = nil, x.added
+	b := x.handOff()
 	x.mu.Unlock()
 	x.batches <- b
 	close(x.batches)
@@ -181,34 +195,75 @@ func (x *Index) Close() error {
 // covers every earlier one. A failed batch is carried into the next.
 func (x *Index) run() {
 	defer close(x.quit)
-	var carry []Entry
+	// The writer's buffers live across batches: fresh megabytes for every
+	// table cost page faults and collector work.
+	var (
+		es      []Entry // failed batches' entries first, then this batch's
+		carried int
+		t       tableBuf
+	)
 	for b := range x.batches {
-		es := append(carry, b.entries...)
+		// A copy: lookups read the generation's entries while it sorts.
+		es = append(es[:carried], b.entries...)
 		if b.through == 0 && len(es) == 0 {
 			continue
 		}
-		err := x.db.IngestSorted(table(es, b.through))
+		err := x.db.IngestSorted(t.fill(es, b.through))
 		x.mu.Lock()
 		x.err = err
 		if err == nil {
 			x.through = max(x.through, b.through)
-			for _, e := range es {
-				delete(x.recent, e.Hash)
-			}
-			carry = nil
+			x.dropIngested(b.through)
+			carried = 0
 		} else {
-			carry = es
+			carried = len(es)
 		}
 		x.mu.Unlock()
 	}
 }
 
-// table is the sorted contents of one ingest: the marker, then the
+// dropIngested forgets the handed-off generations a table through height
+// covers. Callers hold mu.
+func (x *Index) dropIngested(through uint64) {
+	n := 0
+	for n < len(x.gens)-1 && x.gens[n].through <= through {
+		n++
+	}
+	if n > 0 {
+		x.spare = x.gens[n-1]
+	}
+	x.gens = append(x.gens[:0:0], x.gens[n:]...)
+}
+
+// newGeneration opens a generation, reusing the last one dropped, whose
+// map and slice have grown to a hand-off's size already. Callers hold mu.
+func (x *Index) newGeneration() *generation {
+	g := x.spare
+	x.spare = nil
+	if g == nil {
+		return newGeneration()
+	}
+	g.reset()
+	return g
+}
+
+// tableBuf holds one ingest's keys, values and pairs, reused.
+type tableBuf struct {
+	keys, vals []byte
+	kvs        []store.KV
+}
+
+// fill returns the sorted contents of one ingest: the marker, then the
 // entries by hash. A hash added twice (a replayed block) is one key, at
 // its lowest height: a transaction's first receipt is the one it keeps.
-func table(es []Entry, through uint64) []store.KV {
+// It sorts es in place, and the result is valid until the next fill.
+func (t *tableBuf) fill(es []Entry, through uint64) []store.KV {
 	slices.SortFunc(es, func(a, b Entry) int {
-		if c := bytes.Compare(a.Hash[:], b.Hash[:]); c != 0 {
+		// The first eight bytes as one number settle nearly every pair.
+		if c := cmp.Compare(binary.BigEndian.Uint64(a.Hash[:8]), binary.BigEndian.Uint64(b.Hash[:8])); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(a.Hash[8:], b.Hash[8:]); c != 0 {
 			return c
 		}
 		if a.Height != b.Height {
@@ -216,20 +271,22 @@ func table(es []Entry, through uint64) []store.KV {
 		}
 		return cmp.Compare(a.Index, b.Index)
 	})
-	kvs := make([]store.KV, 0, len(es)+1)
-	kvs = append(kvs, store.KV{Key: []byte{prefix}, Value: binary.BigEndian.AppendUint64(nil, through)})
-	vals := make([]byte, 0, 12*len(es))
-	keys := make([]byte, 0, 33*len(es))
+	// Sized up front: kvs point into keys and vals, so neither may move.
+	t.keys = slices.Grow(t.keys[:0], 33*len(es))
+	t.vals = slices.Grow(t.vals[:0], 12*len(es)+8)
+	t.kvs = t.kvs[:0]
+	t.vals = binary.BigEndian.AppendUint64(t.vals, through)
+	t.kvs = append(t.kvs, store.KV{Key: []byte{prefix}, Value: t.vals[:8:8]})
 	for i, e := range es {
 		if i > 0 && e.Hash == es[i-1].Hash {
 			continue
 		}
-		k, v := len(keys), len(vals)
-		keys = append(append(keys, prefix), e.Hash[:]...)
-		vals = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(vals, e.Height), e.Index)
-		kvs = append(kvs, store.KV{Key: keys[k:len(keys):len(keys)], Value: vals[v:len(vals):len(vals)]})
+		k, v := len(t.keys), len(t.vals)
+		t.keys = append(append(t.keys, prefix), e.Hash[:]...)
+		t.vals = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(t.vals, e.Height), e.Index)
+		t.kvs = append(t.kvs, store.KV{Key: t.keys[k:len(t.keys):len(t.keys)], Value: t.vals[v:len(t.vals):len(t.vals)]})
 	}
-	return kvs
+	return t.kvs
 }
 
 func key(h types.Hash) []byte { return append([]byte{prefix}, h[:]...) }
