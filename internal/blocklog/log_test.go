@@ -3,6 +3,7 @@ package blocklog
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -175,5 +176,41 @@ func TestOpenRejectsStrangeSegmentName(t *testing.T) {
 	}
 	if _, err := Open(dir); err == nil {
 		t.Fatal("opened a log with seg-x.log in it")
+	}
+}
+
+// Reads run alongside the writer, across segment rotations, and each
+// returns exactly the record appended (go test -race checks the rest).
+func TestReadsAlongsideAppends(t *testing.T) {
+	l := mustOpen(t, t.TempDir(), 20_000)
+	r := rand.New(rand.NewPCG(3, 4))
+	type rec struct {
+		loc  Loc
+		data []byte
+	}
+	ch := make(chan rec, 16)
+	done := make(chan error)
+	go func() {
+		var seen []rec
+		var first error
+		for x := range ch { // drained to the end, so the writer never blocks
+			seen = append(seen, x)
+			for _, s := range seen[max(0, len(seen)-5):] {
+				got, err := l.Read(s.loc)
+				if first == nil && (err != nil || !bytes.Equal(got, s.data)) {
+					first = fmt.Errorf("read %+v: %d bytes, %v; want %d bytes", s.loc, len(got), err, len(s.data))
+				}
+			}
+		}
+		done <- first
+	}()
+	for i := range 200 {
+		data := record(r, 500+i*17)
+		loc := mustAppend(t, l, data)
+		ch <- rec{loc, data}
+	}
+	close(ch)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
