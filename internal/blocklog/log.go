@@ -83,6 +83,11 @@ func Open(dir string) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("blocklog: create %s: %w", dir, err)
 	}
+	// The directory's own entry must outlive a crash as well as the
+	// segments in it; syncing its parent once per open settles that.
+	if err := syncDir(filepath.Dir(dir)); err != nil {
+		return nil, err
+	}
 	segs, err := segments(dir)
 	if err != nil {
 		return nil, err
