@@ -61,3 +61,35 @@ func BenchmarkAddBehindBacklog(b *testing.B) {
 		next += batch
 	}
 }
+
+// BenchmarkChurn is a loaded validator's steady state: 256 senders, each
+// with about 20 transactions waiting, batches of 100 admitted and blocks
+// of 100 committed in turn, so every sender's nonces slide forward.
+func BenchmarkChurn(b *testing.B) {
+	const senders, depth, batch = 256, 20, 100
+	total := senders*depth + (b.N+1)*batch
+	txs := make([]*types.Tx, 0, total)
+	for n := 0; len(txs) < total; n++ {
+		for s := 0; s < senders && len(txs) < total; s++ {
+			t := &types.Tx{ChainID: chain, Sender: make([]byte, 32), Nonce: uint64(n), Body: []byte("churn")}
+			t.Sender[0], t.Sender[1] = byte(s), byte(s>>8)
+			txs = append(txs, t)
+		}
+	}
+	p := mempool.New(mempool.Config{ChainID: chain, MaxTxs: 1 << 30, MaxBytes: 1 << 40})
+	p.AddVerified(txs[:senders*depth])
+	added, committed := senders*depth, 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N { // b.N, not b.Loop: the transactions are sized by it up front
+		for _, err := range p.AddVerified(txs[added : added+batch]) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		added += batch
+		p.Commit(txs[committed : committed+batch])
+		committed += batch
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/tx")
+}

@@ -60,15 +60,15 @@ type entry struct {
 }
 
 type account struct {
-	next uint64            // next nonce not yet committed
-	end  uint64            // first nonce from next up that txs lacks
-	txs  map[uint64]*entry // by nonce
+	next uint64 // next nonce not yet committed
+	end  uint64 // first nonce from next up that txs lacks
+	txs  window // by nonce, from next up
 }
 
 // extend moves end past the nonces now held: a sender with a backlog of
 // thousands would otherwise be walked from next on every admission.
 func (a *account) extend() {
-	for a.txs[a.end] != nil {
+	for a.txs.get(a.end) != nil {
 		a.end++
 	}
 }
@@ -271,7 +271,7 @@ func (p *Pool) runEnd(s sender, from uint64) uint64 {
 	if n <= acc.end {
 		return acc.end // next..end-1 are all held
 	}
-	for acc.txs[n] != nil {
+	for acc.txs.get(n) != nil {
 		n++
 	}
 	return n
@@ -299,7 +299,7 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 	if tx.Nonce < next {
 		return fmt.Errorf("nonce %d, next is %d: %w", tx.Nonce, next, ErrStaleNonce)
 	}
-	if acc != nil && acc.txs[tx.Nonce] != nil {
+	if acc != nil && acc.txs.get(tx.Nonce) != nil {
 		return fmt.Errorf("nonce %d: %w", tx.Nonce, ErrNonceTaken)
 	}
 	size := len(tx.Sig) + len(tx.Body) + 64
@@ -307,12 +307,12 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 		return fmt.Errorf("%d txs, %d bytes: %w; retry later", len(p.byHash), p.bytes, ErrFull)
 	}
 	if acc == nil {
-		acc = &account{next: next, end: next, txs: map[uint64]*entry{}}
+		acc = &account{next: next, end: next, txs: window{base: next}}
 		p.accounts[s] = acc
 		p.order = append(p.order, s)
 	}
 	e := &entry{tx: tx, size: size, added: time.Now()}
-	acc.txs[tx.Nonce] = e
+	acc.txs.set(tx.Nonce, e)
 	if tx.Nonce == acc.end {
 		acc.extend()
 	}

@@ -55,7 +55,7 @@ func (p *Pool) reap(maxTxs, maxBytes int, pending Pending, aged bool) ([]*types.
 			continue
 		}
 		for n := max(acc.next, pending[s]); ; n++ {
-			e := acc.txs[n]
+			e := acc.txs.get(n)
 			if e == nil || len(out) >= maxTxs || bytes+e.size > maxBytes {
 				break
 			}
@@ -93,24 +93,10 @@ func (p *Pool) Commit(txs []*types.Tx) {
 }
 
 // advance moves a sender's next nonce and drops transactions below it.
+// The pool holds a sender's transactions only from its next nonce up, so
+// the ones to drop are exactly the nonces being passed.
 func (p *Pool) advance(_ sender, acc *account, next uint64) {
-	if next-acc.next > uint64(len(acc.txs)) {
-		// A long jump (a restart, a sender that used other nodes): one
-		// pass over what the sender has here beats one step per nonce.
-		for n, e := range acc.txs {
-			if n < next {
-				p.drop(acc, n, e)
-			}
-		}
-	} else {
-		// The pool holds a sender's transactions only from its next nonce
-		// up, so the ones to drop are exactly the nonces being passed.
-		for n := acc.next; n < next; n++ {
-			if e := acc.txs[n]; e != nil {
-				p.drop(acc, n, e)
-			}
-		}
-	}
+	acc.txs.advance(next, func(_ uint64, e *entry) { p.forget(e) })
 	acc.next = next
 	if acc.end < next {
 		acc.end = next
@@ -118,8 +104,9 @@ func (p *Pool) advance(_ sender, acc *account, next uint64) {
 	}
 }
 
-func (p *Pool) drop(acc *account, n uint64, e *entry) {
-	delete(acc.txs, n)
+// forget removes e from the pool's totals and hash index; its account
+// slot is the caller's to clear.
+func (p *Pool) forget(e *entry) {
 	delete(p.byHash, e.tx.Hash())
 	p.bytes -= e.size
 }
@@ -128,7 +115,7 @@ func (p *Pool) drop(acc *account, n uint64, e *entry) {
 func (p *Pool) compact() {
 	keep := p.order[:0]
 	for _, s := range p.order {
-		if acc := p.accounts[s]; acc != nil && len(acc.txs) > 0 {
+		if acc := p.accounts[s]; acc != nil && acc.txs.n > 0 {
 			keep = append(keep, s)
 		} else {
 			delete(p.accounts, s)

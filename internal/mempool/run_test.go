@@ -39,7 +39,7 @@ func TestRunEndTracksHeldNonces(t *testing.T) {
 					k := acc.next + uint64(rng.IntN(int(acc.end-acc.next))) + 1
 					var txs []*types.Tx
 					for n := acc.next; n < k; n++ {
-						txs = append(txs, acc.txs[n].tx)
+						txs = append(txs, acc.txs.get(n).tx)
 					}
 					committed[s] = k
 					p.Commit(txs)
@@ -50,7 +50,7 @@ func TestRunEndTracksHeldNonces(t *testing.T) {
 			}
 			for as, acc := range p.accounts {
 				want := acc.next
-				for acc.txs[want] != nil {
+				for acc.txs.get(want) != nil {
 					want++
 				}
 				if acc.end != want {
