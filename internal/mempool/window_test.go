@@ -57,4 +57,31 @@ func TestWindow(t *testing.T) {
 	check("jump past the end")
 	put(100, 103)
 	check("after jump", 100, 103)
+
+	// Far past the held nonces: kept aside, not in a slice across the gap.
+	put(100+maxGap+50, 100+maxGap+51)
+	if len(w.slots) > maxGap+4 {
+		t.Fatalf("a nonce past a gap grew the slice to %d", len(w.slots))
+	}
+	check("far", 100, 103, 100+maxGap+50, 100+maxGap+51)
+	put(104) // the slice grows toward the far ones...
+	for n := uint64(105); n <= 100+maxGap+50; n++ {
+		put(n) // ...and takes them over when it reaches them
+	}
+	held := []uint64{100, 103}
+	for n := uint64(104); n <= 100+maxGap+51; n++ {
+		held = append(held, n)
+	}
+	check("joined", held...)
+	var dropped []uint64
+	for n := uint64(100); n < 100+maxGap+52; n++ {
+		if n != 101 && n != 102 {
+			dropped = append(dropped, n)
+		}
+	}
+	advance(1000, dropped...)
+	check("all passed")
+	if len(w.far) != 0 {
+		t.Fatalf("%d far entries left below base", len(w.far))
+	}
 }
