@@ -1,10 +1,12 @@
 package rpc
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -213,6 +215,23 @@ func TestPendingAndNonceTaken(t *testing.T) {
 	}
 	if acc, err := tn.client.Account(ctx, key.Public().(ed25519.PublicKey)); err != nil || acc.Nonce != 6 {
 		t.Fatalf("account after the gap filled: %+v, %v", acc, err)
+	}
+}
+
+// A batch sent without a declared length (chunked) is read as well as
+// one with it.
+func TestSubmitBatchChunked(t *testing.T) {
+	tn := startNode(t)
+	txs := []*types.Tx{signedTx(testChain, account(30), 0, "chunked"), signedTx(testChain, account(30), 1, "chunked")}
+	body := io.MultiReader(bytes.NewReader(types.EncodeTxBatch(txs))) // hides the length
+	resp, err := http.Post(tn.url+"/txs/batch", "application/octet-stream", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var bv BatchView
+	if resp.StatusCode != http.StatusOK || resp.Request.ContentLength > 0 || json.NewDecoder(resp.Body).Decode(&bv) != nil || bv.Accepted != 2 {
+		t.Fatalf("chunked batch: HTTP %d, declared length %d, %+v", resp.StatusCode, resp.Request.ContentLength, bv)
 	}
 }
 

@@ -265,7 +265,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBatchBody))
+	raw, err := readBody(w, r, maxBatchBody)
 	if err != nil {
 		writeBodyError(w, err)
 		return
@@ -287,6 +287,21 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		out.Rejected = append(out.Rejected, ErrorView{Code: code, Message: err.Error(), Index: &idx})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// readBody reads a request body of at most limit bytes. A declared length
+// within the limit is read into one buffer of that size: io.ReadAll's
+// doublings and copies were a percent of a loaded node's CPU.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength <= 0 || r.ContentLength > limit {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func writeBodyError(w http.ResponseWriter, err error) {
