@@ -95,9 +95,23 @@ type TxResult struct {
 	Receipt state.Receipt
 }
 
+// receipt returns h's receipt once its height is reported. Execution
+// writes receipts before the node reports their height; until then the
+// transaction is not committed to a client, as its block is not (BlockAt).
+func (n *Node) receipt(h types.Hash) (state.Receipt, error) {
+	rc, err := n.machine.Receipt(h)
+	if err != nil {
+		return rc, err
+	}
+	if latest := n.status.get().Height; rc.Height > latest {
+		return state.Receipt{}, fmt.Errorf("receipt at height %d (latest is %d): %w", rc.Height, latest, store.ErrNotFound)
+	}
+	return rc, nil
+}
+
 // Tx returns a committed transaction, or ErrNotFound.
 func (n *Node) Tx(h types.Hash) (*TxResult, error) {
-	rc, err := n.machine.Receipt(h)
+	rc, err := n.receipt(h)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("tx %s: %w", h, ErrNotFound)
 	}
@@ -133,10 +147,8 @@ func (n *Node) Submit(txs []*types.Tx) []error {
 func (n *Node) WaitCommitted(ctx context.Context, h types.Hash) (uint64, error) {
 	ch, cancel := n.waiters.wait(h)
 	defer cancel()
-	if r, err := n.machine.Receipt(h); err == nil {
-		// Committed before we started waiting; its receipt is written
-		// before the height is reported, so wait for that too.
-		return r.Height, n.WaitHeight(ctx, r.Height)
+	if r, err := n.receipt(h); err == nil {
+		return r.Height, nil // committed before we started waiting
 	}
 	select {
 	case height := <-ch:

@@ -176,21 +176,20 @@ func (n *Node) execute(blocks []*types.Block) ([]types.StateRef, error) {
 	return refs, nil
 }
 
-// finishCommits tells everyone who waits on executed blocks.
+// finishCommits tells everyone who waits on executed blocks. The height
+// is reported first: a receipt counts as committed only at a reported
+// height (Node.receipt), so a transaction is pending in the pool until a
+// client can see its block and events.
 func (n *Node) finishCommits(blocks []*types.Block) {
+	last := blocks[len(blocks)-1]
+	n.status.set(last.Height, last.ID(), 0)
+	n.metrics.height.Set(float64(last.Height))
 	for _, b := range blocks {
 		// Only now: execution skips the signature checks of transactions
 		// the pool still holds.
 		n.pool.Commit(b.Txs)
 		n.poolHeight.Store(b.Height)
 		n.metrics.committedTxs.Add(float64(len(b.Txs)))
-	}
-	// The height is reported before any waiter is answered, so a client
-	// told its transaction committed finds that height's blocks and events.
-	last := blocks[len(blocks)-1]
-	n.status.set(last.Height, last.ID(), 0)
-	n.metrics.height.Set(float64(last.Height))
-	for _, b := range blocks {
 		for _, tx := range b.Txs {
 			n.waiters.done(tx.Hash(), b.Height)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -68,7 +67,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(64+32*blob.MaxChunks)))
+	body, err := readBody(w, r, int64(64+32*blob.MaxChunks))
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 		return
@@ -95,7 +94,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxChunkBody))
+	data, err := readBody(w, r, maxChunkBody)
 	if err != nil {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 		return

@@ -212,11 +212,11 @@ func (s *Store) write(r *consensus.Ready, sd []byte) ([][]byte, error) {
 	logged := false
 	for _, blk := range r.Blocks {
 		id := blk.ID()
-		enc := blk.Encode()
-		if err := s.putBlock(b, id, enc); err != nil {
+		inLog, err := s.putBlock(b, id, blk.Encode())
+		if err != nil {
 			return nil, err
 		}
-		logged = logged || len(enc) >= logThreshold
+		logged = logged || inLog
 		pk := pendingKey(blk.Height, id)
 		if err := b.Set(pk, nil, nil); err != nil {
 			return nil, fmt.Errorf("store pending: %w", err)
@@ -250,22 +250,23 @@ func (s *Store) write(r *consensus.Ready, sd []byte) ([][]byte, error) {
 }
 
 // putBlock adds a block to b: inline if small, else appended to the block
-// log with its location in b. The caller syncs the log before b.
-func (s *Store) putBlock(b *pebble.Batch, id types.Hash, enc []byte) error {
+// log with its location in b, and then it reports true: the caller syncs
+// the log before b.
+func (s *Store) putBlock(b *pebble.Batch, id types.Hash, enc []byte) (inLog bool, err error) {
 	if len(enc) < logThreshold {
 		if err := b.Set(key(pBlock, id[:]), enc, nil); err != nil {
-			return fmt.Errorf("store block: %w", err)
+			return false, fmt.Errorf("store block: %w", err)
 		}
-		return nil
+		return false, nil
 	}
 	loc, err := s.blocks.Append(enc)
 	if err != nil {
-		return fmt.Errorf("store block %s: %w", id.Short(), err)
+		return false, fmt.Errorf("store block %s: %w", id.Short(), err)
 	}
 	if err := b.Set(key(pBlockAt, id[:]), loc.Encode(), nil); err != nil {
-		return fmt.Errorf("store block location: %w", err)
+		return false, fmt.Errorf("store block location: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // WriteState writes the state changes of executing committed blocks. The
