@@ -264,3 +264,47 @@ func TestManyHandOffsReuseGenerations(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultFlushPointsDifferPerNode checks the jitter that keeps
+// validators from compacting in lockstep: defaults land within half of
+// the nominal points either way, both scaled alike, and two opens rarely
+// agree (eight equal draws of a float64 would take a broken source).
+func TestDefaultFlushPointsDifferPerNode(t *testing.T) {
+	seen := map[int]bool{}
+	for i := 0; i < 8; i++ {
+		s := openStore(t, t.TempDir())
+		defer s.Close()
+		x, err := Open(s, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.flushEntries < DefaultFlushEntries/2 || x.flushEntries >= DefaultFlushEntries*3/2 {
+			t.Fatalf("flush entries %d outside [%d, %d)", x.flushEntries, DefaultFlushEntries/2, DefaultFlushEntries*3/2)
+		}
+		if x.flushHs < DefaultFlushHeights/2 || x.flushHs >= DefaultFlushHeights*3/2 {
+			t.Fatalf("flush heights %d outside [%d, %d)", x.flushHs, DefaultFlushHeights/2, DefaultFlushHeights*3/2)
+		}
+		// One factor for both: the ratio stays the nominal one.
+		if r := float64(x.flushEntries) / float64(x.flushHs); r < 15.9 || r > 16.1 {
+			t.Fatalf("entries/heights %d/%d, want the nominal ratio 16", x.flushEntries, x.flushHs)
+		}
+		seen[x.flushEntries] = true
+		if err := x.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) < 2 {
+		t.Fatalf("eight opens chose the same flush point %v", seen)
+	}
+	// Explicit points are kept as given.
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	x, err := Open(s, 100, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if x.flushEntries != 100 || x.flushHs != 7 {
+		t.Fatalf("explicit points became %d, %d", x.flushEntries, x.flushHs)
+	}
+}
