@@ -6,13 +6,14 @@ import (
 
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/txindex"
+	"github.com/lazchain/lazchain/internal/types"
 )
 
 // openIndex opens the transaction index and adds what a crash lost from
 // it: the blocks executed into the state above its marker, read back from
 // the blocks and their receipt records.
 func (m *Machine) openIndex() error {
-	x, err := txindex.Open(m.store, 0, 0)
+	x, err := txindex.Open(m.store, m.confirm, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -58,6 +59,16 @@ func (m *Machine) reindex(from, to uint64) ([]txindex.Entry, error) {
 		}
 	}
 	return entries, nil
+}
+
+// confirm reports whether the transaction at l has hash h: the index
+// matches stored entries by the hash's first 20 bytes.
+func (m *Machine) confirm(h types.Hash, l txindex.Loc) (bool, error) {
+	b, err := m.store.BlockAt(l.Height)
+	if err != nil {
+		return false, fmt.Errorf("confirm index entry at height %d: %w", l.Height, err)
+	}
+	return int(l.Index) < len(b.Txs) && b.Txs[l.Index].Hash() == h, nil
 }
 
 // IndexErr is the transaction index's last failed bulk write, nil once

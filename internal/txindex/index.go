@@ -14,11 +14,6 @@ import (
 	"github.com/lazchain/lazchain/internal/types"
 )
 
-// prefix is the index's key space in the store: the marker is the bare
-// prefix, entries are the prefix and a hash. (Receipts once had one key
-// each under 'R'; the index does not reuse it.)
-const prefix = 'T'
-
 // Default flush points, before each node's jitter: an ingest of 65,536
 // entries is a table of about 3 MiB, which sorts and writes in a few tens
 // of milliseconds; at low load the block limit bounds what a restart must
@@ -57,10 +52,16 @@ type Backend interface {
 	IngestSorted(kvs []store.KV) error
 }
 
+// Confirm reports whether the transaction at l has hash h. The store
+// keys entries by a prefix of the hash (format.go); a stored hit is
+// confirmed before Lookup returns it.
+type Confirm func(h types.Hash, l Loc) (bool, error)
+
 // Index is the hash index. Add and Close are for one goroutine (the
 // executor); Lookup, Through and Err are safe from any.
 type Index struct {
 	db                    Backend
+	confirm               Confirm
 	flushEntries, flushHs int
 
 	sendMu  sync.Mutex // held from taking a batch to handing it off, so batches go in order
@@ -70,6 +71,7 @@ type Index struct {
 	added   uint64        // height through which entries were added
 	handed  uint64        // height of the last hand-off
 	through uint64        // height through which the store holds all entries
+	legacy  bool          // the store holds entries of the first format too
 	err     error         // the last failed ingest, until one succeeds
 
 	batches chan batch
@@ -82,10 +84,11 @@ type batch struct {
 	through uint64
 }
 
-// Open returns the index over db and starts its writer. flushEntries and
+// Open returns the index over db, whose stored hits confirm checks, and
+// starts its writer. flushEntries and
 // flushHeights of 0 take the defaults, scaled by one random factor
 // between 0.5 and 1.5 (see jitter).
-func Open(db Backend, flushEntries, flushHeights int) (*Index, error) {
+func Open(db Backend, confirm Confirm, flushEntries, flushHeights int) (*Index, error) {
 	f := jitter()
 	if flushEntries <= 0 {
 		flushEntries = int(f * DefaultFlushEntries)
@@ -93,19 +96,20 @@ func Open(db Backend, flushEntries, flushHeights int) (*Index, error) {
 	if flushHeights <= 0 {
 		flushHeights = int(f * DefaultFlushHeights)
 	}
-	x := &Index{db: db, flushEntries: flushEntries, flushHs: flushHeights,
+	x := &Index{db: db, confirm: confirm, flushEntries: flushEntries, flushHs: flushHeights,
 		gens: []*generation{newGeneration()}, batches: make(chan batch, 1), quit: make(chan struct{})}
-	v, err := db.Get([]byte{prefix})
-	switch {
-	case err == nil:
-		if len(v) != 8 {
-			return nil, fmt.Errorf("txindex: marker of %d bytes, want 8", len(v))
-		}
-		x.through = binary.BigEndian.Uint64(v)
-	case errors.Is(err, store.ErrNotFound):
-	default:
-		return nil, fmt.Errorf("txindex: read marker: %w", err)
+	through, ok, err := readMarker(db.Get, []byte{prefix})
+	if err != nil {
+		return nil, fmt.Errorf("txindex: %w", err)
 	}
+	old, legacy, err := readMarker(db.Get, []byte{legacyPrefix})
+	if err != nil {
+		return nil, fmt.Errorf("txindex: %w", err)
+	}
+	if !ok {
+		through = old // the first table of this format goes on from there
+	}
+	x.through, x.legacy = through, legacy
 	x.added, x.handed = x.through, x.through
 	go x.run()
 	return x, nil
@@ -167,17 +171,30 @@ func (x *Index) Lookup(h types.Hash) (Loc, bool, error) {
 	if ok {
 		return l, true, nil
 	}
-	v, err := x.db.Get(key(h))
-	if errors.Is(err, store.ErrNotFound) {
-		return Loc{}, false, nil
+	l, ok, err := x.stored(key(h), decodeValue)
+	if ok {
+		// A forged collision must not lend h another's receipt.
+		ok, err = x.confirm(h, l)
+	}
+	if !ok && err == nil && x.legacy {
+		l, ok, err = x.stored(legacyKey(h), decodeLegacy)
 	}
 	if err != nil {
 		return Loc{}, false, fmt.Errorf("txindex: lookup %x: %w", h[:8], err)
 	}
-	if len(v) != 12 {
-		return Loc{}, false, fmt.Errorf("txindex: entry of %d bytes for %x, want 12", len(v), h[:8])
+	return l, ok, nil
+}
+
+func (x *Index) stored(k []byte, decode func([]byte) (Loc, error)) (Loc, bool, error) {
+	v, err := x.db.Get(k)
+	if errors.Is(err, store.ErrNotFound) {
+		return Loc{}, false, nil
 	}
-	return Loc{Height: binary.BigEndian.Uint64(v), Index: binary.BigEndian.Uint32(v[8:])}, true, nil
+	if err != nil {
+		return Loc{}, false, err
+	}
+	l, err := decode(v)
+	return l, err == nil, err
 }
 
 // Err returns the last ingest's error, nil once one succeeds. Entries of
@@ -271,8 +288,30 @@ type tableBuf struct {
 // fill returns the sorted contents of one ingest: the marker, then the
 // entries by hash. A hash added twice (a replayed block) is one key, at
 // its lowest height: a transaction's first receipt is the one it keeps.
+// Of hashes that share a key (a forged collision), the lowest is kept.
 // It sorts es in place, and the result is valid until the next fill.
 func (t *tableBuf) fill(es []Entry, through uint64) []store.KV {
+	sortEntries(es)
+	// Sized up front: kvs point into keys and vals, so neither may move.
+	t.keys = slices.Grow(t.keys[:0], (1+keyBytes)*len(es))
+	t.vals = slices.Grow(t.vals[:0], 2*binary.MaxVarintLen64*len(es)+8)
+	t.kvs = t.kvs[:0]
+	t.vals = binary.BigEndian.AppendUint64(t.vals, through)
+	t.kvs = append(t.kvs, store.KV{Key: []byte{prefix}, Value: t.vals[:8:8]})
+	for i, e := range es {
+		if i > 0 && [keyBytes]byte(e.Hash[:keyBytes]) == [keyBytes]byte(es[i-1].Hash[:keyBytes]) {
+			continue
+		}
+		k, v := len(t.keys), len(t.vals)
+		t.keys = append(append(t.keys, prefix), e.Hash[:keyBytes]...)
+		t.vals = appendValue(t.vals, e.Loc)
+		t.kvs = append(t.kvs, store.KV{Key: t.keys[k:len(t.keys):len(t.keys)], Value: t.vals[v:len(t.vals):len(t.vals)]})
+	}
+	return t.kvs
+}
+
+// sortEntries orders es by hash, then location.
+func sortEntries(es []Entry) {
 	slices.SortFunc(es, func(a, b Entry) int {
 		// The first eight bytes as one number settle nearly every pair.
 		if c := cmp.Compare(binary.BigEndian.Uint64(a.Hash[:8]), binary.BigEndian.Uint64(b.Hash[:8])); c != 0 {
@@ -286,22 +325,4 @@ func (t *tableBuf) fill(es []Entry, through uint64) []store.KV {
 		}
 		return cmp.Compare(a.Index, b.Index)
 	})
-	// Sized up front: kvs point into keys and vals, so neither may move.
-	t.keys = slices.Grow(t.keys[:0], 33*len(es))
-	t.vals = slices.Grow(t.vals[:0], 12*len(es)+8)
-	t.kvs = t.kvs[:0]
-	t.vals = binary.BigEndian.AppendUint64(t.vals, through)
-	t.kvs = append(t.kvs, store.KV{Key: []byte{prefix}, Value: t.vals[:8:8]})
-	for i, e := range es {
-		if i > 0 && e.Hash == es[i-1].Hash {
-			continue
-		}
-		k, v := len(t.keys), len(t.vals)
-		t.keys = append(append(t.keys, prefix), e.Hash[:]...)
-		t.vals = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(t.vals, e.Height), e.Index)
-		t.kvs = append(t.kvs, store.KV{Key: t.keys[k:len(t.keys):len(t.keys)], Value: t.vals[v:len(t.vals):len(t.vals)]})
-	}
-	return t.kvs
 }
-
-func key(h types.Hash) []byte { return append([]byte{prefix}, h[:]...) }

@@ -34,6 +34,11 @@ func block(height uint64, n int) []Entry {
 	return es
 }
 
+// confirmTest confirms locations against block.
+func confirmTest(h types.Hash, l Loc) (bool, error) {
+	return block(l.Height, int(l.Index)+1)[l.Index].Hash == h, nil
+}
+
 func wantAll(t *testing.T, x *Index, from, to uint64, n int) {
 	t.Helper()
 	for h := from; h <= to; h++ {
@@ -60,7 +65,7 @@ func waitThrough(t *testing.T, x *Index, h uint64) {
 func TestAddLookupAndReopen(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir)
-	x, err := Open(s, 100, 1000)
+	x, err := Open(s, confirmTest, 100, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +99,7 @@ func TestAddLookupAndReopen(t *testing.T) {
 
 	s = openStore(t, dir)
 	defer s.Close()
-	x, err = Open(s, 100, 1000)
+	x, err = Open(s, confirmTest, 100, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +120,7 @@ func TestAddLookupAndReopen(t *testing.T) {
 func TestCrashLosesOnlyUnmarked(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir)
-	x, err := Open(s, 1<<20, 2)
+	x, err := Open(s, confirmTest, 1<<20, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +135,7 @@ func TestCrashLosesOnlyUnmarked(t *testing.T) {
 
 	s = openStore(t, dir)
 	defer s.Close()
-	x, err = Open(s, 1<<20, 2)
+	x, err = Open(s, confirmTest, 1<<20, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +176,7 @@ func TestFailedIngestIsCarried(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()
 	f := &failing{Store: s, fail: true}
-	x, err := Open(f, 1<<20, 1)
+	x, err := Open(f, confirmTest, 1<<20, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +201,7 @@ func TestFailedIngestIsCarried(t *testing.T) {
 		t.Fatalf("through %d, want 2", x.Through())
 	}
 	for _, e := range append(block(1, 5), block(2, 5)...) {
-		if v, err := s.Get(key(e.Hash)); err != nil || len(v) != 12 {
+		if v, err := s.Get(key(e.Hash)); err != nil || len(v) == 0 {
 			t.Fatalf("height %d index %d not in the store: %v", e.Height, e.Index, err)
 		}
 	}
@@ -208,7 +213,7 @@ func TestBadMarker(t *testing.T) {
 	if err := s.IngestSorted([]store.KV{{Key: []byte{prefix}, Value: []byte{1, 2, 3}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(s, 0, 0); err == nil || !strings.Contains(err.Error(), "marker") {
+	if _, err := Open(s, confirmTest, 0, 0); err == nil || !strings.Contains(err.Error(), "marker") {
 		t.Fatalf("err = %v, want a marker error", err)
 	}
 }
@@ -219,7 +224,7 @@ func TestBadMarker(t *testing.T) {
 func TestDuplicateKeepsFirst(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()
-	x, err := Open(s, 1<<20, 1<<20)
+	x, err := Open(s, confirmTest, 1<<20, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +235,8 @@ func TestDuplicateKeepsFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := s.Get(key(e.Hash))
-	if err != nil || binary.BigEndian.Uint64(v) != 3 || binary.BigEndian.Uint32(v[8:]) != 0 {
-		t.Fatalf("stored %x, %v; want height 3 index 0", v, err)
+	if l, derr := decodeValue(v); err != nil || derr != nil || l != e.Loc {
+		t.Fatalf("stored %x, %v, %v; want height 3 index 0", v, err, derr)
 	}
 }
 
@@ -241,7 +246,7 @@ func TestDuplicateKeepsFirst(t *testing.T) {
 func TestManyHandOffsReuseGenerations(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()
-	x, err := Open(s, 64, 1000)
+	x, err := Open(s, confirmTest, 64, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +263,7 @@ func TestManyHandOffsReuseGenerations(t *testing.T) {
 	for h := uint64(1); h <= x.Through(); h++ {
 		for _, e := range block(h, perBlock) {
 			v, err := s.Get(key(e.Hash))
-			if err != nil || len(v) != 12 || binary.BigEndian.Uint64(v) != h || binary.BigEndian.Uint32(v[8:]) != e.Index {
+			if l, derr := decodeValue(v); err != nil || derr != nil || l != e.Loc {
 				t.Fatalf("stored entry of height %d index %d: %x, %v", h, e.Index, v, err)
 			}
 		}
@@ -274,7 +279,7 @@ func TestDefaultFlushPointsDifferPerNode(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		s := openStore(t, t.TempDir())
 		defer s.Close()
-		x, err := Open(s, 0, 0)
+		x, err := Open(s, confirmTest, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +304,7 @@ func TestDefaultFlushPointsDifferPerNode(t *testing.T) {
 	// Explicit points are kept as given.
 	s := openStore(t, t.TempDir())
 	defer s.Close()
-	x, err := Open(s, 100, 7)
+	x, err := Open(s, confirmTest, 100, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
