@@ -160,6 +160,7 @@ func New(o Options) (*Node, error) {
 	n.gossip = newGossiper(n.host, n.log)
 	n.buildIDAO()
 	go n.signEpochChange(n.view().epoch) // in case a crash came before it was sent
+	n.metrics.reg.MustRegister(newStoreCollector(n.store.Stats))
 	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
 		func() float64 { return float64(len(n.host.Peers())) }))
 	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_p2p_dropped_frames_total",

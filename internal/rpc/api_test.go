@@ -311,10 +311,14 @@ func TestMetrics(t *testing.T) {
 	}
 	for _, series := range []string{"# TYPE lazchain_height gauge", "\nlazchain_height ", "lazchain_round ",
 		"lazchain_mempool_txs ", "lazchain_commit_latency_seconds_bucket", "# TYPE lazchain_sig_batch_size histogram", "lazchain_tx_wait_seconds_count",
-		`lazchain_round_phase_seconds_count{phase="round"}`, `lazchain_round_phase_seconds_count{phase="propose"}`, "go_goroutines "} {
+		`lazchain_round_phase_seconds_count{phase="round"}`, `lazchain_round_phase_seconds_count{phase="propose"}`, "go_goroutines ",
+		"# TYPE lazchain_store_compactions_total counter", "lazchain_store_l0_sublevels ", "lazchain_store_write_stalls_total "} {
 		if !strings.Contains(string(r.body), series) {
 			t.Errorf("metrics lack %q", series)
 		}
+	}
+	if strings.Contains(string(r.body), "\nlazchain_store_disk_bytes 0\n") || !strings.Contains(string(r.body), "\nlazchain_store_disk_bytes ") {
+		t.Error("lazchain_store_disk_bytes missing or 0 with a database open")
 	}
 	if strings.Contains(string(r.body), "\nlazchain_height 0\n") {
 		t.Error("lazchain_height is 0 after a commit")

@@ -49,6 +49,7 @@ type Store struct {
 	opts   *pebble.Options // with defaults filled in, for ingested tables
 	dir    string
 	blocks *blocklog.Log // large blocks; Pebble holds their locations
+	stalls *stalls
 
 	// pending lists the pending-block keys written and not yet pruned, so
 	// that a commit deletes them one by one. A range deletion per commit
@@ -65,7 +66,9 @@ type Store struct {
 
 // Open opens or creates the database in dir.
 func Open(dir string) (*Store, error) {
-	opts := &pebble.Options{Logger: quietLogger{}}
+	st := &stalls{}
+	el := st.listener()
+	opts := &pebble.Options{Logger: quietLogger{}, EventListener: &el}
 	// Bloom filters make lookups of absent keys (new senders, unknown
 	// receipts) skip table reads.
 	for i := range opts.Levels {
@@ -107,7 +110,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{db: db, opts: opts, dir: dir}
+	s := &Store{db: db, opts: opts, dir: dir, stalls: st}
 	if s.blocks, err = blocklog.Open(filepath.Join(dir, "blocks")); err != nil {
 		db.Close()
 		return nil, err
