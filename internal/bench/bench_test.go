@@ -35,7 +35,7 @@ func TestPercentileAndSummary(t *testing.T) {
 }
 
 func TestPresignMakesConsecutiveNonces(t *testing.T) {
-	per := presign(Config{ChainID: "bench-test", Rate: 100, Duration: time.Second, TxBytes: 250, Accounts: 7})
+	per, cost := presign(Config{ChainID: "bench-test", Rate: 100, Duration: time.Second, TxBytes: 250, Accounts: 7})
 	total := 0
 	for a, txs := range per {
 		for i, tx := range txs {
@@ -50,6 +50,11 @@ func TestPresignMakesConsecutiveNonces(t *testing.T) {
 	}
 	if total != 100 {
 		t.Fatalf("presigned %d txs, want 100", total)
+	}
+	// Signing takes microseconds a transaction, never nothing and never a
+	// second: the canary measures, it does not guess.
+	if cost <= 0 || cost > time.Second {
+		t.Fatalf("signing cost %v a transaction", cost)
 	}
 }
 

@@ -41,11 +41,18 @@ type Result struct {
 	Blocks       uint64        `json:"blocks"`
 	Rounds       uint64        `json:"rounds"` // 0 when the run crossed an epoch (rounds restart)
 	Rejected     map[string]int
+	// SignCost is the CPU time per transaction the load generator spent
+	// signing before the run, with the cluster idle: a canary of the
+	// machine's speed at the time. Shared machines vary up to threefold,
+	// and a run on a slow host is not comparable with one on a fast host.
+	SignCost time.Duration `json:"presign_cpu_per_tx_ns"`
 }
 
 // presign makes every transaction before the clock starts, so signing
-// does not compete with the nodes for CPU during the measurement.
-func presign(cfg Config) [][]*types.Tx {
+// does not compete with the nodes for CPU during the measurement. It
+// returns them with the CPU time per transaction it took (all cores busy).
+func presign(cfg Config) ([][]*types.Tx, time.Duration) {
+	start := time.Now()
 	total := cfg.Rate * int(cfg.Duration/time.Second)
 	if total <= 0 {
 		total = cfg.Rate
@@ -84,7 +91,7 @@ func presign(cfg Config) [][]*types.Tx {
 		}(w)
 	}
 	wg.Wait()
-	return perAccount
+	return perAccount, time.Since(start) * time.Duration(runtime.GOMAXPROCS(0)) / time.Duration(total)
 }
 
 // percentile returns the p-th percentile of sorted durations.

@@ -29,14 +29,14 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 		}
 		cfg.ChainID = id
 	}
-	perAccount := presign(cfg)
+	perAccount, signCost := presign(cfg)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the watcher
 	w := newWatcher(rpc.NewClient(cfg.Nodes[0]))
 	if err := w.start(ctx); err != nil {
 		return nil, err
 	}
-	res := &Result{Rejected: map[string]int{}}
+	res := &Result{Rejected: map[string]int{}, SignCost: signCost}
 	before, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx)
 	if err != nil {
 		return nil, err

@@ -93,9 +93,9 @@ func Open(dir string) (*Store, error) {
 	// loaded node's CPU, against 0.8% at 8 MB).
 	opts.MemTableSize = 8 << 20
 	opts.MemTableStopWritesThreshold = 4
-	// Every transaction-index table spans the whole hash range, as does
-	// every flush of account updates, so each L0 compaction rewrote the
-	// whole base level: at 20,000 tx/s one every few seconds, on every
+	// Every transaction-index table spans the index's whole hash range,
+	// as every flush of account updates spans the accounts', so each L0
+	// compaction rewrote the whole base level under them: at 20,000 tx/s one every few seconds, on every
 	// node at once, each taking a core for one to three seconds, and the
 	// rounds around them slowed to a few a second (they were the whole of
 	// the p99). Pebble starts an L0 compaction at half this threshold:
