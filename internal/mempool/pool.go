@@ -24,6 +24,9 @@ var (
 	// errRefused marks a transaction turned away, with its whole batch,
 	// before any check; its message is empty so it adds nothing to ErrFull.
 	errRefused = errors.New("")
+	// errUnchecked marks a transaction refused before its signature was
+	// checked (a nonce already used): nobody may vouch for its batch.
+	errUnchecked = errors.New("")
 )
 
 // maxClientAhead is how far past the end of a sender's run of consecutive
@@ -138,11 +141,18 @@ const clientShare = 0.75
 // Everything else (chain, size, duplicates, nonces, limits) is checked.
 func (p *Pool) AddVerified(txs []*types.Tx) []error { return p.add(txs, false, 1) }
 
+// Unchecked reports whether a transaction was refused without its
+// signature being checked because its nonce was already used. Its batch
+// must not be attested: to a validator that has not yet committed that
+// nonce, the transaction would look new, and an attestation would let it
+// in unchecked.
+func Unchecked(err error) bool { return errors.Is(err, errUnchecked) }
+
 // SigChecked reports whether admitting a transaction that got err came as
 // far as checking its signature (in a call that checks signatures): what
 // a validator spent on it, for budgets of checks.
 func SigChecked(err error) bool {
-	for _, early := range []error{errRefused, ErrDuplicate, ErrChainID, ErrTooLarge} {
+	for _, early := range []error{errRefused, errUnchecked, ErrDuplicate, ErrChainID, ErrTooLarge} {
 		if errors.Is(err, early) {
 			return false
 		}
@@ -162,7 +172,7 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 	errs := make([]error, len(txs))
 	check := make([]*types.Tx, 0, len(txs))
 	pos := make([]int, 0, len(txs))
-	known := p.HasAll(txs)
+	known, next := p.screen(txs)
 	for i, tx := range txs {
 		switch {
 		case tx.ChainID != p.cfg.ChainID:
@@ -171,6 +181,13 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 			errs[i] = fmt.Errorf("tx over %d bytes: %w", types.MaxTxBytes, ErrTooLarge)
 		case known[i]:
 			errs[i] = ErrDuplicate
+		case tx.Nonce < next[i]:
+			// Used already: refused whatever its signature, so not checked.
+			// A node behind on gossip gets batches whose transactions it
+			// has since executed (checking their signatures then); checked
+			// again here, they were a second check of each under load, and
+			// the node fell further behind the more it was behind.
+			errs[i] = fmt.Errorf("nonce %d, next is %d: %w%w", tx.Nonce, next[i], ErrStaleNonce, errUnchecked)
 		default:
 			check = append(check, tx)
 			pos = append(pos, i)
@@ -216,6 +233,40 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 	return errs
 }
 
+// screen reports, for each transaction, whether the pool holds it and the
+// sender's next unused nonce (committed, or taken by the pool), reading
+// committed nonces before the lock. A nonce only grows, so a transaction
+// below it here is below it for good.
+func (p *Pool) screen(txs []*types.Tx) (known []bool, next []uint64) {
+	committed := make(map[sender]uint64, 4)
+	p.readNonces(txs, committed)
+	known, next = make([]bool, len(txs)), make([]uint64, len(txs))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, tx := range txs {
+		known[i] = p.byHash[tx.Hash()] != nil
+		var s sender
+		copy(s[:], tx.Sender)
+		next[i] = committed[s]
+		if acc := p.accounts[s]; acc != nil {
+			next[i] = max(next[i], acc.next)
+		}
+	}
+	return known, next
+}
+
+// readNonces puts the committed next nonce of every sender in txs into
+// nonces.
+func (p *Pool) readNonces(txs []*types.Tx, nonces map[sender]uint64) {
+	for _, tx := range txs {
+		var s sender
+		copy(s[:], tx.Sender)
+		if _, ok := nonces[s]; !ok { // a batch holds runs of one sender
+			nonces[s] = p.cfg.Nonce(tx.Sender)
+		}
+	}
+}
+
 // committedNonces reads the committed next nonce of every sender in txs,
 // outside the lock (they may come from the store), and returns holding
 // p.mu with reads no commit has overtaken: a stale nonce for a sender
@@ -226,13 +277,7 @@ func (p *Pool) committedNonces(txs []*types.Tx) map[sender]uint64 {
 	nonces := make(map[sender]uint64, len(txs))
 	read := func() {
 		clear(nonces) // a retry reads every sender again
-		for _, tx := range txs {
-			var s sender
-			copy(s[:], tx.Sender)
-			if _, ok := nonces[s]; !ok { // a batch holds runs of one sender
-				nonces[s] = p.cfg.Nonce(tx.Sender)
-			}
-		}
+		p.readNonces(txs, nonces)
 	}
 	for try := 0; try < 3; try++ {
 		gen := p.commits.Load()

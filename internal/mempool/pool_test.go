@@ -262,7 +262,8 @@ func TestClientShareLeavesRoomForPeers(t *testing.T) {
 // SigChecked tells the checks a call made from the transactions it turned
 // away first; validators charge their spare-check budget by it.
 func TestSigChecked(t *testing.T) {
-	p, _ := newPool(4, 1<<20)
+	p, st := newPool(4, 1<<20)
+	st.set(7, 5)
 	if errs := p.AddClient([]*types.Tx{tx(1, 0, "a"), tx(1, 1, "b"), tx(1, 2, "c")}); errs[0] != nil {
 		t.Fatalf("setup: %v", errs)
 	}
@@ -278,6 +279,7 @@ func TestSigChecked(t *testing.T) {
 		{"pool full at insert", func() error { return p.Add([]*types.Tx{tx(5, 0, "late")})[0] }, true},
 		{"duplicate", func() error { return p.Add([]*types.Tx{tx(1, 0, "a")})[0] }, false},
 		{"wrong chain", func() error { return p.Add([]*types.Tx{foreign})[0] }, false},
+		{"nonce already committed", func() error { return p.Add([]*types.Tx{tx(7, 2, "old")})[0] }, false},
 		{"client batch refused before any check", func() error { return p.AddClient([]*types.Tx{tx(6, 0, "c")})[0] }, false},
 	}
 	for _, c := range cases {
@@ -318,5 +320,49 @@ func TestClientNonceWindow(t *testing.T) {
 		if err != nil {
 			t.Fatalf("tx %d of the run: %v", i, err)
 		}
+	}
+}
+
+// A transaction whose nonce is used already is refused without a
+// signature check, bad signature or not, and says so (Unchecked), so that
+// nobody attests its batch; the rest of the batch is checked as usual.
+func TestUsedNonceRefusedUnchecked(t *testing.T) {
+	st := &nonces{m: map[[32]byte]uint64{}}
+	var checked []*types.Tx
+	p := mempool.New(mempool.Config{ChainID: chain, Nonce: st.get, Verify: func(txs []*types.Tx) []bool {
+		checked = append(checked, txs...)
+		return types.VerifyTxs(txs)
+	}})
+	st.set(1, 3) // sender 1 committed nonces 0-2
+	if errs := p.Add([]*types.Tx{tx(2, 0, "a"), tx(2, 1, "b")}); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("setup: %v", errs)
+	}
+	checked = nil
+	// Sender 2's nonce 0 commits; the pool learns it before the state
+	// read says so, and still holds nonce 1.
+	p.Commit([]*types.Tx{tx(2, 0, "a")})
+	cases := []struct {
+		name      string
+		tx        *types.Tx
+		stale     bool
+		wantCheck bool
+	}{
+		{"committed nonce", tx(1, 1, "replay"), true, false},
+		{"committed nonce, bad signature", badSig(tx(1, 2, "forged")), true, false},
+		{"nonce committed since the pool took it", tx(2, 0, "other body"), true, false},
+		{"next nonce", tx(1, 3, "new"), false, true},
+		{"next nonce, bad signature", badSig(tx(3, 0, "bad")), false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checked = nil
+			err := p.Add([]*types.Tx{c.tx})[0]
+			if got := errors.Is(err, mempool.ErrStaleNonce) && mempool.Unchecked(err); got != c.stale {
+				t.Fatalf("err %v: stale and unchecked = %v, want %v", err, got, c.stale)
+			}
+			if (len(checked) == 1) != c.wantCheck {
+				t.Fatalf("signatures checked: %d, want check %v", len(checked), c.wantCheck)
+			}
+		})
 	}
 }

@@ -189,13 +189,15 @@ func (n *Node) checkBatches(bs []toCheck) {
 		}
 		mine := errs[:len(b.txs)]
 		errs = errs[len(b.txs):]
-		if b.attest && !slices.ContainsFunc(mine, isBadSig) {
+		if b.attest && !slices.ContainsFunc(mine, unvouched) {
 			n.host.Broadcast(p2p.ChanAttest, b.d[:])
 		}
 	}
 }
 
-func isBadSig(err error) bool { return errors.Is(err, mempool.ErrBadSig) }
+// unvouched is a transaction that keeps its batch from being attested: a
+// bad signature, or one never checked because its nonce was used here.
+func unvouched(err error) bool { return errors.Is(err, mempool.ErrBadSig) || mempool.Unchecked(err) }
 
 // onAttest records that validator `from` checked batch d.
 func (n *Node) onAttest(from p2p.NodeID, payload []byte) {

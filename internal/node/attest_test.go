@@ -1,11 +1,13 @@
 package node
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/crypto/simsig"
+	"github.com/lazchain/lazchain/internal/mempool"
 	"github.com/lazchain/lazchain/internal/quorum"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/types"
@@ -138,5 +140,39 @@ func TestAttestBookFull(t *testing.T) {
 	}
 	if ready, full := a.hold(digest(maxHeld), nil, 1, v); !full || ready != nil {
 		t.Fatalf("hold past the limit: full %v ready %v", full, ready)
+	}
+}
+
+// A batch is attested only if every transaction in it was checked here or
+// was in the pool already: a used nonce's transaction is refused without a
+// check, and an attestation would let a validator that has not committed
+// that nonce take it unchecked.
+func TestUnvouchedKeepsBatchFromAttestation(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	signed := func(nonce uint64) *types.Tx {
+		x := &types.Tx{ChainID: "attest-test", Nonce: nonce, Body: []byte("b")}
+		x.Sign(priv)
+		return x
+	}
+	pool := mempool.New(mempool.Config{ChainID: "attest-test", Nonce: func([]byte) uint64 { return 1 }})
+	ok := signed(1)
+	forged := signed(2)
+	forged.Body = []byte("changed after signing")
+	errs := pool.Add([]*types.Tx{signed(0), ok, forged})
+	dup := pool.Add([]*types.Tx{ok})[0]
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"admitted", errs[1], false},
+		{"already in the pool", dup, false},
+		{"used nonce, not checked", errs[0], true},
+		{"bad signature", errs[2], true},
+	}
+	for _, c := range cases {
+		if got := unvouched(c.err); got != c.want {
+			t.Errorf("%s: unvouched(%v) = %v, want %v", c.name, c.err, got, c.want)
+		}
 	}
 }
