@@ -60,19 +60,7 @@ func TestLegacyEntriesStayReadable(t *testing.T) {
 	x.Add(2, block(2, 5))
 	waitThrough(t, x, 2)
 	wantAll(t, x, 1, 2, 5)
-	if err := x.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = openStore(t, dir)
-	defer s.Close()
-	x, err = Open(s, confirmTest, 4, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x, s = reopen(t, x, s, dir, 4)
 	if x.Through() != 2 {
 		t.Fatalf("through %d after reopen, want 2", x.Through())
 	}

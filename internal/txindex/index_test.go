@@ -39,6 +39,25 @@ func confirmTest(h types.Hash, l Loc) (bool, error) {
 	return block(l.Height, int(l.Index)+1)[l.Index].Hash == h, nil
 }
 
+// reopen closes x and its store and opens both again from dir, as a
+// restart does; the reopened ones close when the test ends.
+func reopen(t *testing.T, x *Index, s *store.Store, dir string, flushEntries int) (*Index, *store.Store) {
+	t.Helper()
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	x, err := Open(s, confirmTest, flushEntries, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close(); s.Close() })
+	return x, s
+}
+
 func wantAll(t *testing.T, x *Index, from, to uint64, n int) {
 	t.Helper()
 	for h := from; h <= to; h++ {
@@ -90,20 +109,7 @@ func TestAddLookupAndReopen(t *testing.T) {
 		t.Fatalf("%d entries still in memory after their ingest", left)
 	}
 	x.Add(5, block(5, 30))
-	if err := x.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s = openStore(t, dir)
-	defer s.Close()
-	x, err = Open(s, confirmTest, 100, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
+	x, _ = reopen(t, x, s, dir, 100)
 	if x.Through() != 5 {
 		t.Fatalf("through %d after reopen, want 5", x.Through())
 	}
