@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -45,12 +46,16 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	if cpu != nil {
 		cpu0 = cpu()
 	}
+	self0, selfErr := ProcessCPU(os.Getpid())
 	start := time.Now()
 	offer(ctx, cfg, perAccount, w, res)
 	offeredFor := time.Since(start)
 	lat := w.drain(ctx, res.Accepted, cfg.Drain)
 	if cpu != nil {
 		res.NodeCPU = (cpu() - cpu0) / time.Since(start).Seconds()
+	}
+	if self1, err := ProcessCPU(os.Getpid()); err == nil && selfErr == nil {
+		res.LoadCPU = (self1 - self0) / time.Since(start).Seconds()
 	}
 	summarize(res, lat, offeredFor)
 	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {

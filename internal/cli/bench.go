@@ -96,7 +96,7 @@ func runBench(ctx context.Context, f benchFlags) error {
 		cpu = nil
 	}
 	var results []*bench.Result
-	fmt.Printf("%-10s %-10s %-12s %-10s %-10s %-10s %-8s %-8s %-8s %-8s\n", "offered/s", "accepted", "committed/s", "p50", "p99", "max", "node-cpu", "blocks", "rounds", "sign-µs")
+	fmt.Printf("%-10s %-10s %-12s %-10s %-10s %-10s %-8s %-8s %-8s %-8s %-8s\n", "offered/s", "accepted", "committed/s", "p50", "p99", "max", "node-cpu", "blocks", "rounds", "sign-µs", "load-cpu")
 	for _, rate := range rates {
 		r, err := bench.Run(ctx, bench.Config{Nodes: urls, Rate: rate, Duration: f.duration, TxBytes: f.txBytes, Drain: 30 * time.Second}, cpu)
 		if err != nil {
@@ -107,9 +107,9 @@ func runBench(ctx context.Context, f benchFlags) error {
 		if cpu != nil {
 			nodeCPU = fmt.Sprintf("%.2f", r.NodeCPU)
 		}
-		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8s %-8d %-8d %-8.1f\n", rate, r.Accepted, r.CommittedTPS,
+		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8s %-8d %-8d %-8.1f %-8.2f\n", rate, r.Accepted, r.CommittedTPS,
 			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), nodeCPU, r.Blocks, r.Rounds,
-			float64(r.SignCost)/float64(time.Microsecond))
+			float64(r.SignCost)/float64(time.Microsecond), r.LoadCPU)
 		for reason, n := range r.Rejected {
 			fmt.Printf("  rejected %d: %s\n", n, reason)
 		}
