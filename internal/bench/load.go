@@ -37,8 +37,8 @@ type Result struct {
 	P50          time.Duration `json:"latency_p50_ns"`
 	P99          time.Duration `json:"latency_p99_ns"`
 	Max          time.Duration `json:"latency_max_ns"`
-	NodeCPU      float64       `json:"node_cpu_cores,omitempty"` // average cores used by the node processes; absent when attached (--nodes)
-	LoadCPU      float64       `json:"load_cpu_cores,omitempty"` // average cores the load generator (this process) used; it shares the machine
+	NodeCPU      float64       `json:"node_cpu_cores,omitempty"` // average cores used by the node processes while the load was offered; absent when attached (--nodes)
+	LoadCPU      float64       `json:"load_cpu_cores,omitempty"` // the same for the load generator (this process), which shares the machine
 	Blocks       uint64        `json:"blocks"`
 	Rounds       uint64        `json:"rounds"` // 0 when the run crossed an epoch (rounds restart)
 	Rejected     map[string]int

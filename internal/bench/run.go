@@ -50,13 +50,15 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	start := time.Now()
 	offer(ctx, cfg, perAccount, w, res)
 	offeredFor := time.Since(start)
-	lat := w.drain(ctx, res.Accepted, cfg.Drain)
+	// CPU while the load was offered: averaged over the drain too, a run
+	// that fell behind read as if the nodes had been idle for part of it.
 	if cpu != nil {
-		res.NodeCPU = (cpu() - cpu0) / time.Since(start).Seconds()
+		res.NodeCPU = (cpu() - cpu0) / offeredFor.Seconds()
 	}
 	if self1, err := ProcessCPU(os.Getpid()); err == nil && selfErr == nil {
-		res.LoadCPU = (self1 - self0) / time.Since(start).Seconds()
+		res.LoadCPU = (self1 - self0) / offeredFor.Seconds()
 	}
+	lat := w.drain(ctx, res.Accepted, cfg.Drain)
 	summarize(res, lat, offeredFor)
 	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {
 		res.Blocks = after.Height - before.Height
