@@ -118,7 +118,7 @@ func (n *Node) Tx(h types.Hash) (*TxResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := n.store.BlockAt(rc.Height)
+	b, err := n.machine.BlockAt(rc.Height) // the block the receipt lookup read
 	if err != nil || int(rc.Index) >= len(b.Txs) {
 		return nil, fmt.Errorf("tx %s: block %d unreadable: %v", h, rc.Height, err)
 	}

@@ -64,11 +64,28 @@ func (m *Machine) reindex(from, to uint64) ([]txindex.Entry, error) {
 // confirm reports whether the transaction at l has hash h: the index
 // matches stored entries by the hash's first 20 bytes.
 func (m *Machine) confirm(h types.Hash, l txindex.Loc) (bool, error) {
-	b, err := m.store.BlockAt(l.Height)
+	b, err := m.BlockAt(l.Height)
 	if err != nil {
 		return false, fmt.Errorf("confirm index entry at height %d: %w", l.Height, err)
 	}
 	return int(l.Index) < len(b.Txs) && b.Txs[l.Index].Hash() == h, nil
+}
+
+// BlockAt returns the committed block at height, keeping the last one
+// read: a receipt lookup confirms its hit against the block, and the API
+// then answers with the transaction from that same block, so one decode
+// (a few milliseconds for a full block) serves both. Blocks are never
+// changed once decoded.
+func (m *Machine) BlockAt(height uint64) (*types.Block, error) {
+	if last := m.lastBlock.Load(); last != nil && last.Height == height {
+		return last, nil
+	}
+	b, err := m.store.BlockAt(height)
+	if err != nil {
+		return nil, err
+	}
+	m.lastBlock.Store(b)
+	return b, nil
 }
 
 // IndexErr is the transaction index's last failed bulk write, nil once

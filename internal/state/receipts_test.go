@@ -1,10 +1,12 @@
 package state_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/state"
+	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -82,5 +84,31 @@ func TestIndexAheadOfState(t *testing.T) {
 	e.apply(b2)
 	if r, want := e.receipt(bad), (state.Receipt{Height: 2, Index: 0, Code: state.BadSignature}); r != want {
 		t.Fatalf("receipt %+v, want %+v", r, want)
+	}
+}
+
+// BlockAt keeps the last block it read, so a receipt lookup's confirming
+// read and the API's read of the transaction are one decode; other heights
+// and unknown ones still come from the store.
+func TestBlockAtKeepsTheLastRead(t *testing.T) {
+	e := newEnv(t, nil)
+	b1, b2 := block(1, tx(1, 0, "a")), block(2, tx(1, 1, "b"))
+	e.apply(b1)
+	e.apply(b2)
+	first, err := e.m.BlockAt(1)
+	if err != nil || first.ID() != b1.ID() {
+		t.Fatalf("height 1: %v, %v", first, err)
+	}
+	if again, _ := e.m.BlockAt(1); again != first {
+		t.Fatal("a second read of the same height decoded the block again")
+	}
+	if other, err := e.m.BlockAt(2); err != nil || other.ID() != b2.ID() {
+		t.Fatalf("height 2: %v, %v", other, err)
+	}
+	if _, err := e.m.BlockAt(99); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown height: %v, want ErrNotFound", err)
+	}
+	if r := e.receipt(tx(1, 1, "b")); r.Height != 2 || r.Code != state.OK {
+		t.Fatalf("receipt through the kept block: %+v", r)
 	}
 }

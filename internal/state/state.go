@@ -74,7 +74,8 @@ type Machine struct {
 	executed []types.StateRef // results of the last Apply's blocks
 	index    *txindex.Index   // transaction hash -> its receipt's place
 
-	sigChecks atomic.Uint64 // signatures Apply checked itself
+	sigChecks atomic.Uint64               // signatures Apply checked itself
+	lastBlock atomic.Pointer[types.Block] // the last block BlockAt read
 }
 
 // SigChecks is the number of transaction signatures Apply checked itself,
