@@ -172,7 +172,7 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 	errs := make([]error, len(txs))
 	check := make([]*types.Tx, 0, len(txs))
 	pos := make([]int, 0, len(txs))
-	known, next := p.screen(txs)
+	known, next, read := p.screen(txs)
 	for i, tx := range txs {
 		switch {
 		case tx.ChainID != p.cfg.ChainID:
@@ -202,7 +202,7 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 			ok[i] = true
 		}
 	}
-	nonces := p.committedNonces(check)
+	nonces := p.committedNonces(check, read)
 	defer p.mu.Unlock()
 	ahead := uint64(maxPeerAhead)
 	if share < 1 {
@@ -233,13 +233,20 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 	return errs
 }
 
+// nonceRead is a read of committed nonces and the commit count before it.
+type nonceRead struct {
+	nonces map[sender]uint64
+	gen    uint64
+}
+
 // screen reports, for each transaction, whether the pool holds it and the
 // sender's next unused nonce (committed, or taken by the pool), reading
-// committed nonces before the lock. A nonce only grows, so a transaction
-// below it here is below it for good.
-func (p *Pool) screen(txs []*types.Tx) (known []bool, next []uint64) {
-	committed := make(map[sender]uint64, 4)
-	p.readNonces(txs, committed)
+// committed nonces before the lock; it returns that read for
+// committedNonces to reuse. A nonce only grows, so a transaction below it
+// here is below it for good.
+func (p *Pool) screen(txs []*types.Tx) (known []bool, next []uint64, read nonceRead) {
+	read = nonceRead{nonces: make(map[sender]uint64, 4), gen: p.commits.Load()}
+	p.readNonces(txs, read.nonces)
 	known, next = make([]bool, len(txs)), make([]uint64, len(txs))
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -247,12 +254,12 @@ func (p *Pool) screen(txs []*types.Tx) (known []bool, next []uint64) {
 		known[i] = p.byHash[tx.Hash()] != nil
 		var s sender
 		copy(s[:], tx.Sender)
-		next[i] = committed[s]
+		next[i] = read.nonces[s]
 		if acc := p.accounts[s]; acc != nil {
 			next[i] = max(next[i], acc.next)
 		}
 	}
-	return known, next
+	return known, next, read
 }
 
 // readNonces puts the committed next nonce of every sender in txs into
@@ -272,8 +279,14 @@ func (p *Pool) readNonces(txs []*types.Tx, nonces map[sender]uint64) {
 // p.mu with reads no commit has overtaken: a stale nonce for a sender
 // whose account a commit emptied and forgot would make a new account start
 // below its transactions, never reaped. After a few races with commits it
-// reads under the lock rather than starve.
-func (p *Pool) committedNonces(txs []*types.Tx) map[sender]uint64 {
+// reads under the lock rather than starve. The earlier read (screen's,
+// which covers every sender of txs) serves if no commit came since.
+func (p *Pool) committedNonces(txs []*types.Tx, earlier nonceRead) map[sender]uint64 {
+	p.mu.Lock()
+	if p.commits.Load() == earlier.gen {
+		return earlier.nonces
+	}
+	p.mu.Unlock()
 	nonces := make(map[sender]uint64, len(txs))
 	read := func() {
 		clear(nonces) // a retry reads every sender again

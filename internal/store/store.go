@@ -95,10 +95,10 @@ func Open(dir string) (*Store, error) {
 	opts.MemTableStopWritesThreshold = 4
 	// Every transaction-index table spans the index's whole hash range,
 	// as every flush of account updates spans the accounts', so each L0
-	// compaction rewrote the whole base level under them: at 20,000 tx/s one every few seconds, on every
-	// node at once, each taking a core for one to three seconds, and the
-	// rounds around them slowed to a few a second (they were the whole of
-	// the p99). Pebble starts an L0 compaction at half this threshold:
+	// compaction rewrote the whole base level under them: at 20,000 tx/s
+	// one every few seconds, on every node at once, each taking a core for
+	// one to three seconds, and the rounds around them slowed to a few a
+	// second (they were the whole of the p99). Pebble starts an L0 compaction at half this threshold:
 	// 8 sublevels instead of the default's 2, so each rewrite merges four
 	// times as much; a point read checks each sublevel's bloom filter
 	// first. Writes stop only far beyond that. The base level keeps

@@ -85,9 +85,8 @@ type batch struct {
 }
 
 // Open returns the index over db, whose stored hits confirm checks, and
-// starts its writer. flushEntries and
-// flushHeights of 0 take the defaults, scaled by one random factor
-// between 0.5 and 1.5 (see jitter).
+// starts its writer. flushEntries and flushHeights of 0 take the
+// defaults, scaled by one random factor between 0.5 and 1.5 (see jitter).
 func Open(db Backend, confirm Confirm, flushEntries, flushHeights int) (*Index, error) {
 	f := jitter()
 	if flushEntries <= 0 {
