@@ -265,11 +265,18 @@ func (n *Node) noteCommits(r *consensus.Ready) {
 	n.metrics.observeCore(n.core.Stats())
 }
 
-// sendCertified sends QC announcements at once, ahead of the write: a QC
-// promises nothing on this node's behalf, and the others check it while
-// this node builds and persists its proposal.
+// sendCertified sends QC announcements ahead of the write, so the others
+// check the QC while this node builds and persists its proposal, unless
+// the QC aggregates this node's own vote and that vote is not durable yet
+// (safety.CertifiedCovered): such an announcement waits for the write.
 func (n *Node) sendCertified(r *consensus.Ready) {
-	for _, m := range r.Take(func(m types.Message) bool { return m.Kind() == types.KindCertified }) {
+	v := n.view()
+	early := func(m types.Message) bool {
+		// Our index is known only in the view's epoch.
+		c, ok := m.(*types.Certified)
+		return ok && c.QC != nil && c.QC.Epoch == v.set.Epoch && safety.CertifiedCovered(n.durable, v.self, m)
+	}
+	for _, m := range r.Take(early) {
 		n.send(m)
 	}
 }

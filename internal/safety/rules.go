@@ -56,6 +56,24 @@ func ProposalCovered(durable Data, m types.Message) bool {
 	return durable.Epoch == p.Block.Epoch && durable.LastVotedRound > 0 && p.Block.Round == durable.LastVotedRound+1
 }
 
+// CertifiedCovered reports whether m, a QC announcement, may be sent
+// before the write: the QC holds no vote of signer self (its validator
+// index, or -1), or the data last made durable records a vote or timeout
+// in the QC's round or later. A leader counts its own vote the moment it
+// signs it, so a QC formed in the same step aggregates a vote not yet
+// written; announced then, a crash before the write would let the
+// restarted signer vote again in that round while the QC spoke for it.
+func CertifiedCovered(durable Data, self int, m types.Message) bool {
+	c, ok := m.(*types.Certified)
+	if !ok || c == nil || c.QC == nil {
+		return false
+	}
+	if !c.QC.Signers.Has(self) {
+		return true
+	}
+	return durable.Epoch == c.QC.Epoch && durable.LastVotedRound >= c.QC.Round
+}
+
 // Data returns a copy of the current safety data.
 func (r *Rules) Data() Data { return r.data }
 

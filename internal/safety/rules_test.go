@@ -333,3 +333,37 @@ func TestProposalCovered(t *testing.T) {
 		}
 	}
 }
+
+func TestCertifiedCovered(t *testing.T) {
+	// signedBy is a QC of round 4 in epoch 3 whose signers are idx.
+	signedBy := func(idx ...int) *types.Certified {
+		q := qcIn(3, 4)
+		q.Signers = types.NewBitmap(4)
+		for _, i := range idx {
+			q.Signers.Set(i)
+		}
+		return &types.Certified{QC: q}
+	}
+	const self = 2
+	cases := []struct {
+		name    string
+		durable safety.Data
+		self    int
+		m       types.Message
+		want    bool
+	}{
+		{"our vote not written yet", safety.Data{Epoch: 3, LastVotedRound: 3}, self, signedBy(0, 1, 2), false},
+		{"our vote written", safety.Data{Epoch: 3, LastVotedRound: 4}, self, signedBy(0, 1, 2), true},
+		{"a timeout written after our vote", safety.Data{Epoch: 3, LastVotedRound: 5}, self, signedBy(0, 1, 2), true},
+		{"written in another epoch", safety.Data{Epoch: 2, LastVotedRound: 9}, self, signedBy(0, 1, 2), false},
+		{"no vote of ours in it", safety.Data{Epoch: 3, LastVotedRound: 3}, self, signedBy(0, 1, 3), true},
+		{"not a validator", safety.Data{}, -1, signedBy(0, 1, 2), true},
+		{"no qc", safety.Data{Epoch: 3, LastVotedRound: 4}, self, &types.Certified{}, false},
+		{"not an announcement", safety.Data{Epoch: 3, LastVotedRound: 4}, self, &types.Proposal{Block: blockIn(3, 5, 4, 0)}, false},
+	}
+	for _, c := range cases {
+		if got := safety.CertifiedCovered(c.durable, c.self, c.m); got != c.want {
+			t.Errorf("%s: CertifiedCovered = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

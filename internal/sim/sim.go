@@ -155,7 +155,7 @@ func (s *simulation) flush(n *node) {
 	r := n.core.Ready()
 	s.checkProposals(n, &r)
 	if s.sendCovered(n, &r) && s.phase == faultPhase && s.cfg.Faults.Crashes && s.rng.Float64() < 0.02 {
-		s.crash(n) // killed after a covered proposal left, before its write
+		s.crash(n) // killed after a covered message left, before its write
 		return
 	}
 	n.disk.persist(&r)
@@ -182,12 +182,15 @@ func (s *simulation) flush(n *node) {
 	}
 }
 
-// sendCovered sends, as the node does, the proposals that the signer's
-// durable data covers (safety.ProposalCovered) before the write, and
-// reports whether it sent any.
+// sendCovered sends, as the node does, the QC announcements and proposals
+// that the signer's durable data covers (safety.CertifiedCovered,
+// safety.ProposalCovered) before the write, and reports whether it sent
+// any.
 func (s *simulation) sendCovered(n *node, r *consensus.Ready) bool {
 	durable, _ := n.disk.safety.Load()
-	early := r.Take(func(m types.Message) bool { return safety.ProposalCovered(durable, m) })
+	early := r.Take(func(m types.Message) bool {
+		return safety.CertifiedCovered(durable, n.index, m) || safety.ProposalCovered(durable, m)
+	})
 	for _, m := range early {
 		s.send(n, m)
 	}
