@@ -8,6 +8,7 @@ import (
 // send encodes an outbound message, lets a Byzantine sender tamper with
 // it, and puts it on the simulated wire.
 func (s *simulation) send(n *node, m consensus.Outbound) {
+	s.votesLeaving(n, m.Msg)
 	switch n.behaviour {
 	case Silent:
 		return

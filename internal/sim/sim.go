@@ -53,6 +53,7 @@ type simulation struct {
 	byIndex [][]*node // validator index -> its nodes (two for twins)
 	sched   scheduler
 	check   *checker
+	votes   map[voteKey]types.Hash // honest validators' votes that left (votesLeaving)
 	trace   hash.Hash
 	res     Result
 
@@ -66,7 +67,7 @@ type simulation struct {
 // Run executes one simulation.
 func Run(cfg Config) Result {
 	cfg = cfg.withDefaults()
-	s := &simulation{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1a2c_4a1d)), check: newChecker(), trace: sha256.New()}
+	s := &simulation{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1a2c_4a1d)), check: newChecker(), votes: map[voteKey]types.Hash{}, trace: sha256.New()}
 	s.res.Config = cfg
 	if err := s.setup(); err != nil {
 		s.res.Violations = append(s.res.Violations, "setup: "+err.Error())
