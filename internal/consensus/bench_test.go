@@ -90,7 +90,6 @@ func BenchmarkQCFormation(b *testing.B) {
 				for _, v := range f.votes {
 					c.Step(&consensus.Receive{From: int(v.Voter), Msg: v})
 				}
-				c.Step(&consensus.CheckAnnounced{}) // the QC is announced, then checked
 				b.StopTimer()
 				if c.HighQC().Round != 1 || c.Stats().Dropped[consensus.DropBadSignature] != 0 {
 					b.Fatalf("no QC from %d votes: %s", len(f.votes), c.Describe())

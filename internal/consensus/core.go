@@ -28,7 +28,6 @@ type Core struct {
 	requested uint64                            // last round a payload was requested for
 	proposals map[uint64]seenProposal           // first proposal per recent round
 	announced uint64                            // last round whose announced QC was checked
-	unchecked *uncheckedQC                      // this core's own announcement, not checked yet
 	votes     *voteBook
 	timeouts  *timeoutBook
 
@@ -122,15 +121,8 @@ func (c *Core) Step(ev Event) {
 		c.onPayload(e.Round, e.Txs)
 	case *Executed:
 		c.onExecuted(e.Ref)
-	case *CheckAnnounced:
-		c.checkAnnounced()
 	}
 }
-
-// Announcing reports whether this core announced a QC it has not checked
-// yet: a driver stepping a burst of messages stops there, so that the
-// announcement leaves before anything else is stepped.
-func (c *Core) Announcing() bool { return c.unchecked != nil }
 
 func (c *Core) receive(from int, m types.Message) {
 	switch msg := m.(type) {

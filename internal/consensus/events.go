@@ -2,8 +2,8 @@ package consensus
 
 import "github.com/lazchain/lazchain/internal/types"
 
-// Event is an input to Step: *Receive, *TimerFired, *PayloadReady,
-// *Executed or *CheckAnnounced.
+// Event is an input to Step: *Receive, *TimerFired, *PayloadReady or
+// *Executed.
 type Event interface{ isEvent() }
 
 // Receive delivers a decoded message from validator From (-1 if the sender
@@ -26,16 +26,10 @@ type PayloadReady struct {
 // Ref.Height, in order. It matters only to a core with Config.TrackState.
 type Executed struct{ Ref types.StateRef }
 
-// CheckAnnounced asks the core to check the QC it announced unchecked
-// (Ready.CheckAnnounced); the driver steps it once that announcement is
-// sent, or held back for the write.
-type CheckAnnounced struct{}
-
-func (*Executed) isEvent()       {}
-func (*Receive) isEvent()        {}
-func (*TimerFired) isEvent()     {}
-func (*PayloadReady) isEvent()   {}
-func (*CheckAnnounced) isEvent() {}
+func (*Executed) isEvent()     {}
+func (*Receive) isEvent()      {}
+func (*TimerFired) isEvent()   {}
+func (*PayloadReady) isEvent() {}
 
 // Broadcast as Outbound.To sends to every validator but self.
 const Broadcast = -1
@@ -78,12 +72,6 @@ type Ready struct {
 	// not necessarily checked. The driver checks them and reports them
 	// on-chain as evidence.
 	Equivocations []Equivocation
-	// CheckAnnounced is set when Messages hold a QC announcement whose
-	// aggregate this core has not checked yet: a leader announces the
-	// aggregate of a quorum of votes at once, so the others check it while
-	// it does, and takes the QC up only after its own check, on the
-	// CheckAnnounced step the driver must make after sending.
-	CheckAnnounced bool
 }
 
 // What an Equivocation is made of.
@@ -113,7 +101,7 @@ func (e *Equivocation) SigningBytes(chainID string) (a, b []byte) {
 // Empty reports whether r holds no action.
 func (r *Ready) Empty() bool {
 	return len(r.Blocks) == 0 && r.HighQC == nil && r.HighTC == nil && len(r.Committed) == 0 &&
-		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil && len(r.Equivocations) == 0 && !r.CheckAnnounced
+		len(r.Messages) == 0 && r.Timer == nil && r.Payload == nil && len(r.Equivocations) == 0
 }
 
 // Take removes from r the messages that early picks and returns them, in
@@ -157,7 +145,6 @@ func (r *Ready) Merge(next Ready) {
 	if next.Payload != nil {
 		r.Payload = next.Payload
 	}
-	r.CheckAnnounced = r.CheckAnnounced || next.CheckAnnounced
 }
 
 // Drop names why a message was rejected.

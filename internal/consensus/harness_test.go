@@ -177,10 +177,6 @@ func (h *harness) flush(n *node) {
 		for _, m := range r.Messages {
 			h.send(n.idx, m)
 		}
-		if r.CheckAnnounced {
-			n.core.Step(&consensus.CheckAnnounced{})
-			continue // its results are the next Ready
-		}
 		if r.Timer != nil {
 			n.timer = r.Timer
 			n.timers = append(n.timers, *r.Timer)

@@ -16,9 +16,6 @@ type roundVotes struct {
 	voted  map[uint32]types.Hash // voter -> block, to spot double votes
 	blocks map[types.Hash]*blockVotes
 	done   bool // a QC formed for this round
-	// announced: this core announced a QC of this round before checking
-	// it; a round is announced once, as the others check only the first.
-	announced bool
 }
 
 type blockVotes struct {
@@ -98,77 +95,14 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 	if bv.stake < c.set.QuorumStake() {
 		return
 	}
-	if u := c.unchecked; u != nil && u.rv == rv {
-		return // tallied: counts if the announced aggregate fails its check
-	}
-	if !c.cfg.BroadcastVotes && c.unchecked == nil && !rv.announced {
-		c.announce(v.Round, v.BlockID, rv, bv)
-		return
-	}
 	if qc := c.formQC(v.Round, v.BlockID, rv, bv); qc != nil {
 		rv.done = true
 		c.stats.QCs++
+		if !c.cfg.BroadcastVotes {
+			c.send(Broadcast, &types.Certified{QC: qc})
+		}
 		c.processQC(qc)
 	}
-}
-
-// uncheckedQC is a QC this core announced before checking it.
-type uncheckedQC struct {
-	qc *types.QC
-	rv *roundVotes
-	bv *blockVotes
-}
-
-// announce broadcasts the aggregate of a quorum of votes before checking
-// it: the others check it meanwhile, and this core takes it up only on
-// the CheckAnnounced step. The votes came over authenticated connections
-// from their voters, and an honest voter's share is always valid, so the
-// check fails only when a voter is Byzantine; then the others drop the
-// announcement as a bad signature and this core weeds the votes and forms
-// the QC they will find in its proposal.
-func (c *Core) announce(round uint64, id types.Hash, rv *roundVotes, bv *blockVotes) {
-	qc := c.aggregateVotes(round, id, bv)
-	if qc == nil { // a share that is not even a point: weed at once
-		if qc := c.formQC(round, id, rv, bv); qc != nil {
-			rv.done, rv.announced = true, true
-			c.stats.QCs++
-			c.send(Broadcast, &types.Certified{QC: qc})
-			c.processQC(qc)
-		}
-		return
-	}
-	rv.announced = true
-	c.unchecked = &uncheckedQC{qc: qc, rv: rv, bv: bv}
-	c.send(Broadcast, &types.Certified{QC: qc})
-	c.ready.CheckAnnounced = true
-}
-
-// checkAnnounced checks the QC this core announced and takes it up, or,
-// if a vote in it was bad, weeds the votes and forms the QC anew.
-func (c *Core) checkAnnounced() {
-	u := c.unchecked
-	if u == nil {
-		return
-	}
-	c.unchecked = nil
-	msg := types.VoteSigningBytes(c.set.ChainID, c.set.Epoch, u.qc.Round, u.qc.BlockID)
-	qc := u.qc
-	if c.set.VerifyAggregate(qc.Signers, msg, qc.Sig) == nil {
-		c.verified[qc.BlockID] = qc
-	} else {
-		// A Byzantine voter's share: form the QC from the valid votes,
-		// those tallied since the announcement included.
-		c.weedVotes(msg, u.rv, u.bv)
-		if u.bv.stake < c.set.QuorumStake() {
-			return // the votes still to come may make a quorum
-		}
-		if qc = c.formQC(qc.Round, qc.BlockID, u.rv, u.bv); qc == nil {
-			return
-		}
-	}
-	u.rv.done = true
-	c.stats.QCs++
-	c.processQC(qc)
 }
 
 // onCertified takes a QC announced by the leader that formed it. Only

@@ -62,10 +62,9 @@ func (n *Node) loop(ctx context.Context) error {
 }
 
 // drainInbox steps up to max more queued messages before flushing, so one
-// synced write covers a burst. It stops at a QC announcement, which must
-// leave before anything else is stepped.
+// synced write covers a burst.
 func (n *Node) drainInbox(max int) {
-	for i := 0; i < max && !n.core.Announcing(); i++ {
+	for i := 0; i < max; i++ {
 		select {
 		case in := <-n.inbox:
 			n.step(in)
@@ -165,12 +164,6 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			return nil
 		}
 		n.sendCertified(&r)
-		if r.CheckAnnounced {
-			// The others check the announced QC while this node does.
-			r.CheckAnnounced = false
-			n.core.Step(&consensus.CheckAnnounced{})
-			r.Merge(n.core.Ready())
-		}
 		if r.Payload != nil {
 			n.metrics.phases.asked(r.Payload.Round, time.Now())
 		}
@@ -218,13 +211,6 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 				n.propose(r.Payload)
 				*payload = nil
 			}
-		}
-		if n.core.Announcing() {
-			// Announced by a step merged above (a proposal whose own vote
-			// completed a quorum, as a validator with a quorum of stake
-			// alone does): the announcement left with this Ready's
-			// messages; the check's results are the next Ready.
-			n.core.Step(&consensus.CheckAnnounced{})
 		}
 		if n.core.Ended() {
 			*payload = nil // the old core's; the new one asks again

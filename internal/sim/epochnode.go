@@ -205,9 +205,6 @@ func (s *epochSim) flush(n *enode) {
 		for _, m := range r.Messages {
 			s.sendConsensus(n, m)
 		}
-		if r.CheckAnnounced {
-			n.core.Step(&consensus.CheckAnnounced{}) // its results: the next Ready
-		}
 		if r.Timer != nil {
 			n.timerGen++
 			s.sched.push(&event{at: s.sched.now + r.Timer.Ticks, kind: evTimer, node: n.id, gen: n.timerGen, round: r.Timer.Round})

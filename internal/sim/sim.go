@@ -159,14 +159,6 @@ func (s *simulation) flush(n *node) {
 		s.crash(n) // killed after a covered message left, before its write
 		return
 	}
-	if r.CheckAnnounced {
-		// As the node does: check the announced QC once it has left.
-		r.CheckAnnounced = false
-		n.core.Step(&consensus.CheckAnnounced{})
-		next := n.core.Ready()
-		s.checkProposals(n, &next)
-		r.Merge(next)
-	}
 	n.disk.persist(&r)
 	if len(r.Committed) > 0 {
 		s.check.onCommit(s.sched.now, n, r.Committed)
