@@ -24,6 +24,8 @@ type metrics struct {
 	txChecks      *prometheus.CounterVec
 	execWaits     prometheus.Counter
 	qcsFormed     prometheus.Counter
+	timeouts      prometheus.Counter
+	tcsFormed     prometheus.Counter
 	fetches       prometheus.Counter
 	served        prometheus.Counter
 	servedBytes   prometheus.Counter
@@ -33,6 +35,8 @@ type metrics struct {
 	lastDrops     []uint64
 	lastExecWaits uint64
 	lastQCs       uint64
+	lastTimeouts  uint64
+	lastTCs       uint64
 	lastFetches   uint64
 }
 
@@ -61,6 +65,10 @@ func newMetrics() *metrics {
 			Help: "Votes held until this node had executed the height a proposal vouches for (near zero when healthy)."}),
 		qcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_qcs_formed_total",
 			Help: "QCs this validator aggregated from votes: every round's with broadcast votes, else those of the rounds it leads next."}),
+		timeouts: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_timeouts_sent_total",
+			Help: "Timeouts this validator signed and sent: one when it gives up waiting for a round's QC, and one more each time the round's timer fires again (zero when healthy)."}),
+		tcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_tcs_formed_total",
+			Help: "Timeout certificates this node formed from more than two thirds of the stake's timeouts: rounds the network gave up on."}),
 		fetches: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_block_fetches_total",
 			Help: "Block requests this node sent because a QC or proposal named a block it did not hold (near zero when healthy)."}),
 		served: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_blocks_served_total",
@@ -73,7 +81,7 @@ func newMetrics() *metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
 	m.phases = newPhases(m.reg)
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.fetches, m.served, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -95,6 +103,8 @@ func (m *metrics) observeCore(s consensus.Stats) {
 	}
 	addSince(m.execWaits, &m.lastExecWaits, s.ExecWaits)
 	addSince(m.qcsFormed, &m.lastQCs, s.QCs)
+	addSince(m.timeouts, &m.lastTimeouts, s.Timeouts)
+	addSince(m.tcsFormed, &m.lastTCs, s.TCs)
 	addSince(m.fetches, &m.lastFetches, s.Fetches)
 }
 
