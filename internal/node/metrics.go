@@ -66,7 +66,7 @@ func newMetrics() *metrics {
 		qcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_qcs_formed_total",
 			Help: "QCs this validator aggregated from votes: every round's with broadcast votes, else those of the rounds it leads next."}),
 		timeouts: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_timeouts_sent_total",
-			Help: "Timeouts this validator signed and sent: one when it gives up waiting for a round's QC, and one more each time the round's timer fires again (zero when healthy)."}),
+			Help: "Timeouts this validator signed and sent: one when it gives up waiting for a round's QC, and one more each time the round's timer fires again (near zero when healthy: a network that is starting may lose its first round)."}),
 		tcsFormed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_tcs_formed_total",
 			Help: "Timeout certificates this node formed from more than two thirds of the stake's timeouts: rounds the network gave up on."}),
 		fetches: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_block_fetches_total",
