@@ -151,11 +151,24 @@ func (s *simulation) deliver(e *event) {
 }
 
 // flush carries out a node's Ready in the order the core requires:
-// persist, commit, then send and arm timers.
+// persist, commit, then send and arm timers. Half the payload requests
+// are answered at once and merged into the Ready, as a node with work
+// does; the others a tick later, as a node waiting for transactions.
 func (s *simulation) flush(n *node) {
 	r := n.core.Ready()
 	s.checkProposals(n, &r)
-	if s.sendCovered(n, &r) && s.phase == faultPhase && s.cfg.Faults.Crashes && s.rng.Float64() < 0.02 {
+	sent := s.sendCovered(n, &r)
+	if r.Payload != nil && s.rng.IntN(2) == 0 {
+		// As a node with transactions waiting does: propose at once, and
+		// carry out the proposal's Ready in this one's write.
+		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: s.payload()})
+		r.Payload = nil
+		next := n.core.Ready()
+		s.checkProposals(n, &next)
+		r.Merge(next)
+		sent = s.sendCovered(n, &r) || sent
+	}
+	if sent && s.phase == faultPhase && s.cfg.Faults.Crashes && s.rng.Float64() < 0.02 {
 		s.crash(n) // killed after a covered message left, before its write
 		return
 	}
