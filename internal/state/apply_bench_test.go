@@ -30,6 +30,12 @@ func BenchmarkApplyBlock(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The machine's index writer runs beside it: close it before the store.
+	defer func() {
+		if err := m.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	nonces := make([]uint64, senders)
 	height := uint64(0)
 	next := func() *types.Block {
