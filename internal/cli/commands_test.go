@@ -28,9 +28,9 @@ func TestSimHonestNetworkPasses(t *testing.T) {
 // validators commit different blocks at one height; the same seeds with
 // the real rule pass, so the failure is the canary's doing.
 func TestSimCatchesBrokenVoting(t *testing.T) {
-	// Seeds 31-40: seed 40 commits two different blocks at one height
+	// Seeds 41-50: seed 50 commits two different blocks at one height
 	// when the voting rule is broken.
-	args := []string{"sim", "--faults", "partition", "--seed", "31", "--seeds", "10", "--validators", "7", "--byzantine", "2"}
+	args := []string{"sim", "--faults", "partition", "--seed", "41", "--seeds", "10", "--validators", "7", "--byzantine", "2"}
 	out := mustRun(t, args...)
 	if !strings.Contains(out, "safety violations: 0") || !strings.Contains(out, "failed: 0") {
 		t.Fatalf("control run with the real voting rule failed:\n%s", out)
@@ -46,7 +46,7 @@ func TestSimCatchesBrokenVoting(t *testing.T) {
 	if strings.Contains(out, "safety violations: 0") {
 		t.Errorf("broken voting produced no safety violation:\n%s", out)
 	}
-	for _, want := range []string{"FAIL seed 40:", "SAFETY:", "replay: lazchain sim --seed 40 --seeds 1", "--broken-voting"} {
+	for _, want := range []string{"FAIL seed 50:", "SAFETY:", "replay: lazchain sim --seed 50 --seeds 1", "--broken-voting"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

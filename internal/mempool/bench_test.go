@@ -76,7 +76,9 @@ func BenchmarkChurn(b *testing.B) {
 			txs = append(txs, t)
 		}
 	}
-	p := mempool.New(mempool.Config{ChainID: chain, MaxTxs: 1 << 30, MaxBytes: 1 << 40})
+	state := map[string]uint64{} // committed nonces, as execution leaves them
+	p := mempool.New(mempool.Config{ChainID: chain, MaxTxs: 1 << 30, MaxBytes: 1 << 40,
+		Nonce: func(s []byte) uint64 { return state[string(s)] }})
 	p.AddVerified(txs[:senders*depth])
 	added, committed := senders*depth, 0
 	b.ReportAllocs()
@@ -88,7 +90,11 @@ func BenchmarkChurn(b *testing.B) {
 			}
 		}
 		added += batch
-		p.Commit(txs[committed : committed+batch])
+		block := txs[committed : committed+batch]
+		for _, t := range block {
+			state[string(t.Sender)] = t.Nonce + 1
+		}
+		p.Commit(block)
 		committed += batch
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/tx")

@@ -338,8 +338,9 @@ func TestUsedNonceRefusedUnchecked(t *testing.T) {
 		t.Fatalf("setup: %v", errs)
 	}
 	checked = nil
-	// Sender 2's nonce 0 commits; the pool learns it before the state
-	// read says so, and still holds nonce 1.
+	// Sender 2's nonce 0 commits (executed into state, then the pool
+	// told); the pool still holds nonce 1.
+	st.set(2, 1)
 	p.Commit([]*types.Tx{tx(2, 0, "a")})
 	cases := []struct {
 		name      string

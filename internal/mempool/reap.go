@@ -73,19 +73,21 @@ func (p *Pool) reap(maxTxs, maxBytes int, pending Pending, aged bool) ([]*types.
 }
 
 // Commit removes a committed block's transactions and advances their
-// senders' nonces, dropping what those nonces made stale.
+// senders' nonces, dropping what those nonces made stale. It takes each
+// sender's nonce from committed state, which the caller has executed the
+// block into, not from the block: a leader may put in any transaction,
+// and one that did not execute (a forged signature, a nonce far ahead)
+// uses no nonce. Trusting its nonce would let a Byzantine leader make
+// every pool drop an honest sender's waiting transactions and refuse the
+// ones it still needs.
 func (p *Pool) Commit(txs []*types.Tx) {
+	committed := make(map[sender]uint64, 4)
+	p.readNonces(txs, committed) // outside the lock: they may come from the store
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, tx := range txs {
-		var s sender
-		copy(s[:], tx.Sender)
-		acc := p.accounts[s]
-		if acc == nil {
-			continue
-		}
-		if tx.Nonce+1 > acc.next {
-			p.advance(s, acc, tx.Nonce+1)
+	for s, next := range committed {
+		if acc := p.accounts[s]; acc != nil && next > acc.next {
+			p.advance(s, acc, next)
 		}
 	}
 	p.compact()

@@ -125,12 +125,15 @@ func TestReap(t *testing.T) {
 
 func TestCommit(t *testing.T) {
 	cases := []struct {
-		name     string
-		add      []sn
-		commit   []sn // the committed block's transactions (sender, nonce)
-		other    bool // committed txs are different bytes than the pooled ones
-		wantSize int
-		want     []sn // reaped afterwards
+		name   string
+		add    []sn
+		commit []sn // the committed block's transactions (sender, nonce)
+		other  bool // committed txs are different bytes than the pooled ones
+		// unexecuted: the block's transactions failed (a Byzantine leader's
+		// forgeries), so committed state does not move
+		unexecuted bool
+		wantSize   int
+		want       []sn // reaped afterwards
 	}{
 		{name: "removes committed and advances", add: []sn{{1, 0}, {1, 1}, {1, 2}, {2, 0}}, commit: []sn{{1, 0}, {1, 1}},
 			wantSize: 2, want: []sn{{1, 2}, {2, 0}}},
@@ -143,6 +146,8 @@ func TestCommit(t *testing.T) {
 		{name: "not included stays available", add: []sn{{1, 0}, {1, 1}, {2, 0}, {2, 1}}, commit: []sn{{2, 0}},
 			wantSize: 3, want: []sn{{1, 0}, {1, 1}, {2, 1}}},
 		{name: "everything committed", add: []sn{{1, 0}, {2, 0}}, commit: []sn{{2, 0}, {1, 0}}, wantSize: 0, want: nil},
+		{name: "a transaction that did not execute uses no nonce", add: []sn{{1, 0}, {1, 1}, {1, 2}, {2, 0}},
+			commit: []sn{{1, 5}, {2, 9}}, other: true, unexecuted: true, wantSize: 4, want: []sn{{1, 0}, {1, 1}, {1, 2}, {2, 0}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -161,7 +166,9 @@ func TestCommit(t *testing.T) {
 					body = "from another proposer"
 				}
 				block = append(block, tx(s.sender, s.nonce, body))
-				st.set(s.sender, s.nonce+1) // state advances before the pool hears
+				if !c.unexecuted {
+					st.set(s.sender, s.nonce+1) // state advances before the pool hears
+				}
 			}
 			p.Commit(block)
 			n, bytes := p.Size()
@@ -175,6 +182,9 @@ func TestCommit(t *testing.T) {
 			}
 			if got := names(t, p.Reap(1000, 1<<20, nil)); !slices.Equal(got, c.want) {
 				t.Fatalf("reaped %v after commit, want %v", got, c.want)
+			}
+			if c.unexecuted {
+				return
 			}
 			// Committed transactions cannot come back.
 			for i, err := range p.Add(block) {
