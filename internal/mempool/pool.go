@@ -68,14 +68,6 @@ type account struct {
 	txs  window // by nonce, from next up
 }
 
-// extend moves end past the nonces now held: a sender with a backlog of
-// thousands would otherwise be walked from next on every admission.
-func (a *account) extend() {
-	for a.txs.get(a.end) != nil {
-		a.end++
-	}
-}
-
 // Pool is safe for concurrent use.
 type Pool struct {
 	cfg Config
@@ -85,7 +77,34 @@ type Pool struct {
 	accounts map[sender]*account
 	order    []sender // accounts with transactions, in arrival order
 	bytes    int
-	commits  atomic.Uint64 // bumped by each Commit, under mu
+	// runTxs and runBytes count the entries a leader can propose: those in
+	// their sender's run of consecutive nonces. The rest wait behind a gap.
+	runTxs, runBytes int
+	commits          atomic.Uint64 // bumped by each Commit, under mu
+}
+
+// parkedShare is the fraction of the pool's limits that transactions
+// waiting behind a nonce gap may hold. Nothing can propose them until the
+// gap fills; without a bound, new keys (which cost nothing) sending nonces
+// from 1 up would fill every pool with transactions that never commit and
+// push out everyone else's.
+const parkedShare = 8 // one eighth
+
+// extendRun moves acc's run end past the nonces now held, counting the
+// entries it makes proposable.
+func (p *Pool) extendRun(acc *account) {
+	for e := acc.txs.get(acc.end); e != nil; e = acc.txs.get(acc.end) {
+		p.runTxs++
+		p.runBytes += e.size
+		acc.end++
+	}
+}
+
+// parkedFull reports whether one more transaction of size bytes behind a
+// gap would pass the parked share of the limits.
+func (p *Pool) parkedFull(size int) bool {
+	return len(p.byHash)-p.runTxs+1 > max(1, p.cfg.MaxTxs/parkedShare) ||
+		p.bytes-p.runBytes+size > p.cfg.MaxBytes/parkedShare
 }
 
 // New returns an empty pool.
@@ -364,6 +383,14 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 	if len(p.byHash) >= p.cfg.MaxTxs || p.bytes+size > p.cfg.MaxBytes {
 		return fmt.Errorf("%d txs, %d bytes: %w; retry later", len(p.byHash), p.bytes, ErrFull)
 	}
+	end := next
+	if acc != nil {
+		end = acc.end
+	}
+	if tx.Nonce > end && p.parkedFull(size) {
+		return fmt.Errorf("nonce %d, sender's next is %d: %d transactions wait behind nonce gaps, the most the pool keeps: %w; submit the missing nonces first",
+			tx.Nonce, end, len(p.byHash)-p.runTxs, ErrFull)
+	}
 	if acc == nil {
 		acc = &account{next: next, end: next, txs: window{base: next}}
 		p.accounts[s] = acc
@@ -372,7 +399,7 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 	e := &entry{tx: tx, size: size, added: time.Now()}
 	acc.txs.set(tx.Nonce, e)
 	if tx.Nonce == acc.end {
-		acc.extend()
+		p.extendRun(acc)
 	}
 	p.byHash[h] = e
 	p.bytes += size

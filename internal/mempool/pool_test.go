@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -363,6 +364,63 @@ func TestUsedNonceRefusedUnchecked(t *testing.T) {
 			}
 			if (len(checked) == 1) != c.wantCheck {
 				t.Fatalf("signatures checked: %d, want check %v", len(checked), c.wantCheck)
+			}
+		})
+	}
+}
+
+// Transactions behind a nonce gap, which no leader can propose until it
+// fills, hold at most an eighth of the pool: fresh keys sending nonces
+// from 1 up cannot fill it and refuse everyone else. Past the share they
+// get a clear error, proposable transactions still get in, and a filled
+// gap frees room.
+func TestGapFloodKeepsToItsShare(t *testing.T) {
+	cases := []struct {
+		name             string
+		maxTxs, maxBytes int
+		bodyLen          int
+		want             int // gapped transactions admitted before the refusals
+	}{
+		{"by count", 800, 1 << 30, 10, 100},
+		{"by bytes", 200_000, 8 * 11 * entrySize(1000), 1000, 11}, // an eighth holds 11
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, _ := newPool(c.maxTxs, c.maxBytes)
+			body := strings.Repeat("x", c.bodyLen)
+			admitted, refused := 0, 0
+			for s := 10; s < 40; s++ { // 30 fresh keys, 8 gapped nonces each
+				var batch []*types.Tx
+				for n := uint64(1); n <= 8; n++ {
+					batch = append(batch, tx(s, n, body))
+				}
+				for _, err := range p.AddClient(batch) {
+					switch {
+					case err == nil:
+						admitted++
+					case errors.Is(err, mempool.ErrFull) && strings.Contains(err.Error(), "behind nonce gaps"):
+						refused++
+					default:
+						t.Fatalf("unexpected error: %v", err)
+					}
+				}
+			}
+			if admitted != c.want || refused != 240-c.want {
+				t.Fatalf("admitted %d, refused %d of 240 gapped transactions; want %d and %d", admitted, refused, c.want, 240-c.want)
+			}
+			// Proposable transactions still get in.
+			for i, err := range p.AddClient([]*types.Tx{tx(1, 0, body), tx(1, 1, body)}) {
+				if err != nil {
+					t.Fatalf("proposable tx %d refused: %v", i, err)
+				}
+			}
+			// Filling sender 10's gap makes its parked ones proposable, and
+			// frees room behind gaps.
+			if err := p.AddClient([]*types.Tx{tx(10, 0, body)})[0]; err != nil {
+				t.Fatalf("gap filler: %v", err)
+			}
+			if err := p.AddClient([]*types.Tx{tx(50, 1, body)})[0]; err != nil {
+				t.Fatalf("gapped tx after a gap filled: %v", err)
 			}
 		})
 	}

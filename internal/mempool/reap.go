@@ -98,11 +98,18 @@ func (p *Pool) Commit(txs []*types.Tx) {
 // The pool holds a sender's transactions only from its next nonce up, so
 // the ones to drop are exactly the nonces being passed.
 func (p *Pool) advance(_ sender, acc *account, next uint64) {
-	acc.txs.advance(next, func(_ uint64, e *entry) { p.forget(e) })
+	end := acc.end
+	acc.txs.advance(next, func(n uint64, e *entry) {
+		p.forget(e)
+		if n < end { // it was in the run
+			p.runTxs--
+			p.runBytes -= e.size
+		}
+	})
 	acc.next = next
 	if acc.end < next {
 		acc.end = next
-		acc.extend()
+		p.extendRun(acc)
 	}
 }
 

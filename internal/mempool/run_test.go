@@ -48,14 +48,20 @@ func TestRunEndTracksHeldNonces(t *testing.T) {
 				committed[s] += uint64(rng.IntN(4))
 				p.SetNonce(who, committed[s])
 			}
+			runTxs, runBytes := 0, 0
 			for as, acc := range p.accounts {
 				want := acc.next
-				for acc.txs.get(want) != nil {
+				for e := acc.txs.get(want); e != nil; e = acc.txs.get(want) {
+					runTxs++
+					runBytes += e.size
 					want++
 				}
 				if acc.end != want {
 					t.Fatalf("seed %d step %d: sender %x end %d, held run ends at %d", seed, step, as[0], acc.end, want)
 				}
+			}
+			if p.runTxs != runTxs || p.runBytes != runBytes {
+				t.Fatalf("seed %d step %d: pool counts %d proposable txs (%d bytes), the runs hold %d (%d bytes)", seed, step, p.runTxs, p.runBytes, runTxs, runBytes)
 			}
 		}
 	}
