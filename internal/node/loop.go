@@ -143,13 +143,34 @@ func (n *Node) propose(p *consensus.PayloadRequest) {
 // or committed in a Ready not yet carried out), so a proposal never
 // repeats what its own ancestors carry.
 func (n *Node) pendingNonces(parent types.Hash) mempool.Pending {
-	out := mempool.Pending{}
+	var blocks []*types.Block
 	told := n.poolHeight.Load()
 	for b := n.core.Block(parent); b != nil && b.Height > told; b = n.core.Block(b.Parent) {
-		for _, tx := range b.Txs {
+		blocks = append(blocks, b)
+	}
+	return carriedNonces(blocks, n.machine.Nonce)
+}
+
+// carriedNonces is, per sender, the nonce after the run of consecutive
+// nonces that blocks (newest first) carry from the sender's committed
+// nonce on. Only such a run can execute: a transaction off it (a
+// Byzantine leader may include a forged one for any sender at any nonce)
+// uses no nonce, and counting it would keep the sender's real next
+// transactions out of proposals until that block commits.
+func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64) mempool.Pending {
+	out := mempool.Pending{}
+	for i := len(blocks) - 1; i >= 0; i-- {
+		for _, tx := range blocks[i].Txs {
 			var s [32]byte
 			copy(s[:], tx.Sender)
-			out[s] = max(out[s], tx.Nonce+1)
+			next, ok := out[s]
+			if !ok {
+				next = committed(tx.Sender)
+			}
+			if tx.Nonce == next {
+				next++
+			}
+			out[s] = next
 		}
 	}
 	return out
