@@ -13,6 +13,16 @@ const (
 	chanTxs       = p2p.ChanTxs
 )
 
+// Per-peer request limits. A node catching up asks for up to 64 blocks per
+// request and for the rest at once; 32 answers a second from one peer keep
+// it far ahead of any chain this code runs, while a hostile peer reads at
+// most that many megabyte answers. Epoch proofs are asked for at most every
+// few hundred milliseconds.
+const (
+	blockReqRate, blockReqBurst     = 32, 64
+	epochProofRate, epochProofBurst = 4, 8
+)
+
 // onFrame runs on a peer's reader goroutine: decode and check here, off the
 // driver loop; only valid consensus messages reach the inbox.
 func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
@@ -48,14 +58,25 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 	v := n.view()
 	switch m := msg.(type) {
 	case *types.BlockRequest:
-		n.serveBlocks(from, m) // anyone we trust may sync from us
+		// Anyone we trust may sync from us, at a rate: an answer is up
+		// to the message limit read from the store.
+		if !n.blockReqs.allow(from) {
+			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			return
+		}
+		n.serveBlocks(from, m)
 		return
 	case *types.EpochRequest:
 		n.serveEpoch(from, m)
 		return
 	case *types.EpochProof:
 		// Its QC is checked by the core like any other; who relayed it
-		// does not matter.
+		// does not matter, but each check is a pairing on the driver loop,
+		// so a peer gets a few a second (askEpoch asks at most that often).
+		if !n.epochProofs.allow(from) {
+			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			return
+		}
 		select {
 		case n.inbox <- inbound{from: -1, msg: msg, at: time.Now()}:
 		case <-n.done:

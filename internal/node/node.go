@@ -59,16 +59,19 @@ type Node struct {
 	core       *consensus.Core
 	metrics    *metrics
 
-	inbox   chan inbound
-	txq     chan gossiped // gossiped tx batches waiting for admission
-	attest  *attestBook
-	spare   *spareChecks
-	early   earlyBox
-	kick    chan struct{}
-	waiters *waiters
-	gossip  *gossiper
-	status  statusBox
-	seen    map[types.Hash]time.Time // block first seen, for commit latency
+	inbox  chan inbound
+	txq    chan gossiped // gossiped tx batches waiting for admission
+	attest *attestBook
+	spare  *spareChecks
+	early  earlyBox
+	// Per-peer limits on requests that cost this node far more than the
+	// sender (see limiter).
+	blockReqs, epochProofs *limiter
+	kick                   chan struct{}
+	waiters                *waiters
+	gossip                 *gossiper
+	status                 statusBox
+	seen                   map[types.Hash]time.Time // block first seen, for commit latency
 	// poolHeight is the last committed height the mempool was told of.
 	poolHeight atomic.Uint64
 	exec       *executor
@@ -106,7 +109,8 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
-		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
+		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst),
+		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
