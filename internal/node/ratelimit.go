@@ -21,9 +21,22 @@ type limiter struct {
 	buckets map[p2p.NodeID]*bucket
 }
 
+// bucket is a token bucket's level; its owner keeps the rate and size.
 type bucket struct {
 	tokens float64
 	last   time.Time
+}
+
+// refill adds what rate earned since the last refill, up to burst; the
+// first call only starts the clock, and a clock that went back earns
+// nothing.
+func (b *bucket) refill(now time.Time, rate, burst float64) {
+	if !b.last.IsZero() && now.After(b.last) {
+		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	}
+	if now.After(b.last) {
+		b.last = now
+	}
 }
 
 func newLimiter(rate, burst float64) *limiter {
@@ -37,11 +50,10 @@ func (l *limiter) allow(id p2p.NodeID) bool {
 	defer l.mu.Unlock()
 	b := l.buckets[id]
 	if b == nil {
-		b = &bucket{tokens: l.burst, last: now}
+		b = &bucket{tokens: l.burst}
 		l.buckets[id] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
+	b.refill(now, l.rate, l.burst)
 	if b.tokens < 1 {
 		return false
 	}

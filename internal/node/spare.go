@@ -14,11 +14,10 @@ import (
 // transactions, batches it co-verifies) use up the same budget, so under
 // load spare checks stop instead of adding a fixed extra cost.
 type spareChecks struct {
-	mu     sync.Mutex
-	rate   float64 // transactions per second
-	burst  float64
-	tokens float64
-	last   time.Time
+	mu    sync.Mutex
+	rate  float64 // transactions per second
+	burst float64
+	bucket
 }
 
 // Defaults: 2,000 signatures a second is about 6% of a core here
@@ -32,7 +31,7 @@ const (
 )
 
 func newSpareChecks(rate, burst float64) *spareChecks {
-	return &spareChecks{rate: rate, burst: burst, tokens: burst}
+	return &spareChecks{rate: rate, burst: burst, bucket: bucket{tokens: burst}}
 }
 
 // take reserves n checks if the budget has room for them now. Several
@@ -42,7 +41,7 @@ func newSpareChecks(rate, burst float64) *spareChecks {
 func (s *spareChecks) take(n int, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refill(now)
+	s.refill(now, s.rate, s.burst)
 	if float64(n) > s.tokens {
 		return false
 	}
@@ -63,15 +62,6 @@ func (s *spareChecks) refund(n int) {
 func (s *spareChecks) charge(n int, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refill(now)
+	s.refill(now, s.rate, s.burst)
 	s.tokens = max(-s.burst, s.tokens-float64(n))
-}
-
-func (s *spareChecks) refill(now time.Time) {
-	if !s.last.IsZero() && now.After(s.last) {
-		s.tokens = min(s.burst, s.tokens+now.Sub(s.last).Seconds()*s.rate)
-	}
-	if now.After(s.last) {
-		s.last = now
-	}
 }
