@@ -68,7 +68,8 @@ func runNode(ctx context.Context, home string) error {
 		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
 		runtime.SetMutexProfileFraction(100)
 	}
-	api := rpc.NewServer(n, cfg.API.Pprof)
+	api := rpc.NewServer(n, rpc.Options{Pprof: cfg.API.Pprof, Limits: rpc.Limits{
+		Connections: cfg.API.MaxConnections, Waiting: cfg.API.MaxWaiting, Uploads: cfg.API.MaxUploads}})
 	if err := api.Listen(cfg.API.Listen); err != nil {
 		n.Close()
 		return err

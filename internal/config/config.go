@@ -67,7 +67,25 @@ type APIConfig struct {
 	// Pprof serves Go's profiler under /debug/pprof/ on the API listener.
 	// Keep it off on a public address.
 	Pprof bool `toml:"pprof"`
+	// MaxConnections caps open API connections; past it a new one gets
+	// 503 too_many_connections.
+	MaxConnections int `toml:"max_connections"`
+	// MaxWaiting caps requests that wait for a commit or a height (each
+	// holds a connection for up to 30 s); MaxUploads caps transaction
+	// batches (up to 32 MiB each, held in memory) and blob uploads in
+	// progress. Past them a request waits up to 2 s for a slot, then gets
+	// 503 busy.
+	MaxWaiting int `toml:"max_waiting"`
+	MaxUploads int `toml:"max_uploads"`
 }
+
+// API limits of a new node: 8 batches of 32 MiB are 256 MiB, the
+// mempool's own byte limit.
+const (
+	DefaultMaxConnections = 1024
+	DefaultMaxWaiting     = 512
+	DefaultMaxUploads     = 8
+)
 
 // LogConfig is the [log] table.
 type LogConfig struct {
@@ -85,7 +103,8 @@ type MempoolConfig struct {
 func Default() Config {
 	return Config{
 		P2P:     P2PConfig{Listen: "127.0.0.1:26656", Open: true},
-		API:     APIConfig{Listen: "127.0.0.1:26657"},
+		API: APIConfig{Listen: "127.0.0.1:26657", MaxConnections: DefaultMaxConnections,
+			MaxWaiting: DefaultMaxWaiting, MaxUploads: DefaultMaxUploads},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},
 		IDAO:    IDAOConfig{Workers: 8},
@@ -139,6 +158,10 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.PeerAddrs(); err != nil {
 		return err
+	}
+	if c.API.MaxConnections <= 0 || c.API.MaxWaiting <= 0 || c.API.MaxUploads <= 0 {
+		return fmt.Errorf("api.max_connections (%d), api.max_waiting (%d) and api.max_uploads (%d) must be positive",
+			c.API.MaxConnections, c.API.MaxWaiting, c.API.MaxUploads)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -76,7 +76,7 @@ func TestLoadKeepsDefaultsForOmittedSettings(t *testing.T) {
 	}
 	want := config.Default()
 	want.Moniker = "x"
-	if cfg.P2P.Listen != want.P2P.Listen || cfg.API.Listen != want.API.Listen || cfg.Log != want.Log ||
+	if cfg.P2P.Listen != want.P2P.Listen || cfg.API != want.API || cfg.Log != want.Log ||
 		cfg.Mempool != want.Mempool || cfg.P2P.Open != want.P2P.Open || len(cfg.P2P.Peers) != 0 {
 		t.Fatalf("got %+v, want defaults %+v", cfg, want)
 	}
@@ -145,6 +145,9 @@ func TestLoadRejects(t *testing.T) {
 		{"mempool max_txs negative", replace(`max_txs = 5000`, `max_txs = -3`), []string{"mempool.max_txs", "positive"}},
 		{"mempool max_bytes zero", replace(`max_bytes = 1048576`, `max_bytes = 0`), []string{"mempool.max_bytes", "positive"}},
 		{"mempool max_bytes negative", replace(`max_bytes = 1048576`, `max_bytes = -1`), []string{"mempool.max_bytes", "positive"}},
+		{"api max_uploads zero", replace(`pprof = true`, "pprof = true\nmax_uploads = 0"), []string{"api.max_uploads", "positive"}},
+		{"api max_connections negative", replace(`pprof = true`, "pprof = true\nmax_connections = -1"), []string{"api.max_connections", "positive"}},
+		{"api max_waiting zero", replace(`pprof = true`, "pprof = true\nmax_waiting = 0"), []string{"api.max_waiting", "positive"}},
 		{"wrong type", replace(`max_txs = 5000`, `max_txs = "lots"`), []string{"max_txs"}},
 		{"syntax unterminated string", replace(`moniker = "node7"`, `moniker = "node7`), []string{"read", config.ConfigFile}},
 		{"syntax missing value", replace(`moniker = "node7"`, `moniker =`), []string{"read", config.ConfigFile}},

@@ -57,10 +57,26 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
 }
 
+// busyRetries is how often do repeats a request the node refused as busy.
+// A refusal means the handler never ran, so a repeat is safe for any
+// method; the node's Retry-After says when.
+const busyRetries = 2
+
 func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
-	data, status, _, err := c.request(ctx, method, path, ctype, bytes.NewReader(body), 64<<20)
-	if err != nil {
-		return err
+	var (
+		data   []byte
+		status int
+		hdr    http.Header
+		err    error
+	)
+	for try := 0; ; try++ {
+		data, status, hdr, err = c.request(ctx, method, path, ctype, bytes.NewReader(body), 64<<20)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusServiceUnavailable || try == busyRetries || !sleepRetryAfter(ctx, hdr) {
+			break
+		}
 	}
 	if status >= 300 {
 		return errorFrom(status, data)
@@ -93,6 +109,23 @@ func (c *Client) request(ctx context.Context, method, path, ctype string, body i
 		return nil, 0, nil, fmt.Errorf("read response: %w", err)
 	}
 	return data, resp.StatusCode, resp.Header, nil
+}
+
+// sleepRetryAfter waits as the node's Retry-After asks (seconds, at most
+// 5); it reports false when there is no such header or ctx ends first.
+func sleepRetryAfter(ctx context.Context, h http.Header) bool {
+	secs, err := strconv.Atoi(h.Get("Retry-After"))
+	if err != nil || secs < 0 || secs > 5 {
+		return false
+	}
+	t := time.NewTimer(time.Duration(secs) * time.Second)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // errorFrom turns an error response into an *APIError.

@@ -100,7 +100,7 @@ func startNodeGenesis(t *testing.T, tweak func(g *config.Genesis)) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(n, false)
+	srv := NewServer(n, Options{})
 	if err := srv.Listen(cfg.API.Listen); err != nil {
 		n.Close()
 		t.Fatal(err)

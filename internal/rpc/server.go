@@ -31,29 +31,38 @@ const (
 
 // Server serves a node's API.
 type Server struct {
-	n   *node.Node
-	srv *http.Server
-	ln  net.Listener
+	n      *node.Node
+	srv    *http.Server
+	ln     net.Listener
+	limits Limits
 }
 
-// NewServer builds the handler tree; pprof adds /debug/pprof/.
-func NewServer(n *node.Node, pprof bool) *Server {
-	s := &Server{n: n}
+// Options configure a Server.
+type Options struct {
+	Pprof  bool // serve /debug/pprof/
+	Limits Limits
+}
+
+// NewServer builds the handler tree.
+func NewServer(n *node.Node, opts Options) *Server {
+	s := &Server{n: n, limits: opts.Limits.orDefault()}
+	uploads := newGate(s.limits.Uploads, "uploads")
+	waiting := newGate(s.limits.Waiting, "requests that wait")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", s.status)
 	mux.HandleFunc("GET /blocks/latest", s.latestBlock)
-	mux.HandleFunc("GET /blocks/{height}", s.block)
+	mux.HandleFunc("GET /blocks/{height}", waiting.wrapIf(hasQuery("wait"), s.block))
 	mux.HandleFunc("GET /validators", s.validators)
 	mux.HandleFunc("GET /txs/{hash}", s.tx)
 	mux.HandleFunc("GET /accounts/{addr}", s.account)
 	mux.HandleFunc("GET /epochs/{n}", s.epoch)
 	mux.HandleFunc("GET /staking/validators", s.candidates)
 	mux.HandleFunc("GET /evidence", s.evidence)
-	mux.HandleFunc("PUT /blobs", s.putBlob)
+	mux.HandleFunc("PUT /blobs", uploads.wrap(s.putBlob))
 	mux.HandleFunc("GET /blobs/{root}", s.getBlob)
-	mux.HandleFunc("PUT /blobs/{root}/manifest", s.putManifest)
+	mux.HandleFunc("PUT /blobs/{root}/manifest", uploads.wrap(s.putManifest))
 	mux.HandleFunc("GET /blobs/{root}/chunks/{i}", s.getChunk)
-	mux.HandleFunc("PUT /blobs/{root}/chunks/{i}", s.putChunk)
+	mux.HandleFunc("PUT /blobs/{root}/chunks/{i}", uploads.wrap(s.putChunk))
 	mux.HandleFunc("GET /blocks/{height}/events", s.blockEvents)
 	mux.HandleFunc("GET /artifacts/{id}/proof", s.artifactProof)
 	mux.HandleFunc("GET /headers", s.headers)
@@ -65,10 +74,10 @@ func NewServer(n *node.Node, pprof bool) *Server {
 	mux.HandleFunc("GET /disputes", s.disputes)
 	mux.HandleFunc("GET /disputes/{id}", s.dispute)
 	mux.HandleFunc("GET /events", s.events)
-	mux.HandleFunc("POST /txs", s.submit)
-	mux.HandleFunc("POST /txs/batch", s.submitBatch)
+	mux.HandleFunc("POST /txs", waiting.wrapIf(hasQuery("wait"), s.submit))
+	mux.HandleFunc("POST /txs/batch", uploads.wrap(s.submitBatch))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
-	if pprof {
+	if opts.Pprof {
 		mux.HandleFunc("/debug/pprof/", httppprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
@@ -110,7 +119,7 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("api listen %s: %w", addr, err)
 	}
-	s.ln = ln
+	s.ln = &limitListener{Listener: ln, max: int64(s.limits.Connections)}
 	return nil
 }
 
