@@ -11,10 +11,13 @@ import (
 // Hash is a chunk hash or a blob id.
 type Hash = merkle.Hash
 
-// Limits of what the store accepts.
+// Limits of what the store accepts. Costs grow with the chunk count (a
+// manifest holds 32 bytes per chunk, a completeness check stats each), so
+// it is bounded on its own: 2 MiB of hashes, 4 GiB in chunks of 64 KiB,
+// 64 GiB in chunks of 1 MiB.
 const (
 	MaxSize   = 64 << 30 // one blob
-	MaxChunks = MaxSize / (64 << 10)
+	MaxChunks = 1 << 16
 )
 
 // ErrBadManifest reports a manifest that does not describe a valid blob.
@@ -51,6 +54,9 @@ func (m *Manifest) Check() error {
 		return fmt.Errorf("size %d: %w", m.Size, ErrBadManifest)
 	}
 	want := (m.Size + int64(m.ChunkSize) - 1) / int64(m.ChunkSize)
+	if want > MaxChunks {
+		return fmt.Errorf("%d bytes in chunks of %d are over %d chunks (use larger chunks): %w", m.Size, m.ChunkSize, MaxChunks, ErrBadManifest)
+	}
 	if int64(len(m.Leaves)) != want {
 		return fmt.Errorf("%d chunk hashes for %d bytes in chunks of %d: %w", len(m.Leaves), m.Size, m.ChunkSize, ErrBadManifest)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/lazchain/lazchain/internal/merkle"
 )
@@ -24,60 +23,12 @@ var (
 
 // Store keeps chunks and manifests under a directory.
 type Store struct {
-	dir string
+	dir   string
+	cache cache
+	quota quota
 
-	// Manifests are read on every chunk put, served chunk and stream, so
-	// the recent ones are kept decoded. Entries are never modified.
-	mu        sync.Mutex
-	manifests map[Hash]*Manifest
-	arrived   chan struct{} // closed at the next write; see Follow
-	// checked holds when this process last wrote or checked each chunk
-	// file. Readers that are fine with a copy checked moments ago skip
-	// the hash (readRecent): a large artifact is otherwise hashed once on
-	// receipt, once more by its verifier and once per peer it is served
-	// to. A peer checks what it fetches anyway, and a crash empties the
-	// set, so a torn file is always caught. Clients and streams still get
-	// a full check every time.
-	checked map[Hash]time.Time
-}
-
-// maxCachedManifests and maxChecked bound the caches; at the bound each
-// starts over. recentlyChecked is how long a check is trusted.
-const (
-	maxCachedManifests = 4096
-	maxChecked         = 1 << 16
-	recentlyChecked    = 2 * time.Minute
-)
-
-func (s *Store) markChecked(h Hash) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.checked) >= maxChecked {
-		clear(s.checked)
-	}
-	s.checked[h] = time.Now()
-}
-
-func (s *Store) checkedRecently(h Hash) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	at, ok := s.checked[h]
-	return ok && time.Since(at) < recentlyChecked
-}
-
-func (s *Store) cached(root Hash) *Manifest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.manifests[root]
-}
-
-func (s *Store) cache(m *Manifest) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.manifests) >= maxCachedManifests {
-		clear(s.manifests)
-	}
-	s.manifests[m.Root] = m
+	mu      sync.Mutex
+	arrived chan struct{} // closed at the next write; see Follow
 }
 
 // Open creates or opens a store in dir.
@@ -87,7 +38,11 @@ func Open(dir string) (*Store, error) {
 			return nil, fmt.Errorf("blob store %s: %w", dir, err)
 		}
 	}
-	return &Store{dir: dir, manifests: map[Hash]*Manifest{}, checked: map[Hash]time.Time{}}, nil
+	s := &Store{dir: dir, cache: newCache()}
+	if err := s.quota.load(dir); err != nil {
+		return nil, fmt.Errorf("blob store %s: %w", dir, err)
+	}
+	return s, nil
 }
 
 func (s *Store) chunkPath(h Hash) string {
@@ -101,17 +56,34 @@ func (s *Store) manifestPath(root Hash) string {
 
 // Put streams r into the store in chunks of chunkSize and returns the
 // blob's manifest. It refuses, and keeps no manifest for, a stream longer
-// than maxSize.
-func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error) {
+// than maxSize or MaxChunks; a refused stream's new chunks are deleted
+// again, so a failed upload leaves nothing behind.
+func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (m *Manifest, err error) {
 	if maxSize <= 0 || maxSize > MaxSize {
 		maxSize = MaxSize
 	}
+	var fresh []Hash
+	defer func() {
+		if err != nil {
+			for _, h := range fresh {
+				s.quota.remove(s.chunkPath(h))
+			}
+		}
+	}()
 	lr := &io.LimitedReader{R: r, N: maxSize + 1}
-	c, err := merkle.Split(lr, chunkSize, func(_ uint64, chunk []byte) error {
+	c, err := merkle.Split(lr, chunkSize, func(i uint64, chunk []byte) error {
 		if lr.N <= 0 {
 			return fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
 		}
-		return s.writeChunk(merkle.LeafHash(chunk), chunk, true)
+		if i >= MaxChunks {
+			return fmt.Errorf("over %d chunks of %d bytes (use larger chunks): %w", MaxChunks, chunkSize, ErrTooLarge)
+		}
+		h := merkle.LeafHash(chunk)
+		wrote, err := s.writeChunk(h, chunk, true)
+		if wrote {
+			fresh = append(fresh, h)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -119,7 +91,7 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error
 	if c.Size > maxSize {
 		return nil, fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
 	}
-	m := &Manifest{Root: c.Root, Size: c.Size, ChunkSize: chunkSize, Leaves: c.Leaves}
+	m = &Manifest{Root: c.Root, Size: c.Size, ChunkSize: chunkSize, Leaves: c.Leaves}
 	if err := s.PutManifest(m); err != nil {
 		return nil, err
 	}
@@ -136,14 +108,24 @@ func (s *Store) PutManifest(m *Manifest) error { return s.putManifest(m, true) }
 // copy a client uploaded pays for an fsync per write.
 func (s *Store) PutReplicaManifest(m *Manifest) error { return s.putManifest(m, false) }
 
-func (s *Store) putManifest(m *Manifest, sync bool) error {
+func (s *Store) putManifest(m *Manifest, client bool) error {
 	if err := m.Check(); err != nil {
 		return err
 	}
-	if err := s.writeFile(s.manifestPath(m.Root), m.Encode(), sync); err != nil {
+	if old := s.cache.manifest(m.Root); old != nil && old.Size == m.Size && old.ChunkSize == m.ChunkSize {
+		// Written already. A root does not bind the count, so another
+		// manifest of the same root (a forged size) is replaced below.
+		return nil
+	}
+	b := m.Encode()
+	if err := s.quota.take(int64(len(b)), client); err != nil {
 		return err
 	}
-	s.cache(m)
+	if err := s.writeFile(s.manifestPath(m.Root), b, client); err != nil {
+		s.quota.give(int64(len(b)))
+		return err
+	}
+	s.cache.putManifest(m)
 	s.announce()
 	return nil
 }
@@ -161,7 +143,9 @@ func (s *Store) PutReplicaChunk(root Hash, i uint64, data []byte) error {
 	return s.putChunk(root, i, data, false)
 }
 
-func (s *Store) putChunk(root Hash, i uint64, data []byte, sync bool) error {
+// putChunk stores a checked chunk. A client's upload is synced and held
+// to the quota; a replica is neither (see SetLimits).
+func (s *Store) putChunk(root Hash, i uint64, data []byte, client bool) error {
 	m, err := s.Manifest(root)
 	if err != nil {
 		return err
@@ -172,7 +156,7 @@ func (s *Store) putChunk(root Hash, i uint64, data []byte, sync bool) error {
 	if len(data) != m.ChunkLen(i) || merkle.LeafHash(data) != m.Leaves[i] {
 		return fmt.Errorf("chunk %d of %x: %w", i, root[:4], ErrBadChunk)
 	}
-	if err := s.writeChunk(m.Leaves[i], data, sync); err != nil {
+	if _, err := s.writeChunk(m.Leaves[i], data, client); err != nil {
 		return err
 	}
 	s.announce()
@@ -182,7 +166,7 @@ func (s *Store) putChunk(root Hash, i uint64, data []byte, sync bool) error {
 // Manifest returns a blob's manifest. It may be shared: callers must not
 // modify it.
 func (s *Store) Manifest(root Hash) (*Manifest, error) {
-	if m := s.cached(root); m != nil {
+	if m := s.cache.manifest(root); m != nil {
 		return m, nil
 	}
 	b, err := os.ReadFile(s.manifestPath(root))
@@ -199,7 +183,7 @@ func (s *Store) Manifest(root Hash) (*Manifest, error) {
 	if m.Root != root {
 		return nil, fmt.Errorf("manifest file of %x holds %x: %w", root[:4], m.Root[:4], ErrBadManifest)
 	}
-	s.cache(m)
+	s.cache.putManifest(m)
 	return m, nil
 }
 
@@ -209,11 +193,17 @@ func (s *Store) Missing(root Hash) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.cache.isComplete(root) {
+		return nil, nil
+	}
 	var out []uint64
 	for i, l := range m.Leaves {
 		if _, err := os.Stat(s.chunkPath(l)); err != nil {
 			out = append(out, uint64(i))
 		}
+	}
+	if len(out) == 0 {
+		s.cache.markComplete(root)
 	}
 	return out, nil
 }
@@ -232,7 +222,7 @@ func (s *Store) Chunk(root Hash, i uint64) ([]byte, merkle.Proof, error) {
 	if err != nil {
 		return nil, merkle.Proof{}, fmt.Errorf("chunk %d of %x: %w", i, root[:4], err)
 	}
-	p, err := merkle.Prove(m.Leaves, i)
+	p, err := s.cache.tree(m).Prove(i)
 	return data, p, err
 }
 
@@ -247,17 +237,18 @@ func (s *Store) readChunk(h Hash) ([]byte, error) {
 	if merkle.LeafHash(data) != h {
 		// Torn by a crash or rotted on disk: drop it so the chunk counts as
 		// missing and is fetched or uploaded again.
-		os.Remove(s.chunkPath(h))
+		s.quota.remove(s.chunkPath(h))
+		s.cache.dropped()
 		return nil, ErrBadChunk
 	}
-	s.markChecked(h)
+	s.cache.markChecked(h)
 	return data, nil
 }
 
 // readRecent is readChunk without the hash when this process wrote or
 // checked the file within recentlyChecked.
 func (s *Store) readRecent(h Hash) ([]byte, error) {
-	if !s.checkedRecently(h) {
+	if !s.cache.checkedRecently(h) {
 		return s.readChunk(h)
 	}
 	data, err := os.ReadFile(s.chunkPath(h))
@@ -320,20 +311,26 @@ func (r *reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// writeChunk stores data under its hash unless it is there already.
-func (s *Store) writeChunk(h Hash, data []byte, sync bool) error {
+// writeChunk stores data under its hash unless it is there already (it
+// reports whether it wrote); a client's chunk is synced and held to the
+// quota.
+func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 	p := s.chunkPath(h)
 	if _, err := os.Stat(p); err == nil {
-		return nil // content-addressed: same name, same bytes
+		return false, nil // content-addressed: same name, same bytes
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+		return false, err
 	}
-	if err := s.writeFile(p, data, sync); err != nil {
-		return err
+	if err := s.quota.take(int64(len(data)), client); err != nil {
+		return false, err
 	}
-	s.markChecked(h) // every caller hashed data to name it
-	return nil
+	if err := s.writeFile(p, data, client); err != nil {
+		s.quota.give(int64(len(data)))
+		return false, err
+	}
+	s.cache.markChecked(h) // every caller hashed data to name it
+	return true, nil
 }
 
 // writeFile writes through a temporary file (synced unless sync is false)

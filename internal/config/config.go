@@ -20,6 +20,18 @@ type Config struct {
 	Log     LogConfig     `toml:"log"`
 	Mempool MempoolConfig `toml:"mempool"`
 	IDAO    IDAOConfig    `toml:"idao"`
+	Blobs   BlobsConfig   `toml:"blobs"`
+}
+
+// BlobsConfig is the [blobs] table: the off-chain store's bounds. Anyone
+// who reaches the API can upload, and nothing is deleted.
+type BlobsConfig struct {
+	// MaxBytes caps the chunks clients may upload in all; past it an
+	// upload gets 507 storage_full. 0 means no cap.
+	MaxBytes int64 `toml:"max_bytes"`
+	// ReserveBytes of the disk are left free for the node's database:
+	// past it uploads and fetched replicas are refused alike.
+	ReserveBytes int64 `toml:"reserve_bytes"`
 }
 
 // IDAOConfig is the [idao] table: this node's committee work.
@@ -108,6 +120,7 @@ func Default() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},
 		IDAO:    IDAOConfig{Workers: 8},
+		Blobs:   BlobsConfig{MaxBytes: 64 << 30, ReserveBytes: 1 << 30},
 	}
 }
 
@@ -173,6 +186,9 @@ func (c Config) Validate() error {
 	}
 	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
 		return fmt.Errorf("mempool.max_txs and mempool.max_bytes must be positive")
+	}
+	if c.Blobs.MaxBytes < 0 || c.Blobs.ReserveBytes < 0 {
+		return fmt.Errorf("blobs.max_bytes (%d) and blobs.reserve_bytes (%d) must not be negative", c.Blobs.MaxBytes, c.Blobs.ReserveBytes)
 	}
 	if c.IDAO.Workers < 0 || c.IDAO.Workers > 64 {
 		return fmt.Errorf("idao.workers is %d: want 0 (default) to 64", c.IDAO.Workers)

@@ -76,7 +76,7 @@ func TestLoadKeepsDefaultsForOmittedSettings(t *testing.T) {
 	}
 	want := config.Default()
 	want.Moniker = "x"
-	if cfg.P2P.Listen != want.P2P.Listen || cfg.API != want.API || cfg.Log != want.Log ||
+	if cfg.P2P.Listen != want.P2P.Listen || cfg.API != want.API || cfg.Log != want.Log || cfg.Blobs != want.Blobs ||
 		cfg.Mempool != want.Mempool || cfg.P2P.Open != want.P2P.Open || len(cfg.P2P.Peers) != 0 {
 		t.Fatalf("got %+v, want defaults %+v", cfg, want)
 	}
@@ -148,6 +148,7 @@ func TestLoadRejects(t *testing.T) {
 		{"api max_uploads zero", replace(`pprof = true`, "pprof = true\nmax_uploads = 0"), []string{"api.max_uploads", "positive"}},
 		{"api max_connections negative", replace(`pprof = true`, "pprof = true\nmax_connections = -1"), []string{"api.max_connections", "positive"}},
 		{"api max_waiting zero", replace(`pprof = true`, "pprof = true\nmax_waiting = 0"), []string{"api.max_waiting", "positive"}},
+		{"blobs max_bytes negative", validText() + "\n[blobs]\nmax_bytes = -1\n", []string{"blobs.max_bytes", "negative"}},
 		{"wrong type", replace(`max_txs = 5000`, `max_txs = "lots"`), []string{"max_txs"}},
 		{"syntax unterminated string", replace(`moniker = "node7"`, `moniker = "node7`), []string{"read", config.ConfigFile}},
 		{"syntax missing value", replace(`moniker = "node7"`, `moniker =`), []string{"read", config.ConfigFile}},

@@ -68,12 +68,14 @@ type Proof struct {
 func Prove(leaves []Hash, i uint64) (Proof, error) {
 	n := uint64(len(leaves))
 	if i >= n {
-		return Proof{}, fmt.Errorf("merkle: leaf %d of %d", i, n)
+		return Proof{}, fmtLeaf(i, n)
 	}
 	p := Proof{Index: i, Count: n}
 	p.Path = path(leaves, i, nil)
 	return p, nil
 }
+
+func fmtLeaf(i, n uint64) error { return fmt.Errorf("merkle: leaf %d of %d", i, n) }
 
 // path appends the audit path of leaf i, deepest sibling first.
 func path(leaves []Hash, i uint64, out []Hash) []Hash {

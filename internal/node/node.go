@@ -117,6 +117,7 @@ func New(o Options) (*Node, error) {
 	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {
 		return nil, err
 	}
+	n.blobs.SetLimits(o.Config.Blobs.MaxBytes, o.Config.Blobs.ReserveBytes)
 	if n.store, err = store.Open(filepath.Join(o.Home, config.DataDir)); err != nil {
 		return nil, err
 	}

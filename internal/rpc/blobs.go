@@ -176,6 +176,8 @@ func (s *Server) blobOK(w http.ResponseWriter, err error) bool {
 		writeError(w, http.StatusBadRequest, "bad_chunk", err.Error())
 	case errors.Is(err, blob.ErrBadManifest):
 		writeError(w, http.StatusBadRequest, "bad_manifest", err.Error())
+	case errors.Is(err, blob.ErrFull):
+		writeError(w, http.StatusInsufficientStorage, "storage_full", err.Error())
 	case errors.Is(err, blob.ErrTooLarge), errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 	default:

@@ -202,3 +202,23 @@ func TestUploadFileParallelAndResumable(t *testing.T) {
 		})
 	}
 }
+
+// An upload past the store's quota gets 507 storage_full and leaves the
+// store as it was.
+func TestBlobUploadPastQuota(t *testing.T) {
+	tn := startNode(t)
+	store := tn.node.Blobs()
+	store.SetLimits(store.Used()+4096, 0)
+	before := store.Used()
+	code, body, _ := httpDo(t, http.MethodPut, tn.url+"/blobs?chunk_size=4096", blobData(9, 3*4096))
+	if code != http.StatusInsufficientStorage || !strings.Contains(string(body), `"storage_full"`) {
+		t.Fatalf("PUT /blobs past the quota: %d %s, want 507 storage_full", code, body)
+	}
+	if store.Used() != before {
+		t.Fatalf("refused upload changed the store: %d bytes, had %d", store.Used(), before)
+	}
+	code, body, _ = httpDo(t, http.MethodPut, tn.url+"/blobs?chunk_size=4096", blobData(10, 1000))
+	if code != http.StatusOK {
+		t.Fatalf("PUT /blobs within the quota: %d %s", code, body)
+	}
+}
