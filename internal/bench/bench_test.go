@@ -90,3 +90,36 @@ func TestAppendRow(t *testing.T) {
 		}
 	}
 }
+
+func TestWindows(t *testing.T) {
+	start := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		name string
+		lat  []time.Duration
+		sent []time.Time
+		want []Window
+	}{
+		{"none", nil, nil, []Window{}},
+		{"one window", []time.Duration{ms(30), ms(10), ms(20)}, []time.Time{at(0), at(100), at(999)},
+			[]Window{{From: 0, Committed: 3, P50: ms(20), P99: ms(20)}}},
+		{"a gap stays as an empty window", []time.Duration{ms(5), ms(700)}, []time.Time{at(10), at(2500)},
+			[]Window{{From: 0, Committed: 1, P50: ms(5), P99: ms(5)}, {From: time.Second}, {From: 2 * time.Second, Committed: 1, P50: ms(700), P99: ms(700)}}},
+		{"sent before the start counts in the first", []time.Duration{ms(1)}, []time.Time{at(-5)},
+			[]Window{{From: 0, Committed: 1, P50: ms(1), P99: ms(1)}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := windows(tc.lat, tc.sent, start, time.Second)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("window %d: got %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}

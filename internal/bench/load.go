@@ -42,6 +42,10 @@ type Result struct {
 	Blocks       uint64        `json:"blocks"`
 	Rounds       uint64        `json:"rounds"` // 0 when the run crossed an epoch (rounds restart)
 	Rejected     map[string]int
+	// Windows splits the latencies by when the transactions were sent,
+	// windowLen at a time: a p99 made by a backlog early in the run and
+	// one made evenly throughout look alike in the totals.
+	Windows []Window `json:"windows,omitempty"`
 	// SignCost is the CPU time per transaction the load generator spent
 	// signing before the run, with the cluster idle: a canary of the
 	// machine's speed at the time. Shared machines vary up to threefold,
@@ -102,6 +106,35 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	}
 	i := int(p * float64(len(sorted)-1))
 	return sorted[i]
+}
+
+// Window is the latency of the transactions sent in one stretch of a run.
+type Window struct {
+	From      time.Duration `json:"from_ns"` // since the load started
+	Committed int           `json:"committed"`
+	P50       time.Duration `json:"latency_p50_ns"`
+	P99       time.Duration `json:"latency_p99_ns"`
+}
+
+const windowLen = 5 * time.Second
+
+// windows groups lat by sent (lat[i] belongs to sent[i]) into stretches
+// of length d from start.
+func windows(lat []time.Duration, sent []time.Time, start time.Time, d time.Duration) []Window {
+	var groups [][]time.Duration
+	for i, l := range lat {
+		k := max(0, int(sent[i].Sub(start)/d))
+		for len(groups) <= k {
+			groups = append(groups, nil)
+		}
+		groups[k] = append(groups[k], l)
+	}
+	out := make([]Window, len(groups))
+	for k, g := range groups {
+		sort.Slice(g, func(i, j int) bool { return g[i] < g[j] })
+		out[k] = Window{From: time.Duration(k) * d, Committed: len(g), P50: percentile(g, 0.50), P99: percentile(g, 0.99)}
+	}
+	return out
 }
 
 func summarize(r *Result, lat []time.Duration, elapsed time.Duration) {

@@ -58,7 +58,8 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	if self1, err := ProcessCPU(os.Getpid()); err == nil && selfErr == nil {
 		res.LoadCPU = (self1 - self0) / offeredFor.Seconds()
 	}
-	lat := w.drain(ctx, res.Accepted, cfg.Drain)
+	lat, sent := w.drain(ctx, res.Accepted, cfg.Drain)
+	res.Windows = windows(lat, sent, start, windowLen)
 	summarize(res, lat, offeredFor)
 	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {
 		res.Blocks = after.Height - before.Height

@@ -18,6 +18,7 @@ type watcher struct {
 	mu      sync.Mutex
 	sentAt  map[types.Hash]time.Time
 	latency []time.Duration
+	sent    []time.Time // sent[i] is when the transaction of latency[i] went out
 	height  uint64
 }
 
@@ -72,14 +73,15 @@ func (w *watcher) record(b rpc.BlockView) {
 		copy(h[:], raw)
 		if t, ok := w.sentAt[h]; ok {
 			w.latency = append(w.latency, now.Sub(t))
+			w.sent = append(w.sent, t)
 			delete(w.sentAt, h)
 		}
 	}
 }
 
 // drain waits until accepted transactions are all seen or limit passes,
-// and returns the latencies.
-func (w *watcher) drain(ctx context.Context, accepted int, limit time.Duration) []time.Duration {
+// and returns the latencies with when each transaction was sent.
+func (w *watcher) drain(ctx context.Context, accepted int, limit time.Duration) ([]time.Duration, []time.Time) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		w.mu.Lock()
@@ -92,5 +94,5 @@ func (w *watcher) drain(ctx context.Context, accepted int, limit time.Duration) 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]time.Duration(nil), w.latency...)
+	return append([]time.Duration(nil), w.latency...), append([]time.Time(nil), w.sent...)
 }

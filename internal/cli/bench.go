@@ -110,6 +110,10 @@ func runBench(ctx context.Context, f benchFlags) error {
 		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8s %-8d %-8d %-8.1f %-8.2f\n", rate, r.Accepted, r.CommittedTPS,
 			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), nodeCPU, r.Blocks, r.Rounds,
 			float64(r.SignCost)/float64(time.Microsecond), r.LoadCPU)
+		for _, w := range r.Windows {
+			fmt.Printf("  sent from %-4s %8d committed, p50 %-8s p99 %s\n", w.From, w.Committed,
+				w.P50.Round(time.Millisecond), w.P99.Round(time.Millisecond))
+		}
 		for reason, n := range r.Rejected {
 			fmt.Printf("  rejected %d: %s\n", n, reason)
 		}
