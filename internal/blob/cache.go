@@ -23,16 +23,17 @@ type cache struct {
 	// set, so a torn file is always caught. Clients and streams still get
 	// a full check every time.
 	checked map[Hash]time.Time
-	// complete holds blobs found to have every chunk, so asking again does
-	// not stat each chunk file. Any chunk dropped as corrupt empties it.
-	complete map[Hash]struct{}
 }
 
 // entry is a checked manifest and, once a proof was asked for, its tree.
-// Entries are never modified after the tree is set.
+// complete says every chunk was found, so asking again does not stat each
+// chunk file; any chunk dropped as corrupt clears it. Both fields are
+// guarded by the cache's mu; the entry goes when its root gets another
+// manifest (a root does not bind the count), and its state with it.
 type entry struct {
-	m    *Manifest
-	tree *merkle.Tree
+	m        *Manifest
+	tree     *merkle.Tree
+	complete bool
 }
 
 // The caches' bounds; at a bound a cache starts over. maxCachedLeaves
@@ -41,12 +42,11 @@ type entry struct {
 const (
 	maxCachedLeaves = 1 << 21
 	maxChecked      = 1 << 16
-	maxComplete     = 1 << 14
 	recentlyChecked = 2 * time.Minute
 )
 
 func newCache() cache {
-	return cache{manifests: map[Hash]*entry{}, checked: map[Hash]time.Time{}, complete: map[Hash]struct{}{}}
+	return cache{manifests: map[Hash]*entry{}, checked: map[Hash]time.Time{}}
 }
 
 func (c *cache) manifest(root Hash) *Manifest {
@@ -87,11 +87,8 @@ func (c *cache) make(n int) {
 
 // tree returns m's Merkle tree, built on first use outside the lock.
 func (c *cache) tree(m *Manifest) *merkle.Tree {
-	c.mu.Lock()
-	e := c.manifests[m.Root]
-	c.mu.Unlock()
-	if e != nil && e.tree != nil {
-		return e.tree
+	if t := c.lookup(m, func(e *entry) *merkle.Tree { return e.tree }); t != nil {
+		return t
 	}
 	t := merkle.NewTree(m.Leaves)
 	c.mu.Lock()
@@ -104,6 +101,17 @@ func (c *cache) tree(m *Manifest) *merkle.Tree {
 		}
 	}
 	return t
+}
+
+// lookup applies get to m's entry under the lock, if the entry is still
+// m's.
+func (c *cache) lookup(m *Manifest, get func(*entry) *merkle.Tree) *merkle.Tree {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.manifests[m.Root]; e != nil && e.m == m {
+		return get(e)
+	}
+	return nil
 }
 
 func (c *cache) markChecked(h Hash) {
@@ -122,20 +130,19 @@ func (c *cache) checkedRecently(h Hash) bool {
 	return ok && time.Since(at) < recentlyChecked
 }
 
-func (c *cache) isComplete(root Hash) bool {
+func (c *cache) isComplete(m *Manifest) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.complete[root]
-	return ok
+	e := c.manifests[m.Root]
+	return e != nil && e.m == m && e.complete
 }
 
-func (c *cache) markComplete(root Hash) {
+func (c *cache) markComplete(m *Manifest) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.complete) >= maxComplete {
-		clear(c.complete)
+	if e := c.manifests[m.Root]; e != nil && e.m == m {
+		e.complete = true
 	}
-	c.complete[root] = struct{}{}
 }
 
 // dropped forgets every blob's completeness: which blobs share a chunk
@@ -143,5 +150,7 @@ func (c *cache) markComplete(root Hash) {
 func (c *cache) dropped() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.complete)
+	for _, e := range c.manifests {
+		e.complete = false
+	}
 }

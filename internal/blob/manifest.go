@@ -13,11 +13,15 @@ type Hash = merkle.Hash
 
 // Limits of what the store accepts. Costs grow with the chunk count (a
 // manifest holds 32 bytes per chunk, a completeness check stats each), so
-// it is bounded on its own: 2 MiB of hashes, 4 GiB in chunks of 64 KiB,
-// 64 GiB in chunks of 1 MiB.
+// it is bounded on its own. MaxChunks is the chain's bound on artifacts
+// (idao.MaxArtifactChunks), which a verifier must be able to fetch;
+// clients upload at most MaxUploadChunks (2 MiB of hashes: 4 GiB in
+// chunks of 64 KiB, 64 GiB in chunks of 1 MiB), so that one-byte chunks
+// cannot make a small upload expensive to hold and serve.
 const (
-	MaxSize   = 64 << 30 // one blob
-	MaxChunks = 1 << 16
+	MaxSize         = 64 << 30 // one blob
+	MaxChunks       = 1 << 20
+	MaxUploadChunks = 1 << 16
 )
 
 // ErrBadManifest reports a manifest that does not describe a valid blob.
@@ -55,7 +59,7 @@ func (m *Manifest) Check() error {
 	}
 	want := (m.Size + int64(m.ChunkSize) - 1) / int64(m.ChunkSize)
 	if want > MaxChunks {
-		return fmt.Errorf("%d bytes in chunks of %d are over %d chunks (use larger chunks): %w", m.Size, m.ChunkSize, MaxChunks, ErrBadManifest)
+		return fmt.Errorf("%d bytes in chunks of %d are over %d chunks: %w", m.Size, m.ChunkSize, MaxChunks, ErrBadManifest)
 	}
 	if int64(len(m.Leaves)) != want {
 		return fmt.Errorf("%d chunk hashes for %d bytes in chunks of %d: %w", len(m.Leaves), m.Size, m.ChunkSize, ErrBadManifest)

@@ -3,6 +3,7 @@ package blob
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,20 +112,162 @@ func TestReserve(t *testing.T) {
 
 func TestMaxChunks(t *testing.T) {
 	s := open(t)
-	// One byte a chunk: a small stream, but too many chunks.
-	if _, err := s.Put(bytes.NewReader(make([]byte, MaxChunks+1)), 1, 0); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("%d one-byte chunks: %v, want ErrTooLarge", MaxChunks+1, err)
+	// One byte a chunk: a small stream, but too many chunks for a client.
+	if _, err := s.Put(bytes.NewReader(make([]byte, MaxUploadChunks+1)), 1, 0); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%d one-byte chunks: %v, want ErrTooLarge", MaxUploadChunks+1, err)
 	}
-	if len(files(t, s)) != 0 {
-		t.Fatalf("refused upload left %d files", len(files(t, s)))
+	if len(files(t, s)) != 0 || s.Used() != 0 {
+		t.Fatalf("refused upload left %d files, %d bytes", len(files(t, s)), s.Used())
 	}
-	m := &Manifest{Size: MaxChunks + 1, ChunkSize: 1, Leaves: make([]Hash, MaxChunks+1)}
-	m.Root = merkle.Root(m.Leaves)
-	if err := m.Check(); !errors.Is(err, ErrBadManifest) || !strings.Contains(err.Error(), "larger chunks") {
+	big := func(n int) *Manifest {
+		m := &Manifest{Size: int64(n), ChunkSize: 1, Leaves: make([]Hash, n)}
+		m.Root = merkle.Root(m.Leaves)
+		return m
+	}
+	if err := s.PutManifest(big(MaxUploadChunks + 1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("client manifest of %d chunks: %v, want ErrTooLarge", MaxUploadChunks+1, err)
+	}
+	// A replica may have as many chunks as the chain allows an artifact.
+	if err := s.PutReplicaManifest(big(MaxUploadChunks + 1)); err != nil {
+		t.Fatalf("replica manifest of %d chunks: %v", MaxUploadChunks+1, err)
+	}
+	if err := big(MaxChunks + 1).Check(); !errors.Is(err, ErrBadManifest) {
 		t.Fatalf("manifest of %d chunks: %v, want ErrBadManifest", MaxChunks+1, err)
 	}
-	if _, err := s.Put(bytes.NewReader(make([]byte, MaxChunks)), 1, 0); err != nil {
-		t.Fatalf("%d one-byte chunks: %v", MaxChunks, err)
+	if _, err := s.Put(bytes.NewReader(make([]byte, MaxUploadChunks)), 1, 0); err != nil {
+		t.Fatalf("%d one-byte chunks: %v", MaxUploadChunks, err)
+	}
+}
+
+// Writing a manifest again, or another of the same root, counts only the
+// difference: a client resuming an upload must not use up the quota.
+func TestManifestRewriteKeepsCount(t *testing.T) {
+	s := open(t)
+	data := randomBytes(6, 4000)
+	c, _ := merkle.Split(bytes.NewReader(data), 1000, nil)
+	m := &Manifest{Root: c.Root, Size: c.Size, ChunkSize: 1000, Leaves: c.Leaves}
+	// The same root over two leaves of the first two and last two chunks'
+	// parents: it checks, for a size of 4,000 in chunks of 2,000.
+	forged := &Manifest{Root: c.Root, Size: 4000, ChunkSize: 2000, Leaves: []Hash{merkle.Root(c.Leaves[:2]), merkle.Root(c.Leaves[2:])}}
+	if err := s.PutManifest(m); err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Count() {
+		if err := s.PutChunk(m.Root, i, data[i*1000:(i+1)*1000]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if missing, _ := s.Missing(m.Root); len(missing) != 0 {
+		t.Fatalf("missing %v", missing)
+	}
+	want := s.Used()
+	for range 5 {
+		again, err := Open(s.dir) // a restart empties the cache
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := again.PutManifest(m); err != nil {
+			t.Fatal(err)
+		}
+		if again.Used() != want {
+			t.Fatalf("rewriting the manifest: %d bytes, want %d", again.Used(), want)
+		}
+	}
+	for range 3 {
+		if err := s.PutManifest(forged); err != nil {
+			t.Fatal(err)
+		}
+		// The forged manifest's leaves are no chunk's hash: both are
+		// missing, whatever was known of the true manifest.
+		if missing, _ := s.Missing(m.Root); len(missing) != 2 {
+			t.Fatalf("missing %v under the forged manifest, want both", missing)
+		}
+		if err := s.PutManifest(m); err != nil {
+			t.Fatal(err)
+		}
+		if missing, _ := s.Missing(m.Root); len(missing) != 0 {
+			t.Fatalf("missing %v under the true manifest again", missing)
+		}
+	}
+	reopened, err := Open(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Used() != reopened.Used() {
+		t.Fatalf("count drifted: %d, files hold %d", s.Used(), reopened.Used())
+	}
+}
+
+// A refused upload never removes a chunk that another upload stored
+// meanwhile: A stages a chunk, B stores a blob with the same chunk, A is
+// refused.
+func TestRefusedUploadKeepsSharedChunks(t *testing.T) {
+	s := open(t)
+	shared := randomBytes(7, 1000)
+	pr, pw := io.Pipe()
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := s.Put(pr, 1000, 1500) // refused past 1,500 bytes
+		aDone <- err
+	}()
+	if _, err := pw.Write(shared); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Put(bytes.NewReader(append(append([]byte(nil), shared...), randomBytes(8, 500)...)), 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		pw.Write(randomBytes(9, 1000)) // A reads only to its limit
+		pw.Close()
+	}()
+	err = <-aDone
+	pr.Close() // unblocks the writer
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("A: %v, want ErrTooLarge", err)
+	}
+	if missing, _ := s.Missing(b.Root); len(missing) != 0 {
+		t.Fatalf("B misses %v after A was refused", missing)
+	}
+	if _, _, err := s.Chunk(b.Root, 0); err != nil {
+		t.Fatalf("B's shared chunk: %v", err)
+	}
+	reopened, err := Open(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Used() != reopened.Used() {
+		t.Fatalf("count drifted: %d, files hold %d", s.Used(), reopened.Used())
+	}
+}
+
+// Proofs served concurrently (run with -race) all verify.
+func TestConcurrentChunks(t *testing.T) {
+	s := open(t)
+	m, err := s.Put(bytes.NewReader(randomBytes(10, 20_000)), 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range m.Count() {
+				data, proof, err := s.Chunk(m.Root, (i+uint64(g))%m.Count())
+				if err == nil {
+					err = proof.Verify(m.Root, merkle.LeafHash(data))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

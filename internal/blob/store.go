@@ -33,6 +33,10 @@ type Store struct {
 
 // Open creates or opens a store in dir.
 func Open(dir string) (*Store, error) {
+	// What tmp holds is a crashed write's or upload's leftovers.
+	if err := os.RemoveAll(filepath.Join(dir, "tmp")); err != nil {
+		return nil, fmt.Errorf("blob store %s: %w", dir, err)
+	}
 	for _, d := range []string{"chunks", "manifests", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, fmt.Errorf("blob store %s: %w", dir, err)
@@ -55,35 +59,29 @@ func (s *Store) manifestPath(root Hash) string {
 }
 
 // Put streams r into the store in chunks of chunkSize and returns the
-// blob's manifest. It refuses, and keeps no manifest for, a stream longer
-// than maxSize or MaxChunks; a refused stream's new chunks are deleted
-// again, so a failed upload leaves nothing behind.
-func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (m *Manifest, err error) {
+// blob's manifest. It refuses a stream longer than maxSize or
+// MaxUploadChunks chunks, or past the quota, and then leaves nothing
+// behind: new chunks wait in a staging directory of their own until the
+// whole stream is in, so a refused upload never deletes a chunk another
+// blob may share.
+func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error) {
 	if maxSize <= 0 || maxSize > MaxSize {
 		maxSize = MaxSize
 	}
-	var fresh []Hash
-	defer func() {
-		if err != nil {
-			for _, h := range fresh {
-				s.quota.remove(s.chunkPath(h))
-			}
-		}
-	}()
+	st, err := s.newStaging()
+	if err != nil {
+		return nil, err
+	}
+	defer st.discard()
 	lr := &io.LimitedReader{R: r, N: maxSize + 1}
 	c, err := merkle.Split(lr, chunkSize, func(i uint64, chunk []byte) error {
 		if lr.N <= 0 {
 			return fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
 		}
-		if i >= MaxChunks {
-			return fmt.Errorf("over %d chunks of %d bytes (use larger chunks): %w", MaxChunks, chunkSize, ErrTooLarge)
+		if i >= MaxUploadChunks {
+			return fmt.Errorf("over %d chunks of %d bytes (use larger chunks): %w", MaxUploadChunks, chunkSize, ErrTooLarge)
 		}
-		h := merkle.LeafHash(chunk)
-		wrote, err := s.writeChunk(h, chunk, true)
-		if wrote {
-			fresh = append(fresh, h)
-		}
-		return err
+		return st.add(merkle.LeafHash(chunk), chunk)
 	})
 	if err != nil {
 		return nil, err
@@ -91,8 +89,19 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (m *Manifest, err
 	if c.Size > maxSize {
 		return nil, fmt.Errorf("over %d bytes: %w", maxSize, ErrTooLarge)
 	}
-	m = &Manifest{Root: c.Root, Size: c.Size, ChunkSize: chunkSize, Leaves: c.Leaves}
-	if err := s.PutManifest(m); err != nil {
+	m := &Manifest{Root: c.Root, Size: c.Size, ChunkSize: chunkSize, Leaves: c.Leaves}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	b, delta, err := s.takeManifest(m, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.install(); err != nil {
+		s.quota.give(delta)
+		return nil, err
+	}
+	if err := s.writeManifest(m, b, delta, true); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -100,7 +109,12 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (m *Manifest, err
 
 // PutManifest records a checked manifest, so its chunks can be uploaded
 // one by one.
-func (s *Store) PutManifest(m *Manifest) error { return s.putManifest(m, true) }
+func (s *Store) PutManifest(m *Manifest) error {
+	if m.Count() > MaxUploadChunks {
+		return fmt.Errorf("%d chunks, over %d (use larger chunks): %w", m.Count(), MaxUploadChunks, ErrTooLarge)
+	}
+	return s.putManifest(m, true)
+}
 
 // PutReplicaManifest is PutManifest for a copy fetched from a peer: it is
 // not synced, because a copy lost or torn in a crash is noticed on read
@@ -117,12 +131,30 @@ func (s *Store) putManifest(m *Manifest, client bool) error {
 		// manifest of the same root (a forged size) is replaced below.
 		return nil
 	}
-	b := m.Encode()
-	if err := s.quota.take(int64(len(b)), client); err != nil {
+	b, delta, err := s.takeManifest(m, client)
+	if err != nil {
 		return err
 	}
-	if err := s.writeFile(s.manifestPath(m.Root), b, client); err != nil {
-		s.quota.give(int64(len(b)))
+	return s.writeManifest(m, b, delta, client)
+}
+
+// takeManifest encodes m and accounts the bytes it adds: a manifest
+// replaces any earlier file of its root, so only the difference counts.
+func (s *Store) takeManifest(m *Manifest, client bool) ([]byte, int64, error) {
+	b := m.Encode()
+	delta := int64(len(b))
+	if info, err := os.Stat(s.manifestPath(m.Root)); err == nil {
+		delta -= info.Size()
+	}
+	if err := s.quota.take(delta, client); err != nil {
+		return nil, 0, err
+	}
+	return b, delta, nil
+}
+
+func (s *Store) writeManifest(m *Manifest, b []byte, delta int64, client bool) error {
+	if err := s.writeFile(s.manifestPath(m.Root), b, client, true); err != nil {
+		s.quota.give(delta)
 		return err
 	}
 	s.cache.putManifest(m)
@@ -193,7 +225,7 @@ func (s *Store) Missing(root Hash) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.cache.isComplete(root) {
+	if s.cache.isComplete(m) {
 		return nil, nil
 	}
 	var out []uint64
@@ -203,7 +235,7 @@ func (s *Store) Missing(root Hash) ([]uint64, error) {
 		}
 	}
 	if len(out) == 0 {
-		s.cache.markComplete(root)
+		s.cache.markComplete(m)
 	}
 	return out, nil
 }
@@ -325,8 +357,11 @@ func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 	if err := s.quota.take(int64(len(data)), client); err != nil {
 		return false, err
 	}
-	if err := s.writeFile(p, data, client); err != nil {
+	if err := s.writeFile(p, data, client, false); err != nil {
 		s.quota.give(int64(len(data)))
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil // written by a concurrent upload meanwhile
+		}
 		return false, err
 	}
 	s.cache.markChecked(h) // every caller hashed data to name it
@@ -334,8 +369,11 @@ func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 }
 
 // writeFile writes through a temporary file (synced unless sync is false)
-// and a rename, so the final name only ever holds complete content.
-func (s *Store) writeFile(path string, data []byte, sync bool) error {
+// and a rename, so the final name only ever holds complete content. With
+// replace false it links instead, and fails with fs.ErrExist if the name
+// is taken: a chunk's bytes are then counted once however many uploads
+// race to write it.
+func (s *Store) writeFile(path string, data []byte, sync, replace bool) error {
 	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "w-*")
 	if err != nil {
 		return err
@@ -349,7 +387,7 @@ func (s *Store) writeFile(path string, data []byte, sync bool) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = place(tmp, path, replace)
 	}
 	if err != nil {
 		os.Remove(tmp)

@@ -34,6 +34,10 @@ const (
 	MaxChunkSize   = 16 << 20
 	MinChunkSize   = 4 << 10
 	MaxArtifactLen = 1 << 40
+	// MaxArtifactChunks bounds the chunk count, which sets what a verifier
+	// must hold for the manifest (32 bytes a chunk) and the fraud proofs'
+	// depth; it is the off-chain store's bound (blob.MaxChunks).
+	MaxArtifactChunks = 1 << 20
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)

@@ -62,6 +62,8 @@ func checkSubmit(p Policy, sub Submit) *Failure {
 		return fail(BadArtifact, "size %d: want 1..%d", sub.Size, uint64(MaxArtifactLen))
 	case sub.ChunkSize < MinChunkSize || sub.ChunkSize > MaxChunkSize:
 		return fail(BadArtifact, "chunk size %d: want %d..%d", sub.ChunkSize, MinChunkSize, MaxChunkSize)
+	case (sub.Size+uint64(sub.ChunkSize)-1)/uint64(sub.ChunkSize) > MaxArtifactChunks:
+		return fail(BadArtifact, "%d bytes in chunks of %d are over %d chunks", sub.Size, sub.ChunkSize, MaxArtifactChunks)
 	case sub.Root == types.Hash{}:
 		return fail(BadArtifact, "empty root")
 	}

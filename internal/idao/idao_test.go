@@ -183,6 +183,7 @@ func TestSubmitChecks(t *testing.T) {
 		{"fee", func(s *Submit) { s.Fee = 4 }, WrongFee},
 		{"size", func(s *Submit) { s.Size = 0 }, BadArtifact},
 		{"chunk", func(s *Submit) { s.ChunkSize = 1 }, BadArtifact},
+		{"too many chunks", func(s *Submit) { s.ChunkSize = MinChunkSize; s.Size = MinChunkSize*MaxArtifactChunks + 1 }, BadArtifact},
 		{"format", func(s *Submit) { s.Format = "xlsx" }, BadArtifact},
 		{"root", func(s *Submit) { s.Root = types.Hash{} }, BadArtifact},
 	}

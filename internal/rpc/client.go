@@ -57,9 +57,10 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
 }
 
-// busyRetries is how often do repeats a request the node refused as busy.
-// A refusal means the handler never ran, so a repeat is safe for any
-// method; the node's Retry-After says when.
+// busyRetries is how often do repeats a request the node refused as busy
+// or over its connection limit. Those refusals mean no handler ran, so a
+// repeat is safe for any method; the node's Retry-After says when. Other
+// 503s (a proxy's, or a handler's that did work) are not repeated.
 const busyRetries = 2
 
 func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
@@ -74,7 +75,7 @@ func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte
 		if err != nil {
 			return err
 		}
-		if status != http.StatusServiceUnavailable || try == busyRetries || !sleepRetryAfter(ctx, hdr) {
+		if !refused(status, data) || try == busyRetries || !sleepRetryAfter(ctx, hdr) {
 			break
 		}
 	}
@@ -109,6 +110,18 @@ func (c *Client) request(ctx context.Context, method, path, ctype string, body i
 		return nil, 0, nil, fmt.Errorf("read response: %w", err)
 	}
 	return data, resp.StatusCode, resp.Header, nil
+}
+
+// refused reports whether the node turned the request away unread.
+func refused(status int, data []byte) bool {
+	if status != http.StatusServiceUnavailable {
+		return false
+	}
+	var e *APIError
+	if !errors.As(errorFrom(status, data), &e) {
+		return false
+	}
+	return e.Code == "busy" || e.Code == "too_many_connections"
 }
 
 // sleepRetryAfter waits as the node's Retry-After asks (seconds, at most

@@ -1,8 +1,12 @@
 package rpc
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -23,7 +27,8 @@ type Limits struct {
 	Connections int
 	// Waiting requests (POST /txs?wait=true, GET /blocks/{h}?wait=...).
 	Waiting int
-	// Uploads in progress (POST /txs/batch, PUT /blobs...).
+	// Uploads in progress, of transaction batches (POST /txs/batch) and,
+	// separately, of blobs (PUT /blobs...), so neither starves the other.
 	Uploads int
 }
 
@@ -111,11 +116,16 @@ func busy(w http.ResponseWriter, msg string) {
 
 // limitListener counts open connections and answers those over max with
 // a 503 instead of serving them: a client learns why, and the server's
-// goroutines and descriptors stay bounded.
+// goroutines and descriptors stay bounded. Idle keep-alive connections
+// hold places too, so past three quarters of max it asks the server to
+// stop keeping connections alive (which also closes the idle ones), and
+// below half it lets it again.
 type limitListener struct {
 	net.Listener
-	max  int64
-	open atomic.Int64
+	max      int64
+	open     atomic.Int64
+	pressure func(on bool) // may be nil
+	pressed  atomic.Bool
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -124,24 +134,61 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.open.Add(1) > l.max {
+		n := l.open.Add(1)
+		if n > l.max {
 			l.open.Add(-1)
 			go refuse(c, l.max)
 			continue
+		}
+		if n > l.max*3/4 && l.pressure != nil && l.pressed.CompareAndSwap(false, true) {
+			l.pressure(true)
 		}
 		return &countedConn{Conn: c, l: l}, nil
 	}
 }
 
-// refuse writes a minimal 503 without reading the request: the client may
-// not have sent it yet, and a refused connection must cost next to nothing.
+func (l *limitListener) closed() {
+	if n := l.open.Add(-1); n < l.max/2 && l.pressure != nil && l.pressed.CompareAndSwap(true, false) {
+		l.pressure(false)
+	}
+}
+
+// refuseLinger bounds how long a refused connection is read before it is
+// closed, and how much of it.
+const (
+	refuseLinger = 500 * time.Millisecond
+	refuseDrain  = 1 << 20
+)
+
+// refuse answers 503 and closes the connection. It reads the request
+// head first: an answer that arrives before the request was sent is one
+// that an HTTP client (Go's among them) discards as unsolicited. Then it
+// closes its side for writing and reads what the client still sends,
+// briefly, since closing a socket with unread bytes makes the kernel reset
+// it, and the client would see "connection reset" instead of the answer.
 func refuse(c net.Conn, max int64) {
 	defer c.Close()
+	c.SetDeadline(time.Now().Add(refuseLinger))
+	r := bufio.NewReader(io.LimitReader(c, refuseDrain))
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			return // gone, or too slow
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 && err == nil {
+			break // the blank line that ends the head
+		}
+	}
 	body := `{"error":{"code":"too_many_connections","message":"the node serves at most ` +
 		strconv.FormatInt(max, 10) + ` API connections at once; retry later"}}` + "\n"
-	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
-		strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+	if _, err := c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)); err != nil {
+		return
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, r)
 }
 
 type countedConn struct {
@@ -151,7 +198,7 @@ type countedConn struct {
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.l.open.Add(-1) })
+	c.once.Do(c.l.closed)
 	return c.Conn.Close()
 }
 

@@ -82,6 +82,19 @@ func TestLimitListenerRefusesPastMax(t *testing.T) {
 		resp.Header.Get("Retry-After") != "1" {
 		t.Fatalf("third connection: %d %q (Retry-After %q), want 503 too_many_connections", resp.StatusCode, body, resp.Header.Get("Retry-After"))
 	}
+	// A client that sends a body the server never reads still gets the
+	// answer, not a reset connection.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	for i := range 10 {
+		resp, err := hc.Post("http://"+addr+"/", "application/octet-stream", strings.NewReader(strings.Repeat("x", 256<<10)))
+		if err != nil {
+			t.Fatalf("POST %d while full: %v, want the 503", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("POST %d while full: %d", i, resp.StatusCode)
+		}
+	}
 	close(release)
 	for _, c := range held {
 		readResp(t, c)
@@ -97,6 +110,92 @@ func TestLimitListenerRefusesPastMax(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK || body != "ok" {
 		t.Fatalf("after the held connections closed: %d %q, want 200 ok", resp.StatusCode, body)
+	}
+}
+
+func TestLimitListenerPressure(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	calls := make(chan bool, 4)
+	l := &limitListener{Listener: ln, max: 4, pressure: func(on bool) { calls <- on }}
+	var conns []net.Conn
+	for i := range 4 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sc, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, sc)
+		if i == 2 { // the fourth is past three quarters
+			select {
+			case on := <-calls:
+				t.Fatalf("pressure(%v) at %d connections", on, i+1)
+			default:
+			}
+		}
+	}
+	if on := <-calls; !on {
+		t.Fatal("no pressure at 4 of 4 connections")
+	}
+	for i, c := range conns {
+		c.Close()
+		c.Close() // a second close must not count twice
+		if i < 2 {
+			select {
+			case on := <-calls:
+				t.Fatalf("pressure(%v) with %d open", on, 3-i)
+			default:
+			}
+		}
+	}
+	if on := <-calls; on {
+		t.Fatal("pressure stayed on after the connections closed")
+	}
+	if l.open.Load() != 0 {
+		t.Fatalf("%d counted open after all closed", l.open.Load())
+	}
+}
+
+// Every route that holds memory or waits is gated, and no other.
+func TestServerGatesRoutes(t *testing.T) {
+	tn := startNode(t)
+	g := tn.srv.gates
+	for _, gt := range []*gate{g.batches, g.blobs, g.waiting} {
+		gt.wait = 10 * time.Millisecond
+		for range cap(gt.slots) {
+			gt.acquire(context.Background())
+		}
+	}
+	root := strings.Repeat("ab", 32)
+	tests := []struct {
+		method, path string
+		busy         bool
+	}{
+		{"POST", "/txs/batch", true},
+		{"PUT", "/blobs", true},
+		{"PUT", "/blobs/" + root + "/manifest", true},
+		{"PUT", "/blobs/" + root + "/chunks/0", true},
+		{"POST", "/txs?wait=true", true},
+		{"GET", "/blocks/99?wait=1s", true},
+		{"POST", "/txs", false},
+		{"GET", "/blocks/99", false},
+		{"GET", "/status", false},
+		{"GET", "/blobs/" + root, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			code, body, _ := httpDo(t, tc.method, tn.url+tc.path, []byte("{}"))
+			if busy := code == http.StatusServiceUnavailable && strings.Contains(string(body), `"busy"`); busy != tc.busy {
+				t.Fatalf("%d %s; gated %v, want %v", code, body, busy, tc.busy)
+			}
+		})
 	}
 }
 
@@ -194,6 +293,20 @@ func TestClientRetriesBusy(t *testing.T) {
 		{"busy twice then served", 2, false, 3},
 		{"busy every time", 100, true, busyRetries + 1},
 	}
+	// Another 503 (here a proxy's, with no API error code) is not a
+	// refusal of an unread request, and is not repeated.
+	t.Run("other 503", func(t *testing.T) {
+		var tries atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			tries.Add(1)
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, "upstream down", http.StatusServiceUnavailable)
+		}))
+		defer srv.Close()
+		if err := NewClient(srv.URL).do(context.Background(), http.MethodPost, "/x", "", nil, nil); err == nil || tries.Load() != 1 {
+			t.Fatalf("err %v after %d tries, want an error after one", err, tries.Load())
+		}
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var tries atomic.Int32

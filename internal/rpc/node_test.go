@@ -44,6 +44,7 @@ type testNode struct {
 	url    string
 	node   *node.Node
 	client *Client
+	srv    *Server
 }
 
 // startNode runs a one-validator chain in-process: a temp home, genesis
@@ -120,7 +121,7 @@ func startNodeGenesis(t *testing.T, tweak func(g *config.Genesis)) *testNode {
 			t.Errorf("node: %v", err)
 		}
 	})
-	tn := &testNode{url: "http://" + srv.Addr().String(), node: n}
+	tn := &testNode{url: "http://" + srv.Addr().String(), node: n, srv: srv}
 	tn.client = NewClient(tn.url)
 	return tn
 }

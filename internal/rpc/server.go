@@ -35,6 +35,13 @@ type Server struct {
 	srv    *http.Server
 	ln     net.Listener
 	limits Limits
+	gates  gates
+}
+
+// gates are the server's semaphores, one per kind of request that holds
+// memory or a connection for long.
+type gates struct {
+	batches, blobs, waiting *gate
 }
 
 // Options configure a Server.
@@ -46,8 +53,12 @@ type Options struct {
 // NewServer builds the handler tree.
 func NewServer(n *node.Node, opts Options) *Server {
 	s := &Server{n: n, limits: opts.Limits.orDefault()}
-	uploads := newGate(s.limits.Uploads, "uploads")
-	waiting := newGate(s.limits.Waiting, "requests that wait")
+	s.gates = gates{
+		batches: newGate(s.limits.Uploads, "transaction batch uploads"),
+		blobs:   newGate(s.limits.Uploads, "blob uploads"),
+		waiting: newGate(s.limits.Waiting, "requests that wait"),
+	}
+	batches, blobs, waiting := s.gates.batches, s.gates.blobs, s.gates.waiting
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", s.status)
 	mux.HandleFunc("GET /blocks/latest", s.latestBlock)
@@ -58,11 +69,11 @@ func NewServer(n *node.Node, opts Options) *Server {
 	mux.HandleFunc("GET /epochs/{n}", s.epoch)
 	mux.HandleFunc("GET /staking/validators", s.candidates)
 	mux.HandleFunc("GET /evidence", s.evidence)
-	mux.HandleFunc("PUT /blobs", uploads.wrap(s.putBlob))
+	mux.HandleFunc("PUT /blobs", blobs.wrap(s.putBlob))
 	mux.HandleFunc("GET /blobs/{root}", s.getBlob)
-	mux.HandleFunc("PUT /blobs/{root}/manifest", uploads.wrap(s.putManifest))
+	mux.HandleFunc("PUT /blobs/{root}/manifest", blobs.wrap(s.putManifest))
 	mux.HandleFunc("GET /blobs/{root}/chunks/{i}", s.getChunk)
-	mux.HandleFunc("PUT /blobs/{root}/chunks/{i}", uploads.wrap(s.putChunk))
+	mux.HandleFunc("PUT /blobs/{root}/chunks/{i}", blobs.wrap(s.putChunk))
 	mux.HandleFunc("GET /blocks/{height}/events", s.blockEvents)
 	mux.HandleFunc("GET /artifacts/{id}/proof", s.artifactProof)
 	mux.HandleFunc("GET /headers", s.headers)
@@ -75,7 +86,7 @@ func NewServer(n *node.Node, opts Options) *Server {
 	mux.HandleFunc("GET /disputes/{id}", s.dispute)
 	mux.HandleFunc("GET /events", s.events)
 	mux.HandleFunc("POST /txs", waiting.wrapIf(hasQuery("wait"), s.submit))
-	mux.HandleFunc("POST /txs/batch", uploads.wrap(s.submitBatch))
+	mux.HandleFunc("POST /txs/batch", batches.wrap(s.submitBatch))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
 	if opts.Pprof {
 		mux.HandleFunc("/debug/pprof/", httppprof.Index)
@@ -119,7 +130,7 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("api listen %s: %w", addr, err)
 	}
-	s.ln = &limitListener{Listener: ln, max: int64(s.limits.Connections)}
+	s.ln = &limitListener{Listener: ln, max: int64(s.limits.Connections), pressure: func(on bool) { s.srv.SetKeepAlivesEnabled(!on) }}
 	return nil
 }
 
