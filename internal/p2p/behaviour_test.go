@@ -319,3 +319,33 @@ func TestCloseWithBlockedHandler(t *testing.T) {
 		t.Fatal("Close did not return after the handler did")
 	}
 }
+
+// The queues are bounded in bytes too: a peer that reads nothing is
+// dropped once a few large consensus frames wait for it, long before its
+// queue is full in frames, and gossip to it is dropped likewise.
+func TestQueueBytesBound(t *testing.T) {
+	ka, ks := keyFromSeed(50), keyFromSeed(51)
+	const limit = 4 << 20
+	b, _ := newHost(t, Config{Key: ka, Listen: "127.0.0.1:0", QueueSize: 4096, QueueBytes: limit, WriteTimeout: time.Minute,
+		Trusted: trustOnly(idOf(ks))}, nil)
+	conn, err := rawDial(t, ks, b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn })
+	eventually(t, "silent peer to connect", func() bool { return hasPeer(b, idOf(ks)) })
+	p := peerOf(b, idOf(ks))
+
+	big := pattern(1 << 20)
+	sent := 0
+	for ; sent < 4096 && b.Send(idOf(ks), ChanConsensus, big); sent++ {
+	}
+	// Loopback socket buffers take some megabytes before the writer
+	// blocks; the queue itself holds at most limit.
+	if sent >= 4096 || !isClosed(p) {
+		t.Fatalf("a silent peer took %d one-megabyte frames (closed %v); the byte bound is %d", sent, isClosed(p), limit)
+	}
+	if q := p.outBytes.Load(); q > limit {
+		t.Fatalf("%d bytes queued past the bound %d", q, limit)
+	}
+}

@@ -31,6 +31,7 @@ type Config struct {
 	// with the smaller key dials, so each pair has one connection.
 	DialAll      bool
 	QueueSize    int           // frames queued per peer before it is dropped
+	QueueBytes   int64         // bytes queued per peer before it is dropped
 	WriteTimeout time.Duration // a write stalled this long drops the peer
 	Logger       *slog.Logger
 }
@@ -71,6 +72,11 @@ func New(cfg Config, handler Handler) (*Host, error) {
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
+	}
+	if cfg.QueueBytes <= 0 {
+		// Some 60 megabyte proposals: a peer that far behind catches up
+		// faster by block sync after a reconnect.
+		cfg.QueueBytes = 256 << 20
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second

@@ -22,10 +22,19 @@ type peer struct {
 	timeout time.Duration
 	dropped atomic.Uint64  // gossip frames dropped on a full bulk queue
 	total   *atomic.Uint64 // the host's count of the same, across peers
+	// Bytes queued, against outMax and bulkQueueBytes: frames run from a
+	// vote's hundred bytes to a 17 MiB block answer, so a bound in frames
+	// alone bounds no memory.
+	outBytes, bulkBytes atomic.Int64
+	outMax              int64
 }
 
-// bulkQueue bounds the gossip frames queued per peer (up to 1 MiB each).
-const bulkQueue = 64
+// bulkQueue and bulkQueueBytes bound the gossip and chunk frames queued
+// per peer.
+const (
+	bulkQueue      = 64
+	bulkQueueBytes = 16 << 20
+)
 
 func (p *peer) close() {
 	p.once.Do(func() {
@@ -55,30 +64,38 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	// Chunks are large and retried by the fetcher, so they share the bulk
 	// queue with gossip; committee votes are small, like attestations.
 	bestEffort := ch == ChanTxs || ch == ChanAttest || ch == ChanBlob || ch == ChanIDAO
-	q := p.out
+	q, queued, limit := p.out, &p.outBytes, p.outMax
 	if ch == ChanTxs || ch == ChanBlob {
-		q = p.bulk
+		q, queued, limit = p.bulk, &p.bulkBytes, bulkQueueBytes
 	}
-	select {
-	case q <- frame:
-		return true
-	case <-p.done:
-		return false
-	default:
-		if bestEffort {
-			p.dropped.Add(1)
-			p.total.Add(1)
+	// One frame always fits an empty queue, whatever its size.
+	n := int64(len(frame))
+	if after := queued.Add(n); after <= limit || after == n {
+		select {
+		case q <- frame:
+			return true // the writer takes n off when it dequeues
+		case <-p.done:
+			queued.Add(-n)
 			return false
+		default:
 		}
-		p.close()
+	}
+	queued.Add(-n)
+	// Full, in frames or in bytes.
+	if bestEffort {
+		p.dropped.Add(1)
+		p.total.Add(1)
 		return false
 	}
+	p.close()
+	return false
 }
 
 // run serves a handshaken connection until it fails or the host closes.
 // A new connection from the same peer replaces the old one.
 func (h *Host) run(id NodeID, tc *tls.Conn) {
-	p := &peer{id: id, conn: tc, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue), done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
+	p := &peer{id: id, conn: tc, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue),
+		outMax: h.cfg.QueueBytes, done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
 	h.mu.Lock()
 	if h.ctx.Err() != nil {
 		h.mu.Unlock()
@@ -137,7 +154,9 @@ func (p *peer) writeLoop() {
 		case <-p.done:
 			return
 		case f = <-p.out:
+			p.outBytes.Add(-int64(len(f)))
 		case f = <-p.bulk:
+			p.bulkBytes.Add(-int64(len(f)))
 		}
 		if !write(f) {
 			return
@@ -145,10 +164,13 @@ func (p *peer) writeLoop() {
 		for more := true; more; {
 			select {
 			case f = <-p.out:
+				p.outBytes.Add(-int64(len(f)))
 			default:
 				select {
 				case f = <-p.out:
+					p.outBytes.Add(-int64(len(f)))
 				case f = <-p.bulk:
+					p.bulkBytes.Add(-int64(len(f)))
 				default:
 					more = false
 				}
