@@ -82,7 +82,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	c.noteProposal(p)
 	// A missing parent is fetched from the sender, which has it; processQC
 	// would otherwise ask a peer picked by rotation first.
-	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height {
+	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height && b.QC.Round > c.tree.committed.Round {
 		c.fetch(b.Parent, from, c.aboveHeight(b.Height-1))
 	}
 	c.processQC(b.QC)
@@ -133,7 +133,11 @@ func (c *Core) acceptProposal(from int, p *types.Proposal) {
 	b := p.Block
 	parent := c.tree.get(b.Parent)
 	if parent == nil {
-		if b.Height <= c.tree.committed.Height {
+		// A parent certified at or below the committed round is the
+		// committed block (which the tree holds) or off its chain: such a
+		// block can never commit, and parked it would wait forever for a
+		// parent nobody fetches (tryCommit treats its QC as dead).
+		if b.Height <= c.tree.committed.Height || b.QC == nil || b.QC.Round <= c.tree.committed.Round {
 			c.drop(DropStaleRound)
 			return
 		}

@@ -140,7 +140,11 @@ func (c *Core) forgetBelow(head *types.Block) {
 	for parent, ws := range c.pending {
 		keep := ws[:0]
 		for _, w := range ws {
-			if w.block().Height > head.Height {
+			// Only a block whose parent is head or above it can still
+			// commit, and such a parent is certified at head's round or
+			// later: a parked block claiming a height above head but
+			// certifying an older round is on a dead fork.
+			if b := w.block(); b.Height > head.Height && b.QC != nil && b.QC.Round >= head.Round {
 				keep = append(keep, w)
 			}
 		}

@@ -69,11 +69,23 @@ func (c *Core) sendFetch(id types.Hash, peer int, count uint32) {
 // pickPeer chooses a validator other than self, rotating with k and the
 // round so that retries reach different peers without randomness.
 func (c *Core) pickPeer(k int) int {
+	return c.otherThanSelf(int((c.round + uint64(k)) % uint64(max(c.set.Len(), 1))))
+}
+
+// nextPeer is the validator after p, other than self: retries walk the
+// whole set however the round stands (a node stuck at the end of an
+// epoch has a fixed round, and must still reach every peer).
+func (c *Core) nextPeer(p int) int {
+	return c.otherThanSelf((p + 1) % max(c.set.Len(), 1))
+}
+
+// otherThanSelf is p, or the one after it if p is self; -1 when the set
+// has no other validator (a full node, Self -1, can ask a lone one).
+func (c *Core) otherThanSelf(p int) int {
 	n := c.set.Len()
-	if n <= 1 {
+	if n == 0 || (n == 1 && c.cfg.Self == 0) {
 		return -1
 	}
-	p := int((c.round + uint64(k)) % uint64(n))
 	if p == c.cfg.Self {
 		p = (p + 1) % n
 	}
@@ -93,7 +105,7 @@ func (c *Core) retryFetches(force bool) {
 	}
 	// Map order is random; the simulator needs the same sends every run.
 	slices.SortFunc(ids, func(a, b types.Hash) int { return bytes.Compare(a[:], b[:]) })
-	for k, id := range ids {
+	for _, id := range ids {
 		f := c.fetching[id]
 		if !force && c.round < f.round+fetchRetryRounds {
 			continue
@@ -102,7 +114,7 @@ func (c *Core) retryFetches(force bool) {
 			delete(c.fetching, id)
 			continue
 		}
-		f.peer, f.round = c.pickPeer(k+1+f.peer), c.round
+		f.peer, f.round = c.nextPeer(f.peer), c.round
 		c.sendFetch(id, f.peer, f.count)
 	}
 }

@@ -202,3 +202,35 @@ func requestCounts(es []envelope) []uint32 {
 	}
 	return out
 }
+
+// A Byzantine leader's proposal whose QC certifies a block below the
+// committed round (pruned from memory, or, as here, off the committed
+// chain) can never commit: it is dropped at once, not parked waiting for a parent that is
+// never fetched (each such proposal could hold 16 MiB for good).
+func TestProposalOnDeadQCNotParked(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const target = 0
+	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target })
+	h.pauseAt(r)
+	c := h.core(target)
+	// A block of round 3 off the committed chain, with a QC for it: the
+	// core never saw it, and round 3 is far below the committed round.
+	fork := h.block(3, 3, h.makeQC(2, h.blockAt(target, 2).ID(), 0, 1, 2))
+	if fork.ID() == h.blockAt(target, 3).ID() {
+		t.Fatal("the fork is the committed block")
+	}
+	qc := h.makeQC(3, fork.ID(), 0, 1, 2)
+	leader := h.leader(c.Round())
+	stale, fetches := h.drops(target, consensus.DropStaleRound), c.Stats().Fetches
+	for i := range 5 {
+		b := types.NewBlock(testEpoch, c.Round(), 1<<40+uint64(i), qc, uint32(leader), payload(uint64(9000+i)))
+		h.deliver(leader, target, h.signProposal(b, nil))
+	}
+	if got := h.drops(target, consensus.DropStaleRound) - stale; got != 5 {
+		t.Fatalf("%d of 5 proposals on a dead QC dropped", got)
+	}
+	if c.Stats().Fetches != fetches {
+		t.Fatalf("the core fetched %d blocks for proposals on a dead QC", c.Stats().Fetches-fetches)
+	}
+	h.run("height 16", 20, h.committedAtLeast(16))
+}

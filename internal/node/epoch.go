@@ -215,35 +215,22 @@ func (b *earlyBox) take() []earlyMsg {
 	return out
 }
 
-// askEpoch asks a peer that is already in a later epoch for the proof that
-// ended ours, at most a few times a second.
+// askEpoch notes that a peer claims a later epoch and, at most a few
+// times a second, asks a claimant for the proof that ended ours.
 func (n *Node) askEpoch(from p2p.NodeID, theirs uint64) {
-	n.ahead.Store(from)
-	for {
-		seen := n.seenEpoch.Load()
-		if theirs <= seen || n.seenEpoch.CompareAndSwap(seen, theirs) {
-			break
-		}
-	}
-	now := time.Now().UnixNano()
-	last := n.lastEpochAsk.Load()
-	if now-last < int64(300*time.Millisecond) || !n.lastEpochAsk.CompareAndSwap(last, now) {
-		return
-	}
-	n.host.Send(from, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: n.view().epoch.Number}))
+	n.epochs.claim(from, theirs)
+	n.sendEpochRequest(false)
 }
 
 // catchUp runs after each epoch switch: if peers are known to be further
 // on, ask at once for the proof of the epoch just entered rather than
 // waiting to hear from them, so a node that was down for many epochs
 // crosses them as fast as it can fetch and execute their blocks.
-func (n *Node) catchUp() {
+func (n *Node) catchUp() { n.sendEpochRequest(true) }
+
+func (n *Node) sendEpochRequest(force bool) {
 	cur := n.view().epoch.Number
-	if n.seenEpoch.Load() <= cur {
-		return
-	}
-	if peer, ok := n.ahead.Load().(p2p.NodeID); ok {
-		n.lastEpochAsk.Store(time.Now().UnixNano())
+	if peer, ok := n.epochs.next(cur, time.Now(), force); ok {
 		n.host.Send(peer, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: cur}))
 	}
 }

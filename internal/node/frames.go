@@ -92,6 +92,16 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		return
 	}
 	idx, isValidator := v.byNode[from]
+	if _, ok := msg.(*types.BlockResponse); ok && !isValidator {
+		// A node behind by epochs may have to sync from peers outside
+		// the set it is stuck in (that set may have left); the core takes
+		// only answers it asked for that hash-chain to a certified id.
+		if !n.outsiderBlocks.allow(from) {
+			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			return
+		}
+		idx, isValidator = -1, true
+	}
 	if !isValidator {
 		// Only the epoch's validators take part in consensus.
 		n.metrics.rejected.WithLabelValues("not_validator").Inc()

@@ -1,12 +1,15 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/safety"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -322,7 +325,26 @@ func (n *Node) send(m consensus.Outbound) {
 		return
 	}
 	if ids := n.view().nodeIDs; m.To >= 0 && m.To < len(ids) {
-		n.host.Send(ids[m.To], chanConsensus, payload)
+		if !n.host.Send(ids[m.To], chanConsensus, payload) {
+			if _, ok := m.Msg.(*types.BlockRequest); ok {
+				n.askElsewhere(ids[m.To], payload)
+			}
+		}
+	}
+}
+
+// askElsewhere sends a block request whose validator is not connected to
+// another connected peer, in rotation: any peer serves blocks from its
+// store, and a node behind by epochs may find the set it is stuck in
+// gone while later validators and full nodes hold the blocks.
+func (n *Node) askElsewhere(skip p2p.NodeID, payload []byte) {
+	peers := n.host.Peers()
+	slices.SortFunc(peers, func(a, b p2p.NodeID) int { return bytes.Compare(a[:], b[:]) })
+	for range peers {
+		p := peers[n.fallback.Add(1)%uint64(len(peers))]
+		if p != skip && n.host.Send(p, chanConsensus, payload) {
+			return
+		}
 	}
 }
 

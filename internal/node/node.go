@@ -42,9 +42,7 @@ type Node struct {
 	cur      atomic.Pointer[epochView]
 	log      *slog.Logger
 
-	lastEpochAsk atomic.Int64  // unix nanos of the last EpochRequest sent
-	seenEpoch    atomic.Uint64 // highest epoch heard of from peers
-	ahead        atomic.Value  // p2p.NodeID of a peer heard from in a later epoch
+	epochs *epochAsker // peers heard from in a later epoch, and whom to ask
 
 	store    *store.Store
 	blobs    *blob.Store
@@ -67,6 +65,8 @@ type Node struct {
 	// Per-peer limits on requests that cost this node far more than the
 	// sender (see limiter).
 	blockReqs, epochProofs *limiter
+	outsiderBlocks         *limiter      // block answers from peers outside the epoch's set
+	fallback               atomic.Uint64 // rotates block requests over connected peers
 	kick                   chan struct{}
 	waiters                *waiters
 	gossip                 *gossiper
@@ -110,8 +110,9 @@ func New(o Options) (*Node, error) {
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
 		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst),
-		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
-		seen: map[types.Hash]time.Time{}}
+		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst),
+		outsiderBlocks: newLimiter(blockReqRate, blockReqBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
+		seen: map[types.Hash]time.Time{}, epochs: newEpochAsker()}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
 	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {
