@@ -169,6 +169,15 @@ func (c *Core) Ended() bool {
 	return c.cfg.EndHeight != 0 && c.tree.committed.Height >= c.cfg.EndHeight && len(c.ready.Committed) == 0
 }
 
+// Parked returns how many blocks wait for a missing parent.
+func (c *Core) Parked() int {
+	n := 0
+	for _, ws := range c.pending {
+		n += len(ws)
+	}
+	return n
+}
+
 // Stats returns counters.
 func (c *Core) Stats() Stats { return c.stats }
 

@@ -234,3 +234,30 @@ func TestProposalOnDeadQCNotParked(t *testing.T) {
 	}
 	h.run("height 16", 20, h.committedAtLeast(16))
 }
+
+// A parked block that claims a great height but certifies a round older
+// than a later committed head is forgotten at that commit: it can never
+// commit, and its missing parent will never arrive.
+func TestParkedOnOldRoundForgottenAtCommit(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const target = 0
+	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target })
+	h.pauseAt(r)
+	c := h.core(target)
+	if c.Committed().Round >= r-1 {
+		t.Fatalf("committed round %d, want below %d", c.Committed().Round, r-1)
+	}
+	real := h.blockAt(target, r-2)
+	fork := h.block(r-1, real.Height+1, h.makeQC(r-2, real.ID(), 0, 1, 2))
+	qc := h.makeQC(r-1, fork.ID(), 0, 1, 2)
+	leader := h.leader(r)
+	b := types.NewBlock(testEpoch, r, 1<<40, qc, uint32(leader), payload(9100))
+	h.deliver(leader, target, h.signProposal(b, nil))
+	if c.Parked() != 1 {
+		t.Fatalf("%d blocks parked, want the proposal on the unknown fork", c.Parked())
+	}
+	h.run("a commit past the fork's round", 20, func() bool { return c.Committed().Round > r })
+	if c.Parked() != 0 {
+		t.Fatalf("%d blocks still parked after committing round %d", c.Parked(), c.Committed().Round)
+	}
+}

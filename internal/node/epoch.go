@@ -218,7 +218,8 @@ func (b *earlyBox) take() []earlyMsg {
 // askEpoch notes that a peer claims a later epoch and, at most a few
 // times a second, asks a claimant for the proof that ended ours.
 func (n *Node) askEpoch(from p2p.NodeID, theirs uint64) {
-	n.epochs.claim(from, theirs)
+	_, validator := n.view().byNode[from]
+	n.epochs.claim(from, theirs, validator || n.configured[from])
 	n.sendEpochRequest(false)
 }
 
@@ -230,7 +231,18 @@ func (n *Node) catchUp() { n.sendEpochRequest(true) }
 
 func (n *Node) sendEpochRequest(force bool) {
 	cur := n.view().epoch.Number
-	if peer, ok := n.epochs.next(cur, time.Now(), force); ok {
+	var connected map[p2p.NodeID]bool // built only when a request is due
+	isConnected := func(id p2p.NodeID) bool {
+		if connected == nil {
+			connected = map[p2p.NodeID]bool{}
+			for _, p := range n.host.Peers() {
+				connected[p] = true
+			}
+		}
+		return connected[id]
+	}
+	peer, ok := n.epochs.next(cur, time.Now(), force, isConnected)
+	if ok {
 		n.host.Send(peer, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: cur}))
 	}
 }

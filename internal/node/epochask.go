@@ -10,26 +10,34 @@ import (
 // epochAsker picks whom to ask for the proof that ended this node's epoch.
 // Any peer can claim a later epoch (the claim is an unsigned field of a
 // message this node cannot check yet), so asking whoever claimed last let
-// one peer flooding such claims take every request and answer none. It
-// keeps the distinct claimants and asks the one asked least recently, at
-// most once per epochAskEvery: each liar gets one turn per rotation, and an
-// honest claimant is asked within maxClaimants turns.
+// one peer flooding such claims take every request and answer none.
+// Claimants are kept per peer with the epoch each claims, in two pools:
+// trusted ones (validators of the node's epoch, configured peers) and up
+// to maxClaimants others, where fresh identities cost an attacker nothing.
+// Turns alternate between the pools, and within a pool go to the claimant
+// asked least recently, so a trusted claimant is asked at least every
+// other turn however many identities flood the other pool. A claimant at
+// or below this node's epoch, or not connected, is skipped; at most one
+// request leaves per epochAskEvery, unless forced after an epoch switch.
 type epochAsker struct {
-	mu     sync.Mutex
-	last   time.Time // the last request sent
-	asked  map[p2p.NodeID]claimant
-	seq    uint64 // claims admitted so far
-	claims uint64 // highest epoch claimed
+	mu      sync.Mutex
+	last    time.Time // the last request sent
+	trusted map[p2p.NodeID]*claimant
+	others  map[p2p.NodeID]*claimant
+	seq     uint64 // claims admitted so far
+	flip    bool   // the last turn went to the trusted pool
+	served  p2p.NodeID
 }
 
 // claimant orders turns: never asked before asked, then least recently
 // asked, then first admitted (an order an attacker cannot grind).
 type claimant struct {
-	at  time.Time // when last asked (zero: never)
-	seq uint64
+	epoch uint64
+	at    time.Time // when last asked (zero: never)
+	seq   uint64
 }
 
-func (c claimant) before(d claimant) bool {
+func (c *claimant) before(d *claimant) bool {
 	if !c.at.Equal(d.at) {
 		return c.at.Before(d.at)
 	}
@@ -41,22 +49,29 @@ const (
 	maxClaimants  = 16
 )
 
-func newEpochAsker() *epochAsker { return &epochAsker{asked: map[p2p.NodeID]claimant{}} }
+func newEpochAsker() *epochAsker {
+	return &epochAsker{trusted: map[p2p.NodeID]*claimant{}, others: map[p2p.NodeID]*claimant{}}
+}
 
 // claim records that from says it is in epoch theirs.
-func (a *epochAsker) claim(from p2p.NodeID, theirs uint64) {
+func (a *epochAsker) claim(from p2p.NodeID, theirs uint64, trusted bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.claims = max(a.claims, theirs)
-	if _, ok := a.asked[from]; ok {
+	pool := a.others
+	if trusted {
+		pool = a.trusted
+		delete(a.others, from)
+	}
+	if c, ok := pool[from]; ok {
+		c.epoch = max(c.epoch, theirs)
 		return
 	}
-	if len(a.asked) >= maxClaimants {
+	if !trusted && len(pool) >= maxClaimants {
 		// Make room by dropping the claimant asked most recently: it had
-		// its turn, and fresh identities cost an attacker nothing.
+		// its turn.
 		var newest p2p.NodeID
 		var at time.Time
-		for id, c := range a.asked {
+		for id, c := range pool {
 			if !c.at.IsZero() && (at.IsZero() || c.at.After(at)) {
 				newest, at = id, c.at
 			}
@@ -64,30 +79,59 @@ func (a *epochAsker) claim(from p2p.NodeID, theirs uint64) {
 		if at.IsZero() {
 			return // all waiting for a first turn
 		}
-		delete(a.asked, newest)
+		delete(pool, newest)
 	}
 	a.seq++
-	a.asked[from] = claimant{seq: a.seq}
+	pool[from] = &claimant{epoch: theirs, seq: a.seq}
 }
 
-// next returns the claimant to ask now, if a request is due: one was
-// claimed beyond cur, and none was sent in the last epochAskEvery (unless
-// force, after an epoch switch).
-func (a *epochAsker) next(cur uint64, now time.Time, force bool) (p2p.NodeID, bool) {
+// proved records that from sent a proof: after the switch it is the one
+// most likely to have the next.
+func (a *epochAsker) proved(from p2p.NodeID) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.claims <= cur || len(a.asked) == 0 || (!force && now.Sub(a.last) < epochAskEvery) {
+	a.served = from
+}
+
+// next returns the claimant to ask now, if a request is due: a connected
+// claimant is beyond cur, and none was sent in the last epochAskEvery
+// (unless force, after an epoch switch, when the peer that sent the last
+// proof goes first if it claims more).
+func (a *epochAsker) next(cur uint64, now time.Time, force bool, connected func(p2p.NodeID) bool) (p2p.NodeID, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !force && now.Sub(a.last) < epochAskEvery {
 		return p2p.NodeID{}, false
 	}
-	var pick p2p.NodeID
-	var best claimant
-	first := true
-	for id, c := range a.asked {
-		if first || c.before(best) {
-			pick, best, first = id, c, false
+	if force {
+		for _, pool := range []map[p2p.NodeID]*claimant{a.trusted, a.others} {
+			if c, ok := pool[a.served]; ok && c.epoch > cur && connected(a.served) {
+				c.at, a.last = now, now
+				return a.served, true
+			}
 		}
 	}
-	best.at, a.last = now, now
-	a.asked[pick] = best
-	return pick, true
+	// Alternate: after a trusted turn, the others go first.
+	order := []bool{true, false}
+	if a.flip {
+		order = []bool{false, true}
+	}
+	for _, trusted := range order {
+		pool := a.others
+		if trusted {
+			pool = a.trusted
+		}
+		var pick p2p.NodeID
+		var best *claimant
+		for id, c := range pool {
+			if c.epoch > cur && connected(id) && (best == nil || c.before(best)) {
+				pick, best = id, c
+			}
+		}
+		if best != nil {
+			best.at, a.last, a.flip = now, now, trusted
+			return pick, true
+		}
+	}
+	return p2p.NodeID{}, false
 }

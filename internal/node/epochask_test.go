@@ -9,69 +9,128 @@ import (
 
 func peerID(b byte) p2p.NodeID { return p2p.NodeID{b} }
 
+func all(p2p.NodeID) bool { return true }
+
 func TestEpochAsker(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	tick := func(i int) time.Time { return t0.Add(time.Duration(i) * epochAskEvery) }
+	asks := func(a *epochAsker, cur uint64, turns int, connected func(p2p.NodeID) bool) []p2p.NodeID {
+		var got []p2p.NodeID
+		for i := range turns {
+			if p, ok := a.next(cur, tick(i+1), false, connected); ok {
+				got = append(got, p)
+			}
+		}
+		return got
+	}
 
 	t.Run("a flooding claimant does not take every turn", func(t *testing.T) {
 		a := newEpochAsker()
 		liar, honest := peerID(1), peerID(9)
 		for range 100 {
-			a.claim(liar, 50)
+			a.claim(liar, 50, false)
 		}
-		a.claim(honest, 6)
+		a.claim(honest, 6, false)
 		for range 100 {
-			a.claim(liar, 50)
+			a.claim(liar, 50, false)
 		}
-		var got []p2p.NodeID
-		for i := range 4 {
-			if p, ok := a.next(5, tick(i+1), false); ok {
-				got = append(got, p)
-			}
-		}
+		got := asks(a, 5, 4, all)
 		want := []p2p.NodeID{liar, honest, liar, honest}
+		if len(got) != len(want) {
+			t.Fatalf("asked %v, want %v", got, want)
+		}
 		for i := range want {
-			if i >= len(got) || got[i] != want[i] {
+			if got[i] != want[i] {
 				t.Fatalf("asked %v, want %v", got, want)
 			}
 		}
 	})
+	t.Run("a trusted claimant gets every other turn against any number of identities", func(t *testing.T) {
+		a := newEpochAsker()
+		validator := peerID(7)
+		a.claim(validator, 9, true)
+		honestTurns := 0
+		for i := 1; i <= 40; i++ {
+			for k := range 30 { // fresh identities, claiming before and after
+				a.claim(p2p.NodeID{byte(100 + k), byte(i)}, 9, false)
+			}
+			if p, ok := a.next(1, tick(i), false, all); ok && p == validator {
+				honestTurns++
+			}
+		}
+		if honestTurns < 20 {
+			t.Fatalf("the validator was asked %d times in 40 turns, want every other", honestTurns)
+		}
+	})
+	t.Run("claimants behind us or not connected are skipped", func(t *testing.T) {
+		a := newEpochAsker()
+		behind, away, good := peerID(1), peerID(2), peerID(3)
+		a.claim(behind, 4, true)
+		a.claim(away, 9, true)
+		a.claim(good, 9, true)
+		got := asks(a, 5, 3, func(id p2p.NodeID) bool { return id != away })
+		for _, p := range got {
+			if p != good {
+				t.Fatalf("asked %v, want only the connected claimant ahead", got)
+			}
+		}
+		if len(got) != 3 {
+			t.Fatalf("asked %v", got)
+		}
+	})
 	t.Run("at most one request per interval unless forced", func(t *testing.T) {
 		a := newEpochAsker()
-		a.claim(peerID(1), 3)
-		if _, ok := a.next(2, tick(1), false); !ok {
+		a.claim(peerID(1), 3, false)
+		if _, ok := a.next(2, tick(1), false, all); !ok {
 			t.Fatal("first request not sent")
 		}
-		if _, ok := a.next(2, tick(1).Add(epochAskEvery/2), false); ok {
+		if _, ok := a.next(2, tick(1).Add(epochAskEvery/2), false, all); ok {
 			t.Fatal("second request within the interval")
 		}
-		if _, ok := a.next(2, tick(1).Add(epochAskEvery/2), true); !ok {
+		if _, ok := a.next(2, tick(1).Add(epochAskEvery/2), true, all); !ok {
 			t.Fatal("forced request (after an epoch switch) not sent")
+		}
+	})
+	t.Run("after a switch the last prover goes first", func(t *testing.T) {
+		a := newEpochAsker()
+		a.claim(peerID(1), 9, false)
+		a.claim(peerID(2), 9, false)
+		a.proved(peerID(2))
+		if p, ok := a.next(3, tick(1), true, all); !ok || p != peerID(2) {
+			t.Fatalf("forced ask went to %v (%v), want the last prover", p, ok)
 		}
 	})
 	t.Run("nothing to ask once the claims are reached", func(t *testing.T) {
 		a := newEpochAsker()
-		if _, ok := a.next(0, tick(1), true); ok {
+		if _, ok := a.next(0, tick(1), true, all); ok {
 			t.Fatal("asked with no claimant")
 		}
-		a.claim(peerID(1), 4)
-		if _, ok := a.next(4, tick(1), true); ok {
+		a.claim(peerID(1), 4, false)
+		if _, ok := a.next(4, tick(1), true, all); ok {
 			t.Fatal("asked while in the highest epoch claimed")
 		}
 	})
-	t.Run("fresh identities cannot shut out a claimant forever", func(t *testing.T) {
-		a := newEpochAsker()
-		for i := range maxClaimants {
-			a.claim(peerID(byte(100+i)), 9)
+}
+
+func TestAskedSet(t *testing.T) {
+	var s askedSet
+	t0 := time.Unix(500, 0)
+	if s.recent(peerID(1), t0) {
+		t.Fatal("a peer never asked counts as asked")
+	}
+	s.note(peerID(1), t0)
+	tests := []struct {
+		peer p2p.NodeID
+		at   time.Time
+		want bool
+	}{
+		{peerID(1), t0.Add(time.Second), true},
+		{peerID(1), t0.Add(outsideAnswerWindow), false},
+		{peerID(2), t0.Add(time.Second), false},
+	}
+	for _, tc := range tests {
+		if got := s.recent(tc.peer, tc.at); got != tc.want {
+			t.Fatalf("recent(%v, +%v) = %v, want %v", tc.peer[0], tc.at.Sub(t0), got, tc.want)
 		}
-		honest := peerID(7)
-		for i := 1; i <= 3*maxClaimants; i++ {
-			a.claim(honest, 9) // an honest peer keeps sending messages
-			a.claim(peerID(byte(200+i%50)), 9)
-			if p, ok := a.next(1, tick(i), false); ok && p == honest {
-				return
-			}
-		}
-		t.Fatalf("the honest claimant was never asked in %d turns", 3*maxClaimants)
-	})
+	}
 }

@@ -77,6 +77,7 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return
 		}
+		n.epochs.proved(from)
 		select {
 		case n.inbox <- inbound{from: -1, msg: msg, at: time.Now()}:
 		case <-n.done:
@@ -92,10 +93,11 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		return
 	}
 	idx, isValidator := v.byNode[from]
-	if _, ok := msg.(*types.BlockResponse); ok && !isValidator {
+	if _, ok := msg.(*types.BlockResponse); ok && !isValidator && n.askedOutside.recent(from, time.Now()) {
 		// A node behind by epochs may have to sync from peers outside
-		// the set it is stuck in (that set may have left); the core takes
-		// only answers it asked for that hash-chain to a certified id.
+		// the set it is stuck in (that set may have left): it takes
+		// answers from the peers it asked (askElsewhere), and the core
+		// only those it asked for that hash-chain to a certified id.
 		if !n.outsiderBlocks.allow(from) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return

@@ -42,7 +42,8 @@ type Node struct {
 	cur      atomic.Pointer[epochView]
 	log      *slog.Logger
 
-	epochs *epochAsker // peers heard from in a later epoch, and whom to ask
+	epochs     *epochAsker         // peers heard from in a later epoch, and whom to ask
+	configured map[p2p.NodeID]bool // p2p.peers; read-only after New
 
 	store    *store.Store
 	blobs    *blob.Store
@@ -67,6 +68,7 @@ type Node struct {
 	blockReqs, epochProofs *limiter
 	outsiderBlocks         *limiter      // block answers from peers outside the epoch's set
 	fallback               atomic.Uint64 // rotates block requests over connected peers
+	askedOutside           askedSet      // peers outside the set asked for blocks
 	kick                   chan struct{}
 	waiters                *waiters
 	gossip                 *gossiper
@@ -191,14 +193,14 @@ func (n *Node) buildHost(key ed25519.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	configured := map[p2p.NodeID]bool{}
+	n.configured = map[p2p.NodeID]bool{}
 	for _, p := range peers {
-		configured[p.ID] = true
+		n.configured[p.ID] = true
 	}
 	// Without p2p.open, only configured peers and the current epoch's
 	// validators may connect.
 	trusted := func(id p2p.NodeID) bool {
-		if n.cfg.P2P.Open || configured[id] {
+		if n.cfg.P2P.Open || n.configured[id] {
 			return true
 		}
 		_, ok := n.view().byNode[id]

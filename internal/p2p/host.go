@@ -74,8 +74,8 @@ func New(cfg Config, handler Handler) (*Host, error) {
 		cfg.QueueSize = 4096
 	}
 	if cfg.QueueBytes <= 0 {
-		// Some 60 megabyte proposals: a peer that far behind catches up
-		// faster by block sync after a reconnect.
+		// Some 16 of the largest blocks: a peer that far behind catches
+		// up faster by block sync after a reconnect.
 		cfg.QueueBytes = 256 << 20
 	}
 	if cfg.WriteTimeout <= 0 {

@@ -30,10 +30,11 @@ type peer struct {
 }
 
 // bulkQueue and bulkQueueBytes bound the gossip and chunk frames queued
-// per peer.
+// per peer: room for two of the largest chunks (16 MiB) and their
+// framing, so a chunk answer is not dropped behind a little gossip.
 const (
 	bulkQueue      = 64
-	bulkQueueBytes = 16 << 20
+	bulkQueueBytes = 33 << 20
 )
 
 func (p *peer) close() {
