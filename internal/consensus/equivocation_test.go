@@ -35,6 +35,18 @@ func TestProposalEquivocationIsReported(t *testing.T) {
 		eq.BlockA != p.proposed.ID() || eq.BlockB != b2.ID() {
 		t.Fatalf("equivocation %+v", eq)
 	}
+	// Nor is it stored: a leader signing block after block for its round
+	// would otherwise write each to every node's disk.
+	if p.nodes[witness].core.Block(b2.ID()) != nil {
+		t.Fatal("the second proposal's block was stored")
+	}
+	for _, r := range p.nodes[witness].readies[before:] {
+		for _, blk := range r.Blocks {
+			if blk.ID() == b2.ID() {
+				t.Fatal("the second proposal's block was written")
+			}
+		}
+	}
 	a, b := eq.SigningBytes(p.set.ChainID)
 	if p.set.VerifySig(leader, a, eq.SigA) != nil || p.set.VerifySig(leader, b, eq.SigB) != nil {
 		t.Fatalf("reported proposal signatures do not verify")

@@ -79,7 +79,14 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	if !c.verifyQC(b.QC) || (p.TC != nil && !c.verifyTC(p.TC)) {
 		return
 	}
-	c.noteProposal(p)
+	if !c.noteProposal(p) {
+		// Reported; not stored: every block accepted is written to disk,
+		// and a leader signing block after block for its round would
+		// otherwise fill every node's. Its QC is still learnt.
+		c.drop(DropEquivocation)
+		c.processQC(b.QC)
+		return
+	}
 	// A missing parent is fetched from the sender, which has it; processQC
 	// would otherwise ask a peer picked by rotation first.
 	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height && b.QC.Round > c.tree.committed.Round {
@@ -89,21 +96,36 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	if p.TC != nil {
 		c.processTC(p.TC)
 	}
+	// Certificates processed, a proposal's round is at most one past them
+	// (so at most the core's round), or it is stale: either way its block
+	// is needed only if a QC names it, and then it is fetched. Storing it
+	// would let a leader write a block to every node's disk for each of
+	// its past or far-future rounds.
+	switch {
+	case b.Round+1 < c.round:
+		c.drop(DropStaleRound)
+		return
+	case b.Round > c.round+maxFutureRounds:
+		c.drop(DropFutureRound)
+		return
+	}
 	c.acceptProposal(from, p)
 }
 
 // seenProposal is the first proposal of a round, kept to spot a second.
 type seenProposal struct {
-	id  types.Hash
-	sig []byte
+	id    types.Hash
+	sig   []byte
+	other types.Hash // the first other block reported for the round
 }
 
 // noteProposal remembers the round's first proposal and reports a second
-// one for another block, signed by the same leader, as an equivocation.
-func (c *Core) noteProposal(p *types.Proposal) {
+// one for another block, signed by the same leader, as an equivocation;
+// it returns false for such a second one.
+func (c *Core) noteProposal(p *types.Proposal) bool {
 	b := p.Block
 	if b.Round+1 < c.round || b.Round > c.round+maxFutureRounds {
-		return // a leader must not fill the table with rounds nobody reaches
+		return true // a leader must not fill the table with rounds nobody reaches
 	}
 	first, ok := c.proposals[b.Round]
 	if !ok {
@@ -117,13 +139,19 @@ func (c *Core) noteProposal(p *types.Proposal) {
 		if len(c.proposals) < 2*maxFutureRounds {
 			c.proposals[b.Round] = seenProposal{id: b.ID(), sig: p.Sig}
 		}
-		return
+		return true
 	}
 	if first.id == b.ID() {
-		return
+		return true
 	}
+	if first.other == b.ID() {
+		return false // reported already
+	}
+	first.other = b.ID()
+	c.proposals[b.Round] = first
 	c.ready.Equivocations = append(c.ready.Equivocations, Equivocation{Kind: EquivocatedProposal, Epoch: b.Epoch, Round: b.Round,
 		Signer: b.Proposer, BlockA: first.id, BlockB: b.ID(), SigA: first.sig, SigB: p.Sig})
+	return false
 }
 
 // acceptProposal stores a verified proposal's block and votes for it if it

@@ -210,7 +210,7 @@ func requestCounts(es []envelope) []uint32 {
 func TestProposalOnDeadQCNotParked(t *testing.T) {
 	h := newHarness(t, 1, 1, 1, 1)
 	const target = 0
-	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target })
+	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target && h.leader(r+1) != target })
 	h.pauseAt(r)
 	c := h.core(target)
 	// A block of round 3 off the committed chain, with a QC for it: the
@@ -220,10 +220,14 @@ func TestProposalOnDeadQCNotParked(t *testing.T) {
 		t.Fatal("the fork is the committed block")
 	}
 	qc := h.makeQC(3, fork.ID(), 0, 1, 2)
-	leader := h.leader(c.Round())
+	// For the next round, so that it is no second proposal of a round
+	// (those are not stored either way).
+	leader := h.leader(r + 1)
 	stale, fetches := h.drops(target, consensus.DropStaleRound), c.Stats().Fetches
+	round := r
 	for i := range 5 {
-		b := types.NewBlock(testEpoch, c.Round(), 1<<40+uint64(i), qc, uint32(leader), payload(uint64(9000+i)))
+		round = h.roundWhere(round+1, func(x uint64) bool { return h.leader(x) == leader })
+		b := types.NewBlock(testEpoch, round, 1<<40+uint64(i), qc, uint32(leader), payload(uint64(9000+i)))
 		h.deliver(leader, target, h.signProposal(b, nil))
 	}
 	if got := h.drops(target, consensus.DropStaleRound) - stale; got != 5 {
@@ -241,7 +245,7 @@ func TestProposalOnDeadQCNotParked(t *testing.T) {
 func TestParkedOnOldRoundForgottenAtCommit(t *testing.T) {
 	h := newHarness(t, 1, 1, 1, 1)
 	const target = 0
-	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target })
+	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target && h.leader(r+1) != target })
 	h.pauseAt(r)
 	c := h.core(target)
 	if c.Committed().Round >= r-1 {
@@ -250,8 +254,8 @@ func TestParkedOnOldRoundForgottenAtCommit(t *testing.T) {
 	real := h.blockAt(target, r-2)
 	fork := h.block(r-1, real.Height+1, h.makeQC(r-2, real.ID(), 0, 1, 2))
 	qc := h.makeQC(r-1, fork.ID(), 0, 1, 2)
-	leader := h.leader(r)
-	b := types.NewBlock(testEpoch, r, 1<<40, qc, uint32(leader), payload(9100))
+	leader := h.leader(r + 1) // the next round's: no second proposal of a round
+	b := types.NewBlock(testEpoch, r+1, 1<<40, qc, uint32(leader), payload(9100))
 	h.deliver(leader, target, h.signProposal(b, nil))
 	if c.Parked() != 1 {
 		t.Fatalf("%d blocks parked, want the proposal on the unknown fork", c.Parked())
@@ -259,5 +263,25 @@ func TestParkedOnOldRoundForgottenAtCommit(t *testing.T) {
 	h.run("a commit past the fork's round", 20, func() bool { return c.Committed().Round > r })
 	if c.Parked() != 0 {
 		t.Fatalf("%d blocks still parked after committing round %d", c.Parked(), c.Committed().Round)
+	}
+}
+
+// A proposal for a round long past is not stored: only a QC can make its
+// block needed, and then it is fetched. Otherwise a leader could write a
+// block to every node's disk for each round it ever led.
+func TestStaleProposalNotStored(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const target = 0
+	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target })
+	h.pauseAt(r)
+	c := h.core(target)
+	parent := h.blockAt(target, r-6)
+	qc := h.makeQC(parent.Round, parent.ID(), 0, 1, 2)
+	old := h.roundWhere(parent.Round+1, func(x uint64) bool { return h.leader(x) != target })
+	b := types.NewBlock(testEpoch, old, parent.Height+1, qc, uint32(h.leader(old)), payload(9200))
+	stale := h.drops(target, consensus.DropStaleRound)
+	h.deliver(h.leader(old), target, h.signProposal(b, nil))
+	if h.drops(target, consensus.DropStaleRound) != stale+1 || c.Block(b.ID()) != nil {
+		t.Fatalf("a proposal of round %d in round %d: stored %v", old, c.Round(), c.Block(b.ID()) != nil)
 	}
 }
