@@ -1,9 +1,18 @@
 package bench
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/lazchain/lazchain/internal/types"
 )
 
 func TestPercentileAndSummary(t *testing.T) {
@@ -121,5 +130,51 @@ func TestWindows(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A warm-up and the measured run follow on from each other: every
+// account's nonces reach the node in order, none twice, none skipped.
+func TestLoaderContinuesAcrossCalls(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]uint64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		txs, err := types.DecodeTxBatch(body)
+		if err != nil {
+			t.Errorf("batch: %v", err)
+			return
+		}
+		mu.Lock()
+		for _, tx := range txs {
+			seen[string(tx.Sender)] = append(seen[string(tx.Sender)], tx.Nonce)
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"accepted":%d}`, len(txs))
+	}))
+	defer srv.Close()
+	cfg := Config{Nodes: []string{srv.URL}, ChainID: "bench-test", Rate: 400, Duration: time.Second, TxBytes: 250, Accounts: 5, Tick: 10 * time.Millisecond}
+	per, _ := presign(cfg)
+	l := newLoader(cfg, per)
+	warm, measured := &Result{Rejected: map[string]int{}}, &Result{Rejected: map[string]int{}}
+	l.offer(context.Background(), 300*time.Millisecond, nil, warm)
+	l.offer(context.Background(), 300*time.Millisecond, nil, measured)
+	if warm.Accepted == 0 || measured.Accepted == 0 {
+		t.Fatalf("accepted %d then %d", warm.Accepted, measured.Accepted)
+	}
+	total := 0
+	for sender, nonces := range seen {
+		// Batches go out concurrently, so arrival order may differ.
+		slices.Sort(nonces)
+		for i, n := range nonces {
+			if n != uint64(i) {
+				t.Fatalf("account %x got nonces %v", sender[:4], nonces)
+			}
+		}
+		total += len(nonces)
+	}
+	if total != warm.Accepted+measured.Accepted {
+		t.Fatalf("server saw %d, loader counted %d", total, warm.Accepted+measured.Accepted)
 	}
 }

@@ -25,6 +25,9 @@ type Config struct {
 	Tick     time.Duration // batches go out this often
 	// Drain is how long to keep watching for commits after the load stops.
 	Drain time.Duration
+	// Warmup offers the same load for this long before the measured
+	// Duration; those transactions are not measured.
+	Warmup time.Duration
 }
 
 // Result is what a run measured.
@@ -46,6 +49,10 @@ type Result struct {
 	// windowLen at a time: a p99 made by a backlog early in the run and
 	// one made evenly throughout look alike in the totals.
 	Windows []Window `json:"windows,omitempty"`
+	// Warmup is the unmeasured load before the run, and how many of its
+	// transactions were accepted.
+	Warmup         time.Duration `json:"warmup_ns,omitempty"`
+	WarmupAccepted int           `json:"warmup_accepted,omitempty"`
 	// SignCost is the CPU time per transaction the load generator spent
 	// signing before the run, with the cluster idle: a canary of the
 	// machine's speed at the time. Shared machines vary up to threefold,

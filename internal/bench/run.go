@@ -30,14 +30,25 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 		}
 		cfg.ChainID = id
 	}
-	perAccount, signCost := presign(cfg)
+	signFor := cfg
+	signFor.Duration += cfg.Warmup
+	perAccount, signCost := presign(signFor)
+	load := newLoader(cfg, perAccount)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the watcher
 	w := newWatcher(rpc.NewClient(cfg.Nodes[0]))
 	if err := w.start(ctx); err != nil {
 		return nil, err
 	}
-	res := &Result{Rejected: map[string]int{}, SignCost: signCost}
+	res := &Result{Rejected: map[string]int{}, SignCost: signCost, Warmup: cfg.Warmup}
+	if cfg.Warmup > 0 {
+		// The same load, unmeasured: what a cold start costs (heaps and
+		// tables growing, the first flushes) is reported apart, by the
+		// windows of a run without it.
+		warm := &Result{Rejected: map[string]int{}}
+		load.offer(ctx, cfg.Warmup, nil, warm)
+		res.WarmupAccepted = warm.Accepted
+	}
 	before, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx)
 	if err != nil {
 		return nil, err
@@ -48,7 +59,7 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	}
 	self0, selfErr := ProcessCPU(os.Getpid())
 	start := time.Now()
-	offer(ctx, cfg, perAccount, w, res)
+	load.offer(ctx, cfg.Duration, w, res)
 	offeredFor := time.Since(start)
 	// CPU while the load was offered: averaged over the drain too, a run
 	// that fell behind read as if the nodes had been idle for part of it.
@@ -72,42 +83,60 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	return res, nil
 }
 
-// offer sends, every tick, the transactions due by then. Account a always
-// goes to node a mod len(nodes), so its nonces arrive in order. The load is
-// open-loop: a slow node does not slow the offered rate.
-func offer(ctx context.Context, cfg Config, perAccount [][]*types.Tx, w *watcher, res *Result) {
-	clients := make([]*rpc.Client, len(cfg.Nodes))
-	for i, u := range cfg.Nodes {
-		clients[i] = rpc.NewClient(u)
+// loader offers the presigned transactions. Account a always goes to node
+// a mod len(nodes), so its nonces arrive in order. The load is open-loop:
+// a slow node does not slow the offered rate. It keeps its place in every
+// account's nonces across calls, so a warm-up and the measured run follow
+// on from each other.
+type loader struct {
+	cfg        Config
+	clients    []*rpc.Client
+	perAccount [][]*types.Tx
+	next       []int
+	account    int
+}
+
+func newLoader(cfg Config, perAccount [][]*types.Tx) *loader {
+	l := &loader{cfg: cfg, perAccount: perAccount, next: make([]int, len(perAccount))}
+	for _, u := range cfg.Nodes {
+		l.clients = append(l.clients, rpc.NewClient(u))
 	}
-	next := make([]int, len(perAccount))
+	return l
+}
+
+// offer sends, every tick for d, the transactions due by then, and waits
+// for the submissions to be answered. With w nil nothing is recorded for
+// latency (a warm-up).
+func (l *loader) offer(ctx context.Context, d time.Duration, w *watcher, res *Result) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := time.Now()
-	ticker := time.NewTicker(cfg.Tick)
+	ticker := time.NewTicker(l.cfg.Tick)
 	defer ticker.Stop()
-	sent, account := 0, 0
+	sent := 0
 	for now := range ticker.C {
-		if ctx.Err() != nil || now.Sub(start) > cfg.Duration {
+		if ctx.Err() != nil || now.Sub(start) > d {
 			break
 		}
-		due := int(float64(cfg.Rate) * now.Sub(start).Seconds())
-		batches := make([][]*types.Tx, len(clients))
+		due := int(float64(l.cfg.Rate) * now.Sub(start).Seconds())
+		batches := make([][]*types.Tx, len(l.clients))
 		for ; sent < due; sent++ {
-			a := account % len(perAccount)
-			account++
-			if next[a] >= len(perAccount[a]) {
+			a := l.account % len(l.perAccount)
+			l.account++
+			if l.next[a] >= len(l.perAccount[a]) {
 				continue
 			}
-			tx := perAccount[a][next[a]]
-			next[a]++
-			batches[a%len(clients)] = append(batches[a%len(clients)], tx)
+			tx := l.perAccount[a][l.next[a]]
+			l.next[a]++
+			batches[a%len(l.clients)] = append(batches[a%len(l.clients)], tx)
 		}
 		for i, b := range batches {
 			if len(b) == 0 {
 				continue
 			}
-			w.submitted(b, now)
+			if w != nil {
+				w.submitted(b, now)
+			}
 			wg.Add(1)
 			go func(c *rpc.Client, b []*types.Tx) {
 				defer wg.Done()
@@ -123,7 +152,7 @@ func offer(ctx context.Context, cfg Config, perAccount [][]*types.Tx, w *watcher
 				for _, e := range r.Rejected {
 					res.Rejected[e.Code]++
 				}
-			}(clients[i], b)
+			}(l.clients[i], b)
 		}
 	}
 	wg.Wait()

@@ -21,6 +21,7 @@ import (
 )
 
 type benchFlags struct {
+	warmup     time.Duration
 	validators int
 	duration   time.Duration
 	rates      string
@@ -53,6 +54,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl := cons.Flags()
 	fl.IntVar(&f.validators, "validators", 4, "validators to start on loopback")
 	fl.DurationVar(&f.duration, "duration", 30*time.Second, "how long to offer load at each rate")
+	fl.DurationVar(&f.warmup, "warmup", 0, "offer the same load this long first, unmeasured (a cold start shows in the windows of a run without it)")
 	fl.StringVar(&f.rates, "rate", "1000", "offered tx/s; a comma-separated list runs each in turn")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated API URLs of a running network (default: start one)")
 	fl.IntVar(&f.txBytes, "tx-bytes", 250, "approximate size of each transaction")
@@ -98,7 +100,7 @@ func runBench(ctx context.Context, f benchFlags) error {
 	var results []*bench.Result
 	fmt.Printf("%-10s %-10s %-12s %-10s %-10s %-10s %-8s %-8s %-8s %-8s %-8s\n", "offered/s", "accepted", "committed/s", "p50", "p99", "max", "node-cpu", "blocks", "rounds", "sign-µs", "load-cpu")
 	for _, rate := range rates {
-		r, err := bench.Run(ctx, bench.Config{Nodes: urls, Rate: rate, Duration: f.duration, TxBytes: f.txBytes, Drain: 30 * time.Second}, cpu)
+		r, err := bench.Run(ctx, bench.Config{Nodes: urls, Rate: rate, Duration: f.duration, Warmup: f.warmup, TxBytes: f.txBytes, Drain: 30 * time.Second}, cpu)
 		if err != nil {
 			return err
 		}
@@ -110,6 +112,9 @@ func runBench(ctx context.Context, f benchFlags) error {
 		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8s %-8d %-8d %-8.1f %-8.2f\n", rate, r.Accepted, r.CommittedTPS,
 			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), nodeCPU, r.Blocks, r.Rounds,
 			float64(r.SignCost)/float64(time.Microsecond), r.LoadCPU)
+		if r.Warmup > 0 {
+			fmt.Printf("  measured after a warm-up of %s at the same rate (%d accepted, not measured)\n", r.Warmup, r.WarmupAccepted)
+		}
 		for _, w := range r.Windows {
 			fmt.Printf("  sent from %-4s %8d committed, p50 %-8s p99 %s\n", w.From, w.Committed,
 				w.P50.Round(time.Millisecond), w.P99.Round(time.Millisecond))
