@@ -60,4 +60,19 @@ func TestProposalEquivocationIsReported(t *testing.T) {
 	if total != 1 {
 		t.Fatalf("%d reports after the same proposal came twice, want 1", total)
 	}
+	// A third block, then the second again, alternating: one report
+	// convicts the leader, and more would each cost the driver a check.
+	b3 := types.NewBlock(b2.Epoch, b2.Round, b2.Height, b2.QC, b2.Proposer, payload(7777))
+	sig3 := p.keys[leader].Sign(types.ProposalSigningBytes(p.set.ChainID, b3.Epoch, b3.Round, b3.ID()))
+	for range 3 {
+		p.deliver(leader, witness, &types.Proposal{Block: b3, Sig: sig3})
+		p.deliver(leader, witness, &types.Proposal{Block: b2, Sig: sig})
+	}
+	total = 0
+	for _, r := range p.nodes[witness].readies[before:] {
+		total += len(r.Equivocations)
+	}
+	if total != 1 || p.nodes[witness].core.Block(b3.ID()) != nil {
+		t.Fatalf("%d reports after alternating blocks (third stored: %v), want 1", total, p.nodes[witness].core.Block(b3.ID()) != nil)
+	}
 }

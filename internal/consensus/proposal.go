@@ -101,8 +101,10 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	// is needed only if a QC names it, and then it is fetched. Storing it
 	// would let a leader write a block to every node's disk for each of
 	// its past or far-future rounds.
+	_, wanted := c.fetching[b.ID()]
+	_, awaited := c.pending[b.ID()]
 	switch {
-	case b.Round+1 < c.round:
+	case b.Round+1 < c.round && !wanted && !awaited: // a block being fetched is taken as it comes
 		c.drop(DropStaleRound)
 		return
 	case b.Round > c.round+maxFutureRounds:
@@ -124,7 +126,14 @@ type seenProposal struct {
 // it returns false for such a second one.
 func (c *Core) noteProposal(p *types.Proposal) bool {
 	b := p.Block
-	if b.Round+1 < c.round || b.Round > c.round+maxFutureRounds {
+	// The round this core will be in once the proposal's certificates are
+	// processed: a lagging core must still record a proposal they justify,
+	// or a second one of its round would pass as the first.
+	cur := max(c.round, b.QC.Round+1)
+	if p.TC != nil {
+		cur = max(cur, p.TC.Round+1)
+	}
+	if b.Round+1 < cur || b.Round > cur+maxFutureRounds {
 		return true // a leader must not fill the table with rounds nobody reaches
 	}
 	first, ok := c.proposals[b.Round]
@@ -144,8 +153,8 @@ func (c *Core) noteProposal(p *types.Proposal) bool {
 	if first.id == b.ID() {
 		return true
 	}
-	if first.other == b.ID() {
-		return false // reported already
+	if !first.other.IsZero() {
+		return false // reported already: one report convicts the leader
 	}
 	first.other = b.ID()
 	c.proposals[b.Round] = first
