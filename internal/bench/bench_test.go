@@ -158,8 +158,8 @@ func TestLoaderContinuesAcrossCalls(t *testing.T) {
 	per, _ := presign(cfg)
 	l := newLoader(cfg, per)
 	warm, measured := &Result{Rejected: map[string]int{}}, &Result{Rejected: map[string]int{}}
-	l.offer(context.Background(), 300*time.Millisecond, nil, warm)
-	l.offer(context.Background(), 300*time.Millisecond, nil, measured)
+	l.offer(context.Background(), 300*time.Millisecond, nil, warm, true)
+	l.offer(context.Background(), 300*time.Millisecond, nil, measured, false)
 	if warm.Accepted == 0 || measured.Accepted == 0 {
 		t.Fatalf("accepted %d then %d", warm.Accepted, measured.Accepted)
 	}
@@ -176,5 +176,29 @@ func TestLoaderContinuesAcrossCalls(t *testing.T) {
 	}
 	if total != warm.Accepted+measured.Accepted {
 		t.Fatalf("server saw %d, loader counted %d", total, warm.Accepted+measured.Accepted)
+	}
+}
+
+func TestDueBy(t *testing.T) {
+	tests := []struct {
+		name    string
+		rate    int
+		elapsed time.Duration
+		d       time.Duration
+		ramp    bool
+		want    int
+	}{
+		{"steady", 1000, 2 * time.Second, 10 * time.Second, false, 2000},
+		{"ramp start", 1000, 0, 10 * time.Second, true, 0},
+		{"ramp half way: a quarter of the ramp's total", 1000, 5 * time.Second, 10 * time.Second, true, 1250},
+		{"ramp end: half of the steady stretch", 1000, 10 * time.Second, 10 * time.Second, true, 5000},
+		{"ramp without a length", 1000, time.Second, 0, true, 1000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := dueBy(tc.rate, tc.elapsed, tc.d, tc.ramp); got != tc.want {
+				t.Fatalf("dueBy = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

@@ -25,8 +25,8 @@ type Config struct {
 	Tick     time.Duration // batches go out this often
 	// Drain is how long to keep watching for commits after the load stops.
 	Drain time.Duration
-	// Warmup offers the same load for this long before the measured
-	// Duration; those transactions are not measured.
+	// Warmup offers load rising linearly from zero to Rate for this long
+	// before the measured Duration; those transactions are not measured.
 	Warmup time.Duration
 }
 

@@ -54,7 +54,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl := cons.Flags()
 	fl.IntVar(&f.validators, "validators", 4, "validators to start on loopback")
 	fl.DurationVar(&f.duration, "duration", 30*time.Second, "how long to offer load at each rate")
-	fl.DurationVar(&f.warmup, "warmup", 0, "offer the same load this long first, unmeasured (a cold start shows in the windows of a run without it)")
+	fl.DurationVar(&f.warmup, "warmup", 0, "first offer load rising from zero to the rate over this long, unmeasured (a cold start shows in the windows of a run without it)")
 	fl.StringVar(&f.rates, "rate", "1000", "offered tx/s; a comma-separated list runs each in turn")
 	fl.StringVar(&f.nodes, "nodes", "", "comma-separated API URLs of a running network (default: start one)")
 	fl.IntVar(&f.txBytes, "tx-bytes", 250, "approximate size of each transaction")
@@ -113,7 +113,7 @@ func runBench(ctx context.Context, f benchFlags) error {
 			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), nodeCPU, r.Blocks, r.Rounds,
 			float64(r.SignCost)/float64(time.Microsecond), r.LoadCPU)
 		if r.Warmup > 0 {
-			fmt.Printf("  measured after a warm-up of %s at the same rate (%d accepted, not measured)\n", r.Warmup, r.WarmupAccepted)
+			fmt.Printf("  measured after a warm-up of %s rising to the rate (%d accepted, not measured)\n", r.Warmup, r.WarmupAccepted)
 		}
 		for _, w := range r.Windows {
 			fmt.Printf("  sent from %-4s %8d committed, p50 %-8s p99 %s\n", w.From, w.Committed,
