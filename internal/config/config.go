@@ -114,7 +114,7 @@ type MempoolConfig struct {
 // Default returns the settings of a new node.
 func Default() Config {
 	return Config{
-		P2P:     P2PConfig{Listen: "127.0.0.1:26656", Open: true},
+		P2P: P2PConfig{Listen: "127.0.0.1:26656", Open: true},
 		API: APIConfig{Listen: "127.0.0.1:26657", MaxConnections: DefaultMaxConnections,
 			MaxWaiting: DefaultMaxWaiting, MaxUploads: DefaultMaxUploads},
 		Log:     LogConfig{Level: "info", Format: "text"},
