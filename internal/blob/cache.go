@@ -87,13 +87,20 @@ func (c *cache) make(n int) {
 
 // tree returns m's Merkle tree, built on first use outside the lock.
 func (c *cache) tree(m *Manifest) *merkle.Tree {
-	if t := c.lookup(m, func(e *entry) *merkle.Tree { return e.tree }); t != nil {
+	c.mu.Lock()
+	e := c.entryOf(m)
+	var t *merkle.Tree
+	if e != nil {
+		t = e.tree
+	}
+	c.mu.Unlock()
+	if t != nil {
 		return t
 	}
-	t := merkle.NewTree(m.Leaves)
+	t = merkle.NewTree(m.Leaves)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.manifests[m.Root]; e != nil && e.m == m && e.tree == nil {
+	if e := c.entryOf(m); e != nil && e.tree == nil {
 		c.make(t.Size())
 		if c.manifests[m.Root] == e { // make may have emptied the cache
 			e.tree = t
@@ -103,13 +110,11 @@ func (c *cache) tree(m *Manifest) *merkle.Tree {
 	return t
 }
 
-// lookup applies get to m's entry under the lock, if the entry is still
-// m's.
-func (c *cache) lookup(m *Manifest, get func(*entry) *merkle.Tree) *merkle.Tree {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// entryOf is m's entry, if the cache still holds m itself (another
+// manifest of the same root may have replaced it). Call with mu held.
+func (c *cache) entryOf(m *Manifest) *entry {
 	if e := c.manifests[m.Root]; e != nil && e.m == m {
-		return get(e)
+		return e
 	}
 	return nil
 }
@@ -133,14 +138,14 @@ func (c *cache) checkedRecently(h Hash) bool {
 func (c *cache) isComplete(m *Manifest) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.manifests[m.Root]
-	return e != nil && e.m == m && e.complete
+	e := c.entryOf(m)
+	return e != nil && e.complete
 }
 
 func (c *cache) markComplete(m *Manifest) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.manifests[m.Root]; e != nil && e.m == m {
+	if e := c.entryOf(m); e != nil {
 		e.complete = true
 	}
 }

@@ -43,7 +43,7 @@ func (st *staging) add(h Hash, data []byte) error {
 	}
 	st.bytes += n
 	st.names[h] = n
-	if err := writeSynced(st.path(h), data); err != nil {
+	if err := st.s.writeFile(st.path(h), data, true, true); err != nil {
 		return fmt.Errorf("blob upload: %w", err)
 	}
 	return nil
@@ -75,21 +75,6 @@ func (st *staging) discard() {
 	os.RemoveAll(st.dir)
 	st.s.quota.give(st.bytes)
 	st.bytes = 0
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // place gives tmp its final name: a rename, which replaces, or a link,
