@@ -30,6 +30,7 @@ type benchFlags struct {
 	jsonOut    string
 	timeoutMs  uint64
 	broadcast  bool
+	maxTxs     int
 	epochLen   uint64
 	cpuProfile string
 }
@@ -62,6 +63,7 @@ nodes used. Every node fsyncs before it acknowledges a commit.`,
 	fl.Uint64Var(&f.timeoutMs, "timeout-ms", 1000, "base round timeout of a started cluster")
 	fl.BoolVar(&f.broadcast, "broadcast-votes", false, "started cluster sends votes to every validator (genesis consensus.broadcast_votes)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator itself to this file (the nodes serve theirs on /debug/pprof)")
+	fl.IntVar(&f.maxTxs, "max-block-txs", 0, "most transactions in a block of a started cluster (genesis consensus.max_block_txs; 0: the default)")
 	fl.Uint64Var(&f.epochLen, "epoch-length", 1_000_000, "blocks per epoch of a started cluster (the default keeps a run in one epoch)")
 	cmd.AddCommand(cons, benchAttestCommand())
 	return cmd
@@ -169,7 +171,7 @@ func startBenchCluster(ctx context.Context, f benchFlags) ([]string, []int, []st
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, broadcastVotes: f.broadcast, epochLength: f.epochLen, accounts: 4})
+	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, broadcastVotes: f.broadcast, epochLength: f.epochLen, maxBlockTxs: f.maxTxs, accounts: 4})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

@@ -58,6 +58,7 @@ type testnetFlags struct {
 	// broadcastVotes sets the genesis consensus.broadcast_votes.
 	broadcastVotes bool
 	epochLength    uint64
+	maxBlockTxs    int    // genesis consensus.max_block_txs; 0: the default
 	accounts       int    // user accounts to create and fund, under output/accounts
 	stakes         string // comma-separated genesis stakes, one per validator; empty: DefaultStake each
 }
@@ -131,6 +132,9 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 	g.Consensus.BaseTimeoutMs = f.timeoutMs
 	g.Consensus.MaxTimeoutMs = 8 * f.timeoutMs
 	g.Consensus.BroadcastVotes = f.broadcastVotes
+	if f.maxBlockTxs > 0 {
+		g.Consensus.MaxBlockTxs = f.maxBlockTxs
+	}
 	for i := range files {
 		name := fmt.Sprintf("node%d", i)
 		nf, err := newNodeFiles(fmt.Sprintf("%s/%s", f.output, name), name)

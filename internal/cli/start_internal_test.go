@@ -195,3 +195,21 @@ func TestUnwrapAllAndLogger(t *testing.T) {
 		}
 	}
 }
+
+// The bench's --max-block-txs reaches the genesis of the cluster it
+// starts; unset, the genesis keeps the default.
+func TestTestnetMaxBlockTxs(t *testing.T) {
+	for _, tc := range []struct{ flag, want int }{{0, config.DefaultConsensus().MaxBlockTxs}, {1000, 1000}} {
+		homes, err := writeTestnet(testnetFlags{validators: 1, output: t.TempDir(), chainID: "c", host: "127.0.0.1", basePort: 1, timeoutMs: 100, maxBlockTxs: tc.flag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := config.LoadGenesis(filepath.Join(homes[0], config.GenesisFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Consensus.MaxBlockTxs != tc.want {
+			t.Errorf("max-block-txs %d: genesis has %d, want %d", tc.flag, g.Consensus.MaxBlockTxs, tc.want)
+		}
+	}
+}
