@@ -210,7 +210,43 @@ func (n *Node) onAttest(from p2p.NodeID, payload []byte) {
 	var d types.Hash
 	copy(d[:], payload)
 	if b := n.attest.vouch(d, idx, v); b != nil {
-		n.admitAttested(b)
+		// Admission reads nonces and takes the pool's lock, which a commit
+		// or a leader's reap may hold for milliseconds under load. On this
+		// peer's reader it held up the consensus frames queued behind the
+		// attestation: a proposal waited for it as long as the transfer of
+		// the proposal itself (BENCHMARKS.md). A full queue admits here,
+		// slowing this peer rather than losing a batch already taken from
+		// the attest book.
+		select {
+		case n.vouched <- b:
+		default:
+			n.admitAttested(b)
+		}
+	}
+}
+
+// maxVouchedTxs bounds the transactions one admission of vouched batches
+// takes from the queue, so that one lock hold stays short.
+const maxVouchedTxs = 4096
+
+// vouchedWorker admits vouched batches off the peers' readers, several
+// queued batches in one call.
+func (n *Node) vouchedWorker() {
+	for {
+		select {
+		case <-n.done:
+			return
+		case b := <-n.vouched:
+			for more := true; more && len(b) < maxVouchedTxs; {
+				select {
+				case next := <-n.vouched:
+					b = append(b[:len(b):len(b)], next...)
+				default:
+					more = false
+				}
+			}
+			n.admitAttested(b)
+		}
 	}
 }
 

@@ -176,3 +176,48 @@ func TestUnvouchedKeepsBatchFromAttestation(t *testing.T) {
 		}
 	}
 }
+
+// Vouched batches are admitted by the worker, off the peer's reader, and
+// batches queued together go into the pool in one admission.
+func TestVouchedWorkerAdmits(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	batch := func(from, n uint64) []*types.Tx {
+		var out []*types.Tx
+		for nonce := from; nonce < from+n; nonce++ {
+			x := &types.Tx{ChainID: "attest-test", Nonce: nonce, Body: []byte("b")}
+			x.Sign(priv)
+			out = append(out, x)
+		}
+		return out
+	}
+	n := &Node{pool: mempool.New(mempool.Config{ChainID: "attest-test"}), metrics: newMetrics(),
+		vouched: make(chan []*types.Tx, 4), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	a, b := batch(0, 3), batch(3, 2)
+	n.vouched <- a
+	n.vouched <- b
+	go n.vouchedWorker()
+	defer close(n.done)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if size, _ := n.pool.Size(); size == len(a)+len(b) {
+			break
+		}
+		if time.Now().After(deadline) {
+			size, _ := n.pool.Size()
+			t.Fatalf("pool holds %d transactions, want %d", size, len(a)+len(b))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, tx := range append(a, b...) {
+		if !n.pool.Has(tx.Hash()) {
+			t.Fatalf("nonce %d not admitted", tx.Nonce)
+		}
+	}
+	// Merging must copy: the attest book may still read a queued batch,
+	// and a's spare capacity is not the worker's to write.
+	for i, tx := range a[len(a):cap(a)] {
+		if tx != nil {
+			t.Fatalf("merging wrote slot %d past the end of a queued batch", len(a)+i)
+		}
+	}
+}

@@ -58,11 +58,12 @@ type Node struct {
 	core       *consensus.Core
 	metrics    *metrics
 
-	inbox  chan inbound
-	txq    chan gossiped // gossiped tx batches waiting for admission
-	attest *attestBook
-	spare  *spareChecks
-	early  earlyBox
+	inbox   chan inbound
+	txq     chan gossiped    // gossiped tx batches waiting for admission
+	vouched chan []*types.Tx // batches attested enough, waiting for admission
+	attest  *attestBook
+	spare   *spareChecks
+	early   earlyBox
 	// Per-peer limits on requests that cost this node far more than the
 	// sender (see limiter).
 	blockReqs, epochProofs *limiter
@@ -111,7 +112,7 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
-		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst),
+		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), vouched: make(chan []*types.Tx, 1024), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst),
 		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst),
 		outsiderBlocks: newLimiter(blockReqRate, blockReqBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}, epochs: newEpochAsker()}
@@ -220,6 +221,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	go n.gossip.run(ctx)
 	go n.txWorker()
+	go n.vouchedWorker()
 	go n.sweepAttest()
 	n.runIDAO(ctx)
 	n.log.Info("node started", "chain", n.chainID, "epoch", n.view().epoch.Number, "validator", n.view().self, "p2p", n.host.Addr(), "height", n.status.get().Height)
