@@ -69,7 +69,8 @@ func runNode(ctx context.Context, home string) error {
 		runtime.SetMutexProfileFraction(100)
 	}
 	api := rpc.NewServer(n, rpc.Options{Pprof: cfg.API.Pprof, Limits: rpc.Limits{
-		Connections: cfg.API.MaxConnections, Waiting: cfg.API.MaxWaiting, Uploads: cfg.API.MaxUploads}})
+		Connections: cfg.API.MaxConnections, Waiting: cfg.API.MaxWaiting, Uploads: cfg.API.MaxUploads,
+		ClientUploadPerHour: cfg.API.ClientUploadBytesPerHour}})
 	if err := api.Listen(cfg.API.Listen); err != nil {
 		n.Close()
 		return err

@@ -89,6 +89,12 @@ type APIConfig struct {
 	// 503 busy.
 	MaxWaiting int `toml:"max_waiting"`
 	MaxUploads int `toml:"max_uploads"`
+	// ClientUploadBytesPerHour is how many blob bytes one client (by
+	// remote address) may upload an hour, in bursts of up to an hour's
+	// worth; past it an upload gets 429 upload_quota with Retry-After.
+	// 0 sets no per-client limit: behind a proxy every client has the
+	// proxy's address, and the proxy should limit them instead.
+	ClientUploadBytesPerHour int64 `toml:"client_upload_bytes_per_hour"`
 }
 
 // API limits of a new node: 8 batches of 32 MiB are 256 MiB, the
@@ -97,6 +103,9 @@ const (
 	DefaultMaxConnections = 1024
 	DefaultMaxWaiting     = 512
 	DefaultMaxUploads     = 8
+	// DefaultClientUploadPerHour lets one client fill a quarter of the
+	// default blob quota in an hour.
+	DefaultClientUploadPerHour = 16 << 30
 )
 
 // LogConfig is the [log] table.
@@ -116,7 +125,7 @@ func Default() Config {
 	return Config{
 		P2P: P2PConfig{Listen: "127.0.0.1:26656", Open: true},
 		API: APIConfig{Listen: "127.0.0.1:26657", MaxConnections: DefaultMaxConnections,
-			MaxWaiting: DefaultMaxWaiting, MaxUploads: DefaultMaxUploads},
+			MaxWaiting: DefaultMaxWaiting, MaxUploads: DefaultMaxUploads, ClientUploadBytesPerHour: DefaultClientUploadPerHour},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Mempool: MempoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20},
 		IDAO:    IDAOConfig{Workers: 8},
@@ -175,6 +184,9 @@ func (c Config) Validate() error {
 	if c.API.MaxConnections <= 0 || c.API.MaxWaiting <= 0 || c.API.MaxUploads <= 0 {
 		return fmt.Errorf("api.max_connections (%d), api.max_waiting (%d) and api.max_uploads (%d) must be positive",
 			c.API.MaxConnections, c.API.MaxWaiting, c.API.MaxUploads)
+	}
+	if c.API.ClientUploadBytesPerHour < 0 {
+		return fmt.Errorf("api.client_upload_bytes_per_hour %d: want 0 (no limit) or more", c.API.ClientUploadBytesPerHour)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

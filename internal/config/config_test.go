@@ -148,6 +148,7 @@ func TestLoadRejects(t *testing.T) {
 		{"api max_uploads zero", replace(`pprof = true`, "pprof = true\nmax_uploads = 0"), []string{"api.max_uploads", "positive"}},
 		{"api max_connections negative", replace(`pprof = true`, "pprof = true\nmax_connections = -1"), []string{"api.max_connections", "positive"}},
 		{"api max_waiting zero", replace(`pprof = true`, "pprof = true\nmax_waiting = 0"), []string{"api.max_waiting", "positive"}},
+		{"api client upload quota negative", replace(`pprof = true`, "pprof = true\nclient_upload_bytes_per_hour = -1"), []string{"api.client_upload_bytes_per_hour", "0 (no limit)"}},
 		{"blobs max_bytes negative", validText() + "\n[blobs]\nmax_bytes = -1\n", []string{"blobs.max_bytes", "negative"}},
 		{"wrong type", replace(`max_txs = 5000`, `max_txs = "lots"`), []string{"max_txs"}},
 		{"syntax unterminated string", replace(`moniker = "node7"`, `moniker = "node7`), []string{"read", config.ConfigFile}},

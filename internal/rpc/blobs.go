@@ -52,7 +52,25 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		size = n
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
-	m, err := s.n.Blobs().Put(http.MaxBytesReader(w, r.Body, maxBlobBody), size, maxBlobBody)
+	// A declared length is charged before a byte is read; a stream of
+	// unknown length, as it arrives.
+	body := &quotaReader{r: http.MaxBytesReader(w, r.Body, maxBlobBody), client: clientOf(r)}
+	if r.ContentLength > maxBlobBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a blob upload is at most %d bytes", int64(maxBlobBody)))
+		return
+	}
+	if r.ContentLength > 0 {
+		if !s.chargeUpload(w, r, r.ContentLength) {
+			return
+		}
+	} else {
+		body.q = s.quota
+	}
+	m, err := s.n.Blobs().Put(body, size, maxBlobBody)
+	if errors.Is(err, errUploadQuota) {
+		refuseQuota(w, body.wait)
+		return
+	}
 	if !s.blobOK(w, err) {
 		return
 	}
@@ -67,9 +85,8 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := readBody(w, r, int64(64+32*blob.MaxChunks))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	body, ok := s.readUpload(w, r, int64(64+32*blob.MaxChunks))
+	if !ok {
 		return
 	}
 	m, err := blob.DecodeManifest(body)
@@ -94,9 +111,8 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data, err := readBody(w, r, maxChunkBody)
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	data, ok := s.readUpload(w, r, maxChunkBody)
+	if !ok {
 		return
 	}
 	if !s.blobOK(w, s.n.Blobs().PutChunk(root, i, data)) {
@@ -104,6 +120,24 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 	}
 	s.n.BlobUploaded(root)
 	writeJSON(w, http.StatusOK, map[string]any{"root": hex.EncodeToString(root[:]), "index": i})
+}
+
+// readUpload reads a body of at most limit bytes and charges it to the
+// client: a declared length before reading, otherwise what was read.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	declared := r.ContentLength > 0 && r.ContentLength <= limit
+	if declared && !s.chargeUpload(w, r, r.ContentLength) {
+		return nil, false
+	}
+	data, err := readBody(w, r, limit)
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return nil, false
+	}
+	if !declared && !s.chargeUpload(w, r, int64(len(data))) {
+		return nil, false
+	}
+	return data, true
 }
 
 // getBlob serves GET /blobs/{root}.

@@ -36,6 +36,7 @@ type Server struct {
 	ln     net.Listener
 	limits Limits
 	gates  gates
+	quota  *clientQuota // per-client blob upload bytes
 }
 
 // gates are the server's semaphores, one per kind of request that holds
@@ -53,6 +54,7 @@ type Options struct {
 // NewServer builds the handler tree.
 func NewServer(n *node.Node, opts Options) *Server {
 	s := &Server{n: n, limits: opts.Limits.orDefault()}
+	s.quota = newClientQuota(s.limits.ClientUploadPerHour)
 	s.gates = gates{
 		batches: newGate(s.limits.Uploads, "transaction batch uploads"),
 		blobs:   newGate(s.limits.Uploads, "blob uploads"),
