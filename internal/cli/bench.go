@@ -182,6 +182,9 @@ func startBenchCluster(ctx context.Context, f benchFlags) ([]string, []int, []st
 			return nil, nil, nil, nil, err
 		}
 		cfg.API.Pprof = true // loopback only: lets a run be profiled
+		// The bench is one client standing for many: a per-client upload
+		// budget would cap `bench attest` rather than measure the node.
+		cfg.API.ClientUploadBytesPerHour = 0
 		if err := cfg.Save(h); err != nil {
 			return nil, nil, nil, nil, err
 		}
