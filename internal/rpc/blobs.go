@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,26 +53,19 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		size = n
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
-	// A declared length is charged before a byte is read; a stream of
-	// unknown length, as it arrives.
-	body := &quotaReader{r: http.MaxBytesReader(w, r.Body, maxBlobBody), client: clientOf(r)}
 	if r.ContentLength > maxBlobBody {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a blob upload is at most %d bytes", int64(maxBlobBody)))
 		return
 	}
-	if r.ContentLength > 0 {
-		if !s.chargeUpload(w, r, r.ContentLength) {
-			return
-		}
-	} else {
-		body.q = s.quota
-	}
-	m, err := s.n.Blobs().Put(body, size, maxBlobBody)
-	if errors.Is(err, errUploadQuota) {
-		refuseQuota(w, body.wait)
+	u, ok := s.startUpload(w, r)
+	if !ok {
 		return
 	}
-	if !s.blobOK(w, err) {
+	m, err := s.n.Blobs().Put(u.body(http.MaxBytesReader(w, r.Body, maxBlobBody)), size, maxBlobBody)
+	if err != nil {
+		if !u.fail(w) {
+			s.blobOK(w, err)
+		}
 		return
 	}
 	s.n.BlobUploaded(m.Root)
@@ -85,20 +79,22 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, ok := s.readUpload(w, r, int64(64+32*blob.MaxChunks))
+	body, u, ok := s.readUpload(w, r, int64(64+32*blob.MaxChunks))
 	if !ok {
 		return
 	}
 	m, err := blob.DecodeManifest(body)
+	if err == nil && m.Root != root {
+		err = fmt.Errorf("%w: manifest is for another root", blob.ErrBadManifest)
+	}
 	if err != nil {
+		u.fail(w)
 		writeError(w, http.StatusBadRequest, "bad_manifest", err.Error())
 		return
 	}
-	if m.Root != root {
-		writeError(w, http.StatusBadRequest, "bad_manifest", "manifest is for another root")
-		return
-	}
-	if !s.blobOK(w, s.n.Blobs().PutManifest(m)) {
+	if err := s.n.Blobs().PutManifest(m); err != nil {
+		u.fail(w)
+		s.blobOK(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.blobView(m))
@@ -111,33 +107,39 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data, ok := s.readUpload(w, r, maxChunkBody)
+	data, u, ok := s.readUpload(w, r, maxChunkBody)
 	if !ok {
 		return
 	}
-	if !s.blobOK(w, s.n.Blobs().PutChunk(root, i, data)) {
+	if err := s.n.Blobs().PutChunk(root, i, data); err != nil {
+		u.fail(w)
+		s.blobOK(w, err)
 		return
 	}
 	s.n.BlobUploaded(root)
 	writeJSON(w, http.StatusOK, map[string]any{"root": hex.EncodeToString(root[:]), "index": i})
 }
 
-// readUpload reads a body of at most limit bytes and charges it to the
-// client: a declared length before reading, otherwise what was read.
-func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	declared := r.ContentLength > 0 && r.ContentLength <= limit
-	if declared && !s.chargeUpload(w, r, r.ContentLength) {
-		return nil, false
+// readUpload reads a body of at most limit bytes, charged to the client
+// as it is read. A failure has been answered; otherwise the caller calls
+// the upload's fail if the body is not stored after all.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *upload, bool) {
+	u, ok := s.startUpload(w, r)
+	if !ok {
+		return nil, nil, false
 	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{u.body(r.Body), r.Body}
 	data, err := readBody(w, r, limit)
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-		return nil, false
+		if !u.fail(w) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		}
+		return nil, nil, false
 	}
-	if !declared && !s.chargeUpload(w, r, int64(len(data))) {
-		return nil, false
-	}
-	return data, true
+	return data, u, true
 }
 
 // getBlob serves GET /blobs/{root}.

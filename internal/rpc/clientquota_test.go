@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestClientQuota(t *testing.T) {
 		client   string
 		n        int64
 		ok       bool
-		wantWait time.Duration
+		wantWait time.Duration // for a refusal: until the budget covers n
 	}
 	for _, tc := range []struct {
 		name    string
@@ -61,34 +62,74 @@ func TestClientQuota(t *testing.T) {
 			q := quotaAt(tc.perHour, clock)
 			for i, s := range tc.steps {
 				clock.t = clock.t.Add(s.advance)
-				ok, wait := q.take(s.client, s.n)
-				if ok != s.ok || wait.Round(time.Millisecond) != s.wantWait {
-					t.Fatalf("step %d: take(%s, %d) = %v, %v; want %v, %v", i, s.client, s.n, ok, wait, s.ok, s.wantWait)
+				var wait time.Duration
+				if !s.ok {
+					wait = q.waitFor(s.client, s.n)
+				}
+				if ok := q.take(s.client, s.n); ok != s.ok || wait.Round(time.Millisecond) != s.wantWait {
+					t.Fatalf("step %d: take(%s, %d) = %v after a wait of %v; want %v, %v", i, s.client, s.n, ok, wait, s.ok, s.wantWait)
 				}
 			}
 		})
 	}
 }
 
-// A full table forgets clients whose budget has refilled; while every
-// remembered client is still drawing, a new one is refused.
-func TestClientQuotaForgetsRefilled(t *testing.T) {
+// A refund gives back what a failed upload was charged, up to the burst.
+func TestClientQuotaRefund(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_000_000, 0)}
 	q := quotaAt(3600, clock)
-	for i := range maxQuotaClients {
-		if ok, _ := q.take(strconv.Itoa(i), 3600); !ok {
+	if !q.take("a", 3000) {
+		t.Fatal("first take refused")
+	}
+	q.refund("a", 2000)
+	if !q.take("a", 2600) || q.take("a", 1) {
+		t.Fatal("refund did not restore exactly what was charged")
+	}
+	q.refund("a", 1<<40)
+	if q.waitFor("a", 3600) != 0 || q.waitFor("a", 3601) == 0 {
+		t.Fatal("a refund filled the budget past an hour's worth")
+	}
+}
+
+// A full table never refuses a new client: it forgets the clients whose
+// budget has refilled, and failing that an arbitrary one.
+func TestClientQuotaFullTable(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_000_000, 0)}
+	q := quotaAt(3600, clock)
+	for i := range maxQuotaClients - 1 {
+		if !q.take(strconv.Itoa(i), 3600) {
 			t.Fatalf("client %d refused", i)
 		}
 	}
-	if ok, wait := q.take("new", 1); ok || wait <= 0 {
-		t.Fatalf("new client with a full table of drawing clients: %v, %v; want refused with a wait", ok, wait)
-	}
 	clock.t = clock.t.Add(time.Hour)
-	if ok, _ := q.take("new", 1); !ok {
-		t.Fatal("new client refused after every budget refilled")
+	if !q.take("drawing", 3600) {
+		t.Fatal("client refused")
 	}
-	if len(q.clients) != 1 {
-		t.Fatalf("%d clients remembered, want only the new one", len(q.clients))
+	if !q.take("new", 1) {
+		t.Fatal("new client refused for a full table")
+	}
+	if len(q.clients) != 2 || q.waitFor("drawing", 1) == 0 {
+		t.Fatalf("%d clients remembered, want the two still drawing (and their budgets kept)", len(q.clients))
+	}
+	for i := range maxQuotaClients {
+		q.take("x"+strconv.Itoa(i), 1)
+	}
+	if len(q.clients) != maxQuotaClients {
+		t.Fatalf("%d clients remembered, want at most %d", len(q.clients), maxQuotaClients)
+	}
+}
+
+func TestClientOf(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"192.0.2.7:5555", "192.0.2.7"},
+		{"[2001:db8::1]:1", "2001:db8::/64"},
+		{"[2001:db8::ffff:2]:2", "2001:db8::/64"},
+		{"[2001:db8:0:1::1]:1", "2001:db8:0:1::/64"},
+		{"not an address", "not an address"},
+	} {
+		if got := clientOf(&http.Request{RemoteAddr: tc.addr}); got != tc.want {
+			t.Errorf("clientOf(%q) = %q, want %q", tc.addr, got, tc.want)
+		}
 	}
 }
 
@@ -100,15 +141,24 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 // Past its budget a client's uploads get 429 upload_quota with a
 // Retry-After and store nothing, whether the body's length is declared
-// or streamed, whole or by chunks; other clients are not affected.
+// or streamed, whole or by chunks. A failed upload costs nothing, and
+// other clients are not affected.
 func TestBlobUploadClientQuota(t *testing.T) {
 	tn := startNode(t)
 	store := tn.node.Blobs()
 	clock := &fakeClock{t: time.Unix(1_000_000, 0)}
 	setQuota := func(perHour int64) { tn.srv.quota = quotaAt(perHour, clock) }
-	put := func(url string, body io.Reader) (int, string, http.Header) {
+	// put sends from addr (empty: the test's own loopback connection).
+	put := func(addr, url string, body io.Reader) (int, string, http.Header) {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodPut, url, body)
+		if addr != "" {
+			req := httptest.NewRequest(http.MethodPut, url, body)
+			req.RemoteAddr = addr
+			rec := httptest.NewRecorder()
+			tn.srv.srv.Handler.ServeHTTP(rec, req)
+			return rec.Code, rec.Body.String(), rec.Header()
+		}
+		req, err := http.NewRequest(http.MethodPut, tn.url+url, body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,50 +177,66 @@ func TestBlobUploadClientQuota(t *testing.T) {
 			t.Fatalf("%s: %d %s (Retry-After %q), want 429 upload_quota with a Retry-After", what, code, body, h.Get("Retry-After"))
 		}
 	}
-	blobURL := tn.url + "/blobs?chunk_size=4096"
+	unchanged := func(what string, before int64) {
+		t.Helper()
+		if store.Used() != before {
+			t.Fatalf("%s changed the store: %d bytes, had %d", what, store.Used(), before)
+		}
+	}
+	const blobURL = "/blobs?chunk_size=4096"
 
 	setQuota(3 * 4096)
-	if code, body, _ := put(blobURL, bytes.NewReader(blobData(20, 2*4096))); code != http.StatusOK {
+	if code, body, _ := put("", blobURL, bytes.NewReader(blobData(20, 2*4096))); code != http.StatusOK {
 		t.Fatalf("upload within the budget: %d %s", code, body)
 	}
 	before := store.Used()
-	code, body, h := put(blobURL, bytes.NewReader(blobData(21, 2*4096)))
+	code, body, h := put("", blobURL, bytes.NewReader(blobData(21, 2*4096)))
 	refused("declared length past the budget", code, body, h)
-	code, body, h = put(blobURL, onlyReader{bytes.NewReader(blobData(22, 2*4096))})
+	code, body, h = put("", blobURL, onlyReader{bytes.NewReader(blobData(22, 2*4096))})
 	refused("stream past the budget", code, body, h)
-	if store.Used() != before {
-		t.Fatalf("refused uploads changed the store: %d bytes, had %d", store.Used(), before)
+	unchanged("refused uploads", before)
+	// The refused stream was given back what it had read: the budget
+	// still holds one chunk.
+	if code, body, _ := put("", blobURL, onlyReader{bytes.NewReader(blobData(23, 4096))}); code != http.StatusOK {
+		t.Fatalf("stream within what is left: %d %s", code, body)
+	}
+	// Another client has a budget of its own.
+	if code, body, _ := put("192.0.2.7:5555", blobURL, bytes.NewReader(blobData(24, 3*4096))); code != http.StatusOK {
+		t.Fatalf("another client: %d %s", code, body)
+	}
+	// More than an hour's worth in one request can never fit: it is too
+	// large, not something to retry.
+	code, body, _ = put("", blobURL, bytes.NewReader(blobData(25, 4*4096)))
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "by chunks") {
+		t.Fatalf("upload over an hour's worth: %d %s, want 413 naming chunked uploads", code, body)
 	}
 
-	// By chunks: the manifest and each chunk are charged.
-	data := blobData(23, 3*4096)
+	// By chunks: the manifest and each chunk are charged, and a chunk the
+	// store refuses costs nothing.
+	data := blobData(26, 3*4096)
 	split, _ := merkle.Split(bytes.NewReader(data), 4096, nil)
-	root := split.Root
-	manifest := (&blob.Manifest{Root: root, Size: split.Size, ChunkSize: 4096, Leaves: split.Leaves}).Encode()
-	clock.t = clock.t.Add(time.Hour)
-	setQuota(int64(len(manifest)) + 4096 + 100)
-	base := fmt.Sprintf("%s/blobs/%x", tn.url, root)
-	if code, body, _ := put(base+"/manifest", bytes.NewReader(manifest)); code != http.StatusOK {
+	manifest := (&blob.Manifest{Root: split.Root, Size: split.Size, ChunkSize: 4096, Leaves: split.Leaves}).Encode()
+	base := fmt.Sprintf("/blobs/%x", split.Root)
+	setQuota(int64(len(manifest)) + 2*4096 - 1) // the manifest, one chunk, and one byte short of a second
+	if code, body, _ := put("", base+"/manifest", bytes.NewReader(manifest)); code != http.StatusOK {
 		t.Fatalf("manifest within the budget: %d %s", code, body)
 	}
-	if code, body, _ := put(base+"/chunks/0", bytes.NewReader(data[:4096])); code != http.StatusOK {
+	bad := append([]byte(nil), data[:4096]...)
+	bad[0] ^= 1
+	if code, body, _ := put("", base+"/chunks/0", bytes.NewReader(bad)); code != http.StatusBadRequest {
+		t.Fatalf("tampered chunk: %d %s, want 400", code, body)
+	}
+	if code, body, _ := put("", base+"/chunks/0", onlyReader{bytes.NewReader(data[:4096])}); code != http.StatusOK {
 		t.Fatalf("chunk within the budget: %d %s", code, body)
 	}
 	before = store.Used()
-	code, body, h = put(base+"/chunks/1", bytes.NewReader(data[4096:8192]))
-	refused("chunk past the budget", code, body, h)
-	if store.Used() != before {
-		t.Fatalf("refused chunk changed the store: %d bytes, had %d", store.Used(), before)
-	}
+	code, body, h = put("", base+"/chunks/1", bytes.NewReader(data[4096:8192]))
+	refused("declared chunk past the budget", code, body, h)
+	code, body, h = put("", base+"/chunks/1", onlyReader{bytes.NewReader(data[4096:8192])})
+	refused("streamed chunk past the budget", code, body, h)
+	unchanged("refused chunks", before)
 	clock.t = clock.t.Add(time.Hour)
-	if code, body, _ := put(base+"/chunks/1", bytes.NewReader(data[4096:8192])); code != http.StatusOK {
+	if code, body, _ := put("", base+"/chunks/1", bytes.NewReader(data[4096:8192])); code != http.StatusOK {
 		t.Fatalf("chunk after the budget refilled: %d %s", code, body)
-	}
-
-	// More than an hour's worth in one request can never fit: it is too
-	// large, not something to retry.
-	code, body, _ = put(blobURL, bytes.NewReader(blobData(24, 4*4096)))
-	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "by chunks") {
-		t.Fatalf("upload over an hour's worth: %d %s, want 413 naming chunked uploads", code, body)
 	}
 }
