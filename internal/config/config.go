@@ -89,8 +89,8 @@ type APIConfig struct {
 	// 503 busy.
 	MaxWaiting int `toml:"max_waiting"`
 	MaxUploads int `toml:"max_uploads"`
-	// ClientUploadBytesPerHour is how many blob bytes one client (by
-	// remote address) may upload an hour, in bursts of up to an hour's
+	// ClientUploadBytesPerHour is how many blob bytes one client (an
+	// IPv4 address or an IPv6 /64) may store an hour, in bursts of up to an hour's
 	// worth; past it an upload gets 429 upload_quota with Retry-After.
 	// 0 sets no per-client limit: behind a proxy every client has the
 	// proxy's address, and the proxy should limit them instead.

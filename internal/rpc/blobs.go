@@ -53,11 +53,7 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		size = n
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
-	if r.ContentLength > maxBlobBody {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a blob upload is at most %d bytes", int64(maxBlobBody)))
-		return
-	}
-	u, ok := s.startUpload(w, r)
+	u, ok := s.startUpload(w, r, maxBlobBody)
 	if !ok {
 		return
 	}
@@ -124,7 +120,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 // as it is read. A failure has been answered; otherwise the caller calls
 // the upload's fail if the body is not stored after all.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *upload, bool) {
-	u, ok := s.startUpload(w, r)
+	u, ok := s.startUpload(w, r, limit)
 	if !ok {
 		return nil, nil, false
 	}

@@ -154,18 +154,23 @@ func clientOf(r *http.Request) string {
 
 // upload is one request's charge against its client's budget.
 type upload struct {
-	q       *clientQuota
-	client  string
-	charged int64 // taken from the budget so far
-	need    int64 // set by the read that was past the budget: what the request needed by then
+	q        *clientQuota
+	client   string
+	charged  int64 // taken from the budget so far
+	declared int64 // the body's declared length, 0 if unknown
+	need     int64 // set by the read that was past the budget: what the request needs at least
 }
 
-// startUpload checks a declared body length against the client's budget
-// before anything is read: it answers 413 when the length is more than an
-// hour's worth, 429 when the budget does not cover it yet, and reports
-// false. Nothing is charged until the body is read.
-func (s *Server) startUpload(w http.ResponseWriter, r *http.Request) (*upload, bool) {
-	u := &upload{q: s.quota, client: clientOf(r)}
+// startUpload checks a declared body length against limit and the
+// client's budget before anything is read: it answers 413 when the length
+// is over limit or more than an hour's worth, 429 when the budget does
+// not cover it yet, and reports false. Nothing is charged until the body is read.
+func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, limit int64) (*upload, bool) {
+	if r.ContentLength > limit {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("%d bytes: this upload is at most %d", r.ContentLength, limit))
+		return nil, false
+	}
+	u := &upload{q: s.quota, client: clientOf(r), declared: max(0, r.ContentLength)}
 	if u.q.off() || r.ContentLength <= 0 {
 		return u, true
 	}
@@ -212,7 +217,7 @@ func (qr *quotaReader) Read(p []byte) (int, error) {
 	n, err := qr.r.Read(p)
 	if n > 0 {
 		if !qr.u.q.take(qr.u.client, int64(n)) {
-			qr.u.need = qr.u.charged + int64(n)
+			qr.u.need = max(qr.u.charged+int64(n), qr.u.declared)
 			return 0, errUploadQuota
 		}
 		qr.u.charged += int64(n)

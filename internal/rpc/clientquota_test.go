@@ -192,6 +192,9 @@ func TestBlobUploadClientQuota(t *testing.T) {
 	before := store.Used()
 	code, body, h := put("", blobURL, bytes.NewReader(blobData(21, 2*4096)))
 	refused("declared length past the budget", code, body, h)
+	if got := h.Get("Retry-After"); got != "1200" { // 4,096 bytes short at 12,288 an hour
+		t.Fatalf("Retry-After %s, want 1200", got)
+	}
 	code, body, h = put("", blobURL, onlyReader{bytes.NewReader(blobData(22, 2*4096))})
 	refused("stream past the budget", code, body, h)
 	unchanged("refused uploads", before)
@@ -235,6 +238,10 @@ func TestBlobUploadClientQuota(t *testing.T) {
 	code, body, h = put("", base+"/chunks/1", onlyReader{bytes.NewReader(data[4096:8192])})
 	refused("streamed chunk past the budget", code, body, h)
 	unchanged("refused chunks", before)
+	// A chunk declared past the chunk limit is too large, whatever the budget.
+	if code, body, _ := put("192.0.2.8:1", base+"/chunks/1", bytes.NewReader(make([]byte, maxChunkBody+1))); code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized chunk: %d %s, want 413", code, body)
+	}
 	clock.t = clock.t.Add(time.Hour)
 	if code, body, _ := put("", base+"/chunks/1", bytes.NewReader(data[4096:8192])); code != http.StatusOK {
 		t.Fatalf("chunk after the budget refilled: %d %s", code, body)

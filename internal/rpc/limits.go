@@ -30,9 +30,9 @@ type Limits struct {
 	// Uploads in progress, of transaction batches (POST /txs/batch) and,
 	// separately, of blobs (PUT /blobs...), so neither starves the other.
 	Uploads int
-	// ClientUploadPerHour is how many blob upload bytes one client (by
-	// remote address) may send an hour, in bursts of up to an hour's
-	// worth; 0 sets no per-client limit.
+	// ClientUploadPerHour is how many blob upload bytes one client (an
+	// IPv4 address or an IPv6 /64) may store an hour, in bursts of up to
+	// an hour's worth; 0 sets no per-client limit.
 	ClientUploadPerHour int64
 }
 
