@@ -27,7 +27,14 @@ func blobData(seed uint64, n int) []byte {
 
 func httpDo(t *testing.T, method, url string, body []byte) (int, []byte, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	return httpDoReader(t, method, url, bytes.NewReader(body))
+}
+
+// httpDoReader is httpDo with any body: a reader other than a bytes.Reader
+// streams without a declared length.
+func httpDoReader(t *testing.T, method, url string, body io.Reader) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -158,17 +158,8 @@ func TestBlobUploadClientQuota(t *testing.T) {
 			tn.srv.srv.Handler.ServeHTTP(rec, req)
 			return rec.Code, rec.Body.String(), rec.Header()
 		}
-		req, err := http.NewRequest(http.MethodPut, tn.url+url, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(data), resp.Header
+		code, data, h := httpDoReader(t, http.MethodPut, tn.url+url, body)
+		return code, string(data), h
 	}
 	refused := func(what string, code int, body string, h http.Header) {
 		t.Helper()
