@@ -57,10 +57,11 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
 }
 
-// busyRetries is how often do repeats a request the node refused as busy
-// or over its connection limit. Those refusals mean no handler ran, so a
-// repeat is safe for any method; the node's Retry-After says when. Other
-// 503s (a proxy's, or a handler's that did work) are not repeated.
+// busyRetries is how often do repeats a request the node refused as busy,
+// over its connection limit, or past the client's upload budget. Those
+// refusals changed nothing, so a repeat is safe for any method; the
+// node's Retry-After says when, and a wait over 5 s is not ridden out.
+// Other 503s (a proxy's, or a handler's that did work) are not repeated.
 const busyRetries = 2
 
 func (c *Client) do(ctx context.Context, method, path, ctype string, body []byte, out any) error {
@@ -112,16 +113,23 @@ func (c *Client) request(ctx context.Context, method, path, ctype string, body i
 	return data, resp.StatusCode, resp.Header, nil
 }
 
-// refused reports whether the node turned the request away unread.
+// refused reports whether the node turned the request away having
+// changed nothing: unread (busy, too many connections), or an upload past
+// the client's budget, which is given back whole.
 func refused(status int, data []byte) bool {
-	if status != http.StatusServiceUnavailable {
+	if status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
 		return false
 	}
 	var e *APIError
 	if !errors.As(errorFrom(status, data), &e) {
 		return false
 	}
-	return e.Code == "busy" || e.Code == "too_many_connections"
+	switch status {
+	case http.StatusTooManyRequests:
+		return e.Code == "upload_quota"
+	default:
+		return e.Code == "busy" || e.Code == "too_many_connections"
+	}
 }
 
 // sleepRetryAfter waits as the node's Retry-After asks (seconds, at most

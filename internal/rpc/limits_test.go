@@ -285,13 +285,20 @@ func TestGateWaitsForASlot(t *testing.T) {
 
 func TestClientRetriesBusy(t *testing.T) {
 	tests := []struct {
-		name      string
-		busyFirst int32
-		wantErr   bool
-		wantTries int32
+		name       string
+		status     int
+		code       string
+		retryAfter string
+		busyFirst  int32
+		wantErr    bool
+		wantTries  int32
 	}{
-		{"busy twice then served", 2, false, 3},
-		{"busy every time", 100, true, busyRetries + 1},
+		{"busy twice then served", http.StatusServiceUnavailable, "busy", "0", 2, false, 3},
+		{"busy every time", http.StatusServiceUnavailable, "busy", "0", 100, true, busyRetries + 1},
+		// An upload past the client's budget stored nothing: a short wait
+		// is ridden out, a long one is the caller's to decide.
+		{"upload budget refills soon", http.StatusTooManyRequests, "upload_quota", "0", 1, false, 2},
+		{"upload budget refills late", http.StatusTooManyRequests, "upload_quota", "600", 100, true, 1},
 	}
 	// Another 503 (here a proxy's, with no API error code) is not a
 	// refusal of an unread request, and is not repeated.
@@ -316,8 +323,8 @@ func TestClientRetriesBusy(t *testing.T) {
 					t.Errorf("try %d sent body %q", tries.Load()+1, body)
 				}
 				if tries.Add(1) <= tc.busyFirst {
-					w.Header().Set("Retry-After", "0")
-					writeError(w, http.StatusServiceUnavailable, "busy", "saturated")
+					w.Header().Set("Retry-After", tc.retryAfter)
+					writeError(w, tc.status, tc.code, "refused")
 					return
 				}
 				writeJSON(w, http.StatusOK, map[string]int{"y": 2})
@@ -327,8 +334,8 @@ func TestClientRetriesBusy(t *testing.T) {
 			err := NewClient(srv.URL).do(context.Background(), http.MethodPost, "/x", "application/json", []byte(`{"x":1}`), &out)
 			var apiErr *APIError
 			switch {
-			case tc.wantErr && (!errors.As(err, &apiErr) || apiErr.Code != "busy"):
-				t.Fatalf("err %v, want busy", err)
+			case tc.wantErr && (!errors.As(err, &apiErr) || apiErr.Code != tc.code):
+				t.Fatalf("err %v, want %s", err, tc.code)
 			case !tc.wantErr && (err != nil || out["y"] != 2):
 				t.Fatalf("err %v, out %v", err, out)
 			}
