@@ -84,12 +84,12 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("%w: manifest is for another root", blob.ErrBadManifest)
 	}
 	if err != nil {
-		u.fail(w)
+		u.giveBack()
 		writeError(w, http.StatusBadRequest, "bad_manifest", err.Error())
 		return
 	}
 	if err := s.n.Blobs().PutManifest(m); err != nil {
-		u.fail(w)
+		u.giveBack()
 		s.blobOK(w, err)
 		return
 	}
@@ -108,7 +108,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.n.Blobs().PutChunk(root, i, data); err != nil {
-		u.fail(w)
+		u.giveBack()
 		s.blobOK(w, err)
 		return
 	}
@@ -118,7 +118,7 @@ func (s *Server) putChunk(w http.ResponseWriter, r *http.Request) {
 
 // readUpload reads a body of at most limit bytes, charged to the client
 // as it is read. A failure has been answered; otherwise the caller calls
-// the upload's fail if the body is not stored after all.
+// the upload's giveBack if the body is not stored after all.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *upload, bool) {
 	u, ok := s.startUpload(w, r, limit)
 	if !ok {

@@ -189,21 +189,25 @@ func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, limit int64
 // the budget fails with errUploadQuota.
 func (u *upload) body(r io.Reader) io.Reader { return &quotaReader{r: r, u: u} }
 
-// fail gives back what the request was charged, since it stored nothing,
-// and answers a refusal for the budget: 413 if the request needed more
-// than an hour's worth, else 429 with the wait until it would fit. It
-// reports whether it answered.
-func (u *upload) fail(w http.ResponseWriter) bool {
+// giveBack returns what the request was charged: it stored nothing.
+func (u *upload) giveBack() {
 	u.q.refund(u.client, u.charged)
 	u.charged = 0
-	need := u.need
-	if need == 0 {
+}
+
+// fail gives back the charge of a request whose body could not be read,
+// and answers a refusal for the budget if that was why: 413 if the
+// request needed more than an hour's worth, else 429 with the wait until
+// it would fit. It reports whether it answered.
+func (u *upload) fail(w http.ResponseWriter) bool {
+	u.giveBack()
+	if u.need == 0 {
 		return false
 	}
-	if float64(need) > u.q.burst {
-		refuseHourly(w, need)
+	if float64(u.need) > u.q.burst {
+		refuseHourly(w, u.need)
 	} else {
-		refuseQuota(w, max(time.Second, u.q.waitFor(u.client, need)))
+		refuseQuota(w, max(time.Second, u.q.waitFor(u.client, u.need)))
 	}
 	return true
 }
