@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/lazchain/lazchain/internal/attestor"
 	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/blobnet"
+	"github.com/lazchain/lazchain/internal/bulk"
 	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -94,6 +96,29 @@ type inbound struct {
 // larger batch would keep the first request waiting longer.
 const sigBatchMax = 1024
 
+// sigWorkers is how many cores the signature batcher may use at once: all
+// but one. Go does not preempt a running goroutine for about 10 ms, so a
+// batch split over every P left a proposal's reader, the driver loop and
+// a vote's sender queued behind signature checks at every hop of a round.
+// One core still checks over 50,000 signatures a second in large batches,
+// four times a validator's share at 20,000 tx/s. The workers' threads are
+// bulk work for the kernel too (markBulk); BENCHMARKS.md, fifteenth
+// sitting, has the runs.
+func sigWorkers() int { return runtime.GOMAXPROCS(0) - 1 }
+
+// bulkSlice is a signature worker's time slice: long enough for a chunk
+// of 512 checks (about 8 ms) to run without a switch, while a consensus
+// thread that wakes with the default slice (0.75 ms times 1 + log2 of the
+// cores) preempts it.
+const bulkSlice = 20 * time.Millisecond
+
+// markBulk runs first on each signature worker: see package bulk.
+func (n *Node) markBulk() {
+	if err := bulk.Mark(bulkSlice); err != nil {
+		n.log.Info("signature workers keep the default scheduling", "err", err)
+	}
+}
+
 // Options are what a node needs beyond its home's files.
 type Options struct {
 	Home    string
@@ -143,8 +168,8 @@ func New(o Options) (*Node, error) {
 	n.metrics = newMetrics()
 	n.sigs = sigbatch.New(func(txs []*types.Tx) []bool {
 		n.metrics.sigBatch.Observe(float64(len(txs)))
-		return types.VerifyTxs(txs)
-	}, sigBatchMax)
+		return types.VerifyTxsOn(txs, 1)
+	}, sigBatchMax, sigWorkers(), n.markBulk)
 	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes,
 		Nonce: n.machine.Nonce, Verify: n.sigs.Verify})
 	if err := n.catchUpState(); err != nil {

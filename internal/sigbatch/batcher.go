@@ -5,11 +5,13 @@
 // signatures in many small lots (a client's HTTP request, a peer's gossip
 // batch), so checking each lot alone would spend twice the CPU it needs.
 //
-// The Batcher is a group commit for signature checks: one goroutine takes
-// the first waiting request and every other request queued behind it, up
-// to a limit, and checks them in one call. An idle node checks a lone
-// request at once, so batching adds no latency; a busy one builds larger
-// batches exactly when the CPU is short.
+// The Batcher is a group commit for signature checks: a worker goroutine
+// takes the first waiting request and every other request queued behind
+// it, up to a limit, and checks them in one call. An idle node checks a
+// lone request at once, so batching adds no latency; a busy one builds
+// larger batches exactly when the CPU is short. The workers are long-lived
+// so that the caller can prepare each one's thread once (the node marks
+// them as bulk work for the kernel's scheduler).
 package sigbatch
 
 import (
@@ -33,11 +35,14 @@ type request struct {
 	done chan struct{}
 }
 
-// New starts a batcher that checks up to max transactions in one call of
-// verify (types.VerifyTxs in the node).
-func New(verify func([]*types.Tx) []bool, max int) *Batcher {
-	b := &Batcher{verify: verify, max: max, reqs: make(chan *request, 1024), quit: make(chan struct{})}
-	go b.run()
+// New starts a batcher that checks up to limit transactions in one call of
+// verify (types.VerifyTxsOn in the node) on each of workers goroutines
+// (at least one). start, if not nil, runs first on each worker.
+func New(verify func([]*types.Tx) []bool, limit, workers int, start func()) *Batcher {
+	b := &Batcher{verify: verify, max: limit, reqs: make(chan *request, 1024), quit: make(chan struct{})}
+	for range max(1, workers) {
+		go b.run(start)
+	}
 	return b
 }
 
@@ -68,11 +73,14 @@ func (b *Batcher) Verify(txs []*types.Tx) []bool {
 	}
 }
 
-// Close stops the goroutine. Requests in flight are checked by their
+// Close stops the workers. Requests in flight are checked by their
 // callers.
 func (b *Batcher) Close() { b.once.Do(func() { close(b.quit) }) }
 
-func (b *Batcher) run() {
+func (b *Batcher) run(start func()) {
+	if start != nil {
+		start()
+	}
 	for {
 		select {
 		case <-b.quit:

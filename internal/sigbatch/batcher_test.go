@@ -58,7 +58,7 @@ func TestVerifyGivesEachCallerItsOwnResults(t *testing.T) {
 		{"several bad", 20, []int{2, 3, 19}},
 		{"one alone", 1, nil},
 	}
-	b := New(types.VerifyTxs, 64)
+	b := New(types.VerifyTxs, 64, 1, nil)
 	defer b.Close()
 	var wg sync.WaitGroup
 	for round := 0; round < 4; round++ { // several rounds of concurrent callers
@@ -92,7 +92,7 @@ func TestQueuedRequestsShareACall(t *testing.T) {
 		}
 		return types.VerifyTxs(txs)
 	}
-	b := New(verify, 1024)
+	b := New(verify, 1024, 1, nil)
 	defer b.Close()
 	first := signed(1, 2)
 	done := make(chan []bool)
@@ -149,7 +149,7 @@ func TestGroupsStopAtTheLimit(t *testing.T) {
 }
 
 func TestAfterCloseCallersCheckThemselves(t *testing.T) {
-	b := New(types.VerifyTxs, 64)
+	b := New(types.VerifyTxs, 64, 1, nil)
 	b.Close()
 	check(t, b.Verify(signed(3, 5, 4)), 5, 4)
 }
@@ -162,5 +162,40 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited 10s for %s", what)
 		}
 		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// Each worker runs start once before it checks anything, and the workers
+// check requests at the same time: two requests each held inside verify
+// until both have arrived would deadlock a single worker.
+func TestWorkersStartAndCheckConcurrently(t *testing.T) {
+	var started atomic.Int64
+	arrived := make(chan struct{}, 2)
+	both := make(chan struct{})
+	verify := func(txs []*types.Tx) []bool {
+		if started.Load() != 2 {
+			t.Errorf("verify ran before both workers started (%d)", started.Load())
+		}
+		arrived <- struct{}{}
+		<-both
+		return types.VerifyTxs(txs)
+	}
+	b := New(verify, 1, 2, func() { started.Add(1) })
+	defer b.Close()
+	waitFor(t, "both workers to start", func() bool { return started.Load() == 2 })
+	results := make(chan []bool, 2)
+	for i := range 2 {
+		go func() { results <- b.Verify(signed(byte(40+i), 3, 2)) }()
+	}
+	for range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the second request was not checked while the first was in verify")
+		}
+	}
+	close(both)
+	for range 2 {
+		check(t, <-results, 3, 2)
 	}
 }

@@ -26,12 +26,19 @@ const maxChunk = 512
 // and larger ones less still. ok[i] reports whether txs[i] is validly
 // signed.
 func VerifyTxs(txs []*Tx) []bool {
+	return VerifyTxsOn(txs, runtime.GOMAXPROCS(0))
+}
+
+// VerifyTxsOn is VerifyTxs on at most workers goroutines at once (at
+// least one).
+func VerifyTxsOn(txs []*Tx, workers int) []bool {
 	ok := make([]bool, len(txs))
-	// One chunk per core, up to maxChunk: 1,024 signatures in two chunks of
-	// 512 take 11-13 µs each here, in sixteen chunks of 64 14-17 µs
+	workers = max(1, workers)
+	// One chunk per worker, up to maxChunk: 1,024 signatures in two chunks
+	// of 512 take 11-13 µs each here, in sixteen chunks of 64 14-17 µs
 	// (go test ./internal/types -bench VerifyTxs).
-	chunk := min(maxChunk, max(batchSize, (len(txs)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0)))
-	workers := min(runtime.GOMAXPROCS(0), (len(txs)+chunk-1)/chunk)
+	chunk := min(maxChunk, max(batchSize, (len(txs)+workers-1)/workers))
+	workers = min(workers, (len(txs)+chunk-1)/chunk)
 	if workers <= 1 {
 		verifyBatch(txs, ok)
 		return ok

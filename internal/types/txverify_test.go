@@ -39,23 +39,29 @@ func TestVerifyTxsFindsEveryBadSignature(t *testing.T) {
 		{1500, []int{7, 777, 1499}},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%d txs, bad %v", c.size, c.bad), func(t *testing.T) {
-			txs := signedTxs(c.size)
-			want := make([]bool, c.size)
-			for i := range want {
-				want[i] = true
-			}
-			for _, i := range c.bad {
-				txs[i].Sig[5] ^= 0x40
-				want[i] = false
-			}
-			got := types.VerifyTxs(txs)
-			for i := range want {
-				if got[i] != want[i] {
-					t.Fatalf("tx %d: valid %v, want %v", i, got[i], want[i])
+		// Workers 0 means VerifyTxs (one per P); a node checks on fewer.
+		for _, workers := range []int{0, 1, 3} {
+			t.Run(fmt.Sprintf("%d txs, bad %v, workers %d", c.size, c.bad, workers), func(t *testing.T) {
+				txs := signedTxs(c.size)
+				want := make([]bool, c.size)
+				for i := range want {
+					want[i] = true
 				}
-			}
-		})
+				for _, i := range c.bad {
+					txs[i].Sig[5] ^= 0x40
+					want[i] = false
+				}
+				got := types.VerifyTxs(txs)
+				if workers > 0 {
+					got = types.VerifyTxsOn(txs, workers)
+				}
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("tx %d: valid %v, want %v", i, got[i], want[i])
+					}
+				}
+			})
+		}
 	}
 }
 
