@@ -166,10 +166,15 @@ func New(o Options) (*Node, error) {
 		return fail(err)
 	}
 	n.metrics = newMetrics()
-	n.sigs = sigbatch.New(func(txs []*types.Tx) []bool {
-		n.metrics.sigBatch.Observe(float64(len(txs)))
-		return types.VerifyTxsOn(txs, 1)
-	}, sigBatchMax, sigWorkers(), n.markBulk)
+	n.sigs = sigbatch.New(sigbatch.Config{
+		Verify: func(txs []*types.Tx) []bool {
+			n.metrics.sigBatch.Observe(float64(len(txs)))
+			return types.VerifyTxsOn(txs, 1)
+		},
+		Limit: sigBatchMax, Workers: sigWorkers(), Start: n.markBulk,
+		// Light: the spare-check budget is not used up (spare.go).
+		Light: func() bool { return n.spare.light(time.Now()) },
+	})
 	n.pool = mempool.New(mempool.Config{ChainID: n.chainID, MaxTxs: o.Config.Mempool.MaxTxs, MaxBytes: o.Config.Mempool.MaxBytes,
 		Nonce: n.machine.Nonce, Verify: n.sigs.Verify})
 	if err := n.catchUpState(); err != nil {

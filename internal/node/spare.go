@@ -65,3 +65,13 @@ func (s *spareChecks) charge(n int, now time.Time) {
 	s.refill(now, s.rate, s.burst)
 	s.tokens = max(-s.burst, s.tokens-float64(n))
 }
+
+// light reports whether the budget has room left: the validator checks
+// fewer signatures than the spare rate. The signature batcher then checks
+// a request at once on its caller instead of on a bulk worker.
+func (s *spareChecks) light(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refill(now, s.rate, s.burst)
+	return s.tokens > 0
+}

@@ -90,3 +90,32 @@ func TestSpareReservationsAddUp(t *testing.T) {
 		t.Fatal("50 should be left after checking 200 of 250")
 	}
 }
+
+// The batcher checks on its callers while the budget has room: light
+// turns false once checks outpace the rate, and true again as it refills.
+func TestSpareChecksLight(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	s := newSpareChecks(1000, 250)
+	steps := []struct {
+		at     time.Duration
+		charge int
+		want   bool
+	}{
+		{0, 0, true},
+		{0, 249, true},                        // 1 left
+		{0, 1, false},                         // none left
+		{100 * time.Millisecond, 0, true},     // +100
+		{100 * time.Millisecond, 4000, false}, // a burst of load: debt capped at -250
+		{300 * time.Millisecond, 0, false},    // -250 + 200
+		{600 * time.Millisecond, 0, true},     // -50 + 300
+		{1600 * time.Millisecond, 200, true},  // capped at 250, 50 left
+		{1600 * time.Millisecond, 100, false}, // past it
+	}
+	for i, st := range steps {
+		now := t0.Add(st.at)
+		s.charge(st.charge, now)
+		if got := s.light(now); got != st.want {
+			t.Fatalf("step %d: light at %s after charging %d = %v, want %v", i, st.at, st.charge, got, st.want)
+		}
+	}
+}

@@ -7,15 +7,20 @@
 //
 // The Batcher is a group commit for signature checks: a worker goroutine
 // takes the first waiting request and every other request queued behind
-// it, up to a limit, and checks them in one call. An idle node checks a
-// lone request at once, so batching adds no latency; a busy one builds
-// larger batches exactly when the CPU is short. The workers are long-lived
-// so that the caller can prepare each one's thread once (the node marks
-// them as bulk work for the kernel's scheduler).
+// it, up to a limit, and checks them in one call. A busy node builds
+// larger batches exactly when the CPU is short. An idle, lightly loaded
+// one (nothing queued, a worker's slot free) checks a request at once on
+// the caller's goroutine, so batching adds no latency and no switch of
+// threads. The
+// workers are long-lived so that the caller can prepare each one's thread
+// once (the node marks them as bulk work for the kernel's scheduler): at
+// low load checks run on the callers' threads, under load mostly on the
+// workers'.
 package sigbatch
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -24,9 +29,16 @@ import (
 type Batcher struct {
 	verify func([]*types.Tx) []bool
 	max    int
+	light  func() bool
 	reqs   chan *request
 	quit   chan struct{}
 	once   sync.Once
+	// slots bounds the checks in progress, the workers' and the callers'
+	// own, to the number of workers.
+	slots chan struct{}
+	// pending counts requests queued or taken by a worker and not yet
+	// checked: while any is, a caller queues rather than jump ahead.
+	pending atomic.Int64
 }
 
 type request struct {
@@ -35,13 +47,29 @@ type request struct {
 	done chan struct{}
 }
 
-// New starts a batcher that checks up to limit transactions in one call of
-// verify (types.VerifyTxsOn in the node) on each of workers goroutines
-// (at least one). start, if not nil, runs first on each worker.
-func New(verify func([]*types.Tx) []bool, limit, workers int, start func()) *Batcher {
-	b := &Batcher{verify: verify, max: limit, reqs: make(chan *request, 1024), quit: make(chan struct{})}
-	for range max(1, workers) {
-		go b.run(start)
+// Config of a Batcher.
+type Config struct {
+	// Verify checks signatures (types.VerifyTxsOn in the node).
+	Verify func([]*types.Tx) []bool
+	// Limit is the most transactions in one call of Verify.
+	Limit int
+	// Workers is how many goroutines check at once (at least one).
+	Workers int
+	// Start, if set, runs first on each worker.
+	Start func()
+	// Light, if set, says whether the node is lightly loaded: an idle
+	// batcher checks on the caller only then, and under load leaves even a
+	// lone request to a worker, which gathers what queues meanwhile.
+	Light func() bool
+}
+
+// New starts a batcher.
+func New(c Config) *Batcher {
+	workers := max(1, c.Workers)
+	b := &Batcher{verify: c.Verify, max: c.Limit, light: c.Light, reqs: make(chan *request, 1024), quit: make(chan struct{}),
+		slots: make(chan struct{}, workers)}
+	for range workers {
+		go b.run(c.Start)
 	}
 	return b
 }
@@ -53,6 +81,16 @@ func (b *Batcher) Verify(txs []*types.Tx) []bool {
 	if len(txs) == 0 {
 		return nil
 	}
+	if b.pending.Load() == 0 && (b.light == nil || b.light()) {
+		select {
+		case b.slots <- struct{}{}:
+			ok := b.verify(txs)
+			<-b.slots
+			return ok
+		default:
+		}
+	}
+	b.pending.Add(1)
 	r := &request{txs: txs, done: make(chan struct{})}
 	select {
 	case b.reqs <- r:
@@ -86,7 +124,15 @@ func (b *Batcher) run(start func()) {
 		case <-b.quit:
 			return
 		case r := <-b.reqs:
-			b.check(b.gather(r))
+			select {
+			case b.slots <- struct{}{}:
+			case <-b.quit:
+				return // r's caller checks it itself
+			}
+			group := b.gather(r)
+			b.check(group)
+			<-b.slots
+			b.pending.Add(-int64(len(group)))
 		}
 	}
 }

@@ -58,7 +58,7 @@ func TestVerifyGivesEachCallerItsOwnResults(t *testing.T) {
 		{"several bad", 20, []int{2, 3, 19}},
 		{"one alone", 1, nil},
 	}
-	b := New(types.VerifyTxs, 64, 1, nil)
+	b := New(Config{Verify: types.VerifyTxs, Limit: 64, Workers: 1})
 	defer b.Close()
 	var wg sync.WaitGroup
 	for round := 0; round < 4; round++ { // several rounds of concurrent callers
@@ -92,7 +92,7 @@ func TestQueuedRequestsShareACall(t *testing.T) {
 		}
 		return types.VerifyTxs(txs)
 	}
-	b := New(verify, 1024, 1, nil)
+	b := New(Config{Verify: verify, Limit: 1024, Workers: 1})
 	defer b.Close()
 	first := signed(1, 2)
 	done := make(chan []bool)
@@ -108,7 +108,9 @@ func TestQueuedRequestsShareACall(t *testing.T) {
 			check(t, b.Verify(txs), 4, 1)
 		}()
 	}
-	waitFor(t, "every request to queue", func() bool { return len(b.reqs) == waiting })
+	// The first is checked on its caller (the batcher was idle); the
+	// others wait for its slot, one of them taken by the worker.
+	waitFor(t, "every request to queue", func() bool { return b.pending.Load() == waiting })
 	close(release)
 	check(t, <-done, 2)
 	wg.Wait()
@@ -149,7 +151,7 @@ func TestGroupsStopAtTheLimit(t *testing.T) {
 }
 
 func TestAfterCloseCallersCheckThemselves(t *testing.T) {
-	b := New(types.VerifyTxs, 64, 1, nil)
+	b := New(Config{Verify: types.VerifyTxs, Limit: 64, Workers: 1})
 	b.Close()
 	check(t, b.Verify(signed(3, 5, 4)), 5, 4)
 }
@@ -165,37 +167,90 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// Each worker runs start once before it checks anything, and the workers
-// check requests at the same time: two requests each held inside verify
-// until both have arrived would deadlock a single worker.
-func TestWorkersStartAndCheckConcurrently(t *testing.T) {
-	var started atomic.Int64
-	arrived := make(chan struct{}, 2)
-	both := make(chan struct{})
+// Each worker runs start once, and checks in progress, the callers' and
+// the workers', never exceed the number of workers: with two held in
+// verify, a third request queues until one is released.
+func TestChecksInProgressAreBoundedByWorkers(t *testing.T) {
+	var started, calls atomic.Int64
+	hold := make(chan struct{})
 	verify := func(txs []*types.Tx) []bool {
-		if started.Load() != 2 {
-			t.Errorf("verify ran before both workers started (%d)", started.Load())
+		if calls.Add(1) <= 2 {
+			<-hold
 		}
-		arrived <- struct{}{}
-		<-both
 		return types.VerifyTxs(txs)
 	}
-	b := New(verify, 1, 2, func() { started.Add(1) })
+	b := New(Config{Verify: verify, Limit: 1, Workers: 2, Start: func() { started.Add(1) }})
 	defer b.Close()
 	waitFor(t, "both workers to start", func() bool { return started.Load() == 2 })
-	results := make(chan []bool, 2)
+	results := make(chan []bool, 3)
 	for i := range 2 {
 		go func() { results <- b.Verify(signed(byte(40+i), 3, 2)) }()
 	}
-	for range 2 {
-		select {
-		case <-arrived:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the second request was not checked while the first was in verify")
-		}
+	waitFor(t, "two checks in progress at once", func() bool { return calls.Load() == 2 })
+	go func() { results <- b.Verify(signed(42, 3, 2)) }()
+	waitFor(t, "the third request to queue", func() bool { return b.pending.Load() == 1 })
+	time.Sleep(20 * time.Millisecond)
+	if c := calls.Load(); c != 2 {
+		t.Fatalf("%d checks in progress with 2 workers", c)
 	}
-	close(both)
-	for range 2 {
+	close(hold)
+	for range 3 {
 		check(t, <-results, 3, 2)
 	}
+	if p := b.pending.Load(); p != 0 {
+		t.Errorf("%d requests still pending", p)
+	}
+}
+
+// An idle batcher checks a request on its caller, so a request is answered
+// even while no worker can run (here: held in start); a request that
+// arrives during that check queues for a worker.
+func TestIdleCallerChecksAtOnce(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	inCheck := make(chan struct{})
+	verify := func(txs []*types.Tx) []bool {
+		if calls.Add(1) == 2 {
+			close(inCheck)
+			<-release
+		}
+		return types.VerifyTxs(txs)
+	}
+	b := New(Config{Verify: verify, Limit: 64, Workers: 1, Start: func() { <-release }})
+	defer b.Close()
+	check(t, b.Verify(signed(50, 5, 1)), 5, 1)
+	first := make(chan []bool)
+	go func() { first <- b.Verify(signed(51, 4)) }()
+	<-inCheck
+	second := make(chan []bool)
+	go func() { second <- b.Verify(signed(52, 6, 0, 5)) }()
+	waitFor(t, "the request behind the check to queue", func() bool { return b.pending.Load() == 1 })
+	close(release)
+	check(t, <-first, 4)
+	check(t, <-second, 6, 0, 5)
+	if c := calls.Load(); c != 3 {
+		t.Errorf("%d calls of verify, want 3", c)
+	}
+}
+
+// Under load (Light false) even a lone request on an idle batcher goes to
+// a worker: here the worker is held in start, so the request waits until
+// it is released.
+func TestLoadedBatcherLeavesChecksToWorkers(t *testing.T) {
+	release := make(chan struct{})
+	var light atomic.Bool
+	b := New(Config{Verify: types.VerifyTxs, Limit: 64, Workers: 1, Start: func() { <-release }, Light: light.Load})
+	defer b.Close()
+	done := make(chan []bool)
+	go func() { done <- b.Verify(signed(60, 3, 1)) }()
+	waitFor(t, "the request to queue", func() bool { return b.pending.Load() == 1 })
+	select {
+	case <-done:
+		t.Fatal("a loaded batcher checked on the caller")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	check(t, <-done, 3, 1)
+	light.Store(true)
+	check(t, b.Verify(signed(61, 2)), 2)
 }
