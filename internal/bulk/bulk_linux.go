@@ -16,8 +16,15 @@ const schedBatch = 3
 // On an error the goroutine is still locked and the thread unchanged.
 func Mark(slice time.Duration) error {
 	runtime.LockOSThread()
-	attr := &unix.SchedAttr{Policy: schedBatch, Runtime: uint64(slice.Nanoseconds())}
-	err := unix.SchedSetAttr(0, attr, 0)
+	cur, err := unix.SchedGetAttr(0, 0)
+	if err != nil {
+		return fmt.Errorf("bulk: sched_getattr: %w", err)
+	}
+	// Keep the thread's nice value: sched_setattr sets it too, and 0 would
+	// raise a node started under nice above its other threads (or fail
+	// without the privilege to lower a nice value).
+	attr := &unix.SchedAttr{Policy: schedBatch, Nice: cur.Nice, Runtime: uint64(slice.Nanoseconds())}
+	err = unix.SchedSetAttr(0, attr, 0)
 	if err == unix.EINVAL && attr.Runtime != 0 {
 		// A kernel that checks the field for fair tasks and has no slice.
 		attr.Runtime = 0

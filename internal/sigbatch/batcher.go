@@ -11,9 +11,8 @@
 // larger batches exactly when the CPU is short. An idle, lightly loaded
 // one (nothing queued, a worker's slot free) checks a request at once on
 // the caller's goroutine, so batching adds no latency and no switch of
-// threads. The
-// workers are long-lived so that the caller can prepare each one's thread
-// once (the node marks them as bulk work for the kernel's scheduler): at
+// threads. The workers are long-lived so that the caller can prepare each
+// one's thread once (the node marks them as bulk work for the kernel's scheduler): at
 // low load checks run on the callers' threads, under load mostly on the
 // workers'.
 package sigbatch
@@ -37,7 +36,8 @@ type Batcher struct {
 	// own, to the number of workers.
 	slots chan struct{}
 	// pending counts requests queued or taken by a worker and not yet
-	// checked: while any is, a caller queues rather than jump ahead.
+	// checked: while any is, a caller queues rather than jump ahead. After
+	// Close it is no longer kept (callers then check their own).
 	pending atomic.Int64
 }
 

@@ -92,7 +92,9 @@ func TestQueuedRequestsShareACall(t *testing.T) {
 		}
 		return types.VerifyTxs(txs)
 	}
-	b := New(Config{Verify: verify, Limit: 1024, Workers: 1})
+	// The worker is held in Start until every request is in the queue.
+	queued := make(chan struct{})
+	b := New(Config{Verify: verify, Limit: 1024, Workers: 1, Start: func() { <-queued }})
 	defer b.Close()
 	first := signed(1, 2)
 	done := make(chan []bool)
@@ -109,8 +111,9 @@ func TestQueuedRequestsShareACall(t *testing.T) {
 		}()
 	}
 	// The first is checked on its caller (the batcher was idle); the
-	// others wait for its slot, one of them taken by the worker.
-	waitFor(t, "every request to queue", func() bool { return b.pending.Load() == waiting })
+	// others queue behind it.
+	waitFor(t, "every request to queue", func() bool { return len(b.reqs) == waiting })
+	close(queued)
 	close(release)
 	check(t, <-done, 2)
 	wg.Wait()
@@ -151,7 +154,8 @@ func TestGroupsStopAtTheLimit(t *testing.T) {
 }
 
 func TestAfterCloseCallersCheckThemselves(t *testing.T) {
-	b := New(Config{Verify: types.VerifyTxs, Limit: 64, Workers: 1})
+	// Not light, so the request takes the queue's path, not the caller's.
+	b := New(Config{Verify: types.VerifyTxs, Limit: 64, Workers: 1, Light: func() bool { return false }})
 	b.Close()
 	check(t, b.Verify(signed(3, 5, 4)), 5, 4)
 }
@@ -197,9 +201,7 @@ func TestChecksInProgressAreBoundedByWorkers(t *testing.T) {
 	for range 3 {
 		check(t, <-results, 3, 2)
 	}
-	if p := b.pending.Load(); p != 0 {
-		t.Errorf("%d requests still pending", p)
-	}
+	waitFor(t, "no request to be pending", func() bool { return b.pending.Load() == 0 })
 }
 
 // An idle batcher checks a request on its caller, so a request is answered
@@ -235,12 +237,15 @@ func TestIdleCallerChecksAtOnce(t *testing.T) {
 
 // Under load (Light false) even a lone request on an idle batcher goes to
 // a worker: here the worker is held in start, so the request waits until
-// it is released.
+// it is released. Lightly loaded, the same batcher answers at once.
 func TestLoadedBatcherLeavesChecksToWorkers(t *testing.T) {
 	release := make(chan struct{})
 	var light atomic.Bool
+	light.Store(true)
 	b := New(Config{Verify: types.VerifyTxs, Limit: 64, Workers: 1, Start: func() { <-release }, Light: light.Load})
 	defer b.Close()
+	check(t, b.Verify(signed(61, 2, 0)), 2, 0)
+	light.Store(false)
 	done := make(chan []bool)
 	go func() { done <- b.Verify(signed(60, 3, 1)) }()
 	waitFor(t, "the request to queue", func() bool { return b.pending.Load() == 1 })
@@ -251,6 +256,4 @@ func TestLoadedBatcherLeavesChecksToWorkers(t *testing.T) {
 	}
 	close(release)
 	check(t, <-done, 3, 1)
-	light.Store(true)
-	check(t, b.Verify(signed(61, 2)), 2)
 }
