@@ -19,6 +19,12 @@ import (
 // other turn however many identities flood the other pool. A claimant at
 // or below this node's epoch, or not connected, is skipped; at most one
 // request leaves per epochAskEvery, unless forced after an epoch switch.
+// An untrusted claimant is asked again only after a wait that doubles
+// with each request it leaves without a proof, up to maxEpochAskWait: a
+// lie about a far later epoch, which no proof can back, then costs a
+// request every few seconds, not every other turn for as long as the
+// liar stays connected. A proof from it resets the wait, and a forced
+// request (an epoch switch is progress) ignores it.
 type epochAsker struct {
 	mu      sync.Mutex
 	last    time.Time // the last request sent
@@ -33,8 +39,14 @@ type epochAsker struct {
 // asked, then first admitted (an order an attacker cannot grind).
 type claimant struct {
 	epoch uint64
-	at    time.Time // when last asked (zero: never)
+	at    time.Time     // when last asked (zero: never)
+	wait  time.Duration // before it is asked again (untrusted only)
 	seq   uint64
+}
+
+// due reports whether c may be asked at now.
+func (c *claimant) due(now time.Time) bool {
+	return c.at.IsZero() || now.Sub(c.at) >= c.wait
 }
 
 func (c *claimant) before(d *claimant) bool {
@@ -45,8 +57,9 @@ func (c *claimant) before(d *claimant) bool {
 }
 
 const (
-	epochAskEvery = 300 * time.Millisecond
-	maxClaimants  = 16
+	epochAskEvery   = 300 * time.Millisecond
+	maxEpochAskWait = 10 * time.Second
+	maxClaimants    = 16
 )
 
 func newEpochAsker() *epochAsker {
@@ -91,6 +104,9 @@ func (a *epochAsker) proved(from p2p.NodeID) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.served = from
+	if c, ok := a.others[from]; ok {
+		c.wait = 0
+	}
 }
 
 // next returns the claimant to ask now, if a request is due: a connected
@@ -124,12 +140,15 @@ func (a *epochAsker) next(cur uint64, now time.Time, force bool, connected func(
 		var pick p2p.NodeID
 		var best *claimant
 		for id, c := range pool {
-			if c.epoch > cur && connected(id) && (best == nil || c.before(best)) {
+			if c.epoch > cur && (trusted || force || c.due(now)) && connected(id) && (best == nil || c.before(best)) {
 				pick, best = id, c
 			}
 		}
 		if best != nil {
 			best.at, a.last, a.flip = now, now, trusted
+			if !trusted {
+				best.wait = min(maxEpochAskWait, max(epochAskEvery, 2*best.wait))
+			}
 			return pick, true
 		}
 	}

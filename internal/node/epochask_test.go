@@ -100,6 +100,33 @@ func TestEpochAsker(t *testing.T) {
 			t.Fatalf("forced ask went to %v (%v), want the last prover", p, ok)
 		}
 	})
+	t.Run("an untrusted claimant without a proof is asked ever less often", func(t *testing.T) {
+		a := newEpochAsker()
+		liar := peerID(1)
+		a.claim(liar, 1<<40, false)
+		var at []time.Duration
+		for i := 1; i <= 200; i++ { // 60 s of turns
+			if p, ok := a.next(2, tick(i), false, all); ok && p == liar {
+				at = append(at, tick(i).Sub(t0))
+			}
+		}
+		// Waits of 0.3, 0.6, 1.2, 2.4, 4.8, 9.6 s, then 10 s (the cap,
+		// rounded up to the 300 ms turns).
+		want := []time.Duration{300, 600, 1200, 2400, 4800, 9600, 19200, 29400, 39600, 49800, 60000}
+		if len(at) != len(want) {
+			t.Fatalf("asked at %v, want at %v ms", at, want)
+		}
+		for i := range want {
+			if at[i] != want[i]*time.Millisecond {
+				t.Fatalf("asked at %v, want at %v ms", at, want)
+			}
+		}
+		// A proof from it resets the wait.
+		a.proved(liar)
+		if _, ok := a.next(2, tick(201), false, all); !ok {
+			t.Fatal("not asked at once after its proof")
+		}
+	})
 	t.Run("nothing to ask once the claims are reached", func(t *testing.T) {
 		a := newEpochAsker()
 		if _, ok := a.next(0, tick(1), true, all); ok {
