@@ -51,7 +51,7 @@ func newMetrics() *metrics {
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_commit_latency_seconds",
 			Help: "Time from a block's first sighting to its commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		sigBatch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_sig_batch_size",
-			Help:    "Transactions per signature check request that the batcher ran (merged admissions; larger ones are split over the cores): in batches a signature costs a third of a lone check.",
+			Help:    "Transactions per signature check request that the batcher ran (merged admissions, checked in chunks of up to 512): in batches a signature costs a third of a lone check.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 		txWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_tx_wait_seconds",
 			Help:    "Time from a transaction's admission into this node's pool to its place in this node's proposal.",

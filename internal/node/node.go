@@ -200,6 +200,17 @@ func New(o Options) (*Node, error) {
 	n.buildIDAO()
 	go n.signEpochChange(n.view().epoch) // in case a crash came before it was sent
 	n.metrics.reg.MustRegister(newStoreCollector(n.store.Stats))
+	for _, on := range []string{"caller", "worker"} {
+		n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_sig_checks_total",
+			Help:        "Transaction signatures the batcher checked, by where: caller (at once on the admitting goroutine: idle, lightly loaded) or worker (queued for a bulk worker thread, under load).",
+			ConstLabels: prometheus.Labels{"on": on}}, func() float64 {
+			c, w := n.sigs.Checked()
+			if on == "caller" {
+				return float64(c)
+			}
+			return float64(w)
+		}))
+	}
 	n.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lazchain_peers", Help: "Connected peers."},
 		func() float64 { return float64(len(n.host.Peers())) }))
 	n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_p2p_dropped_frames_total",

@@ -39,6 +39,15 @@ type Batcher struct {
 	// checked: while any is, a caller queues rather than jump ahead. After
 	// Close it is no longer kept (callers then check their own).
 	pending atomic.Int64
+	// Transactions checked on callers' goroutines and on workers'.
+	onCaller, onWorker atomic.Uint64
+}
+
+// Checked returns how many transactions were checked on their callers'
+// goroutines (the batcher idle, the node lightly loaded) and how many on
+// the workers'.
+func (b *Batcher) Checked() (onCaller, onWorker uint64) {
+	return b.onCaller.Load(), b.onWorker.Load()
 }
 
 type request struct {
@@ -86,6 +95,7 @@ func (b *Batcher) Verify(txs []*types.Tx) []bool {
 		case b.slots <- struct{}{}:
 			ok := b.verify(txs)
 			<-b.slots
+			b.onCaller.Add(uint64(len(txs)))
 			return ok
 		default:
 		}
@@ -130,8 +140,9 @@ func (b *Batcher) run(start func()) {
 				return // r's caller checks it itself
 			}
 			group := b.gather(r)
-			b.check(group)
+			n := b.check(group)
 			<-b.slots
+			b.onWorker.Add(uint64(n))
 			b.pending.Add(-int64(len(group)))
 		}
 	}
@@ -154,12 +165,14 @@ func (b *Batcher) gather(r *request) []*request {
 	return group
 }
 
-func (b *Batcher) check(group []*request) {
+// check checks a group in one call of verify and returns how many
+// transactions it held.
+func (b *Batcher) check(group []*request) int {
 	if len(group) == 1 {
 		r := group[0]
 		r.ok = b.verify(r.txs)
 		close(r.done)
-		return
+		return len(r.txs)
 	}
 	var all []*types.Tx
 	for _, r := range group {
@@ -170,4 +183,5 @@ func (b *Batcher) check(group []*request) {
 		r.ok, ok = ok[:len(r.txs):len(r.txs)], ok[len(r.txs):]
 		close(r.done)
 	}
+	return len(all)
 }

@@ -256,4 +256,9 @@ func TestLoadedBatcherLeavesChecksToWorkers(t *testing.T) {
 	}
 	close(release)
 	check(t, <-done, 3, 1)
+	// The worker counts what it checked just after answering.
+	waitFor(t, "the worker's count", func() bool { _, w := b.Checked(); return w == 3 })
+	if c, _ := b.Checked(); c != 2 {
+		t.Errorf("checked %d on the caller, want 2", c)
+	}
 }
