@@ -96,20 +96,20 @@ type inbound struct {
 // larger batch would keep the first request waiting longer.
 const sigBatchMax = 1024
 
-// sigWorkers is how many cores the signature batcher may use at once: all
-// but one (one on a single core). Go does not preempt a running goroutine for about 10 ms, so a
-// batch split over every P left a proposal's reader, the driver loop and
-// a vote's sender queued behind signature checks at every hop of a round.
-// One core still checks over 50,000 signatures a second in large batches,
-// four times a validator's share at 20,000 tx/s. The workers' threads are
-// bulk work for the kernel too (markBulk); BENCHMARKS.md, fifteenth
-// sitting, has the runs.
+// sigWorkers is how many cores the signature batcher may use at once:
+// all but one (one on a single core). Go does not preempt a running
+// goroutine for about 10 ms, so a batch split over every P left a
+// proposal's reader, the driver loop and a vote's sender queued behind
+// signature checks at every hop of a round. One core still checks over
+// 50,000 signatures a second in large batches, four times a validator's
+// share at 20,000 tx/s. The workers' threads are bulk work for the kernel
+// too (markBulk); BENCHMARKS.md, fifteenth sitting, has the runs.
 func sigWorkers() int { return runtime.GOMAXPROCS(0) - 1 }
 
 // bulkSlice is a signature worker's time slice: long enough for a chunk
-// of 512 checks (types.VerifyTxsOn; about 8 ms) to run without a switch, while a consensus
-// thread that wakes with the default slice (0.75 ms times 1 + log2 of the
-// cores) preempts it.
+// of 512 checks (types.VerifyTxsOn; about 8 ms) to run without a switch,
+// while a consensus thread that wakes with the default slice (0.75 ms
+// times 1 + log2 of the cores) preempts it.
 const bulkSlice = 20 * time.Millisecond
 
 // markBulk runs first on each signature worker: see package bulk.

@@ -68,8 +68,9 @@ func (s *spareChecks) charge(n int, now time.Time) {
 
 // light reports whether the budget has room left: the validator checks
 // fewer signatures than the spare rate (counting spare checks reserved
-// and not yet made, so a spare batch may find the node not light). The signature batcher then checks
-// a request at once on its caller instead of on a bulk worker.
+// and not yet made, so a spare batch may find the node not light). The
+// signature batcher then checks a request at once on its caller instead
+// of on a bulk worker.
 func (s *spareChecks) light(now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,9 +12,9 @@
 // one (nothing queued, a worker's slot free) checks a request at once on
 // the caller's goroutine, so batching adds no latency and no switch of
 // threads. The workers are long-lived so that the caller can prepare each
-// one's thread once (the node marks them as bulk work for the kernel's scheduler): at
-// low load checks run on the callers' threads, under load mostly on the
-// workers'.
+// one's thread once (the node marks them as bulk work for the kernel's
+// scheduler): at low load checks run on the callers' threads, under load
+// mostly on the workers'.
 package sigbatch
 
 import (

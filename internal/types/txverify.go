@@ -39,30 +39,26 @@ func VerifyTxsOn(txs []*Tx, workers int) []bool {
 	// (go test ./internal/types -bench VerifyTxs).
 	chunk := min(maxChunk, max(batchSize, (len(txs)+workers-1)/workers))
 	workers = min(workers, (len(txs)+chunk-1)/chunk)
-	if workers <= 1 {
-		// Still in chunks: one forged signature costs about three times
-		// its chunk to find, not three times the whole request.
-		for lo := 0; lo < len(txs); lo += chunk {
-			hi := min(lo+chunk, len(txs))
-			verifyBatch(txs[lo:hi], ok[lo:hi])
-		}
-		return ok
-	}
-	var wg sync.WaitGroup
+	// Even one worker checks in chunks: one forged signature costs about
+	// three times its chunk to find, not three times the whole request.
 	next := make(chan int, (len(txs)+chunk-1)/chunk)
 	for lo := 0; lo < len(txs); lo += chunk {
 		next <- lo
 	}
 	close(next)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for lo := range next {
-				hi := min(lo+chunk, len(txs))
-				verifyBatch(txs[lo:hi], ok[lo:hi])
-			}
-		}()
+	drain := func() {
+		for lo := range next {
+			hi := min(lo+chunk, len(txs))
+			verifyBatch(txs[lo:hi], ok[lo:hi])
+		}
+	}
+	if workers <= 1 {
+		drain()
+		return ok
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(drain)
 	}
 	wg.Wait()
 	return ok
