@@ -15,7 +15,10 @@ import (
 // votes. Now the driver hands committed blocks over once their commit is
 // durable and goes on with consensus, and the core learns the results
 // (Executed) when they are ready. A vote that needs a result not yet
-// computed waits in the core, as it did before.
+// computed waits in the core, as it did before. Its thread is bulk work
+// for the kernel (markBulk): a consensus thread that wakes preempts it,
+// which halved the runs at 20,000 tx/s whose p99 went over 500 ms
+// (BENCHMARKS.md, sixteenth sitting).
 //
 // Blocks run in commit order. The executor never waits for the driver:
 // results queue in a slice, so the driver may block on a full job queue
@@ -55,14 +58,19 @@ const (
 	execMaxBlocks = 128
 )
 
-func newExecutor(run func([]*types.Block) ([]types.StateRef, error)) *executor {
+// newExecutor starts the goroutine. start, if set, runs on it first (the
+// node marks its thread as bulk work: see markBulk).
+func newExecutor(run func([]*types.Block) ([]types.StateRef, error), start func()) *executor {
 	e := &executor{run: run, jobs: make(chan execJob, execQueue), quit: make(chan struct{}), ready: make(chan struct{}, 1)}
-	go e.loop()
+	go e.loop(start)
 	return e
 }
 
-func (e *executor) loop() {
+func (e *executor) loop(start func()) {
 	defer close(e.quit)
+	if start != nil {
+		start()
+	}
 	for j := range e.jobs {
 		if j.barrier != nil {
 			close(j.barrier)

@@ -65,7 +65,7 @@ func TestExecutorRunsInCommitOrder(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakeRun{failAt: c.failAt}
-			e := newExecutor(f.run)
+			e := newExecutor(f.run, nil)
 			defer e.stop()
 			for _, j := range c.jobs {
 				e.submit(blocksAt(j...))
@@ -83,7 +83,7 @@ func TestExecutorRunsInCommitOrder(t *testing.T) {
 
 func TestExecutorReportsResultsInOrder(t *testing.T) {
 	f := &fakeRun{}
-	e := newExecutor(f.run)
+	e := newExecutor(f.run, nil)
 	defer e.stop()
 	e.submit(blocksAt(1, 2))
 	e.submit(blocksAt(3))
@@ -110,7 +110,7 @@ func TestExecutorReportsResultsInOrder(t *testing.T) {
 // executor must not block on handing them over.
 func TestExecutorBarrierNeedsNoReader(t *testing.T) {
 	f := &fakeRun{}
-	e := newExecutor(f.run)
+	e := newExecutor(f.run, nil)
 	defer e.stop()
 	for h := uint64(1); h <= 3*execQueue; h++ {
 		e.submit(blocksAt(h))
@@ -133,7 +133,7 @@ func TestExecutorBarrierNeedsNoReader(t *testing.T) {
 // stop lets queued work finish: nothing handed over is dropped at shutdown.
 func TestExecutorStopFinishesQueuedJobs(t *testing.T) {
 	f := &fakeRun{gate: make(chan struct{})}
-	e := newExecutor(f.run)
+	e := newExecutor(f.run, nil)
 	for h := uint64(1); h <= 4; h++ {
 		e.submit(blocksAt(h))
 	}
@@ -174,7 +174,7 @@ func TestExecutorInline(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakeRun{gate: make(chan struct{}, 1)}
-			e := newExecutor(f.run)
+			e := newExecutor(f.run, nil)
 			defer e.stop()
 			if c.queued {
 				e.submit(blocksAt(4))
@@ -197,7 +197,7 @@ func TestExecutorInline(t *testing.T) {
 // Results of earlier jobs come before those of blocks run inline.
 func TestExecutorInlineKeepsOrder(t *testing.T) {
 	f := &fakeRun{}
-	e := newExecutor(f.run)
+	e := newExecutor(f.run, nil)
 	defer e.stop()
 	e.submit(blocksAt(1, 2))
 	deadline := time.Now().Add(5 * time.Second)
@@ -218,7 +218,7 @@ func TestExecutorInlineKeepsOrder(t *testing.T) {
 // result is lost on the way.
 func TestExecutorBoundsQueuedBlocks(t *testing.T) {
 	f := &fakeRun{}
-	e := newExecutor(f.run)
+	e := newExecutor(f.run, nil)
 	defer e.stop()
 	var h uint64
 	for job := 0; job < 5; job++ { // 5 jobs of 64 blocks: more than execMaxBlocks

@@ -25,7 +25,7 @@ func (n *Node) loop(ctx context.Context) error {
 	idle := time.NewTicker(50 * time.Millisecond)
 	defer idle.Stop()
 
-	n.exec = newExecutor(n.execute)
+	n.exec = newExecutor(n.execute, n.markBulk)
 	defer n.exec.stop()
 	n.core.Start()
 	if err := n.flush(&timerRound, timer, &payload, &payloadAt); err != nil {

@@ -112,10 +112,13 @@ func sigWorkers() int { return runtime.GOMAXPROCS(0) - 1 }
 // times 1 + log2 of the cores) preempts it.
 const bulkSlice = 20 * time.Millisecond
 
-// markBulk runs first on each signature worker: see package bulk.
+// markBulk runs first on each signature worker and on the executor: see
+// package bulk. Both do work whose latency no round waits on, in pieces
+// of milliseconds, and together they are about half of a validator's CPU
+// at 20,000 tx/s.
 func (n *Node) markBulk() {
 	if err := bulk.Mark(bulkSlice); err != nil {
-		n.log.Info("signature workers keep the default scheduling", "err", err)
+		n.log.Info("bulk work keeps the default scheduling", "err", err)
 	}
 }
 
