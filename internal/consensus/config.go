@@ -65,7 +65,17 @@ type Config struct {
 	// Executed is the driver's latest result when the core is built.
 	TrackState bool
 	Executed   []types.StateRef // recent results, oldest first
+
+	// MaxParkedBytes bounds the bytes of blocks parked while their parents
+	// are fetched (their encoded size, from above); 0 is DefaultMaxParkedBytes.
+	MaxParkedBytes int
 }
+
+// DefaultMaxParkedBytes is the parked blocks' byte bound of a core whose
+// config sets none: a block fetch of 64 blocks of 4 MiB fits twice, and
+// the count bounds alone (4,096 parents, 16 blocks each) would let 16 MiB
+// blocks hold a terabyte.
+const DefaultMaxParkedBytes = 512 << 20
 
 // BroadcastVotesUpTo is the largest validator set for which drivers may
 // turn on BroadcastVotes: beyond it, decoding N-1 votes per round at every
@@ -90,6 +100,9 @@ func (c *Config) check() error {
 	}
 	if c.KeepCommitted <= 0 {
 		c.KeepCommitted = 256
+	}
+	if c.MaxParkedBytes <= 0 {
+		c.MaxParkedBytes = DefaultMaxParkedBytes
 	}
 	if c.FetchBatch == 0 || c.FetchBatch > types.MaxFetchBlocks {
 		c.FetchBatch = types.MaxFetchBlocks

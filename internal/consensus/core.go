@@ -20,16 +20,17 @@ type Core struct {
 	backoff    uint      // consecutive rounds entered by timeout
 	timerTicks uint64
 
-	tree      *tree
-	pending   map[types.Hash][]*pendingProposal // proposals waiting for a parent
-	fetching  map[types.Hash]*fetchState        // outstanding block requests
-	verified  map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
-	proposed  uint64                            // last round this core proposed in
-	requested uint64                            // last round a payload was requested for
-	proposals map[uint64]seenProposal           // first proposal per recent round
-	announced uint64                            // last round whose announced QC was checked
-	votes     *voteBook
-	timeouts  *timeoutBook
+	tree        *tree
+	pending     map[types.Hash][]*pendingProposal // proposals waiting for a parent
+	parkedBytes int                               // sizes of the blocks in pending
+	fetching    map[types.Hash]*fetchState        // outstanding block requests
+	verified    map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
+	proposed    uint64                            // last round this core proposed in
+	requested   uint64                            // last round a payload was requested for
+	proposals   map[uint64]seenProposal           // first proposal per recent round
+	announced   uint64                            // last round whose announced QC was checked
+	votes       *voteBook
+	timeouts    *timeoutBook
 
 	exec *execRefs // execution results, when cfg.TrackState
 
@@ -43,6 +44,7 @@ type pendingProposal struct {
 	from    int
 	p       *types.Proposal
 	fetched *types.Block
+	size    int // the block's encoded size, from above
 }
 
 func (w *pendingProposal) block() *types.Block {

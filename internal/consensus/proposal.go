@@ -226,8 +226,7 @@ func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
 // a commit that needed it, a proposal of our own on top of it.
 func (c *Core) afterInsert(b *types.Block) {
 	delete(c.fetching, b.ID())
-	waiting := c.pending[b.ID()]
-	delete(c.pending, b.ID())
+	waiting := c.unpark(b.ID())
 	for _, w := range waiting {
 		if w.fetched != nil {
 			c.insertFetched(w.fetched)

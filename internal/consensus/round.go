@@ -146,6 +146,8 @@ func (c *Core) forgetBelow(head *types.Block) {
 			// certifying an older round is on a dead fork.
 			if b := w.block(); b.Height > head.Height && b.QC != nil && b.QC.Round >= head.Round {
 				keep = append(keep, w)
+			} else {
+				c.parkedBytes -= w.size
 			}
 		}
 		if len(keep) == 0 {

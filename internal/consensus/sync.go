@@ -216,7 +216,9 @@ func (c *Core) onEpochProof(p *types.EpochProof) {
 const maxPending = 4096
 
 func (c *Core) park(parent types.Hash, w *pendingProposal) {
-	if len(c.pending) >= maxPending || len(c.pending[parent]) >= maxPendingPerParent {
+	w.size = w.block().EncodedSize()
+	if len(c.pending) >= maxPending || len(c.pending[parent]) >= maxPendingPerParent ||
+		c.parkedBytes+w.size > c.cfg.MaxParkedBytes {
 		c.drop(DropUnknownParent)
 		return
 	}
@@ -228,7 +230,21 @@ func (c *Core) park(parent types.Hash, w *pendingProposal) {
 		}
 	}
 	c.pending[parent] = append(c.pending[parent], w)
+	c.parkedBytes += w.size
 }
+
+// unpark takes the blocks parked on parent out of pending.
+func (c *Core) unpark(parent types.Hash) []*pendingProposal {
+	ws := c.pending[parent]
+	delete(c.pending, parent)
+	for _, w := range ws {
+		c.parkedBytes -= w.size
+	}
+	return ws
+}
+
+// ParkedBytes returns the bytes of the blocks parked (from above).
+func (c *Core) ParkedBytes() int { return c.parkedBytes }
 
 // maxPendingPerParent bounds the blocks parked on one missing parent:
 // honest ones are a few forks at most.

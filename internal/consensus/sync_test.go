@@ -285,3 +285,44 @@ func TestStaleProposalNotStored(t *testing.T) {
 		t.Fatalf("a proposal of round %d in round %d: stored %v", old, c.Round(), c.Block(b.ID()) != nil)
 	}
 }
+
+// Parked blocks are bounded in bytes, not only in count: past the bound a
+// block on an unknown parent is dropped, and the bytes of parked blocks a
+// commit makes moot are given back.
+func TestParkedBlocksBoundedInBytes(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const target = 0
+	r := h.roundWhere(14, func(r uint64) bool { return h.leader(r) != target && h.leader(r+1) != target })
+	h.pauseAt(r)
+	real := h.blockAt(target, r-2)
+	fork := h.block(r-1, real.Height+1, h.makeQC(r-2, real.ID(), 0, 1, 2))
+	qc := h.makeQC(r-1, fork.ID(), 0, 1, 2)
+	// Blocks on the unknown fork, one per round from r+1, each by its
+	// round's leader (none is a second proposal of a round).
+	var blocks []*types.Block
+	for i := range uint64(5) {
+		round := r + 1 + i
+		blocks = append(blocks, types.NewBlock(testEpoch, round, 1<<40+i, qc, uint32(h.leader(round)), bulkyPayload(9200+i, 1000)))
+	}
+	size := blocks[0].EncodedSize()
+	h.parkedBytes = 2*size + size/2 // room for two
+	h.restart(target)
+	c := h.core(target)
+	dropped := h.drops(target, consensus.DropUnknownParent)
+	for _, b := range blocks {
+		h.deliver(int(b.Proposer), target, h.signProposal(b, nil))
+	}
+	if c.Parked() != 2 {
+		t.Fatalf("%d blocks parked, want 2 within %d bytes", c.Parked(), h.parkedBytes)
+	}
+	if got := c.ParkedBytes(); got != 2*size {
+		t.Fatalf("%d parked bytes, want %d", got, 2*size)
+	}
+	if got := h.drops(target, consensus.DropUnknownParent) - dropped; got != 3 {
+		t.Fatalf("%d blocks dropped for the bound, want 3", got)
+	}
+	h.run("a commit past the fork's round", 40, func() bool { return c.Committed().Round > r+5 })
+	if c.Parked() != 0 || c.ParkedBytes() != 0 {
+		t.Fatalf("%d blocks (%d bytes) still parked after committing round %d", c.Parked(), c.ParkedBytes(), c.Committed().Round)
+	}
+}
