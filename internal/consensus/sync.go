@@ -154,8 +154,16 @@ func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
 	}
 	chain := s.Blocks
 	for i := 1; i < len(chain); i++ {
-		if chain[i].ID() != chain[i-1].Parent || c.tree.has(chain[i].ID()) {
-			chain = chain[:i] // the authentic prefix, down to what we know
+		if chain[i].ID() != chain[i-1].Parent {
+			// An honest answer is one hash-linked chain. The blocks kept
+			// from a message hold all of its bytes, so keeping a prefix
+			// would let a tail of junk ride along, uncounted by the
+			// parked-bytes bound; another validator is asked instead.
+			c.drop(DropInvalid)
+			return
+		}
+		if c.tree.has(chain[i].ID()) {
+			chain = chain[:i] // down to what we know
 			break
 		}
 	}

@@ -326,3 +326,42 @@ func TestParkedBlocksBoundedInBytes(t *testing.T) {
 		t.Fatalf("%d blocks (%d bytes) still parked after committing round %d", c.Parked(), c.ParkedBytes(), c.Committed().Round)
 	}
 }
+
+// A block response whose blocks do not hash-link from first to last is
+// dropped whole: the kept prefix would hold the message's junk tail in
+// memory. The laggard still catches up from an honest answer.
+func TestBlockResponseWithUnlinkedTailDropped(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const lag = 3
+	a := h.roundWhere(3, func(a uint64) bool {
+		for r := a; r <= a+4; r++ {
+			if h.leader(r) == lag {
+				return false
+			}
+		}
+		return true
+	})
+	h.drop(allOf(to(lag), inRounds(a, a+3)))
+	lagging := h.nodes[lag]
+	h.pumpUntil("the laggard asks for blocks", func() bool { return lagging.core.Stats().Fetches > 0 })
+	sender := h.leader(a + 4)
+	parent := h.blockAt(sender, a+3)
+	junk := types.NewBlock(testEpoch, a+2, parent.Height-1, h.makeQC(a+1, parent.Parent, 0, 1, 2), uint32(sender), bulkyPayload(9300, 1000))
+	if junk.ID() == parent.Parent {
+		t.Fatal("the junk block is the real parent")
+	}
+	invalid, parked := h.drops(lag, consensus.DropInvalid), lagging.core.Parked()
+	h.deliver(sender, lag, &types.BlockResponse{Blocks: []*types.Block{parent, junk}})
+	if got := h.drops(lag, consensus.DropInvalid) - invalid; got != 1 {
+		t.Fatalf("%d responses dropped as invalid, want 1", got)
+	}
+	if lagging.core.Block(parent.ID()) != nil || lagging.core.Parked() != parked {
+		t.Fatal("the laggard kept a block of an unlinked response")
+	}
+	h.pumpUntil("everyone at height a+6", h.committedAtLeast(a+6))
+	for height, b := range h.nodes[0].committed[:a+7] {
+		if got := lagging.committed[height]; got.ID() != b.ID() {
+			t.Fatalf("laggard committed %s at height %d, want %s", got.ID().Short(), height, b.ID().Short())
+		}
+	}
+}

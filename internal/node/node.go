@@ -113,9 +113,10 @@ func sigWorkers() int { return runtime.GOMAXPROCS(0) - 1 }
 const bulkSlice = 20 * time.Millisecond
 
 // markBulk runs first on each signature worker and on the executor: see
-// package bulk. Both do work whose latency no round waits on, in pieces
-// of milliseconds, and together they are about half of a validator's CPU
-// at 20,000 tx/s.
+// package bulk. Both do work in pieces of milliseconds whose latency a
+// round rarely waits on (a vote waits for an execution result in about
+// one round in ten at 20,000 tx/s), and together they are about half of
+// a validator's CPU there.
 func (n *Node) markBulk() {
 	if err := bulk.Mark(bulkSlice); err != nil {
 		n.log.Info("bulk work keeps the default scheduling", "err", err)
