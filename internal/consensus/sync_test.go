@@ -17,19 +17,7 @@ import (
 func TestLaggardFetchesMissedBlocks(t *testing.T) {
 	h := newHarness(t, 1, 1, 1, 1)
 	const lag = 3
-	// In rounds a .. a+4 the laggard neither leads nor collects votes, so the
-	// others progress without it.
-	a := h.roundWhere(3, func(a uint64) bool {
-		for r := a; r <= a+4; r++ {
-			if h.leader(r) == lag {
-				return false
-			}
-		}
-		return true
-	})
-	h.drop(allOf(to(lag), inRounds(a, a+3)))
-	lagging := h.nodes[lag]
-	h.pumpUntil("the laggard asks for blocks", func() bool { return lagging.core.Stats().Fetches > 0 })
+	a, lagging := h.missRounds(lag)
 
 	sender := h.leader(a + 4)
 	reqs := h.sent(allOf(from(lag), ofKind(types.KindBlockRequest)))
@@ -333,17 +321,7 @@ func TestParkedBlocksBoundedInBytes(t *testing.T) {
 func TestBlockResponseWithUnlinkedTailDropped(t *testing.T) {
 	h := newHarness(t, 1, 1, 1, 1)
 	const lag = 3
-	a := h.roundWhere(3, func(a uint64) bool {
-		for r := a; r <= a+4; r++ {
-			if h.leader(r) == lag {
-				return false
-			}
-		}
-		return true
-	})
-	h.drop(allOf(to(lag), inRounds(a, a+3)))
-	lagging := h.nodes[lag]
-	h.pumpUntil("the laggard asks for blocks", func() bool { return lagging.core.Stats().Fetches > 0 })
+	a, lagging := h.missRounds(lag)
 	sender := h.leader(a + 4)
 	parent := h.blockAt(sender, a+3)
 	junk := types.NewBlock(testEpoch, a+2, parent.Height-1, h.makeQC(a+1, parent.Parent, 0, 1, 2), uint32(sender), bulkyPayload(9300, 1000))
@@ -364,4 +342,22 @@ func TestBlockResponseWithUnlinkedTailDropped(t *testing.T) {
 			t.Fatalf("laggard committed %s at height %d, want %s", got.ID().Short(), height, b.ID().Short())
 		}
 	}
+}
+
+// missRounds makes validator lag miss every message of rounds a .. a+3,
+// in which it neither leads nor collects votes, so the others progress
+// without it; it returns a and the laggard once it has asked for blocks.
+func (h *harness) missRounds(lag int) (uint64, *node) {
+	a := h.roundWhere(3, func(a uint64) bool {
+		for r := a; r <= a+4; r++ {
+			if h.leader(r) == lag {
+				return false
+			}
+		}
+		return true
+	})
+	h.drop(allOf(to(lag), inRounds(a, a+3)))
+	lagging := h.nodes[lag]
+	h.pumpUntil("the laggard asks for blocks", func() bool { return lagging.core.Stats().Fetches > 0 })
+	return a, lagging
 }
