@@ -1,6 +1,8 @@
 package node
 
 import (
+	"regexp"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -82,8 +84,17 @@ func newMetrics() *metrics {
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
 	m.phases = newPhases(m.reg)
 	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// newGoCollector adds to the default Go series how long goroutines waited
+// to run (go_sched_latencies_seconds): on a loaded node a consensus
+// goroutine can be runnable with every P busy, and this is where that
+// shows, apart from waiting for the kernel.
+func newGoCollector() prometheus.Collector {
+	return collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)}))
 }
 
 // observeCore adds the core's drop counters since the last call.

@@ -314,7 +314,8 @@ func TestMetrics(t *testing.T) {
 		`lazchain_round_phase_seconds_count{phase="round"}`, `lazchain_round_phase_seconds_count{phase="propose"}`, "go_goroutines ",
 		"# TYPE lazchain_store_compactions_total counter", "lazchain_store_l0_sublevels ", "lazchain_store_write_stalls_total ",
 		"# TYPE lazchain_timeouts_sent_total counter", "# TYPE lazchain_tcs_formed_total counter",
-		`lazchain_sig_checks_total{on="caller"} `, `lazchain_sig_checks_total{on="worker"} `} {
+		`lazchain_sig_checks_total{on="caller"} `, `lazchain_sig_checks_total{on="worker"} `,
+		"# TYPE go_sched_latencies_seconds histogram"} {
 		if !strings.Contains(string(r.body), series) {
 			t.Errorf("metrics lack %q", series)
 		}
