@@ -24,6 +24,7 @@ type Core struct {
 	pending     map[types.Hash][]*pendingProposal // proposals waiting for a parent
 	parkedBytes int                               // sizes of the blocks in pending
 	fetching    map[types.Hash]*fetchState        // outstanding block requests
+	climb       *climbState                       // outstanding request up the committed chain
 	verified    map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
 	proposed    uint64                            // last round this core proposed in
 	requested   uint64                            // last round a payload was requested for
@@ -136,6 +137,8 @@ func (c *Core) receive(from int, m types.Message) {
 		c.onTimeout(from, msg)
 	case *types.BlockRequest:
 		c.onBlockRequest(from, msg)
+	case *types.ChainRequest:
+		c.onChainRequest(from, msg)
 	case *types.BlockResponse:
 		c.onBlockResponse(from, msg)
 	case *types.EpochProof:

@@ -33,6 +33,7 @@ type harness struct {
 	broadcast     bool // cores send votes to every validator
 	txBody        int  // body size of payload transactions; 0 for small ones
 	parkedBytes   int  // cores' MaxParkedBytes; 0 for the default
+	keepCommitted int  // cores' KeepCommitted; 0 for the default
 	t             testing.TB
 	set           *types.ValidatorSet
 	keys          []*simsig.Key
@@ -126,7 +127,8 @@ func (h *harness) newCore(idx int, store *safety.MemStorage, snap consensus.Snap
 		h.t.Fatalf("start epoch %d: %v", idx, err)
 	}
 	cfg := consensus.Config{Set: h.set, Self: idx, BaseTimeout: baseTicks, MaxTimeout: maxTicks, AuthenticatedSenders: h.authenticated,
-		TrackState: h.track, BroadcastVotes: h.broadcast, MaxParkedBytes: h.parkedBytes}
+		TrackState: h.track, BroadcastVotes: h.broadcast, MaxParkedBytes: h.parkedBytes,
+		KeepCommitted: h.keepCommitted}
 	if h.track {
 		for _, b := range h.nodes[idx:min(idx+1, len(h.nodes))] {
 			for _, c := range b.committed[1:] {

@@ -90,7 +90,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	// A missing parent is fetched from the sender, which has it; processQC
 	// would otherwise ask a peer picked by rotation first.
 	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height && b.QC.Round > c.tree.committed.Round {
-		c.fetch(b.Parent, from, c.aboveHeight(b.Height-1))
+		c.fetchBelow(b.Parent, from, b.Height-1)
 	}
 	c.processQC(b.QC)
 	if p.TC != nil {
@@ -179,7 +179,7 @@ func (c *Core) acceptProposal(from int, p *types.Proposal) {
 			return
 		}
 		c.park(b.Parent, &pendingProposal{from: from, p: p})
-		c.fetch(b.Parent, from, c.aboveHeight(b.Height-1))
+		c.fetchBelow(b.Parent, from, b.Height-1)
 		return
 	}
 	if b.Height != parent.Height+1 || b.Round <= parent.Round {

@@ -104,7 +104,7 @@ func (c *Core) tryCommit(qc *types.QC) {
 	}
 	head := c.tree.get(b.Parent)
 	if head == nil {
-		c.fetch(b.Parent, -1, c.aboveHeight(b.Height-1))
+		c.fetchBelow(b.Parent, -1, b.Height-1)
 		return
 	}
 	if head.Height <= c.tree.committed.Height {

@@ -38,6 +38,9 @@ func (c *Core) fetch(id types.Hash, from int, above uint64) {
 	if _, ok := c.fetching[id]; ok {
 		return
 	}
+	if c.climb != nil && above > uint64(c.cfg.FetchBatch) {
+		return // the climb gets there without parking what lies between
+	}
 	peer := from
 	if peer < 0 || peer == c.cfg.Self {
 		peer = c.pickPeer(0)
@@ -96,6 +99,7 @@ func (c *Core) otherThanSelf(p int) int {
 // force is set, as on a timeout) to another peer: the first may have been
 // lost, or its peer may be down or lying.
 func (c *Core) retryFetches(force bool) {
+	c.retryClimb(force)
 	if len(c.fetching) == 0 {
 		return
 	}
@@ -148,20 +152,26 @@ func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
 		c.drop(DropInvalid)
 		return
 	}
-	if _, ok := c.fetching[s.Blocks[0].ID()]; !ok {
+	_, fetched := c.fetching[s.Blocks[0].ID()]
+	climbed := !fetched && c.climbAnswer(s)
+	if !fetched && !climbed {
 		c.drop(DropUnsolicited)
+		return
+	}
+	if !linked(s.Blocks) {
+		// An honest answer is one hash-linked chain. The blocks kept from
+		// a message hold all of its bytes, so keeping a prefix would let
+		// a tail of junk ride along, uncounted by the parked-bytes bound;
+		// another validator is asked instead.
+		c.drop(DropInvalid)
+		return
+	}
+	if climbed {
+		c.onClimbed(s)
 		return
 	}
 	chain := s.Blocks
 	for i := 1; i < len(chain); i++ {
-		if chain[i].ID() != chain[i-1].Parent {
-			// An honest answer is one hash-linked chain. The blocks kept
-			// from a message hold all of its bytes, so keeping a prefix
-			// would let a tail of junk ride along, uncounted by the
-			// parked-bytes bound; another validator is asked instead.
-			c.drop(DropInvalid)
-			return
-		}
 		if c.tree.has(chain[i].ID()) {
 			chain = chain[:i] // down to what we know
 			break
@@ -177,12 +187,23 @@ func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
 			c.park(b.Parent, &pendingProposal{from: from, fetched: b})
 		}
 		delete(c.fetching, chain[0].ID())
-		c.fetch(oldest.Parent, from, c.aboveHeight(oldest.Height-1))
+		c.fetchBelow(oldest.Parent, from, oldest.Height-1)
 		return
 	}
 	for i := len(chain) - 1; i >= 0; i-- { // oldest first: each finds its parent
 		c.insertFetched(chain[i])
 	}
+}
+
+// linked reports whether blocks, newest first, hash-link from first to
+// last.
+func linked(blocks []*types.Block) bool {
+	for i := 1; i < len(blocks); i++ {
+		if blocks[i].ID() != blocks[i-1].Parent {
+			return false
+		}
+	}
+	return true
 }
 
 // insertFetched stores an authentic fetched block whose parent is known.

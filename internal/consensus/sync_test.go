@@ -145,41 +145,68 @@ func TestBlockResponsesFitInAMessage(t *testing.T) {
 	}
 }
 
-// Scenario 6c: a validator cut off for more blocks than one request may
-// ask for catches up in several requests. None asks for more than
-// FetchBatch, and the one that completes the gap asks only for the blocks
-// still missing above the laggard's committed head.
-func TestLaggardFarBehindFetchesInBatches(t *testing.T) {
-	h := newHarness(t, 1, 1, 1, 1)
-	const lag = 3
-	heal := h.drop(func(e envelope) bool { return e.to == lag || e.from == lag })
-	others := []int{0, 1, 2}
-	h.run("the others past height 100", 400, h.committedAtLeast(100, others...))
-	heal()
-	lagging := h.nodes[lag]
-	gap := h.nodes[0].tip().Height - lagging.tip().Height
-	if gap <= types.MaxFetchBlocks {
-		t.Fatalf("gap of %d blocks fits one request; the test needs more", gap)
-	}
-	target := h.nodes[0].tip().Height + 3
-	h.run("everyone at the target height", 400, h.committedAtLeast(target))
+// A validator that fell further behind than one block request reaches
+// climbs the committed chain: it asks for FetchBatch blocks at a time
+// from its committed height upward, each answer hash-linked to a block it
+// holds, so every block crosses the wire to it about once and nothing is
+// parked. The last stretch, near the tip, is fetched down from the tip.
+func TestLaggardFarBehindClimbs(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		height uint64 // the others' height before the laggard rejoins
+	}{
+		{"a hundred blocks", 100},
+		// More than the parked-block bound (4,096): fetching down from the
+		// tip parked until the bound was full, then fetched the range again.
+		{"five thousand blocks", 5000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, 1, 1, 1, 1)
+			h.keepCommitted = 2 * int(c.height) // the others answer from memory
+			for i := range h.nodes {
+				h.restart(i)
+			}
+			const lag = 3
+			heal := h.drop(func(e envelope) bool { return e.to == lag || e.from == lag })
+			others := []int{0, 1, 2}
+			h.run("the others past the height", int(c.height)*4, h.committedAtLeast(c.height, others...))
+			heal()
+			lagging := h.nodes[lag]
+			start := lagging.tip().Height
+			gap := h.nodes[0].tip().Height - start
+			target := h.nodes[0].tip().Height + 3
+			h.run("everyone at the target height", int(c.height)*4, h.committedAtLeast(target))
 
-	reqs := h.sent(allOf(from(lag), ofKind(types.KindBlockRequest)))
-	short := false
-	for _, e := range reqs {
-		q := e.msg.(*types.BlockRequest)
-		if q.Count == 0 || q.Count > types.MaxFetchBlocks {
-			t.Errorf("laggard asked for %d blocks, want 1..%d", q.Count, types.MaxFetchBlocks)
-		}
-		short = short || q.Count < types.MaxFetchBlocks
-	}
-	if len(reqs) < 2 || !short {
-		t.Errorf("laggard caught up %d blocks with requests %v, want several ending in a sized remainder", gap, requestCounts(reqs))
-	}
-	for height, b := range h.nodes[0].committed[:target+1] {
-		if got := lagging.committed[height]; got.ID() != b.ID() {
-			t.Fatalf("laggard committed %s at height %d, node 0 %s", got.ID().Short(), height, b.ID().Short())
-		}
+			climbs := h.sent(allOf(from(lag), ofKind(types.KindChainRequest)))
+			if len(climbs) == 0 || climbs[0].msg.(*types.ChainRequest).From != start+1 {
+				t.Fatalf("laggard at height %d did not climb from the next height: %d climb requests", start, len(climbs))
+			}
+			last := start + 1
+			for _, e := range climbs {
+				// Each asks for the next stretch, or again for the last one
+				// (a retry, elsewhere, of an answer slow to come).
+				q := e.msg.(*types.ChainRequest)
+				if q.Count != types.MaxFetchBlocks || (q.From != last && q.From != last+types.MaxFetchBlocks) {
+					t.Fatalf("climb asked for %d blocks from height %d after height %d", q.Count, q.From, last)
+				}
+				last = q.From
+			}
+			if min := gap / types.MaxFetchBlocks; uint64(len(climbs)) < min {
+				t.Errorf("%d climb requests for a gap of %d blocks, want at least %d", len(climbs), gap, min)
+			}
+			received := 0
+			for _, e := range h.sent(allOf(to(lag), ofKind(types.KindBlockResponse))) {
+				received += len(e.msg.(*types.BlockResponse).Blocks)
+			}
+			if limit := int(gap) + 4*types.MaxFetchBlocks; received > limit {
+				t.Errorf("laggard received %d blocks to close a gap of %d, want at most %d", received, gap, limit)
+			}
+			for height, b := range h.nodes[0].committed[:target+1] {
+				if got := lagging.committed[height]; got.ID() != b.ID() {
+					t.Fatalf("laggard committed %s at height %d, node 0 %s", got.ID().Short(), height, b.ID().Short())
+				}
+			}
+		})
 	}
 }
 

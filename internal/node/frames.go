@@ -1,6 +1,7 @@
 package node
 
 import (
+	"slices"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/mempool"
@@ -65,6 +66,13 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 			return
 		}
 		n.serveBlocks(from, m)
+		return
+	case *types.ChainRequest:
+		if !n.blockReqs.allow(from) {
+			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			return
+		}
+		n.serveChain(from, m)
 		return
 	case *types.EpochRequest:
 		n.serveEpoch(from, m)
@@ -149,6 +157,35 @@ func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
 		n.metrics.servedBytes.Add(float64(len(frame)))
 		n.host.Send(to, chanConsensus, frame)
 	}
+}
+
+// serveChain answers a climb with committed blocks from the store, from
+// the height asked for upward, newest first, within the same byte budget
+// as serveBlocks. A height above this node's committed one gets no answer:
+// the asker retries elsewhere.
+func (n *Node) serveChain(to p2p.NodeID, req *types.ChainRequest) {
+	var up []*types.Block
+	budget := types.MaxMessageBytes - types.MaxBlockBytes/4
+	for h := req.From; h > 0 && len(up) < int(min(req.Count, types.MaxFetchBlocks)); h++ {
+		b, err := n.store.BlockAt(h)
+		if err != nil {
+			break // above the committed tip, or not stored
+		}
+		if size := b.EncodedSize(); len(up) > 0 && size > budget {
+			break
+		} else {
+			budget -= size
+		}
+		up = append(up, b)
+	}
+	if len(up) == 0 {
+		return
+	}
+	slices.Reverse(up)
+	frame := types.EncodeMessage(&types.BlockResponse{Blocks: up})
+	n.metrics.served.Add(float64(len(up)))
+	n.metrics.servedBytes.Add(float64(len(frame)))
+	n.host.Send(to, chanConsensus, frame)
 }
 
 // serveEpoch answers with the QC that committed the last block of an

@@ -323,7 +323,8 @@ func (n *Node) send(m consensus.Outbound) {
 	}
 	if ids := n.view().nodeIDs; m.To >= 0 && m.To < len(ids) {
 		if !n.host.Send(ids[m.To], chanConsensus, payload) {
-			if _, ok := m.Msg.(*types.BlockRequest); ok {
+			switch m.Msg.(type) {
+			case *types.BlockRequest, *types.ChainRequest:
 				n.askElsewhere(ids[m.To], payload)
 			}
 		}

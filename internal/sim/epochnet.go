@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"cmp"
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/types"
+	"slices"
 )
 
 // sendConsensus routes a core's message: to every other node, or to the
@@ -77,6 +79,11 @@ func (s *epochSim) deliver(n *enode, from int, data []byte) {
 			s.transmit(n, src, types.EncodeMessage(resp))
 		}
 		return
+	case *types.ChainRequest:
+		if resp := n.serveChain(m); resp != nil {
+			s.transmit(n, src, types.EncodeMessage(resp))
+		}
+		return
 	case *types.EpochRequest:
 		if qc := n.endQC[m.Epoch]; qc != nil {
 			s.transmit(n, src, types.EncodeMessage(&types.EpochProof{QC: qc}))
@@ -96,6 +103,15 @@ func (s *epochSim) deliver(n *enode, from int, data []byte) {
 	}
 	n.core.Step(&consensus.Receive{From: n.view.self(src.op), Msg: msg})
 	s.flush(n)
+}
+
+// serveChain answers a climb from the node's committed chain.
+func (n *enode) serveChain(q *types.ChainRequest) *types.BlockResponse {
+	i, _ := slices.BinarySearchFunc(n.committed, q.From, func(b *types.Block, h uint64) int { return cmp.Compare(b.Height, h) })
+	if i == len(n.committed) || n.committed[i].Height != q.From {
+		return nil
+	}
+	return &types.BlockResponse{Blocks: consensus.ChainAnswer(n.committed[i:], q.Count)}
 }
 
 // serve answers a block request from everything the node has seen.

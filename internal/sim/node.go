@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto"
@@ -149,6 +150,19 @@ func (d *disk) serve(q *types.BlockRequest) *types.BlockResponse {
 		return nil
 	}
 	return &types.BlockResponse{Blocks: out}
+}
+
+// serveChain answers a climb from the committed chain on the disk.
+func (d *disk) serveChain(q *types.ChainRequest) *types.BlockResponse {
+	var up []*types.Block
+	for b := d.committed; b != nil && b.Height >= q.From; b = d.seen[b.Parent] {
+		up = append(up, b)
+	}
+	slices.Reverse(up)
+	if len(up) == 0 || up[0].Height != q.From {
+		return nil
+	}
+	return &types.BlockResponse{Blocks: consensus.ChainAnswer(up, q.Count)}
 }
 
 // rawSigner signs anything: the Byzantine signer injected into a double

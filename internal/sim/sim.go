@@ -140,14 +140,20 @@ func (s *simulation) deliver(e *event) {
 		s.res.Malformed++
 		return
 	}
-	if q, ok := msg.(*types.BlockRequest); ok {
-		if resp := n.disk.serve(q); resp != nil && e.from >= 0 {
-			s.send(n, consensus.Outbound{To: e.from, Msg: resp})
-		}
+	var resp *types.BlockResponse
+	switch q := msg.(type) {
+	case *types.BlockRequest:
+		resp = n.disk.serve(q)
+	case *types.ChainRequest:
+		resp = n.disk.serveChain(q)
+	default:
+		n.core.Step(&consensus.Receive{From: e.from, Msg: msg})
+		s.flush(n)
 		return
 	}
-	n.core.Step(&consensus.Receive{From: e.from, Msg: msg})
-	s.flush(n)
+	if resp != nil && e.from >= 0 {
+		s.send(n, consensus.Outbound{To: e.from, Msg: resp})
+	}
 }
 
 // flush carries out a node's Ready in the order the core requires:

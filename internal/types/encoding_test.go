@@ -167,7 +167,7 @@ func TestRejections(t *testing.T) {
 		{"block version", decBlock, with(blkEnc, func(b []byte) []byte { b[0] = 9; return b }), codec.ErrVersion},
 		{"tx version", decTx, with(txEnc, func(b []byte) []byte { b[0] = 0; return b }), codec.ErrVersion},
 		{"kind 0", decMsg, with(vote, func(b []byte) []byte { b[1] = 0; return b }), codec.ErrInvalid},
-		{"kind 9", decMsg, with(vote, func(b []byte) []byte { b[1] = 9; return b }), codec.ErrInvalid},
+		{"kind 10", decMsg, with(vote, func(b []byte) []byte { b[1] = 10; return b }), codec.ErrInvalid},
 		{"kind 255 no body", decMsg, []byte{types.Version, 255}, codec.ErrInvalid},
 		{"message trailing byte", decMsg, append(bytes.Clone(propEnc), 0), codec.ErrTrailing},
 		{"vote trailing byte", decMsg, append(bytes.Clone(vote), 1), codec.ErrTrailing},
@@ -237,7 +237,7 @@ func TestTruncation(t *testing.T) {
 func TestKindString(t *testing.T) {
 	want := map[types.Kind]string{
 		types.KindProposal: "proposal", types.KindVote: "vote", types.KindTimeout: "timeout",
-		types.KindBlockRequest: "block-request", types.KindBlockResponse: "block-response", types.KindCertified: "certified", 10: "kind(10)",
+		types.KindBlockRequest: "block-request", types.KindBlockResponse: "block-response", types.KindCertified: "certified", types.KindChainRequest: "chain-request", 10: "kind(10)",
 	}
 	for k, s := range want {
 		if k.String() != s {

@@ -138,6 +138,7 @@ func sampleMessages(seed uint64) []namedMsg {
 		{"timeout with last tc", g.timeout(true)},
 		{"timeout genesis hqc", &types.Timeout{Epoch: 4, Round: 1, HighQC: types.GenesisQC(4, genesis.ID()), Sig: g.bytes(types.MaxSignatureSize)}},
 		{"block request", &types.BlockRequest{ID: g.hash(), Count: 17}},
+		{"chain request", &types.ChainRequest{From: 1 << 40, Count: 64}},
 		{"block response 0", g.response(0)},
 		{"block response 1", g.response(1)},
 		{"block response 3", g.response(3)},

@@ -18,6 +18,7 @@ const (
 	KindEpochRequest
 	KindEpochProof
 	KindCertified
+	KindChainRequest
 )
 
 func (k Kind) String() string {
@@ -38,6 +39,8 @@ func (k Kind) String() string {
 		return "epoch-proof"
 	case KindCertified:
 		return "certified"
+	case KindChainRequest:
+		return "chain-request"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -84,7 +87,17 @@ type BlockRequest struct {
 	Count uint32
 }
 
-// BlockResponse answers a BlockRequest.
+// ChainRequest asks a peer for its committed blocks from height From
+// upward, up to Count of them. A node far behind climbs the committed
+// chain this way: each answer hash-links to a block it holds, so it needs
+// no parked blocks and no second fetch of any range. The answer is a
+// BlockResponse, newest first, whose oldest block is at height From.
+type ChainRequest struct {
+	From  uint64
+	Count uint32
+}
+
+// BlockResponse answers a BlockRequest or a ChainRequest.
 type BlockResponse struct {
 	Blocks []*Block
 }
@@ -97,6 +110,7 @@ func (*EpochProof) Kind() Kind    { return KindEpochProof }
 func (*BlockRequest) Kind() Kind  { return KindBlockRequest }
 func (*BlockResponse) Kind() Kind { return KindBlockResponse }
 func (*Certified) Kind() Kind     { return KindCertified }
+func (*ChainRequest) Kind() Kind  { return KindChainRequest }
 
 // Certified announces a QC the moment the leader that formed it has
 // checked it, ahead of the proposal that will carry it. Validators check
@@ -171,6 +185,11 @@ func (t *Timeout) encode(w *codec.Writer) {
 
 func (q *BlockRequest) encode(w *codec.Writer) {
 	w.Fixed(q.ID[:])
+	w.U32(q.Count)
+}
+
+func (q *ChainRequest) encode(w *codec.Writer) {
+	w.U64(q.From)
 	w.U32(q.Count)
 }
 
@@ -251,6 +270,8 @@ func DecodeMessage(data []byte) (Message, error) {
 		copy(q.ID[:], r.Fixed(32))
 		q.Count = r.U32()
 		m = q
+	case KindChainRequest:
+		m = &ChainRequest{From: r.U64(), Count: r.U32()}
 	case KindBlockResponse:
 		n := r.Count(MaxFetchBlocks, 8*3+32+1+4+4)
 		s := &BlockResponse{Blocks: make([]*Block, 0, n)}
