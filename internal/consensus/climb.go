@@ -18,8 +18,12 @@ type climbState struct {
 	next   uint64 // height of the oldest block asked for
 	target uint64 // the highest height known to be certified
 	peer   int
-	round  uint64 // round the request was last sent in
-	tries  int
+	// round is the first round the core was in after the request left (0
+	// until then): a core far behind jumps to the current round in the
+	// same step that starts a climb, and that jump must not count as
+	// rounds without an answer.
+	round uint64
+	tries int
 }
 
 // farBelow reports whether a block at height h is too far above the
@@ -59,7 +63,7 @@ func (c *Core) sendClimb() {
 		c.climb = nil
 		return
 	}
-	c.climb.round = c.round
+	c.climb.round = 0
 	c.stats.Fetches++
 	c.send(c.climb.peer, &types.ChainRequest{From: c.climb.next, Count: c.cfg.FetchBatch})
 }
@@ -73,7 +77,14 @@ const climbRetryRounds = 8
 // retryClimb sends an unanswered climb request to the next peer, and gives
 // up after maxFetchTries: the next far proposal starts another.
 func (c *Core) retryClimb(force bool) {
-	if c.climb == nil || (!force && c.round < c.climb.round+climbRetryRounds) {
+	if c.climb == nil {
+		return
+	}
+	if !force && c.climb.round == 0 {
+		c.climb.round = c.round
+		return
+	}
+	if !force && c.round < c.climb.round+climbRetryRounds {
 		return
 	}
 	if c.climb.tries++; c.climb.tries > maxFetchTries {
@@ -84,10 +95,14 @@ func (c *Core) retryClimb(force bool) {
 	c.sendClimb()
 }
 
-// climbAnswer reports whether a block response answers the climb: its
-// oldest block is at the height asked for.
-func (c *Core) climbAnswer(s *types.BlockResponse) bool {
-	return c.climb != nil && s.Blocks[len(s.Blocks)-1].Height == c.climb.next
+// climbAnswer reports whether a block response answers the climb: it
+// comes from the peer last asked (or from outside the set, -1, which the
+// driver passes on only from peers it asked when no validator could be
+// reached), and its oldest block is at the height asked for. Answers from
+// other validators are not taken, so a faulty one cannot race every
+// honest answer with one of its own.
+func (c *Core) climbAnswer(from int, s *types.BlockResponse) bool {
+	return c.climb != nil && (from == c.climb.peer || from < 0) && s.Blocks[len(s.Blocks)-1].Height == c.climb.next
 }
 
 // onClimbed inserts an answer to the climb, oldest first, and asks for the
@@ -107,8 +122,16 @@ func (c *Core) onClimbed(s *types.BlockResponse) {
 			if !c.tree.has(b.ID()) {
 				break // a bad QC or a block off this core's chain
 			}
+			// A core far behind holds a high QC from the tip, so the
+			// older QCs climbed blocks carry never become its high QC;
+			// they commit what they prove here, and the tree is pruned
+			// as the climb goes instead of holding the whole gap.
+			c.tryCommit(b.QC)
 		}
 		top = b
+	}
+	if c.climb == nil {
+		return // given up while the answer was inserted (rounds passed)
 	}
 	switch {
 	case top == nil && chain[0].Epoch == c.set.Epoch:

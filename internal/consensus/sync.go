@@ -153,7 +153,7 @@ func (c *Core) onBlockResponse(from int, s *types.BlockResponse) {
 		return
 	}
 	_, fetched := c.fetching[s.Blocks[0].ID()]
-	climbed := !fetched && c.climbAnswer(s)
+	climbed := !fetched && c.climbAnswer(from, s)
 	if !fetched && !climbed {
 		c.drop(DropUnsolicited)
 		return

@@ -174,6 +174,16 @@ func TestLaggardFarBehindClimbs(t *testing.T) {
 			lagging := h.nodes[lag]
 			start := lagging.tip().Height
 			gap := h.nodes[0].tip().Height - start
+			if gap > 20*types.MaxFetchBlocks {
+				// The laggard commits as it climbs, so its memory holds a
+				// stretch of the chain, not the gap: ten requests in, it
+				// has committed most of what the first answers carried.
+				fetches := lagging.core.Stats().Fetches
+				h.run("ten requests from the laggard", int(c.height)*4, func() bool { return lagging.core.Stats().Fetches >= fetches+10 })
+				if got, want := lagging.tip().Height, start+6*types.MaxFetchBlocks; got < want {
+					t.Errorf("laggard committed up to height %d after ten requests, want at least %d", got, want)
+				}
+			}
 			target := h.nodes[0].tip().Height + 3
 			h.run("everyone at the target height", int(c.height)*4, h.committedAtLeast(target))
 
@@ -183,10 +193,11 @@ func TestLaggardFarBehindClimbs(t *testing.T) {
 			}
 			last := start + 1
 			for _, e := range climbs {
-				// Each asks for the next stretch, or again for the last one
-				// (a retry, elsewhere, of an answer slow to come).
+				// Each asks for the next stretch (after an answer that may
+				// stop short near the answerer's tip), or again for the
+				// last one (a retry, elsewhere, of an answer slow to come).
 				q := e.msg.(*types.ChainRequest)
-				if q.Count != types.MaxFetchBlocks || (q.From != last && q.From != last+types.MaxFetchBlocks) {
+				if q.Count != types.MaxFetchBlocks || q.From < last || q.From > last+types.MaxFetchBlocks {
 					t.Fatalf("climb asked for %d blocks from height %d after height %d", q.Count, q.From, last)
 				}
 				last = q.From
@@ -387,4 +398,38 @@ func (h *harness) missRounds(lag int) (uint64, *node) {
 	lagging := h.nodes[lag]
 	h.pumpUntil("the laggard asks for blocks", func() bool { return lagging.core.Stats().Fetches > 0 })
 	return a, lagging
+}
+
+// A climb takes its answer only from the validator it asked: another
+// validator's answer, even one that links, is dropped as unsolicited, so a
+// faulty validator cannot race every honest answer with one of its own.
+func TestClimbAnswerFromAnotherValidatorDropped(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const lag = 3
+	heal := h.drop(func(e envelope) bool { return e.to == lag || e.from == lag })
+	h.run("the others past height 200", 800, h.committedAtLeast(200, 0, 1, 2))
+	heal()
+	// Hold the laggard's requests, so that only the answer below arrives.
+	h.drop(allOf(from(lag), ofKind(types.KindChainRequest)))
+	lagging := h.nodes[lag]
+	h.pumpUntil("the laggard climbs", func() bool {
+		return len(h.sent(allOf(from(lag), ofKind(types.KindChainRequest)))) > 0
+	})
+	q := h.sent(allOf(from(lag), ofKind(types.KindChainRequest)))[0]
+	other := (q.to + 1) % lag
+	up := h.nodes[other].committed[q.msg.(*types.ChainRequest).From:][:types.MaxFetchBlocks]
+	answer := &types.BlockResponse{Blocks: consensus.ChainAnswer(up, types.MaxFetchBlocks)}
+
+	before := h.drops(lag, consensus.DropUnsolicited)
+	h.deliver(other, lag, answer)
+	if got := h.drops(lag, consensus.DropUnsolicited); got != before+1 {
+		t.Fatalf("answer from validator %d (asked: %d): %d unsolicited drops, want %d", other, q.to, got, before+1)
+	}
+	if h := lagging.tip().Height; h != 0 {
+		t.Fatalf("laggard committed up to height %d from an answer it did not ask for", h)
+	}
+	h.deliver(q.to, lag, answer)
+	if lagging.tip().Height == 0 {
+		t.Fatal("the same answer from the validator asked committed nothing")
+	}
 }

@@ -183,6 +183,7 @@ func (n *Node) serveChain(to p2p.NodeID, req *types.ChainRequest) {
 	}
 	slices.Reverse(up)
 	frame := types.EncodeMessage(&types.BlockResponse{Blocks: up})
+	n.metrics.climbsServed.Inc()
 	n.metrics.served.Add(float64(len(up)))
 	n.metrics.servedBytes.Add(float64(len(frame)))
 	n.host.Send(to, chanConsensus, frame)

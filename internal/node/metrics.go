@@ -30,6 +30,7 @@ type metrics struct {
 	tcsFormed     prometheus.Counter
 	fetches       prometheus.Counter
 	served        prometheus.Counter
+	climbsServed  prometheus.Counter
 	servedBytes   prometheus.Counter
 	execute       prometheus.Observer // driver time executing commits
 	persist       prometheus.Observer // driver time in the synced write
@@ -73,6 +74,8 @@ func newMetrics() *metrics {
 			Help: "Timeout certificates this node formed from more than two thirds of the stake's timeouts: rounds the network gave up on."}),
 		fetches: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_block_fetches_total",
 			Help: "Block requests this node sent because a QC or proposal named a block it did not hold (near zero when healthy)."}),
+		climbsServed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_chain_requests_served_total",
+			Help: "Peers' requests for committed blocks by height (a node far behind climbing the chain) that this node answered."}),
 		served: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_blocks_served_total",
 			Help: "Blocks this node sent in answer to peers' block requests."}),
 		servedBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_blocks_served_bytes_total",
@@ -83,7 +86,7 @@ func newMetrics() *metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
 	m.phases = newPhases(m.reg)
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

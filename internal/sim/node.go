@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/crypto"
@@ -23,6 +22,7 @@ type disk struct {
 	highQC    *types.QC
 	highTC    *types.TC
 	committed *types.Block
+	chain     []*types.Block   // the committed blocks from height 1, in order
 	refs      []types.StateRef // execution results of the committed blocks
 	lastVoted uint64           // for the deliberately broken signer only
 }
@@ -132,6 +132,7 @@ func (d *disk) persist(r *consensus.Ready) {
 	}
 	if n := len(r.Committed); n > 0 {
 		d.committed = r.Committed[n-1]
+		d.chain = append(d.chain, r.Committed...)
 	}
 	for _, b := range r.Committed {
 		d.refs = append(d.refs, execRef(b))
@@ -154,15 +155,11 @@ func (d *disk) serve(q *types.BlockRequest) *types.BlockResponse {
 
 // serveChain answers a climb from the committed chain on the disk.
 func (d *disk) serveChain(q *types.ChainRequest) *types.BlockResponse {
-	var up []*types.Block
-	for b := d.committed; b != nil && b.Height >= q.From; b = d.seen[b.Parent] {
-		up = append(up, b)
-	}
-	slices.Reverse(up)
-	if len(up) == 0 || up[0].Height != q.From {
+	i := int(q.From) - 1
+	if q.From == 0 || i >= len(d.chain) || d.chain[i].Height != q.From {
 		return nil
 	}
-	return &types.BlockResponse{Blocks: consensus.ChainAnswer(up, q.Count)}
+	return &types.BlockResponse{Blocks: consensus.ChainAnswer(d.chain[i:], q.Count)}
 }
 
 // rawSigner signs anything: the Byzantine signer injected into a double
