@@ -66,11 +66,6 @@ func TestInvalidMessagesAreDroppedAndCounted(t *testing.T) {
 			a := p.others[0]
 			p.deliver(a, p.collector, p.signVote(a, p.R+1000, p.proposed.ID()))
 		}},
-		{"vote to a validator that does not collect its round", consensus.DropNotLeader, func(p *paused) {
-			q := p.roundWhere(p.R, func(q uint64) bool { return p.leader(q+1) != p.collector })
-			a := p.others[0]
-			p.deliver(a, p.collector, p.signVote(a, q, p.proposed.ID()))
-		}},
 		{"proposal from a validator that does not lead the round", consensus.DropNotLeader, func(p *paused) {
 			impostor := p.othersThan(p.leader(p.R))[0]
 			b := types.NewBlock(testEpoch, p.R, p.proposed.Height, p.proposed.QC, uint32(impostor), payload(7))
@@ -288,5 +283,24 @@ func TestOldForgedTCIsNotPersisted(t *testing.T) {
 	}
 	if after := stateOf(p.core(p.collector)); after != before {
 		t.Errorf("state changed: %+v -> %+v", before, after)
+	}
+}
+
+// A vote reaches a validator that does not collect its round when the
+// voter's driver cannot reach the next leader (crashed or cut off) and
+// sends it to everyone. Such votes are tallied: three of them form the
+// round's QC at a validator other than the next leader, which then
+// carries it in its timeout, so only the dead leader's own round is lost.
+func TestVotesToANonCollectorFormTheQC(t *testing.T) {
+	p := pause(t)
+	other := p.others[0] // not the collector of round R
+	for _, v := range p.othersThan(other) {
+		p.deliver(v, other, p.signVote(v, p.R, p.proposed.ID()))
+	}
+	if got := p.core(other).HighQC(); got.Round != p.R || got.BlockID != p.proposed.ID() {
+		t.Fatalf("validator %d's high QC is round %d, want the QC of round %d formed from the votes it got", other, got.Round, p.R)
+	}
+	if d := p.drops(other, consensus.DropNotLeader); d != 0 {
+		t.Errorf("%d votes dropped as sent to a non-leader", d)
 	}
 }

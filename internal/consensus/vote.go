@@ -54,9 +54,13 @@ func (c *Core) onVote(from int, v *types.Vote) {
 		c.drop(DropStaleRound)
 	case v.Round > c.round+maxFutureRounds:
 		c.drop(DropFutureRound)
-	case !c.cfg.BroadcastVotes && c.set.Leader(v.Round+1) != c.cfg.Self:
-		c.drop(DropNotLeader)
 	default:
+		// Taken whoever collects the round: a driver whose next leader is
+		// unreachable (crashed, cut off) sends its vote to every
+		// validator, so that the others form the QC and carry it in their
+		// timeouts, and only the dead leader's own round is lost. A round
+		// forms one QC here at most, one pairing check, as with votes
+		// broadcast.
 		c.addVote(int(v.Voter), v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/safety"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -326,7 +327,23 @@ func (n *Node) send(m consensus.Outbound) {
 			switch m.Msg.(type) {
 			case *types.BlockRequest, *types.ChainRequest:
 				n.askElsewhere(ids[m.To], payload)
+			case *types.Vote:
+				n.voteToAll(ids, m.To, payload)
 			}
+		}
+	}
+}
+
+// voteToAll sends a vote whose collector (the next round's leader) is not
+// connected to every other validator: they form the QC and carry it in
+// their timeouts, so the round before a crashed leader's still certifies
+// its block and only the crashed leader's own round times out. Sent to
+// the collector alone, both rounds timed out, the second after a doubled
+// timeout, in every rotation of the leaders.
+func (n *Node) voteToAll(ids []p2p.NodeID, collector int, payload []byte) {
+	for i, id := range ids {
+		if i != collector && id != n.host.ID() {
+			n.host.Send(id, chanConsensus, payload)
 		}
 	}
 }
