@@ -183,6 +183,12 @@ func TestVoteTally(t *testing.T) {
 			true, []int{0, 1}, map[consensus.Drop]uint64{consensus.DropBadSignature: 1}},
 		{"bad vote first", []vote{{voter: 1, bad: true}, {voter: 0}, {voter: 2}},
 			true, []int{0, 2}, map[consensus.Drop]uint64{consensus.DropBadSignature: 1}},
+		// Each bad vote that completes a quorum costs its checks: after two,
+		// the voter's further votes in the round are dropped unread.
+		{"a third vote after two bad ones", []vote{{voter: 0}, {voter: 1, bad: true}, {voter: 1, bad: true}, {voter: 1}},
+			false, nil, map[consensus.Drop]uint64{consensus.DropBadSignature: 3}},
+		{"two bad votes, then another voter", []vote{{voter: 0}, {voter: 1, bad: true}, {voter: 1, bad: true}, {voter: 2}},
+			true, []int{0, 2}, map[consensus.Drop]uint64{consensus.DropBadSignature: 2}},
 		{"same vote twice", []vote{{voter: 0}, {voter: 0}},
 			false, nil, map[consensus.Drop]uint64{consensus.DropDuplicate: 1}},
 		{"second vote for another block", []vote{{voter: 0}, {voter: 0, other: true}, {voter: 1, other: true}, {voter: 2, other: true}},
@@ -304,5 +310,11 @@ func TestVotesToANonCollectorFormTheQC(t *testing.T) {
 	}
 	if d := p.drops(other, consensus.DropNotLeader); d != 0 {
 		t.Errorf("%d votes dropped as sent to a non-leader", d)
+	}
+	// Only the next leader announces a QC; the others drop anyone else's.
+	for _, e := range p.sent(allOf(from(other), ofKind(types.KindCertified))) {
+		if e.msg.(*types.Certified).QC.Round == p.R {
+			t.Fatalf("validator %d, not the collector, announced the QC of round %d", other, p.R)
+		}
 	}
 }

@@ -15,8 +15,16 @@ type voteBook struct {
 type roundVotes struct {
 	voted  map[uint32]types.Hash // voter -> block, to spot double votes
 	blocks map[types.Hash]*blockVotes
-	done   bool // a QC formed for this round
+	failed map[uint32]int // voter -> votes whose signature failed
+	done   bool           // a QC formed for this round
 }
+
+// maxFailedVotes is how many votes with bad signatures a voter may send in
+// a round before the rest of its votes there are dropped unread. A bad
+// vote costs the round's quorum check and a check of each vote; with any
+// validator tallying votes (see onVote), a faulty voter could otherwise
+// make every validator repeat them for as long as a round lasts.
+const maxFailedVotes = 2
 
 type blockVotes struct {
 	sigs     map[uint32][]byte
@@ -59,8 +67,8 @@ func (c *Core) onVote(from int, v *types.Vote) {
 		// unreachable (crashed, cut off) sends its vote to every
 		// validator, so that the others form the QC and carry it in their
 		// timeouts, and only the dead leader's own round is lost. A round
-		// forms one QC here at most, one pairing check, as with votes
-		// broadcast.
+		// forms one QC here at most; bad signatures cost at most
+		// maxFailedVotes checks per voter and round.
 		c.addVote(int(v.Voter), v)
 	}
 }
@@ -69,10 +77,14 @@ func (c *Core) onVote(from int, v *types.Vote) {
 func (c *Core) addVote(idx int, v *types.Vote) {
 	rv := c.votes.rounds[v.Round]
 	if rv == nil {
-		rv = &roundVotes{voted: map[uint32]types.Hash{}, blocks: map[types.Hash]*blockVotes{}}
+		rv = &roundVotes{voted: map[uint32]types.Hash{}, blocks: map[types.Hash]*blockVotes{}, failed: map[uint32]int{}}
 		c.votes.rounds[v.Round] = rv
 	}
 	voter := uint32(idx)
+	if rv.failed[voter] >= maxFailedVotes {
+		c.drop(DropBadSignature)
+		return
+	}
 	if prev, ok := rv.voted[voter]; ok {
 		if prev != v.BlockID {
 			c.drop(DropEquivocation)
@@ -102,7 +114,9 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 	if qc := c.formQC(v.Round, v.BlockID, rv, bv); qc != nil {
 		rv.done = true
 		c.stats.QCs++
-		if !c.cfg.BroadcastVotes {
+		// Only the next leader announces (onCertified takes no other's):
+		// others form QCs from votes sent to everyone when it is down.
+		if !c.cfg.BroadcastVotes && c.set.Leader(v.Round+1) == c.cfg.Self {
 			c.send(Broadcast, &types.Certified{QC: qc})
 		}
 		c.processQC(qc)
@@ -196,6 +210,7 @@ func (c *Core) weedVotes(msg []byte, rv *roundVotes, bv *blockVotes) {
 			delete(bv.sigs, voter)
 			delete(bv.verified, voter)
 			delete(rv.voted, voter)
+			rv.failed[voter]++
 			bv.stake -= c.set.StakeOf(i)
 			c.drop(DropBadSignature)
 			continue
