@@ -120,13 +120,11 @@ func TestDeterministicWire(t *testing.T) {
 		h := newHarness(t, 1, 2, 3, 4)
 		h.pumpUntil("height 3", h.committedAtLeast(3))
 		heal := h.drop(isolated(0)) // the lightest goes silent; its rounds time out
-		// Long enough for its turns to come up: they are spread evenly,
-		// one round in ten for a tenth of the stake.
-		h.run("height 24", 60, h.committedAtLeast(24, 1, 2, 3))
+		h.run("height 8", 30, h.committedAtLeast(8, 1, 2, 3))
 		heal()
 		r := h.core(2).Round()
 		h.drop(allOf(to(1), inRounds(r, r+2))) // then another misses rounds
-		h.run("height 32", 60, h.committedAtLeast(32))
+		h.run("height 16", 30, h.committedAtLeast(16))
 		sum := sha256.New()
 		for _, e := range h.wire {
 			sum.Write([]byte{byte(e.from), byte(e.to)})

@@ -1,12 +1,10 @@
 package types
 
 import (
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
-	"slices"
+	"sort"
 
 	"github.com/lazchain/lazchain/internal/crypto"
 	"github.com/lazchain/lazchain/internal/quorum"
@@ -34,11 +32,10 @@ type ValidatorSet struct {
 	Validators []Validator
 	Scheme     crypto.Scheme
 
-	total     uint64
-	threshold uint64
-	schedule  []uint16 // leaders in turn; see Leader
-	offset    uint64   // where epoch's rounds start in schedule
-	index     map[string]int
+	total      uint64
+	threshold  uint64
+	cumulative []uint64 // cumulative[i] = stake of validators 0..i
+	index      map[string]int
 }
 
 // NewValidatorSet checks stakes and builds lookup tables.
@@ -57,14 +54,12 @@ func NewValidatorSet(chainID string, epoch uint64, scheme crypto.Scheme, vals []
 	vs := &ValidatorSet{
 		ChainID: chainID, Epoch: epoch, Validators: vals, Scheme: scheme,
 		total: total, threshold: quorum.Threshold(total),
-		index: make(map[string]int, len(vals)),
+		cumulative: make([]uint64, len(vals)), index: make(map[string]int, len(vals)),
 	}
-	vs.schedule = leaderSchedule(epoch, stakes, total)
-	var seed [8]byte
-	binary.BigEndian.PutUint64(seed[:], epoch)
-	h := HashOf(seed[:])
-	vs.offset = binary.BigEndian.Uint64(h[8:16]) % uint64(len(vs.schedule))
+	var sum uint64
 	for i, v := range vals {
+		sum += v.Stake
+		vs.cumulative[i] = sum
 		k := string(v.PubKey.Bytes())
 		if _, dup := vs.index[k]; dup {
 			return nil, fmt.Errorf("epoch %d: validator %d repeats a public key", epoch, i)
@@ -108,17 +103,17 @@ func (vs *ValidatorSet) BitmapStake(b Bitmap) uint64 {
 	return s
 }
 
-// Leader returns the proposer of round: the epoch's schedule, in turn.
-// Every node computes the same leader, each validator leads in proportion
-// to its stake, and its turns are spread evenly. A stake-weighted draw per
-// round (the first design) gave the same shares but in runs: a crashed
-// validator then led or collected the votes of several rounds in a row,
-// each a timeout, doubled for every consecutive one, and with one of four
-// validators down the chain committed nothing for ten seconds at a time.
-// Evenly spread, such a validator costs one round in each of its turns.
+// Leader returns the proposer of round: a stake-weighted draw from a hash of
+// the epoch and round. Every node computes the same leader, and over many
+// rounds each validator leads in proportion to its stake.
 func (vs *ValidatorSet) Leader(round uint64) int {
-	n := uint64(len(vs.schedule))
-	return int(vs.schedule[(round%n+vs.offset)%n])
+	var seed [16]byte
+	binary.BigEndian.PutUint64(seed[:8], vs.Epoch)
+	binary.BigEndian.PutUint64(seed[8:], round)
+	h := HashOf(seed[:])
+	// The modulo bias is below total/2^64, negligible for any real stake.
+	ticket := binary.BigEndian.Uint64(h[:8]) % vs.total
+	return sort.Search(len(vs.cumulative), func(i int) bool { return vs.cumulative[i] > ticket })
 }
 
 // VerifySig checks one validator's signature over msg.
@@ -159,57 +154,4 @@ func (vs *ValidatorSet) VerifyAggregate(b Bitmap, msg, sig []byte) error {
 		return fmt.Errorf("aggregate of %d signers: %w", len(idx), ErrBadSignature)
 	}
 	return nil
-}
-
-// leaderSchedule gives validator i about stakes[i]/total of the
-// schedule's turns (at least one to the largest) by smooth weighted round
-// robin, which spreads each validator's turns evenly: one with less than
-// a third of the stake never leads two turns in a row
-// (TestLeaderTurnsSpreadEvenly). Validators are taken in
-// an order drawn from the epoch, so equal ones take turns in an order that
-// changes from epoch to epoch. The schedule has 64 turns per validator, at
-// most 4,096: building it costs turns × validators steps, a few
-// milliseconds for the largest set.
-func leaderSchedule(epoch uint64, stakes []uint64, total uint64) []uint16 {
-	slots := uint64(min(64*len(stakes), 4096))
-	weights := make([]int64, len(stakes))
-	var sum int64
-	for i, s := range stakes {
-		hi, lo := bits.Mul64(s, slots)
-		w, _ := bits.Div64(hi, lo, total) // s <= total, so no overflow
-		weights[i] = int64(w)
-		sum += weights[i]
-	}
-	if sum == 0 {
-		weights[slices.Index(stakes, slices.Max(stakes))] = 1
-		sum = 1
-	}
-	order := make([]int, 0, len(stakes))
-	keys := make([]uint64, len(stakes))
-	for i, w := range weights {
-		if w == 0 {
-			continue // too little stake for a turn
-		}
-		var seed [16]byte
-		binary.BigEndian.PutUint64(seed[:8], epoch)
-		binary.BigEndian.PutUint64(seed[8:], uint64(i))
-		h := HashOf(seed[:])
-		keys[i] = binary.BigEndian.Uint64(h[:8])
-		order = append(order, i)
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Or(cmp.Compare(keys[a], keys[b]), cmp.Compare(a, b)) })
-	current := make([]int64, len(stakes))
-	out := make([]uint16, sum)
-	for t := range out {
-		best := -1
-		for _, i := range order {
-			current[i] += weights[i]
-			if best < 0 || current[i] > current[best] {
-				best = i
-			}
-		}
-		current[best] -= sum
-		out[t] = uint16(best)
-	}
-	return out
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/codec"
@@ -240,47 +239,5 @@ func TestTxSignature(t *testing.T) {
 	b.Sign(key)
 	if string(a.Sig) == string(b.Sig) || a.Hash() == b.Hash() {
 		t.Fatal("chain id is not bound into the signature and hash")
-	}
-}
-
-// A validator's turns are spread evenly: one with less than a third of
-// the stake never leads two rounds in a row, one with less than half never
-// three, and equal validators take strict turns.
-// A crashed validator then costs one timeout per turn, never a run of
-// them (each consecutive timeout doubles the next one's wait).
-func TestLeaderTurnsSpreadEvenly(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		stakes []uint64
-	}{
-		{"four equal", []uint64{5, 5, 5, 5}},
-		{"seven equal", []uint64{1, 1, 1, 1, 1, 1, 1}},
-		{"1, 2, 3, 4", []uint64{1, 2, 3, 4}},
-		{"one large, many small", []uint64{40, 10, 10, 10, 10, 10, 10}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			for epoch := uint64(0); epoch < 5; epoch++ {
-				vs := fakeSet(t, epoch, c.stakes...)
-				equal := slices.Min(c.stakes) == slices.Max(c.stakes)
-				for r := uint64(0); r < 5000; r++ {
-					l := vs.Leader(r)
-					if 2*vs.StakeOf(l) < vs.TotalStake() && vs.Leader(r+1) == l && vs.Leader(r+2) == l {
-						t.Fatalf("epoch %d: validator %d (stake %d of %d) leads rounds %d to %d", epoch, l, vs.StakeOf(l), vs.TotalStake(), r, r+2)
-					}
-					if 3*vs.StakeOf(l) < vs.TotalStake() && vs.Leader(r+1) == l {
-						t.Fatalf("epoch %d: validator %d (stake %d of %d) leads rounds %d and %d", epoch, l, vs.StakeOf(l), vs.TotalStake(), r, r+1)
-					}
-					if equal {
-						seen := map[int]bool{}
-						for k := range uint64(vs.Len()) {
-							seen[vs.Leader(r+k)] = true
-						}
-						if len(seen) != vs.Len() {
-							t.Fatalf("epoch %d: rounds %d..%d are led by %d of %d equal validators", epoch, r, r+uint64(vs.Len())-1, len(seen), vs.Len())
-						}
-					}
-				}
-			}
-		})
 	}
 }
