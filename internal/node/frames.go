@@ -58,21 +58,18 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 	}
 	v := n.view()
 	switch m := msg.(type) {
-	case *types.BlockRequest:
-		// Anyone we trust may sync from us, at a rate: an answer is up
-		// to the message limit read from the store.
+	case *types.BlockRequest, *types.ChainRequest:
+		// Anyone we trust may sync from us, at one rate for both kinds:
+		// an answer is up to the message limit read from the store.
 		if !n.blockReqs.allow(from) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return
 		}
-		n.serveBlocks(from, m)
-		return
-	case *types.ChainRequest:
-		if !n.blockReqs.allow(from) {
-			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
-			return
+		if q, ok := m.(*types.ChainRequest); ok {
+			n.serveChain(from, q)
+		} else {
+			n.serveBlocks(from, m.(*types.BlockRequest))
 		}
-		n.serveChain(from, m)
 		return
 	case *types.EpochRequest:
 		n.serveEpoch(from, m)
