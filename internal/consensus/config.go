@@ -129,7 +129,12 @@ func (c *Config) beyondEnd(height uint64) bool {
 type Snapshot struct {
 	Committed *types.Block   // last committed block; genesis when fresh
 	Blocks    []*types.Block // stored blocks above Committed, any order
-	HighQC    *types.QC
+	// Recent are the committed blocks just below Committed, oldest first,
+	// up to RecentNeeded of them and none from an earlier epoch. Without
+	// them a restarted core weighs leaders as if every validator were
+	// alive until it has seen enough commits (see reputation).
+	Recent []*types.Block
+	HighQC *types.QC
 	// HighTC is the highest TC seen, or nil. Without it a restarted core
 	// would go back to the round after its high QC, where its signer,
 	// having timed out later rounds, may refuse to sign anything.

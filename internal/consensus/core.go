@@ -33,7 +33,8 @@ type Core struct {
 	votes       *voteBook
 	timeouts    *timeoutBook
 
-	exec *execRefs // execution results, when cfg.TrackState
+	exec *execRefs   // execution results, when cfg.TrackState
+	rep  *reputation // who leads each round
 
 	ready Ready
 	stats Stats
@@ -77,6 +78,7 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 		timeouts:  newTimeoutBook(),
 	}
 	c.genesis = c.cfg.root().ID()
+	c.rep = seedReputation(cfg.Set, snap.Recent, snap.Committed)
 	if cfg.TrackState {
 		c.exec = newExecRefs(cfg.Executed)
 	}

@@ -155,7 +155,9 @@ func (h *harness) snapshot(n *node) consensus.Snapshot {
 	slices.SortFunc(blocks, func(a, b *types.Block) int { x, y := a.ID(), b.ID(); return bytes.Compare(x[:], y[:]) })
 	rng := rand.New(rand.NewPCG(uint64(n.idx), uint64(len(blocks))))
 	rng.Shuffle(len(blocks), func(i, j int) { blocks[i], blocks[j] = blocks[j], blocks[i] })
-	return consensus.Snapshot{Committed: n.tip(), Blocks: blocks, HighQC: n.highQC, HighTC: n.highTC}
+	k := len(n.committed) - 1
+	recent := n.committed[max(0, k-consensus.RecentNeeded):k]
+	return consensus.Snapshot{Committed: n.tip(), Blocks: blocks, Recent: recent, HighQC: n.highQC, HighTC: n.highTC}
 }
 
 // restart replaces validator i's core with one recovered from its store.
@@ -378,7 +380,9 @@ func (h *harness) pauseAt(r uint64) {
 }
 
 func (h *harness) core(i int) *consensus.Core { return h.nodes[i].core }
-func (h *harness) leader(r uint64) int        { return h.set.Leader(r) }
+
+// leader is round r's proposer as validator 0 sees it.
+func (h *harness) leader(r uint64) int { return h.nodes[0].core.Leader(r) }
 
 func (h *harness) all() []int {
 	out := make([]int, len(h.nodes))

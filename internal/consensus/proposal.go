@@ -9,7 +9,7 @@ import (
 // maybePropose asks the driver for a payload when this core leads the
 // current round and knows the block its high QC certifies.
 func (c *Core) maybePropose() {
-	if !c.isValidator() || c.set.Leader(c.round) != c.cfg.Self || c.proposed >= c.round || c.requested >= c.round {
+	if !c.isValidator() || c.leader(c.round) != c.cfg.Self || c.proposed >= c.round || c.requested >= c.round {
 		return
 	}
 	parent := c.tree.get(c.highQC.BlockID)
@@ -63,8 +63,9 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	case b.QC == nil || (len(b.Txs) > 0 && c.cfg.beyondEnd(b.Height)):
 		c.drop(DropInvalid)
 		return
-	case int(b.Proposer) != c.set.Leader(b.Round):
+	case int(b.Proposer) != c.leader(b.Round):
 		c.drop(DropNotLeader)
+		c.learnQC(from, b)
 		return
 	case c.tree.has(b.ID()):
 		c.drop(DropDuplicate)
@@ -112,6 +113,22 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 		return
 	}
 	c.acceptProposal(from, p)
+}
+
+// learnQC takes the QC of a proposal this core does not take as its
+// round's: a core behind on commits may weigh leaders unlike the others
+// (see reputation) until it catches up, and the QC, which a quorum
+// signed, is how it does. Only the QC is used, so the proposer's
+// signature is not checked, and an identical QC costs one check however
+// often it comes.
+func (c *Core) learnQC(from int, b *types.Block) {
+	if b.QC == nil || b.Epoch != c.set.Epoch || b.QC.Round <= c.highQC.Round || !c.verifyQC(b.QC) {
+		return
+	}
+	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height && b.QC.Round > c.tree.committed.Round {
+		c.fetchBelow(b.Parent, from, b.Height-1)
+	}
+	c.processQC(b.QC)
 }
 
 // seenProposal is the first proposal of a round, kept to spot a second.
@@ -210,7 +227,7 @@ func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
 		return
 	}
 	c.stats.Votes++
-	next := c.set.Leader(b.Round + 1)
+	next := c.leader(b.Round + 1)
 	switch {
 	case c.cfg.BroadcastVotes:
 		c.send(Broadcast, v)

@@ -124,6 +124,9 @@ func (c *Core) tryCommit(qc *types.QC) {
 		return
 	}
 	c.tree.commit(chain, c.cfg.KeepCommitted, c.pruneFloor())
+	for _, b := range chain {
+		c.rep.observe(b, c.round)
+	}
 	c.forgetBelow(head)
 	c.ready.Committed = append(c.ready.Committed, chain...)
 	c.ready.CommitQC = qc

@@ -284,6 +284,7 @@ func (n *Node) noteCommits(r *consensus.Ready) {
 	n.status.setRound(n.core.Round())
 	n.metrics.phases.entered(n.core.Round(), now)
 	n.metrics.round.Set(float64(n.core.Round()))
+	n.metrics.demoted.Set(float64(n.core.Demoted()))
 	n.metrics.observeCore(n.core.Stats())
 }
 

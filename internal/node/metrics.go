@@ -16,6 +16,7 @@ type metrics struct {
 	height        prometheus.Gauge
 	epoch         prometheus.Gauge
 	round         prometheus.Gauge
+	demoted       prometheus.Gauge
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
 	commitLatency prometheus.Histogram
@@ -45,10 +46,12 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	m := &metrics{
-		reg:          prometheus.NewRegistry(),
-		height:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_height", Help: "Latest committed height."}),
-		epoch:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_epoch", Help: "Current epoch."}),
-		round:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_round", Help: "Current consensus round."}),
+		reg:    prometheus.NewRegistry(),
+		height: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_height", Help: "Latest committed height."}),
+		epoch:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_epoch", Help: "Current epoch."}),
+		round:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_round", Help: "Current consensus round."}),
+		demoted: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_demoted_validators",
+			Help: "Validators the leader draw weighs at a 64th of their stake: no proposal or QC signature of theirs in the last 10 committed blocks (crashed, cut off, or always the slowest voter)."}),
 		mempoolTxs:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_txs", Help: "Transactions in the mempool."}),
 		mempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_bytes", Help: "Bytes in the mempool."}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_commit_latency_seconds",
@@ -86,7 +89,7 @@ func newMetrics() *metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
 	m.phases = newPhases(m.reg)
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -102,7 +102,7 @@ func (s *simulation) boot(n *node) error {
 		TrackState:    !s.cfg.BrokenVoting, Executed: n.disk.recentRefs(),
 		// Half the seeds run each way of sending votes.
 		BroadcastVotes: s.cfg.Seed%2 == 0,
-	}, signer, consensus.Snapshot{Committed: n.disk.committed, Blocks: blocks, HighQC: n.disk.highQC, HighTC: n.disk.highTC})
+	}, signer, consensus.Snapshot{Committed: n.disk.committed, Blocks: blocks, Recent: n.disk.recent(), HighQC: n.disk.highQC, HighTC: n.disk.highTC})
 	if err != nil {
 		return fmt.Errorf("node %d core: %w", n.id, err)
 	}
@@ -151,6 +151,16 @@ func (d *disk) serve(q *types.BlockRequest) *types.BlockResponse {
 		return nil
 	}
 	return &types.BlockResponse{Blocks: out}
+}
+
+// recent returns the committed blocks just below the committed one, as
+// the node's store does for a restart.
+func (d *disk) recent() []*types.Block {
+	h := int(d.committed.Height) // d.chain[h-1] is the committed block
+	if h < 1 || h > len(d.chain) || d.chain[h-1].ID() != d.committed.ID() {
+		return nil
+	}
+	return d.chain[max(0, h-1-consensus.RecentNeeded) : h-1]
 }
 
 // serveChain answers a climb from the committed chain on the disk.

@@ -505,6 +505,11 @@ func (s *Store) Snapshot(root *types.Block) (consensus.Snapshot, error) {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return snap, err
 	}
+	recent, err := s.recent(root, snap.Committed)
+	if err != nil {
+		return snap, err
+	}
+	snap.Recent = recent
 	if v, err := s.get(key(pMeta, []byte(metaHQC))); err == nil {
 		qc, err := types.DecodeQC(v)
 		if err != nil {
@@ -540,6 +545,28 @@ func (s *Store) Snapshot(root *types.Block) (consensus.Snapshot, error) {
 		}
 	}
 	return snap, nil
+}
+
+// recent loads the committed blocks of root's epoch just below committed
+// (consensus.Snapshot.Recent).
+func (s *Store) recent(root, committed *types.Block) ([]*types.Block, error) {
+	from := root.Height + 1
+	if committed.Height > consensus.RecentNeeded {
+		from = max(from, committed.Height-consensus.RecentNeeded)
+	}
+	var out []*types.Block
+	for h := from; h < committed.Height; h++ {
+		b, err := s.BlockAt(h)
+		if errors.Is(err, ErrNotFound) {
+			out = nil // a gap: only the run just below committed helps
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load committed block %d: %w", h, err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // CommitQC returns the QC that proved the latest commit.

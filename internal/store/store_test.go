@@ -221,6 +221,14 @@ func TestApplyAndRecover(t *testing.T) {
 				}
 			}
 			sameBlock(t, "snapshot committed", snap.Committed, wantTip)
+			// The committed blocks below the tip, for the leader draw.
+			var recent []*types.Block
+			if k := len(st.committed); k > 0 {
+				recent = st.committed[max(0, k-1-consensus.RecentNeeded) : k-1]
+			}
+			if !slices.Equal(ids(snap.Recent...), ids(recent...)) {
+				t.Fatalf("snapshot recent %v, want %v", ids(snap.Recent...), ids(recent...))
+			}
 			var above []*types.Block
 			for _, b := range st.pending {
 				if b.Height > wantTip.Height {

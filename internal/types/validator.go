@@ -107,13 +107,29 @@ func (vs *ValidatorSet) BitmapStake(b Bitmap) uint64 {
 // the epoch and round. Every node computes the same leader, and over many
 // rounds each validator leads in proportion to its stake.
 func (vs *ValidatorSet) Leader(round uint64) int {
+	return vs.draw(round, vs.cumulative)
+}
+
+// LeaderWeighted draws round's proposer from the same hash as Leader, with
+// validator i weighted by cumulative[i]-cumulative[i-1] instead of its
+// stake. With the stakes as weights it returns what Leader does, so a
+// schedule that adjusts weights only for some validators leaves every other
+// round's leader where it was whenever it adjusts none.
+func (vs *ValidatorSet) LeaderWeighted(round uint64, cumulative []uint64) int {
+	if len(cumulative) != len(vs.cumulative) || cumulative[len(cumulative)-1] == 0 {
+		return vs.Leader(round)
+	}
+	return vs.draw(round, cumulative)
+}
+
+func (vs *ValidatorSet) draw(round uint64, cumulative []uint64) int {
 	var seed [16]byte
 	binary.BigEndian.PutUint64(seed[:8], vs.Epoch)
 	binary.BigEndian.PutUint64(seed[8:], round)
 	h := HashOf(seed[:])
 	// The modulo bias is below total/2^64, negligible for any real stake.
-	ticket := binary.BigEndian.Uint64(h[:8]) % vs.total
-	return sort.Search(len(vs.cumulative), func(i int) bool { return vs.cumulative[i] > ticket })
+	ticket := binary.BigEndian.Uint64(h[:8]) % cumulative[len(cumulative)-1]
+	return sort.Search(len(cumulative), func(i int) bool { return cumulative[i] > ticket })
 }
 
 // VerifySig checks one validator's signature over msg.

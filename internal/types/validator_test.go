@@ -241,3 +241,28 @@ func TestTxSignature(t *testing.T) {
 		t.Fatal("chain id is not bound into the signature and hash")
 	}
 }
+
+// LeaderWeighted with the stakes as weights is Leader, and a weight of a
+// 64th draws that validator about a 64th as often.
+func TestLeaderWeighted(t *testing.T) {
+	const rounds = 20000
+	vs := fakeSet(t, 1, 10, 10, 10, 10)
+	stakes := []uint64{10, 20, 30, 40}
+	demoted := []uint64{640, 1280, 1920, 1930}
+	counts := make([]int, vs.Len())
+	for r := uint64(0); r < rounds; r++ {
+		if a, b := vs.LeaderWeighted(r, stakes), vs.Leader(r); a != b {
+			t.Fatalf("round %d: weighted by stake %d, Leader %d", r, a, b)
+		}
+		counts[vs.LeaderWeighted(r, demoted)]++
+	}
+	if share := float64(counts[3]) / rounds; share > 0.01 {
+		t.Errorf("validator weighted at a 64th led %.2f%% of rounds, want about 0.5%%", 100*share)
+	}
+	for _, bad := range [][]uint64{nil, {1, 2}, {0, 0, 0, 0}} {
+		if got, want := vs.LeaderWeighted(7, bad), vs.Leader(7); got != want {
+			t.Errorf("weights %v: leader %d, want the plain draw's %d", bad, got, want)
+		}
+	}
+	t.Logf("leader counts with validator 3 at a 64th: %v", counts)
+}
