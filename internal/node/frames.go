@@ -161,10 +161,26 @@ func (n *Node) serveBlocks(to p2p.NodeID, req *types.BlockRequest) {
 // as serveBlocks. A height above this node's committed one gets no answer:
 // the asker retries elsewhere.
 func (n *Node) serveChain(to p2p.NodeID, req *types.ChainRequest) {
+	up := chainBlocks(n.store.BlockAt, req)
+	if len(up) == 0 {
+		return
+	}
+	frame := types.EncodeMessage(&types.BlockResponse{Blocks: up})
+	n.metrics.climbsServed.Inc()
+	n.metrics.served.Add(float64(len(up)))
+	n.metrics.servedBytes.Add(float64(len(frame)))
+	n.host.Send(to, chanConsensus, frame)
+}
+
+// chainBlocks reads the committed blocks a climb asks for, newest first as
+// block answers go: from req.From up, at most req.Count and
+// MaxFetchBlocks of them and within one message's byte budget (the first
+// block always fits). A height of 0 or above the tip gets none.
+func chainBlocks(blockAt func(uint64) (*types.Block, error), req *types.ChainRequest) []*types.Block {
 	var up []*types.Block
 	budget := types.MaxMessageBytes - types.MaxBlockBytes/4
 	for h := req.From; h > 0 && len(up) < int(min(req.Count, types.MaxFetchBlocks)); h++ {
-		b, err := n.store.BlockAt(h)
+		b, err := blockAt(h)
 		if err != nil {
 			break // above the committed tip, or not stored
 		}
@@ -175,15 +191,8 @@ func (n *Node) serveChain(to p2p.NodeID, req *types.ChainRequest) {
 		}
 		up = append(up, b)
 	}
-	if len(up) == 0 {
-		return
-	}
 	slices.Reverse(up)
-	frame := types.EncodeMessage(&types.BlockResponse{Blocks: up})
-	n.metrics.climbsServed.Inc()
-	n.metrics.served.Add(float64(len(up)))
-	n.metrics.servedBytes.Add(float64(len(frame)))
-	n.host.Send(to, chanConsensus, frame)
+	return up
 }
 
 // serveEpoch answers with the QC that committed the last block of an

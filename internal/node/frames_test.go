@@ -1,0 +1,63 @@
+package node
+
+import (
+	"math"
+	"testing"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/store"
+	"github.com/lazchain/lazchain/internal/types"
+)
+
+// A climb is answered from the store with the committed blocks from From
+// up, newest first; a height of 0 or above the tip, or a count of 0, gets
+// nothing, and a count past the cap gets MaxFetchBlocks.
+func TestChainBlocksFromTheStore(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	chain := replayChainOf(types.MaxFetchBlocks + 10)
+	if err := st.Apply(&consensus.Ready{Blocks: chain, Committed: chain}); err != nil {
+		t.Fatal(err)
+	}
+	tip := uint64(len(chain))
+	tests := []struct {
+		name        string
+		from        uint64
+		count       uint32
+		first, last uint64 // heights of the newest and oldest block answered; 0: none
+	}{
+		{"from genesis height", 0, 8, 0, 0},
+		{"above the tip", tip + 1, 8, 0, 0},
+		{"far above the tip", math.MaxUint64, 8, 0, 0},
+		{"count zero", 5, 0, 0, 0},
+		{"a run", 5, 8, 12, 5},
+		{"past the tip stops there", tip - 2, 8, tip, tip - 2},
+		{"the tip alone", tip, 1, tip, tip},
+		{"count past the cap", 1, math.MaxUint32, types.MaxFetchBlocks, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := chainBlocks(st.BlockAt, &types.ChainRequest{From: tt.from, Count: tt.count})
+			if tt.first == 0 {
+				if len(got) != 0 {
+					t.Fatalf("answered %d blocks, want none", len(got))
+				}
+				return
+			}
+			if len(got) == 0 || got[0].Height != tt.first || got[len(got)-1].Height != tt.last {
+				t.Fatalf("answered %d blocks, want heights %d down to %d", len(got), tt.first, tt.last)
+			}
+			for i, b := range got {
+				if want := chain[b.Height-1].ID(); b.ID() != want {
+					t.Fatalf("block %d at height %d is not the committed one", i, b.Height)
+				}
+				if i > 0 && got[i-1].Parent != b.ID() {
+					t.Fatalf("answer does not hash-link at height %d", b.Height)
+				}
+			}
+		})
+	}
+}
