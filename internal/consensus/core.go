@@ -23,6 +23,8 @@ type Core struct {
 	tree        *tree
 	pending     map[types.Hash][]*pendingProposal // proposals waiting for a parent
 	parkedBytes int                               // sizes of the blocks in pending
+	stash       map[types.Hash]*pendingProposal   // stale proposals' blocks, until a QC names them
+	stashBytes  int                               // sizes of the blocks in stash
 	fetching    map[types.Hash]*fetchState        // outstanding block requests
 	climb       *climbState                       // outstanding request up the committed chain
 	verified    map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
@@ -71,6 +73,7 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 		highTC:    snap.HighTC,
 		tree:      newTree(snap.Committed),
 		pending:   map[types.Hash][]*pendingProposal{},
+		stash:     map[types.Hash]*pendingProposal{},
 		fetching:  map[types.Hash]*fetchState{},
 		verified:  map[types.Hash]*types.QC{},
 		votes:     newVoteBook(),

@@ -101,12 +101,14 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	// (so at most the core's round), or it is stale: either way its block
 	// is needed only if a QC names it, and then it is fetched. Storing it
 	// would let a leader write a block to every node's disk for each of
-	// its past or far-future rounds.
+	// its past or far-future rounds. A stale one is kept in memory for a
+	// while instead, for the fetch (see stash).
 	_, wanted := c.fetching[b.ID()]
 	_, awaited := c.pending[b.ID()]
 	switch {
 	case b.Round+1 < c.round && !wanted && !awaited: // a block being fetched is taken as it comes
 		c.drop(DropStaleRound)
+		c.stashStale(from, b)
 		return
 	case b.Round > c.round+maxFutureRounds:
 		c.drop(DropFutureRound)
@@ -247,6 +249,13 @@ func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
 // a commit that needed it, a proposal of our own on top of it.
 func (c *Core) afterInsert(b *types.Block) {
 	delete(c.fetching, b.ID())
+	// b's QC, verified before b was stored, certifies its parent and may
+	// commit the block below. A core behind commits this way as its
+	// fetches link up: its high QC is the tip's, and a tip that moves
+	// faster than a fetch's round trip never has its block here.
+	if b.QC != nil {
+		c.tryCommit(b.QC)
+	}
 	waiting := c.unpark(b.ID())
 	for _, w := range waiting {
 		if w.fetched != nil {

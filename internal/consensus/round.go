@@ -140,6 +140,12 @@ func (c *Core) forgetBelow(head *types.Block) {
 			delete(c.verified, id)
 		}
 	}
+	for id, w := range c.stash {
+		if b := w.fetched; b.Height <= head.Height || b.QC.Round < head.Round {
+			delete(c.stash, id)
+			c.stashBytes -= w.size
+		}
+	}
 	for parent, ws := range c.pending {
 		keep := ws[:0]
 		for _, w := range ws {

@@ -38,6 +38,10 @@ func (c *Core) fetch(id types.Hash, from int, above uint64) {
 	if _, ok := c.fetching[id]; ok {
 		return
 	}
+	if w := c.stash[id]; w != nil {
+		c.unstash(w)
+		return
+	}
 	if c.climb != nil && above > uint64(c.cfg.FetchBatch) {
 		return // the climb gets there without parking what lies between
 	}
@@ -278,3 +282,43 @@ func (c *Core) ParkedBytes() int { return c.parkedBytes }
 // maxPendingPerParent bounds the blocks parked on one missing parent:
 // honest ones are a few forks at most.
 const maxPendingPerParent = 16
+
+// maxStashed bounds the stale proposals' blocks kept in memory: about
+// what one fetch brings.
+const maxStashed = 2 * types.MaxFetchBlocks
+
+// stashStale keeps in memory the block of a verified proposal that came
+// too late for its round. A core behind a leader that runs rounds faster
+// than messages cross the network (one that holds a quorum alone) gets
+// most proposals after a later QC moved it past their round, and, before
+// any QC names them, it would drop them all and fetch each block later,
+// one round trip behind a tip that has moved on again. Kept here, the
+// block is taken as fetched once a QC names it. It is never stored unless
+// a QC names it, and the stash is bounded in count and to a quarter of
+// the parked blocks' byte bound, so it never crowds out blocks a proposal
+// waits for.
+func (c *Core) stashStale(from int, b *types.Block) {
+	if b.Height <= c.tree.committed.Height || b.QC.Round < c.tree.committed.Round || c.stash[b.ID()] != nil {
+		return // it cannot commit, or it is here already
+	}
+	w := &pendingProposal{from: from, fetched: b, size: b.EncodedSize()}
+	if len(c.stash) >= maxStashed || c.stashBytes+w.size > c.cfg.MaxParkedBytes/4 {
+		return
+	}
+	c.stash[b.ID()] = w
+	c.stashBytes += w.size
+}
+
+// unstash takes a stashed block that a QC or a block named, as if it had
+// been fetched from the peer that sent it.
+func (c *Core) unstash(w *pendingProposal) {
+	b := w.fetched
+	delete(c.stash, b.ID())
+	c.stashBytes -= w.size
+	if c.tree.has(b.Parent) {
+		c.insertFetched(b)
+		return
+	}
+	c.park(b.Parent, &pendingProposal{from: w.from, fetched: b})
+	c.fetchBelow(b.Parent, w.from, b.Height-1)
+}

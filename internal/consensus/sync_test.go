@@ -433,3 +433,54 @@ func TestClimbAnswerFromAnotherValidatorDropped(t *testing.T) {
 		t.Fatal("the same answer from the validator asked committed nothing")
 	}
 }
+
+// A laggard gets the proposals it missed after a later QC moved it past
+// their rounds. It keeps their blocks in memory, not on disk, and takes
+// them as fetched once a QC names them; committing as they link up, it
+// catches up without asking the network for any of them.
+func TestStaleProposalsTakenWhenNamed(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const target = 3
+	h.run("first commits", 10, h.committedAtLeast(2))
+	heal := h.drop(isolated(target))
+	lagging := h.nodes[target]
+	start := lagging.tip().Height
+	h.run("the others move on", 50, h.committedAtLeast(start+7, h.othersThan(target)...))
+	heal()
+
+	var missed []envelope
+	for _, e := range h.wire {
+		if p, ok := e.msg.(*types.Proposal); ok && e.to == target && lagging.core.Block(p.Block.ID()) == nil {
+			missed = append(missed, e)
+		}
+	}
+	if len(missed) < 6 {
+		t.Fatalf("the laggard missed %d proposals, want at least 6", len(missed))
+	}
+	h.drop(allOf(from(target), ofKind(types.KindBlockRequest)))
+	requests := len(h.sent(allOf(from(target), ofKind(types.KindBlockRequest))))
+	newest := missed[len(missed)-1]
+	h.deliver(newest.from, target, newest.msg) // its QC moves the laggard on
+	rest := missed[:len(missed)-1]
+	for _, e := range rest {
+		h.deliver(e.from, target, e.msg)
+	}
+
+	asked := h.sent(allOf(from(target), ofKind(types.KindBlockRequest)))[requests:]
+	// One for the newest proposal's parent, before the others came,
+	// and at most one more for a block of a round that timed out,
+	// which no later proposal names. Without the stash it asks for
+	// every block.
+	if len(asked) > 2 {
+		t.Errorf("the laggard sent %d block requests for %d proposals it was sent, want at most 2", len(asked), len(missed))
+	}
+	want := rest[len(rest)-1].msg.(*types.Proposal).Block.Height - 2
+	if got := lagging.core.Committed().Height; got < want {
+		t.Fatalf("the laggard committed height %d from the blocks it was sent, want %d; %s", got, want, lagging.core.Describe())
+	}
+	for _, b := range lagging.committed[start:] {
+		if b.ID() != h.heights[b.Height] {
+			t.Fatalf("the laggard committed another block at height %d", b.Height)
+		}
+	}
+}
