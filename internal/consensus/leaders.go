@@ -1,7 +1,9 @@
 package consensus
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -20,7 +22,7 @@ import (
 // must miss repWindow in a row, not proposing either, to be demoted, and it
 // is back at full weight once a QC it signed commits. It is demoted, not
 // removed, so a validator that is alive but always slowest still leads now
-// and then.
+// and then. At most (n-1)/3 validators are demoted at once (see absent).
 //
 // A commit changes the draw only repLag rounds later: a node that commits a
 // block a few rounds after the others (the QC that commits it reached it
@@ -81,21 +83,38 @@ func (r *reputation) observe(b *types.Block, now uint64) {
 		r.lastSeen[b.Proposer] = b.Height
 	}
 	changed := false
-	n := 0
-	for i, seen := range r.lastSeen {
-		d := seen+repWindow <= b.Height
+	absent := r.absent(b.Height)
+	for i := range r.demoted {
+		d := slices.Contains(absent, i)
 		if d != r.demoted[i] {
 			r.demoted[i] = d
 			changed = true
 		}
-		if d {
-			n++
-		}
 	}
-	r.ndemoted = n
+	r.ndemoted = len(absent)
 	if changed {
 		r.push(leaderMark{from: b.Round + repLag, cumulative: r.weights()}, now)
 	}
+}
+
+// absent lists the validators to demote as of height: those with no sign
+// of life in the last repWindow blocks, but at most (n-1)/3 of them, the
+// longest silent first. More than that many silent is not a crash the
+// fault assumption allows for: it is QCs that do not need them (one
+// validator holding a quorum alone, or a fast few), and demoting them all
+// would hand every round to the few, who then run ahead of the rest.
+func (r *reputation) absent(height uint64) []int {
+	var out []int
+	for i, seen := range r.lastSeen {
+		if seen+repWindow <= height {
+			out = append(out, i)
+		}
+	}
+	if limit := (len(r.lastSeen) - 1) / 3; len(out) > limit {
+		slices.SortStableFunc(out, func(a, b int) int { return cmp.Compare(r.lastSeen[a], r.lastSeen[b]) })
+		out = out[:limit]
+	}
+	return out
 }
 
 // weights is the running sum of the draw's weights, or nil when no one is
