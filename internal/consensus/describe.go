@@ -11,3 +11,7 @@ func (c *Core) Describe() string {
 	}
 	return s
 }
+
+// Stashed returns how many stale proposals' blocks are kept in memory in
+// case a QC names them.
+func (c *Core) Stashed() int { return len(c.stash) }

@@ -36,13 +36,18 @@ const (
 	// repKeepRounds bounds how far back leaders are still asked for: votes,
 	// proposals and announcements of rounds older than this are stale.
 	repKeepRounds = 64
+	// repHorizon is how far back "longest silent" looks when more are
+	// silent than may be demoted: older silences count as equal, so that
+	// a restarted core, which knows only the last RecentNeeded blocks,
+	// orders them as the others do.
+	repHorizon = 32
 )
 
 // RecentNeeded is how many committed blocks below the committed head a
 // restarted core needs (Snapshot.Recent) to agree at once with the others
-// about leaders: repWindow to know who is alive as of each of the last
-// repLag commits.
-const RecentNeeded = repWindow + repLag
+// about leaders: who was seen within repHorizon of each of the last repLag
+// commits.
+const RecentNeeded = repLag + repHorizon + 1
 
 type reputation struct {
 	set      *types.ValidatorSet
@@ -111,7 +116,9 @@ func (r *reputation) absent(height uint64) []int {
 		}
 	}
 	if limit := (len(r.lastSeen) - 1) / 3; len(out) > limit {
-		slices.SortStableFunc(out, func(a, b int) int { return cmp.Compare(r.lastSeen[a], r.lastSeen[b]) })
+		floor := height - min(height, repHorizon)
+		key := func(i int) uint64 { return max(r.lastSeen[i], floor) }
+		slices.SortStableFunc(out, func(a, b int) int { return cmp.Compare(key(a), key(b)) })
 		out = out[:limit]
 	}
 	return out

@@ -128,7 +128,9 @@ func (c *Core) learnQC(from int, b *types.Block) {
 		return
 	}
 	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height && b.QC.Round > c.tree.committed.Round {
-		c.fetchBelow(b.Parent, from, b.Height-1)
+		// The height is the sender's word, unsigned here: a parent lies at
+		// most a height a round above the committed block.
+		c.fetchBelow(b.Parent, from, min(b.Height-1, c.tree.committed.Height+c.aboveRound(b.QC.Round)))
 	}
 	c.processQC(b.QC)
 }
@@ -249,6 +251,9 @@ func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
 // a commit that needed it, a proposal of our own on top of it.
 func (c *Core) afterInsert(b *types.Block) {
 	delete(c.fetching, b.ID())
+	if w := c.stash[b.ID()]; w != nil { // it came another way
+		c.dropStashed(w)
+	}
 	// b's QC, verified before b was stored, certifies its parent and may
 	// commit the block below. A core behind commits this way as its
 	// fetches link up: its high QC is the tip's, and a tip that moves

@@ -140,10 +140,9 @@ func (c *Core) forgetBelow(head *types.Block) {
 			delete(c.verified, id)
 		}
 	}
-	for id, w := range c.stash {
+	for _, w := range c.stash {
 		if b := w.fetched; b.Height <= head.Height || b.QC.Round < head.Round {
-			delete(c.stash, id)
-			c.stashBytes -= w.size
+			c.dropStashed(w)
 		}
 	}
 	for parent, ws := range c.pending {

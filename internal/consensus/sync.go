@@ -290,31 +290,62 @@ const maxStashed = 2 * types.MaxFetchBlocks
 // stashStale keeps in memory the block of a verified proposal that came
 // too late for its round. A core behind a leader that runs rounds faster
 // than messages cross the network (one that holds a quorum alone) gets
-// most proposals after a later QC moved it past their round, and, before
+// most proposals after a later QC moved it past their rounds, and, before
 // any QC names them, it would drop them all and fetch each block later,
 // one round trip behind a tip that has moved on again. Kept here, the
 // block is taken as fetched once a QC names it. It is never stored unless
-// a QC names it, and the stash is bounded in count and to a quarter of
-// the parked blocks' byte bound, so it never crowds out blocks a proposal
-// waits for.
+// a QC names it. The stash holds one block per round (a leader of a past
+// round can sign any number of blocks for it, and stale rounds are not
+// checked for a second proposal), at most maxStashed of them and a
+// quarter of the parked blocks' byte bound, so it never crowds out blocks
+// a proposal waits for; when full, the oldest round makes room for a
+// newer one.
 func (c *Core) stashStale(from int, b *types.Block) {
-	if b.Height <= c.tree.committed.Height || b.QC.Round < c.tree.committed.Round || c.stash[b.ID()] != nil {
-		return // it cannot commit, or it is here already
+	switch {
+	case b.Height <= c.tree.committed.Height || b.QC.Round < c.tree.committed.Round:
+		return // it cannot commit
+	case b.Height > c.tree.committed.Height+c.aboveRound(b.Round):
+		return // heights grow by at most one a round
+	}
+	var oldest *pendingProposal
+	for _, w := range c.stash {
+		if w.fetched.Round == b.Round {
+			return // this round's block is here already
+		}
+		if oldest == nil || w.fetched.Round < oldest.fetched.Round {
+			oldest = w
+		}
 	}
 	w := &pendingProposal{from: from, fetched: b, size: b.EncodedSize()}
-	if len(c.stash) >= maxStashed || c.stashBytes+w.size > c.cfg.MaxParkedBytes/4 {
+	if w.size > c.cfg.MaxParkedBytes/4 {
 		return
+	}
+	for oldest != nil && (len(c.stash) >= maxStashed || c.stashBytes+w.size > c.cfg.MaxParkedBytes/4) {
+		if oldest.fetched.Round > b.Round {
+			return
+		}
+		c.dropStashed(oldest)
+		oldest = nil
+		for _, o := range c.stash {
+			if oldest == nil || o.fetched.Round < oldest.fetched.Round {
+				oldest = o
+			}
+		}
 	}
 	c.stash[b.ID()] = w
 	c.stashBytes += w.size
+}
+
+func (c *Core) dropStashed(w *pendingProposal) {
+	delete(c.stash, w.fetched.ID())
+	c.stashBytes -= w.size
 }
 
 // unstash takes a stashed block that a QC or a block named, as if it had
 // been fetched from the peer that sent it.
 func (c *Core) unstash(w *pendingProposal) {
 	b := w.fetched
-	delete(c.stash, b.ID())
-	c.stashBytes -= w.size
+	c.dropStashed(w)
 	if c.tree.has(b.Parent) {
 		c.insertFetched(b)
 		return

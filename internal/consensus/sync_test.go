@@ -484,3 +484,54 @@ func TestStaleProposalsTakenWhenNamed(t *testing.T) {
 		}
 	}
 }
+
+// The stash of stale proposals is bounded: one block per round, however
+// many its leader signs (stale rounds are not checked for a second
+// proposal), and 128 blocks in all, the newest rounds kept.
+func TestStashBounded(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	const target = 3
+	h.run("first commits", 10, h.committedAtLeast(2))
+	heal := h.drop(isolated(target))
+	lagging := h.nodes[target]
+	tip := lagging.tip()
+	h.run("the others move on", 400, h.committedAtLeast(tip.Height+220, h.othersThan(target)...))
+	heal()
+	var newest envelope
+	for _, e := range h.wire {
+		if _, ok := e.msg.(*types.Proposal); ok && e.to == target {
+			newest = e
+		}
+	}
+	h.deliver(newest.from, target, newest.msg) // its QC moves the laggard on
+	c := h.core(target)
+	qc := h.makeQC(tip.Round, tip.ID(), h.othersThan(target)...)
+	forge := func(round uint64, n int) {
+		for i := range n {
+			b := types.NewBlock(testEpoch, round, tip.Height+1, qc, uint32(c.Leader(round)), payload(round*100+uint64(i)))
+			h.deliver(c.Leader(round), target, h.signProposal(b, nil))
+		}
+	}
+	stale := tip.Round + 5
+	if stale+1 >= c.Round() || c.Leader(stale) == target {
+		t.Fatalf("round %d is not a stale round led by another (core in round %d)", stale, c.Round())
+	}
+	forge(stale, 5)
+	if got := c.Stashed(); got != 1 {
+		t.Fatalf("five blocks of one round: %d stashed, want 1", got)
+	}
+	var rounds int
+	for r := tip.Round + 1; r+1 < c.Round(); r++ {
+		if c.Leader(r) != target {
+			forge(r, 1)
+			rounds++
+		}
+	}
+	const maxStashed = 2 * types.MaxFetchBlocks
+	if rounds <= maxStashed {
+		t.Fatalf("only %d stale rounds to forge, want more than %d", rounds, maxStashed)
+	}
+	if got := c.Stashed(); got != maxStashed {
+		t.Fatalf("%d stale rounds: %d stashed, want %d", rounds, got, maxStashed)
+	}
+}

@@ -43,7 +43,7 @@ func (s *simulation) equivocate(n *node, p *types.Proposal) {
 	s.transmit(n, second, types.EncodeMessage(other))
 	// It backs its fork with its own vote, as a real attacker would.
 	vote := raw.vote(alt.Epoch, alt.Round, alt.ID())
-	s.transmit(n, s.destinations(n, s.set.Leader(alt.Round+1)), types.EncodeMessage(vote))
+	s.transmit(n, s.destinations(n, n.core.Leader(alt.Round+1)), types.EncodeMessage(vote))
 }
 
 // staleQC returns the QC two blocks below b and the height a block on it
