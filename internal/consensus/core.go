@@ -189,7 +189,11 @@ func (c *Core) Parked() int {
 }
 
 // Stats returns counters.
-func (c *Core) Stats() Stats { return c.stats }
+func (c *Core) Stats() Stats {
+	s := c.stats
+	s.Demotions = c.rep.demotions
+	return s
+}
 
 // Block returns a known block, or nil.
 func (c *Core) Block(id types.Hash) *types.Block { return c.tree.get(id) }

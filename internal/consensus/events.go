@@ -187,6 +187,9 @@ type Stats struct {
 	// ExecWaits counts votes parked until the driver executed the height
 	// a proposal vouches for; on the happy path it stays near zero.
 	ExecWaits uint64
+	// Demotions counts validators weighed down in the leader draw (see
+	// reputation); on a healthy network it stays at zero.
+	Demotions uint64
 }
 
 // DropNames lists the drop reasons in order, for metrics labels.

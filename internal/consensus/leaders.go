@@ -50,11 +50,12 @@ const (
 const RecentNeeded = repLag + repHorizon + 1
 
 type reputation struct {
-	set      *types.ValidatorSet
-	lastSeen []uint64 // height of the last committed block that showed validator i alive
-	demoted  []bool
-	ndemoted int
-	marks    []leaderMark // oldest first; from strictly increasing
+	set       *types.ValidatorSet
+	lastSeen  []uint64 // height of the last committed block that showed validator i alive
+	demoted   []bool
+	ndemoted  int
+	demotions uint64       // validators newly demoted, all told
+	marks     []leaderMark // oldest first; from strictly increasing
 }
 
 // leaderMark is a draw's weights from round from on; nil cumulative means
@@ -88,6 +89,7 @@ func (r *reputation) observe(b *types.Block, now uint64) {
 		r.lastSeen[b.Proposer] = b.Height
 	}
 	changed := false
+	was := slices.Clone(r.demoted)
 	absent := r.absent(b.Height)
 	for i := range r.demoted {
 		d := slices.Contains(absent, i)
@@ -98,6 +100,11 @@ func (r *reputation) observe(b *types.Block, now uint64) {
 	}
 	r.ndemoted = len(absent)
 	if changed {
+		for _, i := range absent {
+			if !was[i] {
+				r.demotions++
+			}
+		}
 		r.push(leaderMark{from: b.Round + repLag, cumulative: r.weights()}, now)
 	}
 }

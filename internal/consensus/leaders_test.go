@@ -37,6 +37,9 @@ func TestCrashedValidatorStopsLeading(t *testing.T) {
 		if got := h.core(i).Demoted(); got != 1 {
 			t.Errorf("validator %d demotes %d validators, want 1 (the stopped one)", i, got)
 		}
+		if got := h.core(i).Stats().Demotions; got == 0 {
+			t.Errorf("validator %d counted no demotion", i)
+		}
 		for r := r1; r <= r2+20; r++ {
 			if a, b := h.core(i).Leader(r), h.core(live[0]).Leader(r); a != b {
 				t.Fatalf("round %d: validator %d draws leader %d, validator %d draws %d", r, i, a, live[0], b)

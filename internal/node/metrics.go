@@ -17,6 +17,7 @@ type metrics struct {
 	epoch         prometheus.Gauge
 	round         prometheus.Gauge
 	demoted       prometheus.Gauge
+	demotions     prometheus.Counter
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
 	commitLatency prometheus.Histogram
@@ -42,6 +43,7 @@ type metrics struct {
 	lastTimeouts  uint64
 	lastTCs       uint64
 	lastFetches   uint64
+	lastDemotions uint64
 }
 
 func newMetrics() *metrics {
@@ -50,6 +52,8 @@ func newMetrics() *metrics {
 		height: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_height", Help: "Latest committed height."}),
 		epoch:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_epoch", Help: "Current epoch."}),
 		round:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_round", Help: "Current consensus round."}),
+		demotions: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_leader_demotions_total",
+			Help: "Times a validator was weighed down in the leader draw (zero on a healthy network)."}),
 		demoted: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_demoted_validators",
 			Help: "Validators the leader draw weighs at a 64th of their stake: no proposal or QC signature of theirs in the last 10 committed blocks (crashed, cut off, or always the slowest voter)."}),
 		mempoolTxs:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_txs", Help: "Transactions in the mempool."}),
@@ -89,7 +93,7 @@ func newMetrics() *metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
 	m.phases = newPhases(m.reg)
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.demotions, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -123,6 +127,7 @@ func (m *metrics) observeCore(s consensus.Stats) {
 	addSince(m.timeouts, &m.lastTimeouts, s.Timeouts)
 	addSince(m.tcsFormed, &m.lastTCs, s.TCs)
 	addSince(m.fetches, &m.lastFetches, s.Fetches)
+	addSince(m.demotions, &m.lastDemotions, s.Demotions)
 }
 
 // addSince adds to c what a core counter v gained since last; a new
