@@ -116,6 +116,14 @@ func TestClusterSurvivesKillAndPartition(t *testing.T) {
 			c.kill9(1)
 			down[1] = true
 		case 30:
+			// The others weigh the dead validator down in the leader draw
+			// once ten committed blocks lack it, so its rounds stop timing
+			// out (they keep committing meanwhile: the waves go on).
+			waitMetric(t, c.apis[0], "lazchain_demoted_validators", 1, 60*time.Second, func() {
+				if err := c.submit(l.batch(perWave), w, live); err != nil {
+					t.Fatalf("wave %d: %v", w, err)
+				}
+			})
 			c.start(1)
 			down[1] = false
 		case 35: // once node 1 caught up, cut node 3 off from everyone
@@ -159,7 +167,28 @@ func TestClusterSurvivesKillAndPartition(t *testing.T) {
 	}
 	sameChains(t, c, top)
 	allCommitted(t, c, l.sent)
+	// Back and signing QCs, the killed and the cut-off validator regain
+	// their full weight.
+	for i := 0; i < n; i++ {
+		waitMetric(t, c.apis[i], "lazchain_demoted_validators", 0, 60*time.Second, nil)
+	}
 	t.Logf("%d txs, %d blocks, identical on %d nodes; node 1 killed at height %d", len(l.sent), top, n, killedHeight)
+}
+
+// waitMetric polls a node's metric until it equals want, calling each
+// (if not nil) between polls, and fails after limit.
+func waitMetric(t *testing.T, api, name string, want float64, limit time.Duration, each func()) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for metricValue(t, api, name) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s of %s is %v after %v, want %v", name, api, metricValue(t, api, name), limit, want)
+		}
+		if each != nil {
+			each()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // committedSample returns the hashes of sent txs that node reports committed.

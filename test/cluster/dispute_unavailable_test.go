@@ -92,6 +92,8 @@ func TestIDAODisputesOverturnByzantineCertificates(t *testing.T) {
 	if r := disputes[ghostID].Ruling.Reason; r != idao.UnavailableResult.Reason {
 		t.Fatalf("the unavailability ruling's reason is %q", r)
 	}
+	// Node 3 reported the rulings; node 1 may be a block behind it.
+	c.waitHeight(c.height(3), 30*time.Second, 1)
 	for _, id := range []types.Hash{badID, ghostID} {
 		v, err := c.artifact(1, id)
 		if err != nil || v.Status != "overturned" || v.Verdict != "invalid" {
