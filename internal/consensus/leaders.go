@@ -22,7 +22,7 @@ import (
 // must miss repWindow in a row, not proposing either, to be demoted, and it
 // is back at full weight once a QC it signed commits. It is demoted, not
 // removed, so a validator that is alive but always slowest still leads now
-// and then. At most (n-1)/3 validators are demoted at once (see absent).
+// and then. At most (n-1)/3 validators are demoted at once (see absentAt).
 //
 // A commit changes the draw only repLag rounds later: a node that commits a
 // block a few rounds after the others (the QC that commits it reached it
@@ -53,6 +53,8 @@ type reputation struct {
 	set       *types.ValidatorSet
 	lastSeen  []uint64 // height of the last committed block that showed validator i alive
 	demoted   []bool
+	next      []bool // scratch for observe, swapped with demoted
+	absent    []int  // scratch for observe
 	ndemoted  int
 	demotions uint64       // validators newly demoted, all told
 	marks     []leaderMark // oldest first; from strictly increasing
@@ -68,7 +70,8 @@ type leaderMark struct {
 // newReputation counts every validator alive at height, the block the core
 // starts from: an epoch begins with everyone at full weight.
 func newReputation(set *types.ValidatorSet, height uint64) *reputation {
-	r := &reputation{set: set, lastSeen: make([]uint64, set.Len()), demoted: make([]bool, set.Len())}
+	n := set.Len()
+	r := &reputation{set: set, lastSeen: make([]uint64, n), demoted: make([]bool, n), next: make([]bool, n)}
 	for i := range r.lastSeen {
 		r.lastSeen[i] = height
 	}
@@ -78,45 +81,42 @@ func newReputation(set *types.ValidatorSet, height uint64) *reputation {
 // observe takes a committed block, in chain order, and records a new draw
 // from b.Round+repLag if the set of demoted validators changed.
 func (r *reputation) observe(b *types.Block, now uint64) {
-	if b.QC != nil {
-		for _, i := range b.QC.Signers.Indices() {
-			if i < len(r.lastSeen) {
-				r.lastSeen[i] = b.Height
-			}
+	for i := range r.lastSeen {
+		if b.QC != nil && b.QC.Signers.Has(i) {
+			r.lastSeen[i] = b.Height
 		}
 	}
 	if int(b.Proposer) < len(r.lastSeen) && !b.IsRoot() {
 		r.lastSeen[b.Proposer] = b.Height
 	}
-	changed := false
-	was := slices.Clone(r.demoted)
-	absent := r.absent(b.Height)
-	for i := range r.demoted {
-		d := slices.Contains(absent, i)
-		if d != r.demoted[i] {
-			r.demoted[i] = d
-			changed = true
-		}
+	r.absent = r.absentAt(b.Height, r.absent[:0])
+	clear(r.next)
+	for _, i := range r.absent {
+		r.next[i] = true
 	}
-	r.ndemoted = len(absent)
-	if changed {
-		for _, i := range absent {
-			if !was[i] {
+	changed := false
+	for i, d := range r.next {
+		if d != r.demoted[i] {
+			changed = true
+			if d {
 				r.demotions++
 			}
 		}
+	}
+	r.demoted, r.next = r.next, r.demoted
+	r.ndemoted = len(r.absent)
+	if changed {
 		r.push(leaderMark{from: b.Round + repLag, cumulative: r.weights()}, now)
 	}
 }
 
-// absent lists the validators to demote as of height: those with no sign
+// absentAt appends to out the validators to demote as of height: those with no sign
 // of life in the last repWindow blocks, but at most (n-1)/3 of them, the
 // longest silent first. More than that many silent is not a crash the
 // fault assumption allows for: it is QCs that do not need them (one
 // validator holding a quorum alone, or a fast few), and demoting them all
 // would hand every round to the few, who then run ahead of the rest.
-func (r *reputation) absent(height uint64) []int {
-	var out []int
+func (r *reputation) absentAt(height uint64, out []int) []int {
 	for i, seen := range r.lastSeen {
 		if seen+repWindow <= height {
 			out = append(out, i)
@@ -183,9 +183,6 @@ func (r *reputation) leader(round uint64) int {
 	}
 	return r.set.Leader(round)
 }
-
-// leader returns the proposer of round.
-func (c *Core) leader(round uint64) int { return c.rep.leader(round) }
 
 // Leader returns the proposer of round as this core sees it now.
 func (c *Core) Leader(round uint64) int { return c.rep.leader(round) }

@@ -9,7 +9,7 @@ import (
 // maybePropose asks the driver for a payload when this core leads the
 // current round and knows the block its high QC certifies.
 func (c *Core) maybePropose() {
-	if !c.isValidator() || c.leader(c.round) != c.cfg.Self || c.proposed >= c.round || c.requested >= c.round {
+	if !c.isValidator() || c.Leader(c.round) != c.cfg.Self || c.proposed >= c.round || c.requested >= c.round {
 		return
 	}
 	parent := c.tree.get(c.highQC.BlockID)
@@ -63,7 +63,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 	case b.QC == nil || (len(b.Txs) > 0 && c.cfg.beyondEnd(b.Height)):
 		c.drop(DropInvalid)
 		return
-	case int(b.Proposer) != c.leader(b.Round):
+	case int(b.Proposer) != c.Leader(b.Round):
 		c.drop(DropNotLeader)
 		c.learnQC(from, b)
 		return
@@ -231,7 +231,7 @@ func (c *Core) vote(b, parent *types.Block, tc *types.TC) {
 		return
 	}
 	c.stats.Votes++
-	next := c.leader(b.Round + 1)
+	next := c.Leader(b.Round + 1)
 	switch {
 	case c.cfg.BroadcastVotes:
 		c.send(Broadcast, v)

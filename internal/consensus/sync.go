@@ -307,33 +307,36 @@ func (c *Core) stashStale(from int, b *types.Block) {
 	case b.Height > c.tree.committed.Height+c.aboveRound(b.Round):
 		return // heights grow by at most one a round
 	}
-	var oldest *pendingProposal
 	for _, w := range c.stash {
 		if w.fetched.Round == b.Round {
 			return // this round's block is here already
-		}
-		if oldest == nil || w.fetched.Round < oldest.fetched.Round {
-			oldest = w
 		}
 	}
 	w := &pendingProposal{from: from, fetched: b, size: b.EncodedSize()}
 	if w.size > c.cfg.MaxParkedBytes/4 {
 		return
 	}
-	for oldest != nil && (len(c.stash) >= maxStashed || c.stashBytes+w.size > c.cfg.MaxParkedBytes/4) {
+	for len(c.stash) >= maxStashed || c.stashBytes+w.size > c.cfg.MaxParkedBytes/4 {
+		oldest := c.oldestStashed()
 		if oldest.fetched.Round > b.Round {
 			return
 		}
 		c.dropStashed(oldest)
-		oldest = nil
-		for _, o := range c.stash {
-			if oldest == nil || o.fetched.Round < oldest.fetched.Round {
-				oldest = o
-			}
-		}
 	}
 	c.stash[b.ID()] = w
 	c.stashBytes += w.size
+}
+
+// oldestStashed returns the stashed block of the lowest round (rounds are
+// unique in the stash, so the choice is the same on every node).
+func (c *Core) oldestStashed() *pendingProposal {
+	var oldest *pendingProposal
+	for _, w := range c.stash {
+		if oldest == nil || w.fetched.Round < oldest.fetched.Round {
+			oldest = w
+		}
+	}
+	return oldest
 }
 
 func (c *Core) dropStashed(w *pendingProposal) {

@@ -434,6 +434,19 @@ func TestClimbAnswerFromAnotherValidatorDropped(t *testing.T) {
 	}
 }
 
+// leaveBehind cuts validator target off while the others commit n blocks
+// past its tip, then restores its links; it returns the laggard, which
+// has received nothing of those blocks yet.
+func (h *harness) leaveBehind(target int, n uint64) *node {
+	h.t.Helper()
+	h.run("first commits", 10, h.committedAtLeast(2))
+	heal := h.drop(isolated(target))
+	lagging := h.nodes[target]
+	h.run("the others move on", 400, h.committedAtLeast(lagging.tip().Height+n, h.othersThan(target)...))
+	heal()
+	return lagging
+}
+
 // A laggard gets the proposals it missed after a later QC moved it past
 // their rounds. It keeps their blocks in memory, not on disk, and takes
 // them as fetched once a QC names them; committing as they link up, it
@@ -441,12 +454,8 @@ func TestClimbAnswerFromAnotherValidatorDropped(t *testing.T) {
 func TestStaleProposalsTakenWhenNamed(t *testing.T) {
 	h := newHarness(t, 1, 1, 1, 1)
 	const target = 3
-	h.run("first commits", 10, h.committedAtLeast(2))
-	heal := h.drop(isolated(target))
-	lagging := h.nodes[target]
+	lagging := h.leaveBehind(target, 7)
 	start := lagging.tip().Height
-	h.run("the others move on", 50, h.committedAtLeast(start+7, h.othersThan(target)...))
-	heal()
 
 	var missed []envelope
 	for _, e := range h.wire {
@@ -491,12 +500,7 @@ func TestStaleProposalsTakenWhenNamed(t *testing.T) {
 func TestStashBounded(t *testing.T) {
 	h := newHarness(t, 1, 1, 1, 1)
 	const target = 3
-	h.run("first commits", 10, h.committedAtLeast(2))
-	heal := h.drop(isolated(target))
-	lagging := h.nodes[target]
-	tip := lagging.tip()
-	h.run("the others move on", 400, h.committedAtLeast(tip.Height+220, h.othersThan(target)...))
-	heal()
+	tip := h.leaveBehind(target, 220).tip()
 	var newest envelope
 	for _, e := range h.wire {
 		if _, ok := e.msg.(*types.Proposal); ok && e.to == target {

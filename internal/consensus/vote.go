@@ -116,7 +116,7 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 		c.stats.QCs++
 		// Only the next leader announces (onCertified takes no other's):
 		// others form QCs from votes sent to everyone when it is down.
-		if !c.cfg.BroadcastVotes && c.leader(v.Round+1) == c.cfg.Self {
+		if !c.cfg.BroadcastVotes && c.Leader(v.Round+1) == c.cfg.Self {
 			c.send(Broadcast, &types.Certified{QC: qc})
 		}
 		c.processQC(qc)
@@ -137,7 +137,7 @@ func (c *Core) onCertified(from int, qc *types.QC) {
 	switch {
 	case qc == nil || qc.Epoch != c.set.Epoch:
 		c.drop(DropWrongEpoch)
-	case from < 0 || from != c.leader(qc.Round+1):
+	case from < 0 || from != c.Leader(qc.Round+1):
 		c.drop(DropNotLeader)
 	case qc.Round != c.round || qc.Round <= c.highQC.Round || !c.tree.has(qc.BlockID):
 		// Not this round's, old news, or ahead of its block.
