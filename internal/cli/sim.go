@@ -16,7 +16,7 @@ var errFailed = errors.New("simulation found failures (replay commands above)")
 
 type simFlags struct {
 	validators, byzantine, seeds, workers int
-	seed, rounds, livenessRounds          uint64
+	seed, rounds, livenessRounds, far     uint64
 	faults, behaviours                    string
 	bls, broken                           bool
 }
@@ -61,6 +61,7 @@ Behaviours: equivocator, double-voter, silent, garbage, twins (or all).`,
 	fl.BoolVar(&f.bls, "bls", false, "use real BLS12-381 signatures instead of the fast stand-in")
 	fl.BoolVar(&f.broken, "broken-voting", false, "deliberately unsafe voting rule, to show the checker catches it")
 	fl.IntVar(&f.workers, "workers", 0, "parallel runs (0 = one per CPU)")
+	fl.Uint64Var(&f.far, "far-delay", 0, "virtual ms added to every message to or from node 0: one validator far from the others (a WAN link)")
 	cmd.AddCommand(simEpochsCommand())
 	return cmd
 }
@@ -91,7 +92,7 @@ func (f *simFlags) configs() ([]sim.Config, error) {
 		cfgs[i] = sim.Config{
 			Seed: seed, Validators: f.validators, Byzantine: f.byzantine, Behaviours: behaviours,
 			Faults: faults, FaultsName: mix, Rounds: f.rounds, LivenessRounds: f.livenessRounds,
-			RealBLS: f.bls, BrokenVoting: f.broken,
+			RealBLS: f.bls, BrokenVoting: f.broken, FarDelay: f.far,
 		}
 	}
 	return cfgs, nil

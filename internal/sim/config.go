@@ -84,6 +84,11 @@ type Config struct {
 	MaxDelay    uint64
 	DropRate    float64
 	DupRate     float64
+	// FarDelay is added to every message to or from node 0: one validator
+	// far from the others, which are close to each other, as on a WAN.
+	// With it above a round's time, node 0's votes always come after a
+	// quorum's, and its fetches are answered rounds after they were made.
+	FarDelay uint64
 }
 
 // withDefaults fills unset fields.
@@ -133,6 +138,9 @@ func (c Config) ReplayCommand() string {
 	}
 	if c.BrokenVoting {
 		cmd += " --broken-voting"
+	}
+	if c.FarDelay > 0 {
+		cmd += fmt.Sprintf(" --far-delay %d", c.FarDelay)
 	}
 	return cmd
 }

@@ -60,9 +60,17 @@ func (s *simulation) transmit(from *node, to []*node, data []byte) {
 			copies = 2
 		}
 		for c := 0; c < copies; c++ {
-			s.sched.push(&event{at: s.sched.now + s.delay(), kind: evDeliver, node: d.id, from: from.index, data: data})
+			s.sched.push(&event{at: s.sched.now + s.delay() + s.far(from, d), kind: evDeliver, node: d.id, from: from.index, data: data})
 		}
 	}
+}
+
+// far is the extra delay of a link to or from the far node (FarDelay).
+func (s *simulation) far(a, b *node) uint64 {
+	if a.id == 0 || b.id == 0 {
+		return s.cfg.FarDelay
+	}
+	return 0
 }
 
 func (s *simulation) delay() uint64 {

@@ -66,9 +66,17 @@ type simulation struct {
 
 // Run executes one simulation.
 func Run(cfg Config) Result {
+	return newSimulation(cfg).run()
+}
+
+func newSimulation(cfg Config) *simulation {
 	cfg = cfg.withDefaults()
 	s := &simulation{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1a2c_4a1d)), check: newChecker(), votes: map[voteKey]types.Hash{}, trace: sha256.New()}
 	s.res.Config = cfg
+	return s
+}
+
+func (s *simulation) run() Result {
 	if err := s.setup(); err != nil {
 		s.res.Violations = append(s.res.Violations, "setup: "+err.Error())
 		return s.res
