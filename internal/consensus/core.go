@@ -37,6 +37,7 @@ type Core struct {
 
 	exec *execRefs   // execution results, when cfg.TrackState
 	rep  *reputation // who leads each round
+	late *lateVotes  // votes for the QC the next proposal carries, with late ones
 
 	ready Ready
 	stats Stats

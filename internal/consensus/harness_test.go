@@ -31,9 +31,14 @@ type harness struct {
 	authenticated bool // cores trust the transport's sender, as the node does
 	track         bool // cores check execution results; the driver reports them
 	broadcast     bool // cores send votes to every validator
-	txBody        int  // body size of payload transactions; 0 for small ones
-	parkedBytes   int  // cores' MaxParkedBytes; 0 for the default
-	keepCommitted int  // cores' KeepCommitted; 0 for the default
+	// stragglers makes a leader hold a payload request while its core
+	// names late votes it would carry (Core.Stragglers), as the node does;
+	// held requests are answered when those votes come or the queue runs
+	// dry (the node's wait running out).
+	stragglers    bool
+	txBody        int // body size of payload transactions; 0 for small ones
+	parkedBytes   int // cores' MaxParkedBytes; 0 for the default
+	keepCommitted int // cores' KeepCommitted; 0 for the default
 	t             testing.TB
 	set           *types.ValidatorSet
 	keys          []*simsig.Key
@@ -58,6 +63,7 @@ type node struct {
 	timer     *consensus.Timer
 	timers    []consensus.Timer // every timer set, in order
 	readies   []consensus.Ready
+	held      *consensus.PayloadRequest // waiting for late votes (harness.stragglers)
 }
 
 func (n *node) tip() *types.Block { return n.committed[len(n.committed)-1] }
@@ -198,12 +204,33 @@ func (h *harness) flush(n *node) {
 			}
 			return
 		}
-		txs := payload(r.Payload.Round)
-		if h.txBody > 0 {
-			txs = bulkyPayload(r.Payload.Round, h.txBody)
+		if h.stragglers && len(n.core.Stragglers(r.Payload.Round)) > 0 {
+			n.held = r.Payload
+			return
 		}
-		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: txs})
+		h.answer(n, r.Payload)
 	}
+}
+
+func (h *harness) answer(n *node, p *consensus.PayloadRequest) {
+	txs := payload(p.Round)
+	if h.txBody > 0 {
+		txs = bulkyPayload(p.Round, h.txBody)
+	}
+	n.core.Step(&consensus.PayloadReady{Round: p.Round, Txs: txs})
+}
+
+// release answers n's held payload request if it waits for no one now,
+// or if force says the wait ran out.
+func (h *harness) release(n *node, force bool) bool {
+	p := n.held
+	if p == nil || !force && len(n.core.Stragglers(p.Round)) > 0 {
+		return false
+	}
+	n.held = nil
+	h.answer(n, p)
+	h.flush(n)
+	return true
 }
 
 // persist stores a Ready and checks the invariants every run must keep.
@@ -301,11 +328,17 @@ func (h *harness) deliver(from, to int, m types.Message) {
 	n := h.nodes[to]
 	n.core.Step(&consensus.Receive{From: from, Msg: m})
 	h.flush(n)
+	h.release(n, false)
 }
 
 // step delivers the oldest queued message; false when the queue is empty.
 func (h *harness) step() bool {
 	if len(h.queue) == 0 {
+		for _, n := range h.nodes {
+			if h.release(n, true) {
+				return true
+			}
+		}
 		return false
 	}
 	if h.steps++; h.steps > maxSteps {

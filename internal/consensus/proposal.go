@@ -37,7 +37,7 @@ func (c *Core) onPayload(round uint64, txs []*types.Tx) {
 	if c.cfg.beyondEnd(parent.Height + 1) {
 		txs = nil
 	}
-	b := types.NewBlockWithState(c.set.Epoch, round, parent.Height+1, c.highQC, uint32(c.cfg.Self), c.stateFor(parent), txs)
+	b := types.NewBlockWithState(c.set.Epoch, round, parent.Height+1, c.withLate(c.highQC), uint32(c.cfg.Self), c.stateFor(parent), txs)
 	sig, err := c.signer.SignProposal(b)
 	if err != nil {
 		return

@@ -94,6 +94,10 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 		}
 		return
 	}
+	if rv.done && c.takeLate(voter, v) {
+		rv.voted[voter] = v.BlockID
+		return
+	}
 	if rv.done || v.Round <= c.highQC.Round {
 		// A QC for this round is already known (formed here, or taken from
 		// a proposal): another would cost a pairing check and move nothing.
@@ -114,6 +118,7 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 	if qc := c.formQC(v.Round, v.BlockID, rv, bv); qc != nil {
 		rv.done = true
 		c.stats.QCs++
+		c.keepLate(qc, bv)
 		// Only the next leader announces (onCertified takes no other's):
 		// others form QCs from votes sent to everyone when it is down.
 		if !c.cfg.BroadcastVotes && c.Leader(v.Round+1) == c.cfg.Self {

@@ -52,7 +52,7 @@ func (n *Node) loop(ctx context.Context) error {
 		case <-n.kick:
 		case <-idle.C:
 		}
-		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= n.emptyDelay()) {
+		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= n.emptyDelay()) && !n.awaitStragglers(payload, payloadAt) {
 			n.propose(payload)
 			payload = nil
 		}
@@ -189,7 +189,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		if r.Payload != nil {
 			n.metrics.phases.asked(r.Payload.Round, time.Now())
 		}
-		if r.Payload != nil && n.hasWork(r.Payload) {
+		if r.Payload != nil && n.hasWork(r.Payload) && !n.awaitStragglers(r.Payload, time.Now()) {
 			// Propose before writing: the proposal then shares the synced
 			// write of the commit and QC that asked for it, one fsync less
 			// on the leader's path to every round.
@@ -229,7 +229,7 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 		if r.Payload != nil {
 			*payload, *payloadAt = r.Payload, time.Now()
 			n.metrics.phases.asked(r.Payload.Round, *payloadAt)
-			if n.hasWork(r.Payload) { // work arrived since the check above
+			if n.hasWork(r.Payload) && !n.awaitStragglers(r.Payload, *payloadAt) { // work arrived since the check above
 				n.propose(r.Payload)
 				*payload = nil
 			}

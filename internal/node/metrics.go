@@ -18,6 +18,7 @@ type metrics struct {
 	round         prometheus.Gauge
 	demoted       prometheus.Gauge
 	demotions     prometheus.Counter
+	stragglers    *prometheus.CounterVec
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
 	commitLatency prometheus.Histogram
@@ -55,7 +56,9 @@ func newMetrics() *metrics {
 		demotions: prometheus.NewCounter(prometheus.CounterOpts{Name: "lazchain_leader_demotions_total",
 			Help: "Times a validator was weighed down in the leader draw (zero on a healthy network)."}),
 		demoted: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_demoted_validators",
-			Help: "Validators the leader draw weighs at a 64th of their stake: no proposal or QC signature of theirs in the last 10 committed blocks (crashed, cut off, or always the slowest voter)."}),
+			Help: "Validators the leader draw weighs at a 64th of their stake: no proposal or QC signature of theirs in the last 10 committed blocks (crashed, cut off, or too slow to vote within the wait for late votes)."}),
+		stragglers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_straggler_waits_total",
+			Help: "Validators this leader held a proposal for, waiting for their late votes on a sampled height, by outcome: in_time, or missed (then skipped for a while)."}, []string{"outcome"}),
 		mempoolTxs:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_txs", Help: "Transactions in the mempool."}),
 		mempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_bytes", Help: "Bytes in the mempool."}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_commit_latency_seconds",
@@ -93,7 +96,9 @@ func newMetrics() *metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"step"})
 	m.execute, m.persist = flush.WithLabelValues("execute"), flush.WithLabelValues("persist")
 	m.phases = newPhases(m.reg)
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.demotions, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.stragglers.WithLabelValues("in_time") // both outcomes show from the start
+	m.stragglers.WithLabelValues("missed")
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.demotions, m.stragglers, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

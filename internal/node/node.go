@@ -73,6 +73,7 @@ type Node struct {
 	fallback               atomic.Uint64 // rotates block requests over connected peers
 	askedOutside           askedSet      // peers outside the set asked for blocks
 	kick                   chan struct{}
+	straggle               stragglerWaits // driver loop only
 	waiters                *waiters
 	gossip                 *gossiper
 	status                 statusBox

@@ -309,7 +309,7 @@ func TestMetrics(t *testing.T) {
 	if r.status != http.StatusOK || !strings.HasPrefix(r.ctype, "text/plain") {
 		t.Fatalf("GET /metrics: HTTP %d %q", r.status, r.ctype)
 	}
-	for _, series := range []string{"# TYPE lazchain_height gauge", "\nlazchain_height ", "lazchain_round ", "lazchain_demoted_validators 0", "lazchain_leader_demotions_total 0",
+	for _, series := range []string{"# TYPE lazchain_height gauge", "\nlazchain_height ", "lazchain_round ", "lazchain_demoted_validators 0", "lazchain_leader_demotions_total 0", `lazchain_straggler_waits_total{outcome="missed"} 0`,
 		"lazchain_mempool_txs ", "lazchain_commit_latency_seconds_bucket", "# TYPE lazchain_sig_batch_size histogram", "lazchain_tx_wait_seconds_count",
 		`lazchain_round_phase_seconds_count{phase="round"}`, `lazchain_round_phase_seconds_count{phase="propose"}`, "go_goroutines ",
 		"# TYPE lazchain_store_compactions_total counter", "lazchain_store_l0_sublevels ", "lazchain_store_write_stalls_total ",

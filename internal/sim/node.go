@@ -66,8 +66,11 @@ type node struct {
 	core      *consensus.Core
 	disk      *disk
 	timerGen  uint64
-	height    uint64     // last committed height
-	tip       types.Hash // last committed id
+	// payloadSince is when the core last asked for a payload: a leader
+	// waiting for late votes proposes by then plus stragglerWait.
+	payloadSince uint64
+	height       uint64     // last committed height
+	tip          types.Hash // last committed id
 }
 
 func (n *node) byzantine() bool { return n.behaviour != honest }

@@ -108,6 +108,11 @@ func (s *simulation) loop() {
 	}
 }
 
+// stragglerWait is how long a leader waits for late votes before it
+// proposes (consensus.Core.Stragglers), as the node does: a quarter of the
+// base timeout.
+func (s *simulation) stragglerWait() uint64 { return s.cfg.BaseTimeout / 4 }
+
 func (s *simulation) handle(e *event) {
 	s.traceEvent(e)
 	switch e.kind {
@@ -121,6 +126,10 @@ func (s *simulation) handle(e *event) {
 		}
 	case evPayload:
 		n := s.nodes[e.node]
+		if n.up && len(n.core.Stragglers(e.gen)) > 0 && s.sched.now < n.payloadSince+s.stragglerWait() {
+			s.sched.push(&event{at: s.sched.now + 2, kind: evPayload, node: n.id, gen: e.gen})
+			return
+		}
 		if n.up {
 			n.core.Step(&consensus.PayloadReady{Round: e.gen, Txs: s.payload()})
 			s.flush(n)
@@ -172,7 +181,10 @@ func (s *simulation) flush(n *node) {
 	r := n.core.Ready()
 	s.checkProposals(n, &r)
 	sent := s.sendCovered(n, &r)
-	if r.Payload != nil && s.rng.IntN(2) == 0 {
+	if r.Payload != nil {
+		n.payloadSince = s.sched.now
+	}
+	if r.Payload != nil && s.rng.IntN(2) == 0 && len(n.core.Stragglers(r.Payload.Round)) == 0 {
 		// As a node with transactions waiting does: propose at once, and
 		// carry out the proposal's Ready in this one's write.
 		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: s.payload()})

@@ -4,17 +4,20 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // proxy forwards one directed p2p link (from node A to node B's listener)
 // and can cut it: a cut closes live connections and refuses new ones, the
-// way a firewall rule would, until healed.
+// way a firewall rule would, until healed. It can also delay every byte
+// by a fixed time each way, as a long link would.
 type proxy struct {
 	ln     net.Listener
 	target string
 
 	mu    sync.Mutex
 	cut   bool
+	delay time.Duration // for connections made from now on
 	conns map[net.Conn]bool
 }
 
@@ -61,10 +64,11 @@ func (p *proxy) forward(c net.Conn) {
 		return
 	}
 	p.conns[c], p.conns[up] = true, true
+	delay := p.delay
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, c); done <- struct{}{} }()
-	go func() { io.Copy(c, up); done <- struct{}{} }()
+	go func() { copyDelayed(up, c, delay); done <- struct{}{} }()
+	go func() { copyDelayed(c, up, delay); done <- struct{}{} }()
 	<-done
 	c.Close()
 	up.Close()
@@ -81,6 +85,47 @@ func (p *proxy) setCut(cut bool) {
 	if cut {
 		for c := range p.conns {
 			c.Close()
+		}
+	}
+}
+
+func (p *proxy) setDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+}
+
+// copyDelayed copies src to dst, each chunk d after it was read. Chunks
+// keep their order; a full queue (a slow reader) holds the reads back.
+func copyDelayed(dst io.Writer, src io.Reader, d time.Duration) {
+	if d <= 0 {
+		io.Copy(dst, src)
+		return
+	}
+	type chunk struct {
+		due  time.Time
+		data []byte
+	}
+	q := make(chan chunk, 1024)
+	go func() {
+		defer close(q)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				q <- chunk{time.Now().Add(d), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for ch := range q {
+		time.Sleep(time.Until(ch.due))
+		if _, err := dst.Write(ch.data); err != nil {
+			for range q {
+			}
+			return
 		}
 	}
 }
