@@ -38,6 +38,9 @@ type Core struct {
 	exec *execRefs   // execution results, when cfg.TrackState
 	rep  *reputation // who leads each round
 	late *lateVotes  // votes for the QC the next proposal carries, with late ones
+	// lateSuspects sent a bad late vote: their late votes are checked
+	// alone, so they cannot spoil an aggregate again.
+	lateSuspects map[uint32]bool
 
 	ready Ready
 	stats Stats
@@ -70,16 +73,17 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 	}
 	c := &Core{
 		cfg: cfg, set: cfg.Set, signer: signer,
-		highQC:    snap.HighQC,
-		highTC:    snap.HighTC,
-		tree:      newTree(snap.Committed),
-		pending:   map[types.Hash][]*pendingProposal{},
-		stash:     map[types.Hash]*pendingProposal{},
-		fetching:  map[types.Hash]*fetchState{},
-		verified:  map[types.Hash]*types.QC{},
-		votes:     newVoteBook(),
-		proposals: map[uint64]seenProposal{},
-		timeouts:  newTimeoutBook(),
+		highQC:       snap.HighQC,
+		highTC:       snap.HighTC,
+		tree:         newTree(snap.Committed),
+		pending:      map[types.Hash][]*pendingProposal{},
+		stash:        map[types.Hash]*pendingProposal{},
+		fetching:     map[types.Hash]*fetchState{},
+		verified:     map[types.Hash]*types.QC{},
+		lateSuspects: map[uint32]bool{},
+		votes:        newVoteBook(),
+		proposals:    map[uint64]seenProposal{},
+		timeouts:     newTimeoutBook(),
 	}
 	c.genesis = c.cfg.root().ID()
 	c.rep = seedReputation(cfg.Set, snap.Recent, snap.Committed)

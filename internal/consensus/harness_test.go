@@ -68,6 +68,14 @@ type node struct {
 
 func (n *node) tip() *types.Block { return n.committed[len(n.committed)-1] }
 
+// heldRound is the round of the payload request n holds, 0 if none.
+func (n *node) heldRound() uint64 {
+	if n.held == nil {
+		return 0
+	}
+	return n.held.Round
+}
+
 // envelope is one message on the wire to one recipient.
 type envelope struct {
 	from, to int
@@ -206,6 +214,9 @@ func (h *harness) flush(n *node) {
 		}
 		if h.stragglers && len(n.core.Stragglers(r.Payload.Round)) > 0 {
 			n.held = r.Payload
+			if executed {
+				continue // votes that waited for the execution
+			}
 			return
 		}
 		h.answer(n, r.Payload)

@@ -131,6 +131,12 @@ func (r *reputation) absentAt(height uint64, out []int) []int {
 	return out
 }
 
+// unseen reports whether validator i showed no sign of life in the
+// StragglerAfter committed blocks up to height.
+func (r *reputation) unseen(i int, height uint64) bool {
+	return i < len(r.lastSeen) && r.lastSeen[i]+StragglerAfter <= height
+}
+
 // weights is the running sum of the draw's weights, or nil when no one is
 // demoted.
 func (r *reputation) weights() []uint64 {

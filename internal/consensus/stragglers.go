@@ -4,50 +4,56 @@ import "github.com/lazchain/lazchain/internal/types"
 
 // Late votes. A QC needs only a quorum, and the next leader forms it from
 // the first votes that make one, so a validator whose votes always arrive
-// after a quorum's (the farthest one on a WAN) would never be in a QC. The
-// chain would take it for down: the leader draw would weigh it down (see
+// after them (the farthest one on a WAN) would never be in a QC. The chain
+// would take it for down: the leader draw would weigh it down (see
 // reputation) and the epoch's end would jail it for downtime, though it
-// voted in every round. So on every StragglerEvery-th height the leader
-// that formed the QC keeps taking votes for the block until it proposes,
-// and its proposal carries the QC with them. How long it waits for them is
-// the driver's choice (Stragglers says whom it would wait for): an instant
-// on one machine, a WAN round trip across the world, never longer than a
-// small share of a round's timeout.
+// voted in every round. So the leader that formed a QC keeps taking votes
+// for the block until it proposes, and its proposal carries the QC with
+// them; and it is worth waiting for a validator whose vote is missing
+// when the last StragglerAfter committed blocks show no sign of it (no QC
+// it signed, no block it proposed). How long to wait is the driver's
+// choice (Stragglers says for whom): an instant on one machine, a WAN
+// round trip across the world, never more than a small share of a
+// round's timeout.
 //
-// Only sampled heights wait, so that a slow validator costs the chain at
-// most one wait in StragglerEvery blocks; that is often enough to keep it
-// in the leader draw (repWindow blocks) and above the downtime threshold.
+// A validator seen that recently is not waited for, so on a healthy
+// network, where every validator is in most QCs, leaders almost never
+// wait; a far one is waited for about every StragglerAfter blocks, often
+// enough to keep it in the leader draw (repWindow blocks) and well above
+// the downtime threshold.
 
-// StragglerEvery is the spacing of the heights whose QCs take late votes.
-const StragglerEvery = 4
+// StragglerAfter is how many committed blocks without a sign of a
+// validator make its missing vote worth waiting for.
+const StragglerAfter = 3
 
 // lateVotes are the votes for the block of a QC this core formed and
 // will build on, including those that came after the quorum.
 type lateVotes struct {
 	qc   *types.QC
+	rv   *roundVotes
 	bv   *blockVotes
-	more int // votes taken after the QC formed
-}
-
-// sampled reports whether votes for block id are worth waiting for.
-func (c *Core) sampled(id types.Hash) bool {
-	b := c.tree.get(id)
-	return b != nil && b.Height%StragglerEvery == 0
+	more []uint32 // voters taken after the QC formed
 }
 
 // keepLate starts taking late votes for the QC just formed, when this core
-// leads the next round and the block's height is sampled.
-func (c *Core) keepLate(qc *types.QC, bv *blockVotes) {
+// leads the next round. The votes in the QC count as checked: their
+// aggregate was.
+func (c *Core) keepLate(qc *types.QC, rv *roundVotes, bv *blockVotes) {
 	c.late = nil
-	if c.isValidator() && c.Leader(qc.Round+1) == c.cfg.Self && c.sampled(qc.BlockID) {
-		c.late = &lateVotes{qc: qc, bv: bv}
+	if !c.isValidator() || c.Leader(qc.Round+1) != c.cfg.Self {
+		return
 	}
+	for voter := range bv.sigs {
+		bv.verified[voter] = true
+	}
+	c.late = &lateVotes{qc: qc, rv: rv, bv: bv}
 }
 
 // takeLate records a vote that came after its round's QC formed, if it is
-// one the proposal still being prepared can carry. Its signature is checked
-// with the others when the proposal is built (withLate).
-func (c *Core) takeLate(voter uint32, v *types.Vote) bool {
+// one the proposal still being prepared can carry. Its signature is
+// checked with the others' when the proposal is built (withLate), or at
+// once if its voter sent a bad late vote before in this epoch.
+func (c *Core) takeLate(rv *roundVotes, voter uint32, v *types.Vote) bool {
 	l := c.late
 	if l == nil || l.qc.Round != v.Round || l.qc.BlockID != v.BlockID || c.proposed > v.Round {
 		return false
@@ -55,34 +61,55 @@ func (c *Core) takeLate(voter uint32, v *types.Vote) bool {
 	if _, ok := l.bv.sigs[voter]; ok {
 		return true
 	}
+	if c.lateSuspects[voter] {
+		msg := types.VoteSigningBytes(c.set.ChainID, c.set.Epoch, v.Round, v.BlockID)
+		if c.set.VerifySig(int(voter), msg, v.Sig) != nil {
+			rv.failed[voter]++
+			c.drop(DropBadSignature)
+			return true
+		}
+	}
+	rv.voted[voter] = v.BlockID
 	l.bv.sigs[voter] = v.Sig
-	l.bv.verified[voter] = false
+	l.bv.verified[voter] = c.lateSuspects[voter]
 	l.bv.stake += c.set.StakeOf(int(voter))
-	l.more++
+	l.more = append(l.more, voter)
 	return true
 }
 
-// withLate returns qc with the late votes added, checked with one pairing,
-// or qc itself when there are none or their aggregate fails (a bad late
-// vote costs its sender's place in the QC, and nothing else).
+// withLate returns qc with the late votes added, or qc itself when there
+// are none. The aggregate is checked with one pairing; if it fails, each
+// late vote is checked alone and the bad ones are left out (and their
+// voters' late votes checked alone from then on), so a bad vote costs its
+// sender its place and nobody else theirs.
 func (c *Core) withLate(qc *types.QC) *types.QC {
 	l := c.late
 	c.late = nil
-	if l == nil || l.more == 0 || l.qc != qc {
+	if l == nil || len(l.more) == 0 || l.qc != qc {
 		return qc
 	}
-	ext := c.aggregateVotes(qc.Round, qc.BlockID, l.bv)
 	msg := types.VoteSigningBytes(c.set.ChainID, c.set.Epoch, qc.Round, qc.BlockID)
+	ext := c.aggregateVotes(qc.Round, qc.BlockID, l.bv)
 	if ext == nil || c.set.VerifyAggregate(ext.Signers, msg, ext.Sig) != nil {
-		return qc
+		c.weedVotes(msg, l.rv, l.bv)
+		for _, voter := range l.more {
+			if _, ok := l.bv.sigs[voter]; !ok {
+				c.lateSuspects[voter] = true
+			}
+		}
+		// Every vote left was checked on its own or in the QC.
+		if ext = c.aggregateVotes(qc.Round, qc.BlockID, l.bv); ext == nil || ext.Signers.Count() <= qc.Signers.Count() {
+			return qc
+		}
 	}
 	c.verified[qc.BlockID] = ext
 	return ext
 }
 
-// Stragglers returns the validators whose votes the proposal for round
-// would carry if they came before it is built: those missing from the QC
-// it builds on, when that QC's block is sampled. It is empty otherwise.
+// Stragglers returns the validators worth waiting for before the proposal
+// for round is built: those that have not voted in the round of the QC it
+// builds on, and have shown no sign in the last StragglerAfter committed
+// blocks. It is empty when this core does not lead round on a QC it formed.
 func (c *Core) Stragglers(round uint64) []int {
 	l := c.late
 	if l == nil || l.qc.Round+1 != round || c.proposed >= round {
@@ -90,7 +117,8 @@ func (c *Core) Stragglers(round uint64) []int {
 	}
 	var out []int
 	for i := 0; i < c.set.Len(); i++ {
-		if _, ok := l.bv.sigs[uint32(i)]; !ok {
+		_, voted := l.rv.voted[uint32(i)]
+		if !voted && l.rv.failed[uint32(i)] < maxFailedVotes && c.rep.unseen(i, c.tree.committed.Height) {
 			out = append(out, i)
 		}
 	}

@@ -94,8 +94,7 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 		}
 		return
 	}
-	if rv.done && c.takeLate(voter, v) {
-		rv.voted[voter] = v.BlockID
+	if rv.done && c.takeLate(rv, voter, v) {
 		return
 	}
 	if rv.done || v.Round <= c.highQC.Round {
@@ -118,7 +117,7 @@ func (c *Core) addVote(idx int, v *types.Vote) {
 	if qc := c.formQC(v.Round, v.BlockID, rv, bv); qc != nil {
 		rv.done = true
 		c.stats.QCs++
-		c.keepLate(qc, bv)
+		c.keepLate(qc, rv, bv)
 		// Only the next leader announces (onCertified takes no other's):
 		// others form QCs from votes sent to everyone when it is down.
 		if !c.cfg.BroadcastVotes && c.Leader(v.Round+1) == c.cfg.Self {

@@ -19,6 +19,7 @@ type metrics struct {
 	demoted       prometheus.Gauge
 	demotions     prometheus.Counter
 	stragglers    *prometheus.CounterVec
+	stragglerWait prometheus.Histogram
 	mempoolTxs    prometheus.Gauge
 	mempoolBytes  prometheus.Gauge
 	commitLatency prometheus.Histogram
@@ -58,7 +59,10 @@ func newMetrics() *metrics {
 		demoted: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_demoted_validators",
 			Help: "Validators the leader draw weighs at a 64th of their stake: no proposal or QC signature of theirs in the last 10 committed blocks (crashed, cut off, or too slow to vote within the wait for late votes)."}),
 		stragglers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lazchain_straggler_waits_total",
-			Help: "Validators this leader held a proposal for, waiting for their late votes on a sampled height, by outcome: in_time, or missed (then skipped for a while)."}, []string{"outcome"}),
+			Help: "Validators this leader held a proposal for, waiting for late votes of validators the chain had not shown for a few blocks, by outcome: in_time, or missed (then skipped for a while)."}, []string{"outcome"}),
+		stragglerWait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_straggler_wait_seconds",
+			Help:    "How long this leader held a proposal for late votes.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12)}),
 		mempoolTxs:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_txs", Help: "Transactions in the mempool."}),
 		mempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lazchain_mempool_bytes", Help: "Bytes in the mempool."}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lazchain_commit_latency_seconds",
@@ -98,7 +102,7 @@ func newMetrics() *metrics {
 	m.phases = newPhases(m.reg)
 	m.stragglers.WithLabelValues("in_time") // both outcomes show from the start
 	m.stragglers.WithLabelValues("missed")
-	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.demotions, m.stragglers, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
+	m.reg.MustRegister(flush, m.execWaits, m.qcsFormed, m.timeouts, m.tcsFormed, m.fetches, m.served, m.climbsServed, m.servedBytes, m.txChecks, m.height, m.epoch, m.round, m.demoted, m.demotions, m.stragglers, m.stragglerWait, m.mempoolTxs, m.mempoolBytes, m.commitLatency, m.sigBatch, m.txWait, m.committedTxs, m.rejected,
 		newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

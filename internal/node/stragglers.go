@@ -9,17 +9,24 @@ import (
 )
 
 // stragglerWaits decides how long a leader holds its proposal for late
-// votes (consensus.Core.Stragglers): until every connected validator it
-// lacks has voted, or a quarter of the base timeout has passed. A crashed
-// validator is not connected, so it costs nothing. One that is connected
-// but lets a wait run out is not waited for again for a number of sampled
-// rounds that doubles with each miss, so a validator that withholds its
-// votes cannot make every fourth round slow.
+// votes (consensus.Core.Stragglers: validators the chain has not shown for
+// a few blocks): until every connected one it lacks has voted, or a
+// quarter of the base timeout (the budget) has passed. A crashed validator
+// is not connected, so it costs nothing. One that is connected but does
+// not vote within three quarters of the budget (its vote may still make
+// it in) is not waited for again for a number of waits that doubles with
+// each such miss, up to maxStragglerSkip, and halves with each timely
+// vote. So a validator that withholds its votes cannot hold up a proposal
+// every few blocks; one that times its vote just inside the threshold can
+// once in every few blocks, which costs less than a Byzantine leader can
+// by proposing at the last moment of its round.
 type stragglerWaits struct {
-	round   uint64 // the proposal round being held, 0 when none
-	waiting []int  // the validators it is held for
-	skip    []int  // per validator: sampled rounds left not to wait for it
-	miss    []int  // per validator: the skip its next miss earns
+	epoch   uint64
+	round   uint64    // the proposal round being held, 0 when none
+	waiting []int     // the validators it is held for
+	began   time.Time // when the hold began
+	skip    []int     // per validator: waits left to skip it in
+	miss    []int     // per validator: the skip its next miss earns
 	wake    *time.Timer
 }
 
@@ -31,43 +38,57 @@ func (n *Node) awaitStragglers(p *consensus.PayloadRequest, since time.Time) boo
 	w := &n.straggle
 	missing := n.core.Stragglers(p.Round)
 	if w.round != p.Round {
-		w.begin(p.Round, n.wantedStragglers(missing))
-		if len(w.waiting) == 0 {
-			return false
+		if len(missing) == 0 {
+			return false // no one to wait for
 		}
+		v := n.view()
+		w.begin(v.epoch.Number, v.set.Len(), p.Round)
+		w.waiting = n.wantedStragglers(v.nodeIDs, missing)
+		w.began = time.Now()
 	}
-	left := time.Duration(n.genesis.Consensus.BaseTimeoutMs)*time.Millisecond/4 - time.Since(since)
+	budget := time.Duration(n.genesis.Consensus.BaseTimeoutMs) * time.Millisecond / 4
 	late := slices.DeleteFunc(slices.Clone(w.waiting), func(i int) bool { return !slices.Contains(missing, i) })
-	if len(late) > 0 && left > 0 {
+	if left := budget - time.Since(since); len(late) > 0 && left > 0 {
 		if w.wake == nil {
 			w.wake = time.AfterFunc(left, n.poke)
 		}
 		return true
 	}
-	n.metrics.stragglers.WithLabelValues("missed").Add(float64(len(late)))
-	n.metrics.stragglers.WithLabelValues("in_time").Add(float64(len(w.waiting) - len(late)))
+	if len(w.waiting) > 0 {
+		n.metrics.stragglers.WithLabelValues("missed").Add(float64(len(late)))
+		n.metrics.stragglers.WithLabelValues("in_time").Add(float64(len(w.waiting) - len(late)))
+		n.metrics.stragglerWait.Observe(time.Since(w.began).Seconds())
+	}
+	if time.Since(since) > budget*3/4 {
+		late = w.waiting // all came, or not, too close to the end
+	}
 	w.end(late)
 	return false
 }
 
-// begin starts holding the proposal of round for the validators in want,
-// and counts every validator's skip down by one sampled round.
-func (w *stragglerWaits) begin(round uint64, want []int) {
-	w.round, w.waiting = round, want
-	for i := range w.skip {
-		w.skip[i] = max(0, w.skip[i]-1)
+// begin starts holding the proposal of round (in epoch, with n
+// validators), forgetting a hold that never ended.
+func (w *stragglerWaits) begin(epoch uint64, n int, round uint64) {
+	if w.epoch != epoch || len(w.skip) != n {
+		w.epoch, w.skip, w.miss = epoch, make([]int, n), make([]int, n) // indices are the epoch's
 	}
+	if w.wake != nil {
+		w.wake.Stop()
+		w.wake = nil
+	}
+	w.round, w.waiting = round, nil
 }
 
-// end stops holding: the validators in late let the wait run out and wait
-// longer for their next chance; the others came in time and start over.
+// end stops holding: the validators in late missed the wait and wait
+// longer for their next chance; the others came in time and have their
+// back-off halved.
 func (w *stragglerWaits) end(late []int) {
 	for _, i := range w.waiting {
 		if slices.Contains(late, i) {
 			w.miss[i] = min(maxStragglerSkip, 2*w.miss[i]+1)
 			w.skip[i] = w.miss[i]
 		} else {
-			w.miss[i] = 0
+			w.miss[i] /= 2
 		}
 	}
 	w.waiting = nil
@@ -78,22 +99,25 @@ func (w *stragglerWaits) end(late []int) {
 }
 
 // wantedStragglers returns the missing validators worth waiting for:
-// connected, and not skipped.
-func (n *Node) wantedStragglers(missing []int) []int {
-	if len(missing) == 0 {
-		return nil
-	}
-	v, w := n.view(), &n.straggle
-	if len(w.skip) != v.set.Len() {
-		w.skip, w.miss = make([]int, v.set.Len()), make([]int, v.set.Len())
-	}
+// connected, and not skipped (a skipped one's count goes down by one).
+func (n *Node) wantedStragglers(ids []p2p.NodeID, missing []int) []int {
 	peers := map[p2p.NodeID]bool{}
 	for _, id := range n.host.Peers() {
 		peers[id] = true
 	}
+	return n.straggle.wanted(missing, func(i int) bool { return i < len(ids) && peers[ids[i]] })
+}
+
+// wanted returns the validators of missing that are connected and not
+// skipped, counting down the skip of those that are.
+func (w *stragglerWaits) wanted(missing []int, connected func(int) bool) []int {
 	var out []int
 	for _, i := range missing {
-		if i < len(v.nodeIDs) && peers[v.nodeIDs[i]] && w.skip[i] == 0 {
+		switch {
+		case i >= len(w.skip) || !connected(i):
+		case w.skip[i] > 0:
+			w.skip[i]--
+		default:
 			out = append(out, i)
 		}
 	}

@@ -113,6 +113,22 @@ func (s *simulation) loop() {
 // base timeout.
 func (s *simulation) stragglerWait() uint64 { return s.cfg.BaseTimeout / 4 }
 
+// awaiting reports whether n's proposal for round waits for late votes:
+// some validator it lacks runs (a crashed one is not connected, as the
+// node would see it). Unlike the node it does not back off from one that
+// keeps it waiting, so a silent Byzantine validator holds up a proposal
+// every few blocks: the harsher case for liveness.
+func (s *simulation) awaiting(n *node, round uint64) bool {
+	for _, i := range n.core.Stragglers(round) {
+		for _, d := range s.byIndex[i] {
+			if d.up {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (s *simulation) handle(e *event) {
 	s.traceEvent(e)
 	switch e.kind {
@@ -126,7 +142,7 @@ func (s *simulation) handle(e *event) {
 		}
 	case evPayload:
 		n := s.nodes[e.node]
-		if n.up && len(n.core.Stragglers(e.gen)) > 0 && s.sched.now < n.payloadSince+s.stragglerWait() {
+		if n.up && s.awaiting(n, e.gen) && s.sched.now < n.payloadSince+s.stragglerWait() {
 			s.sched.push(&event{at: s.sched.now + 2, kind: evPayload, node: n.id, gen: e.gen})
 			return
 		}
@@ -184,7 +200,7 @@ func (s *simulation) flush(n *node) {
 	if r.Payload != nil {
 		n.payloadSince = s.sched.now
 	}
-	if r.Payload != nil && s.rng.IntN(2) == 0 && len(n.core.Stragglers(r.Payload.Round)) == 0 {
+	if r.Payload != nil && s.rng.IntN(2) == 0 && !s.awaiting(n, r.Payload.Round) {
 		// As a node with transactions waiting does: propose at once, and
 		// carry out the proposal's Ready in this one's write.
 		n.core.Step(&consensus.PayloadReady{Round: r.Payload.Round, Txs: s.payload()})

@@ -18,12 +18,12 @@ func (c *cluster) slowLinks(i int, d time.Duration) {
 }
 
 // steadyLoad submits 20 transactions every 20 ms, round robin over the
-// nodes, until stop closes or 10,000 are sent.
+// nodes, until stop closes or 60,000 are sent (a minute).
 func (c *cluster) steadyLoad(l *load, stop <-chan struct{}) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	all := func(int) bool { return true }
-	for len(l.sent) < 10_000 {
+	for len(l.sent) < 60_000 {
 		select {
 		case <-stop:
 			return nil
@@ -36,26 +36,26 @@ func (c *cluster) steadyLoad(l *load, stop <-chan struct{}) error {
 	return nil
 }
 
-// A validator behind a slow link (40 ms each way; the others talk over
-// loopback) has its vote arrive after the others' quorum in every round.
-// It must still count as live: in the QC of every sampled height, where the
-// leader waits for late votes; at full weight in the leader draw; and in
-// the set after several epoch ends, which jail a validator that signed or
-// proposed under 5% of an epoch's blocks. Without the wait it is demoted
-// and jailed at the first epoch end.
+// A validator behind a slow link (30 ms each way; the others talk over
+// loopback) has its vote arrive after the others' quorum in most rounds.
+// It must still count as live: leaders wait for its late vote once the
+// chain has not shown it for a few blocks, so it is never weighed down in
+// the leader draw (which takes ten blocks without a sign of it) and stays
+// in the set after several epoch ends (which jail a validator that signed
+// or proposed under 5% of an epoch's blocks).
 func TestSlowValidatorStaysInTheSet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four processes")
 	}
 	c := newCluster(t, 4, "--epoch-length", "40")
-	c.slowLinks(3, 40*time.Millisecond)
+	c.slowLinks(3, 30*time.Millisecond)
 	for i := 0; i < 4; i++ {
 		c.start(i)
 	}
 	op := c.nodeID(3)
 	c.waitHeight(1, 30*time.Second, 0, 3)
 	// Under load a leader has transactions to propose at once, so the only
-	// wait for late votes is the one for sampled heights.
+	// wait for late votes is the one for stragglers.
 	st, err := c.client(0).Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -79,30 +79,33 @@ func TestSlowValidatorStaysInTheSet(t *testing.T) {
 	if idx < 0 {
 		t.Fatalf("node3 left the validator set by epoch %d", v.Epoch)
 	}
-	// The QC a block carries certifies its parent: heights whose parent is
-	// a multiple of 4 (consensus.StragglerEvery) carry the late votes.
 	// Epoch 0's set is in genesis order, later ones by stake then operator:
 	// the index is the same from epoch 1 on while nobody joins or leaves.
-	sampled, signed := 0, 0
-	for h := uint64(42); h <= c.height(0); h++ {
+	me := v.Validators[idx].Index
+	last, worst, signed, blocks := uint64(0), uint64(0), 0, 0
+	for h := uint64(41); h <= c.height(0); h++ {
 		b, err := c.client(0).Block(context.Background(), h, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (h-1)%4 != 0 || b.QC == nil || b.QC.Epoch == 0 || b.QC.Round+1 != b.Round || int(b.Proposer) == v.Validators[idx].Index {
-			continue // not sampled, or aggregated by node3 itself
+		if last == 0 {
+			last = h
 		}
-		sampled++
-		if slices.Contains(b.QC.Signers, v.Validators[idx].Index) {
+		blocks++
+		if int(b.Proposer) == me || b.QC != nil && slices.Contains(b.QC.Signers, me) {
 			signed++
+			last = h
 		}
+		worst = max(worst, h-last)
 	}
-	t.Logf("node3 signed %d of %d sampled QCs of epochs 1 to %d", signed, sampled, v.Epoch)
-	if sampled < 10 || 4*signed < 3*sampled {
-		t.Fatalf("node3 signed %d of %d sampled QCs of epochs 1 to %d, want at least three quarters of ten or more", signed, sampled, v.Epoch)
+	t.Logf("node3 proposed or signed the QC of %d of %d blocks from epoch 1 to %d; longest run without: %d", signed, blocks, v.Epoch, worst)
+	if worst >= 10 {
+		t.Fatalf("node3 went %d blocks without a sign of life: the leader draw weighs it down after 10", worst)
 	}
-	if got := metricValue(t, c.apis[0], "lazchain_demoted_validators"); got != 0 {
-		t.Fatalf("node0 weighs %v validators down in the leader draw, want 0", got)
+	for i := 0; i < 3; i++ {
+		if got := metricValue(t, c.apis[i], "lazchain_leader_demotions_total"); got != 0 {
+			t.Fatalf("node%d weighed a validator down %v times", i, got)
+		}
 	}
 	waits := 0.0
 	for i := 0; i < 3; i++ {
