@@ -24,7 +24,7 @@ import "github.com/lazchain/lazchain/internal/types"
 
 // StragglerAfter is how many committed blocks without a sign of a
 // validator make its missing vote worth waiting for.
-const StragglerAfter = 3
+const StragglerAfter = 5
 
 // lateVotes are the votes for the block of a QC this core formed and
 // will build on, including those that came after the quorum.
@@ -50,13 +50,16 @@ func (c *Core) keepLate(qc *types.QC, rv *roundVotes, bv *blockVotes) {
 }
 
 // takeLate records a vote that came after its round's QC formed, if it is
-// one the proposal still being prepared can carry. Its signature is
+// a straggler's (see Stragglers) that the proposal still being prepared can
+// carry. Others' late votes are left out: a QC other than the one the
+// leader announced costs every follower a pairing check. Its signature is
 // checked with the others' when the proposal is built (withLate), or at
 // once if its voter sent a bad late vote before in this epoch.
 func (c *Core) takeLate(rv *roundVotes, voter uint32, v *types.Vote) bool {
 	l := c.late
-	if l == nil || l.qc.Round != v.Round || l.qc.BlockID != v.BlockID || c.proposed > v.Round {
-		return false
+	if l == nil || l.qc.Round != v.Round || l.qc.BlockID != v.BlockID || c.proposed > v.Round ||
+		!c.rep.unseen(int(voter), c.tree.committed.Height) {
+		return false // only a straggler's vote is worth a QC that differs from the announced one
 	}
 	if _, ok := l.bv.sigs[voter]; ok {
 		return true
