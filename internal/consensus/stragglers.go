@@ -57,8 +57,7 @@ func (c *Core) keepLate(qc *types.QC, rv *roundVotes, bv *blockVotes) {
 // once if its voter sent a bad late vote before in this epoch.
 func (c *Core) takeLate(rv *roundVotes, voter uint32, v *types.Vote) bool {
 	l := c.late
-	if l == nil || l.qc.Round != v.Round || l.qc.BlockID != v.BlockID || c.proposed > v.Round ||
-		!c.rep.unseen(int(voter), c.tree.committed.Height) {
+	if l == nil || l.qc.Round != v.Round || l.qc.BlockID != v.BlockID || c.proposed > v.Round || !c.straggler(int(voter), l) {
 		return false // only a straggler's vote is worth a QC that differs from the announced one
 	}
 	if _, ok := l.bv.sigs[voter]; ok {
@@ -110,20 +109,40 @@ func (c *Core) withLate(qc *types.QC) *types.QC {
 }
 
 // Stragglers returns the validators worth waiting for before the proposal
-// for round is built: those that have not voted in the round of the QC it
-// builds on, and have shown no sign in the last StragglerAfter committed
-// blocks. It is empty when this core does not lead round on a QC it formed.
+// for round is built: stragglers that have not voted in the round of the
+// QC it builds on. It is nil when this core will not carry late votes into
+// a proposal for round (it does not lead round on a QC it formed, or has
+// proposed), and empty, not nil, when it would but no one is missing.
 func (c *Core) Stragglers(round uint64) []int {
 	l := c.late
 	if l == nil || l.qc.Round+1 != round || c.proposed >= round {
 		return nil
 	}
-	var out []int
+	out := []int{}
 	for i := 0; i < c.set.Len(); i++ {
 		_, voted := l.rv.voted[uint32(i)]
-		if !voted && l.rv.failed[uint32(i)] < maxFailedVotes && c.rep.unseen(i, c.tree.committed.Height) {
+		if !voted && l.rv.failed[uint32(i)] < maxFailedVotes && c.straggler(i, l) {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// straggler reports whether validator i is one: no sign of it in the last
+// StragglerAfter committed blocks, nor in the blocks above them up to the
+// one l's QC certifies (the commit trails those by two blocks, and
+// without them the next leader would wait again for a vote the last one
+// already carried). Only the first part is the same on every node; the
+// second is this leader's own view, which is all a wait needs.
+func (c *Core) straggler(i int, l *lateVotes) bool {
+	committed := c.tree.committed.Height
+	if !c.rep.unseen(i, committed) {
+		return false
+	}
+	for b := c.tree.get(l.qc.BlockID); b != nil && b.Height > committed; b = c.tree.get(b.Parent) {
+		if int(b.Proposer) == i || b.QC != nil && b.QC.Signers.Has(i) {
+			return false
+		}
+	}
+	return true
 }

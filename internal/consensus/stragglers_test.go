@@ -91,4 +91,21 @@ func TestBadLateVoteLeavesTheQC(t *testing.T) {
 	if d := leader.core.Stats().Dropped[consensus.DropBadSignature]; d != 1 {
 		t.Fatalf("the leader dropped %d bad signatures, want 1", d)
 	}
+
+	// The next time this leader waits for 6, its bad vote is checked alone
+	// and dropped at once: the leader goes on waiting for a good one.
+	first := p.Round
+	for leader.heldRound() <= first || !slices.Equal(leader.core.Stragglers(leader.heldRound()), []int{5, 6}) {
+		if !h.step() {
+			t.Fatal("the queue ran dry before the leader waited for 5 and 6 again")
+		}
+	}
+	p = leader.held
+	h.deliver(6, leader.idx, vote(6, []byte("not this vote either")))
+	if leader.held == nil || !slices.Contains(leader.core.Stragglers(p.Round), 6) {
+		t.Fatal("the leader took validator 6's second bad vote as a vote")
+	}
+	if d := leader.core.Stats().Dropped[consensus.DropBadSignature]; d != 2 {
+		t.Fatalf("the leader dropped %d bad signatures, want 2", d)
+	}
 }

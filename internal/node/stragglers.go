@@ -21,13 +21,15 @@ import (
 // once in every few blocks, which costs less than a Byzantine leader can
 // by proposing at the last moment of its round.
 type stragglerWaits struct {
-	epoch   uint64
-	round   uint64    // the proposal round being held, 0 when none
-	waiting []int     // the validators it is held for
-	began   time.Time // when the hold began
-	skip    []int     // per validator: waits left to skip it in
-	miss    []int     // per validator: the skip its next miss earns
-	wake    *time.Timer
+	epoch    uint64
+	round    uint64      // the proposal round being held, 0 when none
+	waiting  []int       // the validators it is held for
+	arrived  []time.Time // when each of waiting voted; zero while it has not
+	began    time.Time   // when the hold began
+	deadline time.Time   // the payload request plus the budget
+	skip     []int       // per validator: waits left to skip it in
+	miss     []int       // per validator: the skip its next miss earns
+	wake     *time.Timer
 }
 
 const maxStragglerSkip = 64
@@ -37,6 +39,7 @@ const maxStragglerSkip = 64
 func (n *Node) awaitStragglers(p *consensus.PayloadRequest, since time.Time) bool {
 	w := &n.straggle
 	missing := n.core.Stragglers(p.Round)
+	budget := time.Duration(n.genesis.Consensus.BaseTimeoutMs) * time.Millisecond / 4
 	if w.round != p.Round {
 		if len(missing) == 0 {
 			return false // no one to wait for
@@ -44,25 +47,31 @@ func (n *Node) awaitStragglers(p *consensus.PayloadRequest, since time.Time) boo
 		v := n.view()
 		w.begin(v.epoch.Number, v.set.Len(), p.Round)
 		w.waiting = n.wantedStragglers(v.nodeIDs, missing)
-		w.began = time.Now()
-	}
-	budget := time.Duration(n.genesis.Consensus.BaseTimeoutMs) * time.Millisecond / 4
-	late := slices.DeleteFunc(slices.Clone(w.waiting), func(i int) bool { return !slices.Contains(missing, i) })
-	if left := budget - time.Since(since); len(late) > 0 && left > 0 {
-		if w.wake == nil {
-			w.wake = time.AfterFunc(left, n.poke)
+		w.arrived = make([]time.Time, len(w.waiting))
+		w.began, w.deadline = time.Now(), since.Add(budget)
+		if len(w.waiting) > 0 {
+			w.wake = time.AfterFunc(time.Until(w.deadline), n.poke)
 		}
+	}
+	if missing == nil {
+		w.abandon() // the core moved on: no one was early or late
+		return false
+	}
+	now := time.Now()
+	pending := 0
+	for k, i := range w.waiting {
+		switch {
+		case !w.arrived[k].IsZero():
+		case !slices.Contains(missing, i):
+			w.arrived[k] = now
+		default:
+			pending++
+		}
+	}
+	if pending > 0 && now.Before(w.deadline) {
 		return true
 	}
-	if len(w.waiting) > 0 {
-		n.metrics.stragglers.WithLabelValues("missed").Add(float64(len(late)))
-		n.metrics.stragglers.WithLabelValues("in_time").Add(float64(len(w.waiting) - len(late)))
-		n.metrics.stragglerWait.Observe(time.Since(w.began).Seconds())
-	}
-	if time.Since(since) > budget*3/4 {
-		late = w.waiting // all came, or not, too close to the end
-	}
-	w.end(late)
+	w.end(n.metrics, w.deadline.Add(-budget/4))
 	return false
 }
 
@@ -72,30 +81,41 @@ func (w *stragglerWaits) begin(epoch uint64, n int, round uint64) {
 	if w.epoch != epoch || len(w.skip) != n {
 		w.epoch, w.skip, w.miss = epoch, make([]int, n), make([]int, n) // indices are the epoch's
 	}
-	if w.wake != nil {
-		w.wake.Stop()
-		w.wake = nil
-	}
-	w.round, w.waiting = round, nil
+	w.abandon()
+	w.round = round
 }
 
-// end stops holding: the validators in late missed the wait and wait
-// longer for their next chance; the others came in time and have their
-// back-off halved.
-func (w *stragglerWaits) end(late []int) {
-	for _, i := range w.waiting {
-		if slices.Contains(late, i) {
-			w.miss[i] = min(maxStragglerSkip, 2*w.miss[i]+1)
-			w.skip[i] = w.miss[i]
-		} else {
-			w.miss[i] /= 2
-		}
-	}
-	w.waiting = nil
+// abandon stops holding without judging anyone.
+func (w *stragglerWaits) abandon() {
 	if w.wake != nil {
 		w.wake.Stop()
 		w.wake = nil
 	}
+	w.waiting, w.arrived = nil, nil
+}
+
+// end stops holding. A validator that did not vote before cutoff (three
+// quarters of the budget) missed the wait and is skipped for longer next
+// time; one that did has its back-off halved.
+func (w *stragglerWaits) end(m *metrics, cutoff time.Time) {
+	if len(w.waiting) > 0 && m != nil {
+		m.stragglerWait.Observe(time.Since(w.began).Seconds())
+	}
+	for k, i := range w.waiting {
+		if w.arrived[k].IsZero() || w.arrived[k].After(cutoff) {
+			w.miss[i] = min(maxStragglerSkip, 2*w.miss[i]+1)
+			w.skip[i] = w.miss[i]
+			if m != nil {
+				m.stragglers.WithLabelValues("missed").Inc()
+			}
+		} else {
+			w.miss[i] /= 2
+			if m != nil {
+				m.stragglers.WithLabelValues("in_time").Inc()
+			}
+		}
+	}
+	w.abandon()
 }
 
 // wantedStragglers returns the missing validators worth waiting for:

@@ -17,7 +17,7 @@ import (
 // down for a while, so a QC in every 2·StragglerAfter blocks and half its
 // share is the bar).
 func TestFarValidatorKeepsUp(t *testing.T) {
-	for _, far := range []uint64{20, 50, 200, 1000} {
+	for _, far := range []uint64{20, 35, 200, 1000} {
 		for seed := uint64(1); seed <= 3; seed++ {
 			t.Run(fmt.Sprintf("far=%dms/seed=%d", far, seed), func(t *testing.T) {
 				s := newSimulation(Config{Seed: seed, Validators: 4, Byzantine: 0, FaultsName: "none",
@@ -34,27 +34,28 @@ func TestFarValidatorKeepsUp(t *testing.T) {
 				if far0.height == 0 || far0.height+r.Config.Rounds/10 < near.height {
 					t.Fatalf("far node at height %d, a near one at %d", far0.height, near.height)
 				}
-				led, signed := 0, 0
+				led, signed := 0, 0 // signed: QCs that others formed
 				for _, b := range near.disk.chain {
 					if b.Proposer == 0 {
 						led++
-					}
-					if b.QC != nil && b.QC.Signers.Has(0) {
+					} else if b.QC != nil && b.QC.Signers.Has(0) {
 						signed++
 					}
 				}
 				blocks := len(near.disk.chain)
 				share := float64(blocks) * float64(s.set.StakeOf(0)) / float64(s.set.TotalStake())
-				t.Logf("far node: height %d of %d; proposed %d blocks (stake share %.0f), signed the QC of %d",
+				t.Logf("far node: height %d of %d; proposed %d blocks (stake share %.0f), signed %d QCs formed by others",
 					far0.height, near.height, led, share, signed)
-				if 2*far > s.stragglerWait() {
+				// Its vote trails the quorum's by up to twice its delay plus
+				// two calm hops (5-18 ms) less the quorum's own.
+				if 2*far+26 > s.stragglerWait() {
 					// Its round trip is longer than the wait: it is in no QC
 					// but those it forms, and an epoch's end would jail it
 					// for downtime. Only liveness is asked of it.
 					return
 				}
 				if signed < blocks/(2*consensus.StragglerAfter) || float64(led) < share/2 {
-					t.Errorf("far node signed the QC of %d of %d blocks and proposed %d (share %.0f)", signed, blocks, led, share)
+					t.Errorf("far node signed %d QCs of others in %d blocks and proposed %d (share %.0f)", signed, blocks, led, share)
 				}
 			})
 		}

@@ -36,7 +36,7 @@ func (c *cluster) steadyLoad(l *load, stop <-chan struct{}) error {
 	return nil
 }
 
-// A validator behind a slow link (25 ms each way; the others talk over
+// A validator behind a slow link (20 ms each way; the others talk over
 // loopback) has its vote arrive after the others' quorum in most rounds.
 // It must still count as live: leaders wait for its late vote once the
 // chain has not shown it for a few blocks, so it is never weighed down in
@@ -48,7 +48,7 @@ func TestSlowValidatorStaysInTheSet(t *testing.T) {
 		t.Skip("starts four processes")
 	}
 	c := newCluster(t, 4, "--epoch-length", "40")
-	c.slowLinks(3, 25*time.Millisecond)
+	c.slowLinks(3, 20*time.Millisecond)
 	for i := 0; i < 4; i++ {
 		c.start(i)
 	}
