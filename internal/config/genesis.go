@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/lazchain/lazchain/internal/crypto"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -50,6 +51,22 @@ type ConsensusParams struct {
 	// validators have cores of their own and messages take milliseconds,
 	// a loss when they share a few cores on one machine (BENCHMARKS.md).
 	BroadcastVotes bool `json:"broadcast_votes,omitempty"`
+	// StragglerWaitMs is how long a leader may hold its proposal for the
+	// late votes of validators the chain has not shown for a few blocks
+	// (consensus.Core.Stragglers); 0 means a quarter of base_timeout_ms.
+	// A validator whose vote trails the quorum's by more than three
+	// quarters of it drops out of QCs, and then out of the leader draw
+	// and, at an epoch's end, out of the set: a set spread across the
+	// world needs it above its widest round-trip gap.
+	StragglerWaitMs uint64 `json:"straggler_wait_ms,omitempty"`
+}
+
+// StragglerWait is the longest a leader holds a proposal for late votes.
+func (c ConsensusParams) StragglerWait() time.Duration {
+	if c.StragglerWaitMs == 0 {
+		return time.Duration(c.BaseTimeoutMs) * time.Millisecond / 4
+	}
+	return time.Duration(c.StragglerWaitMs) * time.Millisecond
 }
 
 // MaxBlockBytes is the largest consensus.max_block_bytes. The mempool
@@ -103,6 +120,10 @@ func (g *Genesis) ValidatorSet() (*types.ValidatorSet, error) {
 	c := g.Consensus
 	if c.BaseTimeoutMs == 0 || c.MaxTimeoutMs < c.BaseTimeoutMs || c.MaxBlockTxs <= 0 || c.MaxBlockTxs > types.MaxTxsPerBlock {
 		return nil, fmt.Errorf("consensus params %+v: need 0 < base_timeout_ms <= max_timeout_ms and 0 < max_block_txs <= %d", c, types.MaxTxsPerBlock)
+	}
+	if c.StragglerWaitMs >= c.BaseTimeoutMs {
+		// Held that long, the proposal would come after the round's timeout.
+		return nil, fmt.Errorf("consensus params: straggler_wait_ms %d: need less than base_timeout_ms %d", c.StragglerWaitMs, c.BaseTimeoutMs)
 	}
 	// With max_block_bytes 0 (say, omitted from a hand-written file) no
 	// transaction ever fits in a block; above the limit, proposals could

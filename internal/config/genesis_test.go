@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -164,6 +165,7 @@ func TestGenesisRejects(t *testing.T) {
 		{"max_block_bytes 0", func(g *config.Genesis) { g.Consensus.MaxBlockBytes = 0 }, []string{"consensus params", "max_block_bytes"}},
 		{"max_block_bytes negative", func(g *config.Genesis) { g.Consensus.MaxBlockBytes = -5 }, []string{"consensus params", "max_block_bytes"}},
 		{"max_block_bytes over limit", func(g *config.Genesis) { g.Consensus.MaxBlockBytes = types.MaxBlockBytes }, []string{"consensus params", "max_block_bytes"}},
+		{"straggler wait as long as a round", func(g *config.Genesis) { g.Consensus.StragglerWaitMs = g.Consensus.BaseTimeoutMs }, []string{"consensus params", "straggler_wait_ms", "base_timeout_ms"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,5 +219,24 @@ func TestLoadGenesisBadFiles(t *testing.T) {
 	}
 	if _, err := config.LoadGenesis(filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "read genesis") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// The leader's wait for late votes defaults to a quarter of the base
+// timeout, and a genesis can set it: a set spread across the world needs
+// it above its widest round-trip gap.
+func TestStragglerWait(t *testing.T) {
+	for _, tc := range []struct {
+		base, wait uint64
+		want       time.Duration
+	}{
+		{1000, 0, 250 * time.Millisecond},
+		{500, 0, 125 * time.Millisecond},
+		{1000, 400, 400 * time.Millisecond},
+	} {
+		c := config.ConsensusParams{BaseTimeoutMs: tc.base, StragglerWaitMs: tc.wait}
+		if got := c.StragglerWait(); got != tc.want {
+			t.Errorf("base %d ms, straggler_wait_ms %d: wait %v, want %v", tc.base, tc.wait, got, tc.want)
+		}
 	}
 }

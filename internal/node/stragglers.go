@@ -10,8 +10,9 @@ import (
 
 // stragglerWaits decides how long a leader holds its proposal for late
 // votes (consensus.Core.Stragglers: validators the chain has not shown for
-// a few blocks): until every connected one it lacks has voted, or a
-// quarter of the base timeout (the budget) has passed. A crashed validator
+// a few blocks): until every connected one it lacks has voted, or
+// consensus.straggler_wait_ms (the budget; by default a quarter of the
+// base timeout) has passed. A crashed validator
 // is not connected, so it costs nothing. One that is connected but does
 // not vote within three quarters of the budget (its vote may still make
 // it in) is not waited for again for a number of waits that doubles with
@@ -39,7 +40,7 @@ const maxStragglerSkip = 64
 func (n *Node) awaitStragglers(p *consensus.PayloadRequest, since time.Time) bool {
 	w := &n.straggle
 	missing := n.core.Stragglers(p.Round)
-	budget := time.Duration(n.genesis.Consensus.BaseTimeoutMs) * time.Millisecond / 4
+	budget := n.genesis.Consensus.StragglerWait()
 	if w.round != p.Round {
 		if len(missing) == 0 {
 			return false // no one to wait for
