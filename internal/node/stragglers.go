@@ -72,7 +72,10 @@ func (n *Node) awaitStragglers(p *consensus.PayloadRequest, since time.Time) boo
 	if pending > 0 && now.Before(w.deadline) {
 		return true
 	}
-	w.end(n.metrics, w.deadline.Add(-budget/4))
+	for _, i := range w.end(n.metrics, w.deadline.Add(-budget/4)) {
+		n.log.Warn("a validator's votes keep coming after the wait for late votes: it will drop out of QCs, then the leader draw and, at an epoch's end, the set; if it is live but far, raise consensus.straggler_wait_ms",
+			"validator", i, "straggler_wait", budget)
+	}
 	return false
 }
 
@@ -97,13 +100,18 @@ func (w *stragglerWaits) abandon() {
 
 // end stops holding. A validator that did not vote before cutoff (three
 // quarters of the budget) missed the wait and is skipped for longer next
-// time; one that did has its back-off halved.
-func (w *stragglerWaits) end(m *metrics, cutoff time.Time) {
+// time; one that did has its back-off halved. It returns the validators
+// whose back-off just reached its cap: the ones to warn the operator of.
+func (w *stragglerWaits) end(m *metrics, cutoff time.Time) []int {
+	var capped []int
 	if len(w.waiting) > 0 && m != nil {
 		m.stragglerWait.Observe(time.Since(w.began).Seconds())
 	}
 	for k, i := range w.waiting {
 		if w.arrived[k].IsZero() || w.arrived[k].After(cutoff) {
+			if 2*w.miss[i]+1 >= maxStragglerSkip && w.miss[i] < maxStragglerSkip {
+				capped = append(capped, i)
+			}
 			w.miss[i] = min(maxStragglerSkip, 2*w.miss[i]+1)
 			w.skip[i] = w.miss[i]
 			if m != nil {
@@ -117,6 +125,7 @@ func (w *stragglerWaits) end(m *metrics, cutoff time.Time) {
 		}
 	}
 	w.abandon()
+	return capped
 }
 
 // wantedStragglers returns the missing validators worth waiting for:

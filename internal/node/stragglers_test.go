@@ -17,6 +17,7 @@ func TestStragglerWaitsBackOff(t *testing.T) {
 	cutoff := time.Unix(1000, 0)
 	early, late := cutoff.Add(-time.Millisecond), cutoff.Add(time.Millisecond)
 	rounds := uint64(0)
+	var capped []int // validators end reported at the cap, to warn of
 	// hold waits for validators 1 and 2 if they are not skipped; arrive
 	// says when each comes (the zero time: never).
 	hold := func(arrive map[int]time.Time) []int {
@@ -28,7 +29,7 @@ func TestStragglerWaitsBackOff(t *testing.T) {
 			w.arrived[k] = arrive[i]
 		}
 		held := slices.Clone(w.waiting)
-		w.end(nil, cutoff)
+		capped = append(capped, w.end(nil, cutoff)...)
 		return held
 	}
 	// 2 never comes: waited, skip 1, waited, skip 3, waited, skip 7, waited.
@@ -48,6 +49,9 @@ func TestStragglerWaitsBackOff(t *testing.T) {
 	}
 	if w.miss[2] != maxStragglerSkip {
 		t.Fatalf("skip grew to %d, want the cap %d", w.miss[2], maxStragglerSkip)
+	}
+	if !slices.Equal(capped, []int{2}) {
+		t.Fatalf("end reported %v at the cap, want validator 2 once", capped)
 	}
 	// Once it comes in time it is waited for every time, and its back-off
 	// decays: after eight timely votes a miss costs one wait again.
