@@ -12,18 +12,18 @@ import (
 // votes (consensus.Core.Stragglers: validators the chain has not shown for
 // a few blocks): until every connected one it lacks has voted, or
 // consensus.straggler_wait_ms (the budget; by default a quarter of the
-// base timeout) has passed. A crashed validator
-// is not connected, so it costs nothing. One that is connected but does
-// not vote within three quarters of the budget (its vote may still make
-// it in) is not waited for again for a number of waits that doubles with
-// each such miss, up to maxStragglerSkip, and halves with each timely
-// vote. So a validator that withholds its votes cannot hold up a proposal
-// every few blocks; one that times its vote just inside the threshold can
-// once in every few blocks, which costs less than a Byzantine leader can
-// by proposing at the last moment of its round.
+// base timeout) has passed. A crashed validator is not connected, so it
+// costs nothing. One that is connected but does not vote within three
+// quarters of the budget (its vote may still make it in) is not waited for
+// again for a number of waits that doubles with each such miss, up to
+// maxStragglerSkip, and halves with each timely vote. So a validator that
+// withholds its votes cannot hold up a proposal every few blocks; one that
+// times its vote just inside the threshold can once in every few blocks,
+// which costs less than a Byzantine leader can by proposing at the last
+// moment of its round.
 type stragglerWaits struct {
 	epoch    uint64
-	round    uint64      // the proposal round being held, 0 when none
+	round    uint64      // the proposal round of the last hold begun
 	waiting  []int       // the validators it is held for
 	arrived  []time.Time // when each of waiting voted; zero while it has not
 	began    time.Time   // when the hold began

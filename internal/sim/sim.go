@@ -109,8 +109,8 @@ func (s *simulation) loop() {
 }
 
 // stragglerWait is how long a leader waits for late votes before it
-// proposes (consensus.Core.Stragglers), as the node does: a quarter of the
-// base timeout.
+// proposes (consensus.Core.Stragglers), as the node does by default
+// (consensus.straggler_wait_ms unset): a quarter of the base timeout.
 func (s *simulation) stragglerWait() uint64 { return s.cfg.BaseTimeout / 4 }
 
 // awaiting reports whether n's proposal for round waits for late votes:
