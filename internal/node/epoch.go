@@ -94,6 +94,28 @@ func (n *Node) startEpoch() error {
 	return nil
 }
 
+// dialPeers keeps connections to the configured peers and to the current
+// epoch's validators. A validator's address on chain (set when it
+// registered or edited it) wins over the configured one: it is what the
+// validator last said of itself. Validators that left the set are no
+// longer redialled, and when only members may connect, disconnected.
+func (n *Node) dialPeers() {
+	want := map[p2p.NodeID]string{}
+	for _, p := range n.staticPeers {
+		want[p.ID] = p.Addr
+	}
+	for _, m := range n.view().epoch.Set {
+		if id := p2p.NodeID(m.NodeID); m.NetAddr != "" && id != n.nodeID {
+			want[id] = m.NetAddr
+		}
+	}
+	peers := make([]p2p.PeerAddr, 0, len(want))
+	for id, addr := range want {
+		peers = append(peers, p2p.PeerAddr{ID: id, Addr: addr})
+	}
+	n.host.SetPeers(peers)
+}
+
 // nextEpoch runs when the core has committed its epoch's last block: tell
 // everyone how the epoch ended, dial the new members, and start over with
 // the next epoch's set.
@@ -106,11 +128,7 @@ func (n *Node) nextEpoch() error {
 		return err
 	}
 	v := n.view()
-	for _, m := range v.epoch.Set {
-		if m.NetAddr != "" && p2p.NodeID(m.NodeID) != n.nodeID {
-			n.host.AddPeer(p2p.PeerAddr{ID: p2p.NodeID(m.NodeID), Addr: m.NetAddr})
-		}
-	}
+	n.dialPeers()
 	n.log.Info("epoch started", "epoch", v.epoch.Number, "validators", len(v.epoch.Set), "validator", v.self, "from_height", v.root.Height)
 	n.core.Start()
 	// The first proposal and votes of the epoch often arrive while this

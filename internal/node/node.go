@@ -44,8 +44,9 @@ type Node struct {
 	cur      atomic.Pointer[epochView]
 	log      *slog.Logger
 
-	epochs     *epochAsker         // peers heard from in a later epoch, and whom to ask
-	configured map[p2p.NodeID]bool // p2p.peers; read-only after New
+	epochs      *epochAsker         // peers heard from in a later epoch, and whom to ask
+	configured  map[p2p.NodeID]bool // p2p.peers; read-only after New
+	staticPeers []p2p.PeerAddr      // p2p.peers as configured; read-only after New
 
 	store    *store.Store
 	blobs    *blob.Store
@@ -240,6 +241,7 @@ func (n *Node) buildHost(key ed25519.PrivateKey) error {
 	if err != nil {
 		return err
 	}
+	n.staticPeers = peers
 	n.configured = map[p2p.NodeID]bool{}
 	for _, p := range peers {
 		n.configured[p.ID] = true
@@ -265,6 +267,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.host.Start(); err != nil {
 		return err
 	}
+	n.dialPeers()
 	go n.gossip.run(ctx)
 	go n.txWorker()
 	go n.vouchedWorker()

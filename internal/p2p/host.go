@@ -50,7 +50,7 @@ type Host struct {
 
 	mu      sync.Mutex
 	peers   map[NodeID]*peer
-	dialing map[NodeID]bool
+	dialing map[NodeID]*target
 	ln      net.Listener
 	started bool
 
@@ -85,7 +85,7 @@ func New(cfg Config, handler Handler) (*Host, error) {
 		cfg.Logger = slog.Default()
 	}
 	h := &Host{cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
-		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]bool{}}
+		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]*target{}}
 	if cfg.Trusted == nil {
 		known := map[NodeID]bool{}
 		for _, p := range cfg.Peers {
@@ -125,21 +125,79 @@ func (h *Host) Start() error {
 	return nil
 }
 
-// AddPeer starts keeping a connection to p, unless one is kept already or
-// the other side is the one to dial. A peer learnt later (a validator that
-// joined in a new epoch) is added this way.
+// AddPeer starts keeping a connection to p, unless the other side is the
+// one to dial. A peer learnt later (a validator that joined in a new
+// epoch) is added this way. For a peer dialled already, a new address is
+// used from the next redial on: a live connection is kept.
 func (h *Host) AddPeer(p PeerAddr) {
 	if p.ID == h.self || p.Addr == "" || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.started || h.dialing[p.ID] || h.ctx.Err() != nil {
+	if !h.started || h.ctx.Err() != nil {
 		return
 	}
-	h.dialing[p.ID] = true
+	if t := h.dialing[p.ID]; t != nil {
+		if t.addr != p.Addr {
+			h.log.Info("peer address changed", "peer", p.ID.Short(), "from", t.addr, "to", p.Addr)
+			t.addr = p.Addr
+		}
+		t.retired = false
+		return
+	}
+	h.dialing[p.ID] = &target{addr: p.Addr}
 	h.wg.Add(1)
-	go h.dialLoop(p)
+	go h.dialLoop(p.ID)
+}
+
+// SetPeers makes peers the set of peers this host dials: each is added
+// (or its address updated), and every other dialled peer is no longer
+// redialled once its connection ends. Connected peers that are no longer
+// trusted (a validator that left the set, when only members may connect)
+// are disconnected.
+func (h *Host) SetPeers(peers []PeerAddr) {
+	keep := make(map[NodeID]bool, len(peers))
+	for _, p := range peers {
+		h.AddPeer(p)
+		keep[p.ID] = true
+	}
+	h.mu.Lock()
+	for id, t := range h.dialing {
+		t.retired = !keep[id]
+	}
+	connected := make([]*peer, 0, len(h.peers))
+	for _, p := range h.peers {
+		connected = append(connected, p)
+	}
+	h.mu.Unlock()
+	// Trusted may consult the owner's state: never call it under h.mu.
+	for _, p := range connected {
+		if !h.cfg.Trusted(p.id) {
+			h.log.Info("peer no longer trusted; disconnecting", "peer", p.id.Short())
+			p.close()
+		}
+	}
+}
+
+// target is a peer this host dials: where, and whether to stop once the
+// current connection ends.
+type target struct {
+	addr    string // guarded by Host.mu
+	retired bool   // guarded by Host.mu
+}
+
+// next returns the address to dial id at, or false once id is retired (and
+// then forgets it, so that a later AddPeer starts a new loop).
+func (h *Host) next(id NodeID) (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.dialing[id]
+	if t == nil || t.retired {
+		delete(h.dialing, id)
+		return "", false
+	}
+	return t.addr, true
 }
 
 // Addr is the listening address, or nil.
@@ -230,16 +288,23 @@ func (h *Host) acceptLoop() {
 	}
 }
 
-// dialLoop keeps one outbound connection to p, redialling with back-off.
-func (h *Host) dialLoop(p PeerAddr) {
+// dialLoop keeps one outbound connection to id, redialling with back-off,
+// until the host closes or id is retired.
+func (h *Host) dialLoop(id NodeID) {
 	defer h.wg.Done()
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 2 * time.Second
 	backoff := minBackoff
 	for h.ctx.Err() == nil {
-		id, tc, err := h.dial(p)
+		addr, ok := h.next(id)
+		if !ok {
+			h.log.Debug("p2p dial stopped: peer retired", "peer", id.Short())
+			return
+		}
+		p := PeerAddr{ID: id, Addr: addr}
+		got, tc, err := h.dial(p)
 		if err == nil {
 			start := time.Now()
-			h.run(id, tc)
+			h.run(got, tc)
 			if time.Since(start) >= maxBackoff || h.ctx.Err() != nil {
 				backoff = minBackoff
 				continue
@@ -249,7 +314,7 @@ func (h *Host) dialLoop(p PeerAddr) {
 			// too: redialling at once would spin.
 			err = errShortLived
 		}
-		h.log.Debug("p2p dial", "peer", p.ID.Short(), "addr", p.Addr, "err", err)
+		h.log.Debug("p2p dial", "peer", id.Short(), "addr", addr, "err", err)
 		select {
 		case <-h.ctx.Done():
 			return

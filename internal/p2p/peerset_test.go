@@ -1,0 +1,86 @@
+package p2p
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A validator that moves (an on-chain edit of its address) is redialled at
+// the new address once SetPeers carries it; the live connection to the
+// old one is not cut for it.
+func TestSetPeersRedialsAtNewAddress(t *testing.T) {
+	ka, kb := keyFromSeed(60), keyFromSeed(61)
+	b1, _ := newHost(t, Config{Key: kb, Listen: "127.0.0.1:0", Peers: []PeerAddr{{ID: idOf(ka)}}}, nil)
+	old := b1.Addr().String()
+	bid := b1.ID()
+	a, arec := newHost(t, Config{Key: ka, Peers: []PeerAddr{{ID: bid, Addr: old}}, DialAll: true}, nil)
+	eventually(t, "first connection", func() bool { return hasPeer(a, bid) })
+
+	bin := make(inbox, 16)
+	b2, _ := newHost(t, Config{Key: kb, Listen: "127.0.0.1:0", Peers: []PeerAddr{{ID: idOf(ka)}}}, bin.handler)
+	a.SetPeers([]PeerAddr{{ID: bid, Addr: b2.Addr().String()}})
+	if arec.count("peer address changed", bid) != 1 {
+		t.Fatal("address change not noticed")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := arec.count(connected, bid); n != 1 {
+		t.Fatalf("live connection replaced on an address change: %d connections", n)
+	}
+
+	b1.Close() // the validator leaves its old address
+	eventually(t, "connection at the new address", func() bool { return hasPeer(a, bid) && hasPeer(b2, a.ID()) })
+	if !a.Send(bid, ChanConsensus, []byte("moved")) {
+		t.Fatal("send to the moved peer failed")
+	}
+	bin.expect(t, a.ID(), ChanConsensus, "moved")
+}
+
+// A peer dropped from the set is no longer redialled, and when only
+// members may connect its live connection is cut at once.
+func TestSetPeersRetiresLeavers(t *testing.T) {
+	cases := []struct {
+		name    string
+		trusted bool // whether the leaver may still connect (p2p.open)
+	}{
+		{"open network keeps the connection", true},
+		{"members only disconnects", false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ka, kb := keyFromSeed(byte(62+2*i)), keyFromSeed(byte(63+2*i))
+			b, _ := newHost(t, Config{Key: kb, Listen: "127.0.0.1:0", Peers: []PeerAddr{{ID: idOf(ka)}}}, nil)
+			bid, addr := b.ID(), b.Addr().String()
+			var trusted atomic.Bool
+			trusted.Store(true)
+			a, arec := newHost(t, Config{Key: ka, Peers: []PeerAddr{{ID: bid, Addr: addr}}, DialAll: true,
+				Trusted: func(id NodeID) bool { return id == bid && trusted.Load() }}, nil)
+			eventually(t, "connection", func() bool { return hasPeer(a, bid) })
+
+			trusted.Store(tc.trusted)
+			a.SetPeers(nil)
+			if tc.trusted {
+				time.Sleep(50 * time.Millisecond)
+				if !hasPeer(a, bid) {
+					t.Fatal("a trusted leaver's live connection was cut")
+				}
+			}
+			b.Close()
+			eventually(t, "disconnection", func() bool { return !hasPeer(a, bid) })
+			// Back at the same address: a retired peer is not dialled again.
+			b2, _ := newHost(t, Config{Key: kb, Listen: addr, Peers: []PeerAddr{{ID: idOf(ka)}}}, nil)
+			time.Sleep(600 * time.Millisecond) // several back-off periods
+			if hasPeer(a, bid) || hasPeer(b2, a.ID()) {
+				t.Fatal("retired peer redialled")
+			}
+			if n := arec.count(connected, bid); n != 1 {
+				t.Fatalf("%d connections to a retired peer, want 1", n)
+			}
+
+			// Back in the set, it is dialled again.
+			trusted.Store(true)
+			a.SetPeers([]PeerAddr{{ID: bid, Addr: addr}})
+			eventually(t, "redial after rejoining", func() bool { return hasPeer(a, bid) })
+		})
+	}
+}
