@@ -25,6 +25,10 @@ type gossiper struct {
 const (
 	gossipEvery = 2 * time.Millisecond
 	gossipMax   = 4000
+	// gossipMaxBytes keeps a gossiped batch well inside a frame
+	// (p2p.MaxFrame): a frame over it makes the receiver drop the
+	// connection, and whatever consensus traffic was queued behind it.
+	gossipMaxBytes = 4 << 20
 )
 
 func newGossiper(h *p2p.Host, log *slog.Logger) *gossiper { return &gossiper{host: h, log: log} }
@@ -52,10 +56,23 @@ func (g *gossiper) flush() {
 	}
 	g.mu.Unlock()
 	for len(batch) > 0 {
-		k := min(len(batch), types.MaxBatchTxs)
+		k := splitBatch(batch, types.MaxBatchTxs, gossipMaxBytes)
 		g.host.Broadcast(p2p.ChanTxs, types.EncodeTxBatch(batch[:k]))
 		batch = batch[k:]
 	}
+}
+
+// splitBatch returns how many of txs (at least one) fit in a batch of at
+// most maxTxs transactions and about maxBytes bytes.
+func splitBatch(txs []*types.Tx, maxTxs, maxBytes int) int {
+	size := 0
+	for i, tx := range txs {
+		size += tx.EncodedSize()
+		if i == maxTxs || (i > 0 && size > maxBytes) {
+			return i
+		}
+	}
+	return len(txs)
 }
 
 func (g *gossiper) run(ctx context.Context) {

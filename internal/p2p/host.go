@@ -239,6 +239,9 @@ func (h *Host) Peers() []NodeID {
 // the peer is not connected or the frame was dropped. A full consensus
 // queue drops the peer; a full gossip queue drops the frame.
 func (h *Host) Send(to NodeID, ch Channel, payload []byte) bool {
+	if !h.fits(ch, payload) {
+		return false
+	}
 	h.mu.Lock()
 	p := h.peers[to]
 	h.mu.Unlock()
@@ -248,8 +251,22 @@ func (h *Host) Send(to NodeID, ch Channel, payload []byte) bool {
 	return p.enqueue(ch, encodeFrame(ch, payload))
 }
 
+// fits refuses a payload over MaxFrame: the receiver would take it for a
+// hostile peer and drop the connection, with everything queued on it. A
+// caller that builds one has a bug; it is logged, not sent.
+func (h *Host) fits(ch Channel, payload []byte) bool {
+	if len(payload) <= MaxFrame {
+		return true
+	}
+	h.log.Error("p2p: frame over the limit not sent", "channel", ch, "bytes", len(payload), "limit", MaxFrame)
+	return false
+}
+
 // Broadcast queues a frame for every connected peer.
 func (h *Host) Broadcast(ch Channel, payload []byte) {
+	if !h.fits(ch, payload) {
+		return
+	}
 	frame := encodeFrame(ch, payload)
 	h.mu.Lock()
 	ps := make([]*peer, 0, len(h.peers))

@@ -84,3 +84,29 @@ func TestSetPeersRetiresLeavers(t *testing.T) {
 		})
 	}
 }
+
+// A frame over the limit is refused at the sender: sent, it would make the
+// receiver drop the connection and everything queued on it.
+func TestOversizedFrameNotSent(t *testing.T) {
+	ka, kb := keyFromSeed(70), keyFromSeed(71)
+	bin := make(inbox, 16)
+	b, _ := newHost(t, Config{Key: kb, Listen: "127.0.0.1:0", Peers: []PeerAddr{{ID: idOf(ka)}}}, bin.handler)
+	a, arec := newHost(t, Config{Key: ka, Peers: []PeerAddr{{ID: b.ID(), Addr: b.Addr().String()}}, DialAll: true}, nil)
+	eventually(t, "connection", func() bool { return hasPeer(a, b.ID()) })
+
+	huge := make([]byte, MaxFrame+1)
+	if a.Send(b.ID(), ChanTxs, huge) {
+		t.Fatal("Send accepted a payload over MaxFrame")
+	}
+	a.Broadcast(ChanTxs, huge)
+	if !a.Send(b.ID(), ChanConsensus, []byte("after")) {
+		t.Fatal("send after the refused frame failed")
+	}
+	bin.expect(t, a.ID(), ChanConsensus, "after")
+	if n := arec.any("peer disconnected"); n != 0 {
+		t.Fatalf("%d disconnections", n)
+	}
+	if !a.Send(b.ID(), ChanSync, make([]byte, MaxFrame)) {
+		t.Fatal("the largest legal frame refused")
+	}
+}
