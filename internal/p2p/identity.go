@@ -100,5 +100,8 @@ func tlsConfig(cert tls.Certificate, trusted func(NodeID) bool) *tls.Config {
 		InsecureSkipVerify:    true, // chains are meaningless here; VerifyPeerCertificate pins the key
 		VerifyPeerCertificate: verify,
 		ServerName:            "lazchain-node",
+		// A resumed session skips VerifyPeerCertificate: a peer trusted
+		// once (a validator since gone) could come back on its ticket.
+		SessionTicketsDisabled: true,
 	}
 }

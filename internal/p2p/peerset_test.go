@@ -1,6 +1,8 @@
 package p2p
 
 import (
+	"crypto/tls"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,5 +110,51 @@ func TestOversizedFrameNotSent(t *testing.T) {
 	}
 	if !a.Send(b.ID(), ChanSync, make([]byte, MaxFrame)) {
 		t.Fatal("the largest legal frame refused")
+	}
+}
+
+// A peer no longer trusted cannot come back by resuming an earlier TLS
+// session: Go checks VerifyPeerCertificate only on full handshakes, so the
+// host issues no session tickets.
+func TestNoResumptionAfterTrustRevoked(t *testing.T) {
+	ka, kb := keyFromSeed(72), keyFromSeed(73)
+	var trusted atomic.Bool
+	trusted.Store(true)
+	b, brec := newHost(t, Config{Key: kb, Listen: "127.0.0.1:0",
+		Trusted: func(id NodeID) bool { return id == idOf(ka) && trusted.Load() }}, nil)
+	cert, err := certificate(ka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tlsConfig(cert, func(NodeID) bool { return true })
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	dial := func() (*tls.Conn, error) {
+		tc, err := tls.DialWithDialer(&net.Dialer{Timeout: waitTimeout}, "tcp", b.Addr().String(), cfg)
+		if err == nil {
+			t.Cleanup(func() { tc.NetConn().Close() })
+		}
+		return tc, err
+	}
+	first, err := dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "first connection", func() bool { return brec.count(connected, idOf(ka)) == 1 })
+	// TLS 1.3 tickets come after the handshake: read a little so that one
+	// would arrive in the cache.
+	first.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	first.Read(make([]byte, 1))
+	first.NetConn().Close()
+
+	trusted.Store(false)
+	second, err := dial()
+	if err == nil {
+		resumed := second.ConnectionState().DidResume
+		if !readsUntilClosed(second, waitTimeout) {
+			t.Fatalf("untrusted peer kept its connection (resumed %v)", resumed)
+		}
+	}
+	if n := brec.count(connected, idOf(ka)); n != 1 {
+		t.Fatalf("untrusted peer connected again (%d connections)", n)
 	}
 }
