@@ -180,6 +180,13 @@ func (h *Host) SetPeers(peers []PeerAddr) {
 	}
 }
 
+// connected reports whether a connection to id is up.
+func (h *Host) connected(id NodeID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peers[id] != nil
+}
+
 // target is a peer this host dials: where, and whether to stop once the
 // current connection ends.
 type target struct {
@@ -299,7 +306,7 @@ func (h *Host) acceptLoop() {
 				h.log.Debug("p2p inbound handshake", "remote", conn.RemoteAddr(), "err", err)
 				conn.Close()
 			} else {
-				h.run(id, tc)
+				h.run(id, tc, false)
 			}
 		}()
 	}
@@ -317,11 +324,21 @@ func (h *Host) dialLoop(id NodeID) {
 			h.log.Debug("p2p dial stopped: peer retired", "peer", id.Short())
 			return
 		}
+		if h.connected(id) {
+			// It dialled us: one connection is enough.
+			backoff = minBackoff
+			select {
+			case <-h.ctx.Done():
+				return
+			case <-time.After(5 * minBackoff):
+			}
+			continue
+		}
 		p := PeerAddr{ID: id, Addr: addr}
 		got, tc, err := h.dial(p)
 		if err == nil {
 			start := time.Now()
-			h.run(got, tc)
+			h.run(got, tc, true)
 			if time.Since(start) >= maxBackoff || h.ctx.Err() != nil {
 				backoff = minBackoff
 				continue

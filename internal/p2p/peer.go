@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"sync"
 	"sync/atomic"
@@ -13,15 +14,16 @@ import (
 // behind megabytes of transaction gossip, a proposal or vote would arrive
 // late enough to time rounds out just when the chain is busiest.
 type peer struct {
-	id      NodeID
-	conn    *tls.Conn
-	out     chan []byte // consensus, sync, attestations
-	bulk    chan []byte // transaction gossip: best effort
-	done    chan struct{}
-	once    sync.Once
-	timeout time.Duration
-	dropped atomic.Uint64  // gossip frames dropped on a full bulk queue
-	total   *atomic.Uint64 // the host's count of the same, across peers
+	id       NodeID
+	conn     *tls.Conn
+	outbound bool        // this host dialled it
+	out      chan []byte // consensus, sync, attestations
+	bulk     chan []byte // transaction gossip: best effort
+	done     chan struct{}
+	once     sync.Once
+	timeout  time.Duration
+	dropped  atomic.Uint64  // gossip frames dropped on a full bulk queue
+	total    *atomic.Uint64 // the host's count of the same, across peers
 	// Bytes queued, against outMax and bulkQueueBytes: frames run from a
 	// vote's hundred bytes to a 17 MiB block answer, so a bound in frames
 	// alone bounds no memory.
@@ -93,9 +95,14 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 }
 
 // run serves a handshaken connection until it fails or the host closes.
-// A new connection from the same peer replaces the old one.
-func (h *Host) run(id NodeID, tc *tls.Conn) {
-	p := &peer{id: id, conn: tc, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue),
+// A new connection from the same peer replaces the old one (the peer
+// restarted, or lost the old one first), except that when both sides dial
+// (a full node, or one that became a validator, dials everyone) the
+// connection dialled by the smaller key is kept on both sides: replacing
+// each other's, two dialling sides would cut every connection the other
+// made, and the frames queued on it, for as long as they run.
+func (h *Host) run(id NodeID, tc *tls.Conn, outbound bool) {
+	p := &peer{id: id, conn: tc, outbound: outbound, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue),
 		outMax: h.cfg.QueueBytes, done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
 	h.mu.Lock()
 	if h.ctx.Err() != nil {
@@ -104,6 +111,12 @@ func (h *Host) run(id NodeID, tc *tls.Conn) {
 		return
 	}
 	if old := h.peers[id]; old != nil {
+		if h.preferred(id, old.outbound) && !h.preferred(id, outbound) {
+			h.mu.Unlock()
+			h.log.Debug("p2p duplicate connection closed; keeping the one the smaller key dialled", "peer", id.Short())
+			tc.Close()
+			return
+		}
 		old.close()
 	}
 	h.peers[id] = p
@@ -120,6 +133,12 @@ func (h *Host) run(id NodeID, tc *tls.Conn) {
 	}
 	h.mu.Unlock()
 	h.log.Info("peer disconnected", "peer", id.Short())
+}
+
+// preferred reports whether a connection to id in the given direction is
+// the one the smaller key dialled.
+func (h *Host) preferred(id NodeID, outbound bool) bool {
+	return outbound == (bytes.Compare(h.self[:], id[:]) < 0)
 }
 
 func (p *peer) readLoop(handle Handler) {

@@ -158,3 +158,36 @@ func TestNoResumptionAfterTrustRevoked(t *testing.T) {
 		t.Fatalf("untrusted peer connected again (%d connections)", n)
 	}
 }
+
+// Two hosts that both dial (full nodes, or a full node that became a
+// validator) settle on one connection, the one the smaller key dialled,
+// instead of cutting each other's in turn.
+func TestBothDiallingSettle(t *testing.T) {
+	ka, kb := keyFromSeed(74), keyFromSeed(75)
+	la, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrA := la.Addr().String()
+	la.Close()
+	bin := make(inbox, 64)
+	b, brec := newHost(t, Config{Key: kb, Listen: "127.0.0.1:0", DialAll: true, Peers: []PeerAddr{{ID: idOf(ka), Addr: addrA}}}, bin.handler)
+	a, arec := newHost(t, Config{Key: ka, Listen: addrA, DialAll: true, Peers: []PeerAddr{{ID: b.ID(), Addr: b.Addr().String()}}}, nil)
+	eventually(t, "connection", func() bool { return hasPeer(a, b.ID()) && hasPeer(b, a.ID()) })
+	time.Sleep(3 * time.Second) // long enough for many redials if they fought
+
+	for i := range 20 {
+		if !a.Send(b.ID(), ChanConsensus, []byte{byte(i)}) {
+			t.Fatalf("send %d failed", i)
+		}
+		bin.expect(t, a.ID(), ChanConsensus, string([]byte{byte(i)}))
+	}
+	if n := arec.any("peer disconnected") + brec.any("peer disconnected"); n > 2 {
+		t.Fatalf("%d disconnections: the two dialling sides keep replacing each other's connection", n)
+	}
+	pa, pb := peerOf(a, b.ID()), peerOf(b, a.ID())
+	aSmaller := a.ID().String() < b.ID().String()
+	if pa.outbound != aSmaller || pb.outbound == aSmaller {
+		t.Fatalf("kept connection: a outbound %v, b outbound %v; a has the smaller key: %v", pa.outbound, pb.outbound, aSmaller)
+	}
+}
