@@ -144,17 +144,26 @@ func (n *Node) Submit(txs []*types.Tx) []error {
 }
 
 // WaitCommitted blocks until h commits or ctx ends, and returns the height.
+// A transaction in a committed block that execution skipped (its nonce
+// out of order, in a faulty leader's block) has not committed: it stays
+// pending, and the wait goes on.
 func (n *Node) WaitCommitted(ctx context.Context, h types.Hash) (uint64, error) {
-	ch, cancel := n.waiters.wait(h)
-	defer cancel()
-	if r, err := n.receipt(h); err == nil {
-		return r.Height, nil // committed before we started waiting
-	}
-	select {
-	case height := <-ch:
-		return height, nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	for {
+		ch, cancel := n.waiters.wait(h)
+		if r, err := n.receipt(h); err == nil {
+			cancel()
+			return r.Height, nil // committed before we started waiting
+		}
+		select {
+		case <-ch:
+			cancel()
+			if r, err := n.receipt(h); err == nil {
+				return r.Height, nil
+			}
+		case <-ctx.Done():
+			cancel()
+			return 0, ctx.Err()
+		}
 	}
 }
 
