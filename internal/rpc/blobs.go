@@ -52,7 +52,11 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		}
 		size = n
 	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
+	// The server's write deadline runs from the request's headers: an
+	// upload that outlasts it would be stored but never answered.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(uploadDeadline))
+	rc.SetWriteDeadline(time.Now().Add(uploadDeadline + time.Minute))
 	u, ok := s.startUpload(w, r, maxBlobBody)
 	if !ok {
 		return

@@ -7,10 +7,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/merkle"
@@ -227,5 +229,41 @@ func TestBlobUploadPastQuota(t *testing.T) {
 	code, body, _ = httpDo(t, http.MethodPut, tn.url+"/blobs?chunk_size=4096", blobData(10, 1000))
 	if code != http.StatusOK {
 		t.Fatalf("PUT /blobs within the quota: %d %s", code, body)
+	}
+}
+
+// slowReader hands out data a piece at a time with a pause before each.
+type slowReader struct {
+	data  []byte
+	piece int
+	pause time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	n := copy(p[:min(len(p), r.piece)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// A whole-blob upload may take longer than the server's read and write
+// timeouts (they bound every other request): it is stored and answered.
+func TestSlowBlobUploadIsAnswered(t *testing.T) {
+	tn := startNode(t)
+	ts := httptest.NewUnstartedServer(tn.srv.Handler())
+	ts.Config.ReadTimeout, ts.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	data := blobData(9, 8*1024)
+	code, body, _ := httpDoReader(t, http.MethodPut, ts.URL+"/blobs?chunk_size=1024", &slowReader{data: data, piece: 1024, pause: 80 * time.Millisecond})
+	if code != http.StatusOK {
+		t.Fatalf("PUT /blobs: %d %s", code, body)
+	}
+	want, _ := merkle.Split(bytes.NewReader(data), 1024, nil)
+	if !strings.Contains(string(body), hex.EncodeToString(want.Root[:])) {
+		t.Fatalf("PUT /blobs answered %s", body)
 	}
 }
