@@ -243,7 +243,7 @@ func (p *Pool) add(txs []*types.Tx, verify bool, share float64) []error {
 			errs[pos[j]] = fmt.Errorf("nonce %d, sender's next is %d: %w; submit the missing ones first", tx.Nonce, end, ErrNonceGap)
 			continue
 		}
-		errs[pos[j]] = p.insert(tx, nonces[s])
+		errs[pos[j]] = p.insert(tx, nonces[s], share)
 		if errs[pos[j]] == nil && tx.Nonce == end {
 			end = p.runEnd(s, end)
 		}
@@ -361,7 +361,11 @@ func (p *Pool) over(share float64) bool {
 	return float64(len(p.byHash)) >= share*float64(p.cfg.MaxTxs) || float64(p.bytes) >= share*float64(p.cfg.MaxBytes)
 }
 
-func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
+// insert admits one checked transaction, within share of the pool's
+// limits: the check before a call only spares the CPU of a batch that
+// could not get in, and without this one a single large batch, or several
+// at once, would carry clients past their share.
+func (p *Pool) insert(tx *types.Tx, committedNext uint64, share float64) error {
 	h := tx.Hash()
 	if p.byHash[h] != nil {
 		return ErrDuplicate
@@ -380,7 +384,11 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64) error {
 		return fmt.Errorf("nonce %d: %w", tx.Nonce, ErrNonceTaken)
 	}
 	size := len(tx.Sig) + len(tx.Body) + 64
-	if len(p.byHash) >= p.cfg.MaxTxs || p.bytes+size > p.cfg.MaxBytes {
+	maxTxs, maxBytes := p.cfg.MaxTxs, p.cfg.MaxBytes
+	if share < 1 {
+		maxTxs, maxBytes = int(share*float64(maxTxs)), int(share*float64(maxBytes))
+	}
+	if len(p.byHash) >= maxTxs || p.bytes+size > maxBytes {
 		return fmt.Errorf("%d txs, %d bytes: %w; retry later", len(p.byHash), p.bytes, ErrFull)
 	}
 	end := next

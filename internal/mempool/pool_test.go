@@ -239,9 +239,12 @@ func TestClientShareLeavesRoomForPeers(t *testing.T) {
 			admitted++
 		}
 	}
-	// The share is checked per call, before any work: one call may cross it.
-	if admitted != 8 {
-		t.Fatalf("first client call admitted %d of 8", admitted)
+	// One call cannot cross the share either: 6 of 8 get in.
+	if admitted != 6 {
+		t.Fatalf("a client call admitted %d of 8 into a pool of 8", admitted)
+	}
+	if !errors.Is(errs[6], mempool.ErrFull) || !errors.Is(errs[7], mempool.ErrFull) {
+		t.Fatalf("past the share: %v, want ErrFull", errs[6:])
 	}
 	p2, _ := newPool(8, 1<<20)
 	for i := 0; i < 6; i++ {
