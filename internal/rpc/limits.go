@@ -206,6 +206,11 @@ func (c *countedConn) Close() error {
 	return c.Conn.Close()
 }
 
+// queryIs reports whether a request's query sets key to value.
+func queryIs(key, value string) func(*http.Request) bool {
+	return func(r *http.Request) bool { return r.URL.Query().Get(key) == value }
+}
+
 func hasQuery(key string) func(*http.Request) bool {
 	return func(r *http.Request) bool { return r.URL.Query().Has(key) }
 }

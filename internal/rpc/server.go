@@ -87,7 +87,7 @@ func NewServer(n *node.Node, opts Options) *Server {
 	mux.HandleFunc("GET /disputes", s.disputes)
 	mux.HandleFunc("GET /disputes/{id}", s.dispute)
 	mux.HandleFunc("GET /events", s.events)
-	mux.HandleFunc("POST /txs", waiting.wrapIf(hasQuery("wait"), s.submit))
+	mux.HandleFunc("POST /txs", waiting.wrapIf(queryIs("wait", "true"), s.submit))
 	mux.HandleFunc("POST /txs/batch", batches.wrap(s.submitBatch))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.Registry(), promhttp.HandlerOpts{}))
 	if opts.Pprof {
@@ -237,6 +237,10 @@ type submitRequest struct {
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	if q := r.URL.Query(); q.Has("wait") && q.Get("wait") != "true" && q.Get("wait") != "false" {
+		writeError(w, http.StatusBadRequest, "bad_wait", fmt.Sprintf("wait=%q: use wait=true to wait for the commit, or leave it out", q.Get("wait")))
+		return
+	}
 	var req submitRequest
 	body := http.MaxBytesReader(w, r.Body, maxTxBody)
 	dec := json.NewDecoder(body)
@@ -293,11 +297,23 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	txs, err := types.DecodeTxBatch(raw)
+	if errors.Is(err, codec.ErrTooLong) {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad_batch", err.Error())
 		return
 	}
 	errs := s.n.Submit(txs)
+	if allFull(errs) {
+		// Nothing got in for want of room: the node is saturated, as for
+		// a lone transaction refused so (503), and a client retries the
+		// batch as a whole.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "mempool_full", errs[0].Error())
+		return
+	}
 	out := BatchView{}
 	for i, err := range errs {
 		if err == nil {
@@ -309,6 +325,17 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		out.Rejected = append(out.Rejected, ErrorView{Code: code, Message: err.Error(), Index: &idx})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// allFull reports whether every transaction of a batch was refused because
+// the pool is full.
+func allFull(errs []error) bool {
+	for _, err := range errs {
+		if !errors.Is(err, mempool.ErrFull) {
+			return false
+		}
+	}
+	return len(errs) > 0
 }
 
 // readBody reads a request body of at most limit bytes. A declared length
