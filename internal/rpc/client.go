@@ -312,7 +312,9 @@ func (c *Client) SendTx(ctx context.Context, key ed25519.PrivateKey, kind uint16
 		if err != nil {
 			return TxView{}, err
 		}
-		tx = &types.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, Kind: kind, Body: body}
+		// Past what the node's pool holds: the committed nonce would be
+		// taken again and again while the node's own transaction waits.
+		tx = &types.Tx{ChainID: st.ChainID, Nonce: max(acc.Nonce, acc.PendingNonce), Kind: kind, Body: body}
 		tx.Sign(key)
 		_, err = c.Submit(ctx, tx, true)
 		var api *APIError
