@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -61,11 +62,17 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	m, err := s.n.Blobs().Put(u.body(http.MaxBytesReader(w, r.Body, maxBlobBody)), size, maxBlobBody)
+	body := &readErr{r: http.MaxBytesReader(w, r.Body, maxBlobBody)}
+	m, err := s.n.Blobs().Put(u.body(body), size, maxBlobBody)
 	if err != nil {
-		if !u.fail(w) {
-			s.blobOK(w, err)
+		if u.fail(w) {
+			return
 		}
+		if body.err != nil {
+			uploadReadError(w, body.err)
+			return
+		}
+		s.blobOK(w, err)
 		return
 	}
 	s.n.BlobUploaded(m.Root)
@@ -135,11 +142,46 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64)
 	data, err := readBody(w, r, limit)
 	if err != nil {
 		if !u.fail(w) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+			uploadReadError(w, err)
 		}
 		return nil, nil, false
 	}
 	return data, u, true
+}
+
+// readErr remembers the error a request body's reader gave, so that a
+// failure to read the client's bytes is answered as the client's. It
+// hands the reader above an opaque error: a body cut short reads as
+// io.ErrUnexpectedEOF, which a chunker takes for a short last chunk, and
+// the truncated stream would be stored as a complete blob.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+		return n, errBodyRead
+	}
+	return n, err
+}
+
+var errBodyRead = errors.New("request body could not be read")
+
+// uploadReadError answers an upload whose body could not be read: too
+// large (413), too slow (408), or cut short (400). None is the node's fault.
+func uploadReadError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body over %d bytes", tooBig.Limit))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		writeError(w, http.StatusRequestTimeout, "timeout", "request body: "+err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, "bad_body", "request body: "+err.Error())
+	}
 }
 
 // getBlob serves GET /blobs/{root}.

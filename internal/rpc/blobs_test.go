@@ -267,3 +267,31 @@ func TestSlowBlobUploadIsAnswered(t *testing.T) {
 		t.Fatalf("PUT /blobs answered %s", body)
 	}
 }
+
+// cutReader gives n bytes, then fails as a connection closed mid-body does.
+type cutReader struct{ n int }
+
+func (r *cutReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	k := min(len(p), r.n)
+	r.n -= k
+	return k, nil
+}
+
+// An upload whose body breaks off is the client's failure (400), not the
+// node's (500) and not an oversized body (413); nothing is stored.
+func TestUploadCutShort(t *testing.T) {
+	tn := startNode(t)
+	root := strings.Repeat("ab", 32)
+	for _, path := range []string{"/blobs?chunk_size=1024", "/blobs/" + root + "/manifest"} {
+		req := httptest.NewRequest(http.MethodPut, path, &cutReader{n: 10})
+		req.ContentLength = 1000
+		rec := httptest.NewRecorder()
+		tn.srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"bad_body"`) {
+			t.Errorf("PUT %s cut short: %d %s, want 400 bad_body", path, rec.Code, rec.Body)
+		}
+	}
+}
