@@ -76,15 +76,34 @@ func runNode(ctx context.Context, home string) error {
 		return err
 	}
 	log.Info("api listening", "url", "http://"+api.Addr().String())
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- api.Serve(ctx) }()
-	go func() { errc <- n.Run(ctx) }()
-	err = <-errc
-	cancel() // one half stopping stops the other
-	if err2 := <-errc; err == nil {
-		err = err2
+	// The API stops first: its handlers read the store, which the node
+	// closes when Run returns.
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	nodeCtx, stopNode := context.WithCancel(context.Background())
+	defer stopAPI()
+	defer stopNode()
+	apiErr, nodeErr := make(chan error, 1), make(chan error, 1)
+	go func() { apiErr <- api.Serve(apiCtx) }()
+	go func() { nodeErr <- n.Run(nodeCtx) }()
+	nodeDone := false
+	select {
+	case <-ctx.Done():
+	case err = <-apiErr:
+		apiErr = nil
+	case err = <-nodeErr:
+		nodeDone = true
+	}
+	stopAPI()
+	if apiErr != nil {
+		if err2 := <-apiErr; err == nil {
+			err = err2
+		}
+	}
+	stopNode()
+	if !nodeDone {
+		if err2 := <-nodeErr; err == nil {
+			err = err2
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("node stopped: %w", err)

@@ -142,7 +142,7 @@ func (n *Node) nextEpoch() error {
 			n.core.Step(&consensus.Receive{From: idx, Msg: m.msg})
 		}
 	}
-	go n.signEpochChange(v.epoch)
+	n.spawn(func() { n.signEpochChange(v.epoch) })
 	n.catchUp()
 	return nil
 }

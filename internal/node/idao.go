@@ -56,9 +56,9 @@ func (n *Node) buildIDAO() {
 }
 
 func (n *Node) runIDAO(ctx context.Context) {
-	go n.blobnet.Run(ctx, 4)
+	n.spawn(func() { n.blobnet.Run(ctx, 4) })
 	if n.attestor != nil {
-		go n.attestor.Run(ctx)
+		n.spawn(func() { n.attestor.Run(ctx) })
 	}
 }
 

@@ -220,7 +220,8 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			return err
 		}
 		for _, eq := range r.Equivocations {
-			go n.report(eq, n.view().set)
+			set := n.view().set
+			n.spawn(func() { n.report(eq, set) })
 		}
 		if r.Timer != nil {
 			*timerRound = r.Timer.Round

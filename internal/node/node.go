@@ -85,6 +85,20 @@ type Node struct {
 	sigs       *sigbatch.Batcher // checks admissions' signatures together
 	done       chan struct{}
 	closeOne   sync.Once
+	// bg tracks the node's own goroutines, and stopBG ends those that run
+	// on Run's context: Close waits for them before it closes the store,
+	// which Pebble does not allow reads of afterwards.
+	bg     sync.WaitGroup
+	stopBG context.CancelFunc
+}
+
+// spawn runs f on a goroutine that Close waits for.
+func (n *Node) spawn(f func()) {
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		f()
+	}()
 }
 
 type inbound struct {
@@ -204,7 +218,8 @@ func New(o Options) (*Node, error) {
 	}
 	n.gossip = newGossiper(n.host, n.log)
 	n.buildIDAO()
-	go n.signEpochChange(n.view().epoch) // in case a crash came before it was sent
+	e := n.view().epoch
+	n.spawn(func() { n.signEpochChange(e) }) // in case a crash came before it was sent
 	n.metrics.reg.MustRegister(newStoreCollector(n.store.Stats))
 	for _, on := range []string{"caller", "worker"} {
 		n.metrics.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lazchain_sig_checks_total",
@@ -267,11 +282,12 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.host.Start(); err != nil {
 		return err
 	}
+	ctx, n.stopBG = context.WithCancel(ctx)
 	n.dialPeers()
-	go n.gossip.run(ctx)
-	go n.txWorker()
-	go n.vouchedWorker()
-	go n.sweepAttest()
+	n.spawn(func() { n.gossip.run(ctx) })
+	n.spawn(n.txWorker)
+	n.spawn(n.vouchedWorker)
+	n.spawn(n.sweepAttest)
 	n.runIDAO(ctx)
 	n.log.Info("node started", "chain", n.chainID, "epoch", n.view().epoch.Number, "validator", n.view().self, "p2p", n.host.Addr(), "height", n.status.get().Height)
 	err := n.loop(ctx)
@@ -283,8 +299,12 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() {
 	n.closeOne.Do(func() {
 		close(n.done)
+		if n.stopBG != nil {
+			n.stopBG()
+		}
 		n.sigs.Close()
 		n.host.Close()
+		n.bg.Wait()
 		if err := n.machine.Close(); err != nil {
 			n.log.Warn("write transaction index", "err", err)
 		}

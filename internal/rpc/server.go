@@ -141,6 +141,9 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Serve runs until ctx ends.
 func (s *Server) Serve(ctx context.Context) error {
+	// Requests end with the server: a long poll (a block or a commit
+	// waited for) returns at once instead of holding up the shutdown.
+	s.srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
