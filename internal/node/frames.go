@@ -175,7 +175,10 @@ func (n *Node) serveChain(to p2p.NodeID, req *types.ChainRequest) {
 // chainBlocks reads the committed blocks a climb asks for, newest first as
 // block answers go: from req.From up, at most req.Count and
 // MaxFetchBlocks of them and within one message's byte budget (the first
-// block always fits). A height of 0 or above the tip gets none.
+// block always fits). A height of 0 or above the tip gets none. An answer
+// stays in one epoch: the next epoch's first block hangs off the epoch's
+// root, not off the last block, so a climber would take a run across the
+// boundary for a broken chain and drop all of it.
 func chainBlocks(blockAt func(uint64) (*types.Block, error), req *types.ChainRequest) []*types.Block {
 	var up []*types.Block
 	budget := types.MaxMessageBytes - types.MaxBlockBytes/4
@@ -183,6 +186,9 @@ func chainBlocks(blockAt func(uint64) (*types.Block, error), req *types.ChainReq
 		b, err := blockAt(h)
 		if err != nil {
 			break // above the committed tip, or not stored
+		}
+		if len(up) > 0 && b.Epoch != up[0].Epoch {
+			break
 		}
 		if size := b.EncodedSize(); len(up) > 0 && size > budget {
 			break

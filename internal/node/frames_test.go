@@ -61,3 +61,35 @@ func TestChainBlocksFromTheStore(t *testing.T) {
 		})
 	}
 }
+
+// A climb answer ends with its epoch: the next epoch's blocks go in an
+// answer of their own.
+func TestChainBlocksStayInOneEpoch(t *testing.T) {
+	blockAt := func(h uint64) (*types.Block, error) {
+		if h == 0 || h > 20 {
+			return nil, store.ErrNotFound
+		}
+		epoch := uint64(1)
+		if h > 10 {
+			epoch = 2
+		}
+		return &types.Block{Height: h, Epoch: epoch}, nil
+	}
+	tests := []struct {
+		name        string
+		from        uint64
+		first, last uint64
+	}{
+		{"up to the epoch's end", 8, 10, 8},
+		{"the epoch's last block alone", 10, 10, 10},
+		{"from the next epoch's first", 11, 18, 11},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := chainBlocks(blockAt, &types.ChainRequest{From: tt.from, Count: 8})
+			if len(got) == 0 || got[0].Height != tt.first || got[len(got)-1].Height != tt.last {
+				t.Fatalf("answered %d blocks, want heights %d down to %d", len(got), tt.first, tt.last)
+			}
+		})
+	}
+}
