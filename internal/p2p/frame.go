@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Channel tags what a frame carries; the node routes on it.
@@ -53,9 +54,22 @@ func readFrame(r *bufio.Reader) (Channel, []byte, error) {
 	if n > MaxFrame+1 {
 		return 0, nil, fmt.Errorf("frame of %d bytes, limit %d: %w", n, MaxFrame, ErrFrameTooLarge)
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return 0, nil, fmt.Errorf("read frame body: %w", err)
+	// A large frame is allocated whole only once its first step has
+	// arrived: a peer that announces 17 MiB and sends nothing more holds
+	// a step of memory, and a real block costs one copy of a step.
+	buf := make([]byte, 0, min(int(n), frameStep))
+	for have := 0; have < int(n); have = len(buf) {
+		k := int(n)
+		if have == 0 {
+			k = min(k, frameStep)
+		}
+		buf = slices.Grow(buf, k-have)[:k]
+		if _, err := io.ReadFull(r, buf[have:]); err != nil {
+			return 0, nil, fmt.Errorf("read frame body: %w", err)
+		}
 	}
 	return Channel(buf[0]), buf[1:], nil
 }
+
+// frameStep is the first allocation for a large frame's body.
+const frameStep = 256 << 10

@@ -147,6 +147,35 @@ func TestReadFrameTooLargeDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// A legal announcement of the largest frame, followed by nothing, holds a
+// step of memory, not the frame: a peer must send bytes to make the node
+// hold them.
+func TestReadFrameAnnouncedOnlyAllocatesAStep(t *testing.T) {
+	r := bufio.NewReaderSize(&hugeHeader{hdr: header(MaxFrame + 1)}, 16)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, _, err := readFrame(r)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a frame with no body read without error")
+	}
+	if d := after.TotalAlloc - before.TotalAlloc; d > 2*frameStep {
+		t.Fatalf("allocated %d bytes for a frame announced but not sent", d)
+	}
+}
+
+// Frames around the first step's size read back whole.
+func TestReadFrameAcrossTheStep(t *testing.T) {
+	for _, n := range []int{frameStep - 2, frameStep - 1, frameStep, frameStep + 1, 3 * frameStep} {
+		frame := encodeFrame(ChanSync, pattern(n))
+		ch, payload, err := readFrame(bufio.NewReader(bytes.NewReader(frame)))
+		if err != nil || ch != ChanSync || !bytes.Equal(payload, pattern(n)) {
+			t.Fatalf("payload of %d: ch %d, %d bytes, %v", n, ch, len(payload), err)
+		}
+	}
+}
+
 func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(encodeFrame(ChanConsensus, []byte("hello")))
