@@ -270,9 +270,15 @@ func (n *Node) buildHost(key ed25519.PrivateKey) error {
 		_, ok := n.view().byNode[id]
 		return ok
 	}
+	// Configured peers and validators always get a connection; with
+	// p2p.open, others share what is left of the peer limit.
+	reserved := func(id p2p.NodeID) bool {
+		_, member := n.view().byNode[id]
+		return member || n.configured[id]
+	}
 	n.host, err = p2p.New(p2p.Config{
 		Key: key, Listen: n.cfg.P2P.Listen, Peers: peers, DialAll: n.view().self < 0,
-		Trusted: trusted, Logger: n.log,
+		Trusted: trusted, Reserved: reserved, Logger: n.log,
 	}, n.onFrame)
 	return err
 }

@@ -11,15 +11,19 @@ import (
 // to connect, not to behave: some requests cost this node far more than
 // they cost the sender (a 50-byte block request answered with megabytes
 // read from disk, an epoch proof that costs a pairing check on the driver
-// loop), so each peer gets a steady rate and a small burst of them. The
-// map holds only peers that connected, whose number the trusted set bounds.
+// loop), so each peer gets a steady rate and a small burst of them. With
+// p2p.open anyone may connect under a fresh key, so buckets that have
+// refilled (no different from new ones) are swept as the map grows.
 type limiter struct {
 	rate, burst float64 // tokens per second, bucket size
 	now         func() time.Time
 
 	mu      sync.Mutex
 	buckets map[p2p.NodeID]*bucket
+	sweepAt int // sweep refilled buckets when the map reaches this size
 }
+
+const minSweep = 1024
 
 // bucket is a token bucket's level; its owner keeps the rate and size.
 type bucket struct {
@@ -40,7 +44,7 @@ func (b *bucket) refill(now time.Time, rate, burst float64) {
 }
 
 func newLimiter(rate, burst float64) *limiter {
-	return &limiter{rate: rate, burst: burst, now: time.Now, buckets: map[p2p.NodeID]*bucket{}}
+	return &limiter{rate: rate, burst: burst, now: time.Now, buckets: map[p2p.NodeID]*bucket{}, sweepAt: minSweep}
 }
 
 // allow takes a token of id's bucket, or reports false when it is empty.
@@ -50,6 +54,9 @@ func (l *limiter) allow(id p2p.NodeID) bool {
 	defer l.mu.Unlock()
 	b := l.buckets[id]
 	if b == nil {
+		if len(l.buckets) >= l.sweepAt {
+			l.sweep(now)
+		}
 		b = &bucket{tokens: l.burst}
 		l.buckets[id] = b
 	}
@@ -59,4 +66,16 @@ func (l *limiter) allow(id p2p.NodeID) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// sweep drops the buckets that have refilled: a full bucket allows what a
+// new one does. The next sweep waits for the map to double, so sweeping
+// costs a constant per bucket.
+func (l *limiter) sweep(now time.Time) {
+	for id, b := range l.buckets {
+		if b.refill(now, l.rate, l.burst); b.tokens >= l.burst {
+			delete(l.buckets, id)
+		}
+	}
+	l.sweepAt = max(minSweep, 2*len(l.buckets))
 }

@@ -34,3 +34,31 @@ func TestLimiterPerPeer(t *testing.T) {
 		}
 	}
 }
+
+// Buckets of peers that came and went are swept once refilled, so fresh
+// keys cannot grow the map without bound; a peer still drawing on its
+// bucket keeps it.
+func TestLimiterSweepsRefilled(t *testing.T) {
+	clock := time.Unix(1_000_000, 0)
+	l := newLimiter(4, 2)
+	l.now = func() time.Time { return clock }
+	var busy p2p.NodeID
+	busy[0] = 0xff
+	l.allow(busy)
+	l.allow(busy) // empty now
+	for i := range 3 * minSweep {
+		var id p2p.NodeID
+		id[0], id[1] = byte(i), byte(i>>8)
+		id[2] = 1
+		l.allow(id)
+		clock = clock.Add(time.Millisecond)
+	}
+	if n := len(l.buckets); n > 2*minSweep {
+		t.Fatalf("%d buckets after %d one-off peers", n, 3*minSweep)
+	}
+	// busy's bucket refilled long ago (3 s at 4 a second): swept or not, it
+	// allows its burst again, and no more.
+	if !l.allow(busy) || !l.allow(busy) || l.allow(busy) {
+		t.Fatal("a swept peer's bucket does not behave as before")
+	}
+}

@@ -33,7 +33,14 @@ type Config struct {
 	QueueSize    int           // frames queued per peer before it is dropped
 	QueueBytes   int64         // bytes queued per peer before it is dropped
 	WriteTimeout time.Duration // a write stalled this long drops the peer
-	Logger       *slog.Logger
+	// MaxPeers bounds the connected peers, but for Reserved ones (the
+	// node's configured peers and validators), which a crowd of others
+	// must not lock out. MaxHandshakes bounds inbound handshakes in
+	// progress: each holds a socket for up to 5 s.
+	MaxPeers      int
+	MaxHandshakes int
+	Reserved      func(NodeID) bool
+	Logger        *slog.Logger
 }
 
 // Handler receives every frame, on the peer's reader goroutine. Blocking
@@ -51,6 +58,7 @@ type Host struct {
 	mu      sync.Mutex
 	peers   map[NodeID]*peer
 	dialing map[NodeID]*target
+	shaking chan struct{} // inbound handshakes in progress
 	ln      net.Listener
 	started bool
 
@@ -81,11 +89,21 @@ func New(cfg Config, handler Handler) (*Host, error) {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
 	}
+	if cfg.MaxPeers <= 0 {
+		cfg.MaxPeers = 128
+	}
+	if cfg.MaxHandshakes <= 0 {
+		cfg.MaxHandshakes = 64
+	}
+	if cfg.Reserved == nil {
+		cfg.Reserved = func(NodeID) bool { return false }
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	h := &Host{cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
-		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]*target{}}
+		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]*target{},
+		shaking: make(chan struct{}, max(1, cfg.MaxHandshakes))}
 	if cfg.Trusted == nil {
 		known := map[NodeID]bool{}
 		for _, p := range cfg.Peers {
@@ -298,16 +316,25 @@ func (h *Host) acceptLoop() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
+		select {
+		case h.shaking <- struct{}{}:
+		default:
+			h.log.Debug("p2p inbound refused: too many handshakes in progress", "remote", conn.RemoteAddr())
+			conn.Close()
+			continue
+		}
 		h.wg.Add(1)
 		go func() {
 			defer h.wg.Done()
 			tc := tls.Server(conn, h.tls)
-			if id, err := h.handshake(tc); err != nil {
+			id, err := h.handshake(tc)
+			<-h.shaking
+			if err != nil {
 				h.log.Debug("p2p inbound handshake", "remote", conn.RemoteAddr(), "err", err)
 				conn.Close()
-			} else {
-				h.run(id, tc, false)
+				return
 			}
+			h.run(id, tc, false)
 		}()
 	}
 }

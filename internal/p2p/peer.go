@@ -104,9 +104,16 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 func (h *Host) run(id NodeID, tc *tls.Conn, outbound bool) {
 	p := &peer{id: id, conn: tc, outbound: outbound, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue),
 		outMax: h.cfg.QueueBytes, done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
+	reserved := h.cfg.Reserved(id) // the owner's state: not under h.mu
 	h.mu.Lock()
 	if h.ctx.Err() != nil {
 		h.mu.Unlock()
+		tc.Close()
+		return
+	}
+	if h.peers[id] == nil && !reserved && len(h.peers) >= h.cfg.MaxPeers {
+		h.mu.Unlock()
+		h.log.Debug("p2p connection refused: peer limit reached", "peer", id.Short(), "limit", h.cfg.MaxPeers)
 		tc.Close()
 		return
 	}

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"crypto/ed25519"
 	"crypto/tls"
 	"net"
 	"sync/atomic"
@@ -190,4 +191,72 @@ func TestBothDiallingSettle(t *testing.T) {
 	if pa.outbound != aSmaller || pb.outbound == aSmaller {
 		t.Fatalf("kept connection: a outbound %v, b outbound %v; a has the smaller key: %v", pa.outbound, pb.outbound, aSmaller)
 	}
+}
+
+// Past the peer limit, only reserved peers (configured ones, validators)
+// get in: a crowd of others cannot lock them out.
+func TestPeerLimitSparesReserved(t *testing.T) {
+	kh, k1, k2, kr := keyFromSeed(76), keyFromSeed(77), keyFromSeed(78), keyFromSeed(79)
+	h, _ := newHost(t, Config{Key: kh, Listen: "127.0.0.1:0", MaxPeers: 1,
+		Trusted:  func(NodeID) bool { return true },
+		Reserved: func(id NodeID) bool { return id == idOf(kr) }}, nil)
+	dial := func(k ed25519.PrivateKey) *tls.Conn {
+		c, err := rawDial(t, k, h.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	dial(k1)
+	eventually(t, "first peer", func() bool { return hasPeer(h, idOf(k1)) })
+	second := dial(k2)
+	if !readsUntilClosed(second, waitTimeout) {
+		t.Fatal("a peer past the limit was kept")
+	}
+	dial(kr)
+	eventually(t, "reserved peer past the limit", func() bool { return hasPeer(h, idOf(kr)) })
+	if hasPeer(h, idOf(k2)) || !hasPeer(h, idOf(k1)) {
+		t.Fatalf("peers %v", h.Peers())
+	}
+}
+
+// Inbound handshakes in progress are bounded: a connection that opens and
+// says nothing holds a slot until it goes or its handshake times out, and
+// one past the bound is closed at once.
+func TestHandshakesBounded(t *testing.T) {
+	h, _ := newHost(t, Config{Key: keyFromSeed(80), Listen: "127.0.0.1:0", MaxHandshakes: 1,
+		Trusted: func(NodeID) bool { return true }}, nil)
+	silent, err := net.Dial("tcp", h.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(100 * time.Millisecond) // the host takes it up
+	start := time.Now()
+	extra, err := net.Dial("tcp", h.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if !readsUntilClosed(extra, 2*time.Second) || time.Since(start) > time.Second {
+		t.Fatal("a handshake past the bound was taken up")
+	}
+	// Once the silent one goes (or times out, after 5 s), a real peer
+	// gets in.
+	silent.Close()
+	k := keyFromSeed(81)
+	eventually(t, "a handshake after the slot freed", func() bool {
+		c, err := rawDial(t, k, h.Addr().String())
+		return err == nil && c != nil && hasPeerSoon(h, idOf(k))
+	})
+}
+
+func hasPeerSoon(h *Host, id NodeID) bool {
+	for range 20 {
+		if hasPeer(h, id) {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
 }
