@@ -196,6 +196,11 @@ type earlyBox struct {
 	msgs  []earlyMsg
 	bytes int
 	per   map[p2p.NodeID]int
+	// What peers outside the current set and the configured peers hold:
+	// with p2p.open a crowd of keys could otherwise fill the box and
+	// leave no room for the next epoch's validators, whose first round
+	// would then time out.
+	outMsgs, outBytes int
 }
 
 type earlyMsg struct {
@@ -207,9 +212,16 @@ const (
 	maxEarlyMsgs      = 1024
 	maxEarlyPerSender = 32       // a round or two of one validator's messages
 	maxEarlyBytes     = 64 << 20 // a few full proposals
+	// The share of the box for senders that are neither current
+	// validators nor configured peers (a validator joining with the
+	// next epoch is one of them).
+	maxEarlyOutsiderMsgs  = maxEarlyMsgs / 4
+	maxEarlyOutsiderBytes = maxEarlyBytes / 4
 )
 
-func (b *earlyBox) keep(from p2p.NodeID, m types.Message, size int) bool {
+// keep holds m from a sender, reserved if it is a current validator or a
+// configured peer, and reports whether there was room.
+func (b *earlyBox) keep(from p2p.NodeID, reserved bool, m types.Message, size int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.per == nil {
@@ -218,9 +230,16 @@ func (b *earlyBox) keep(from p2p.NodeID, m types.Message, size int) bool {
 	if len(b.msgs) >= maxEarlyMsgs || b.per[from] >= maxEarlyPerSender || b.bytes+size > maxEarlyBytes {
 		return false
 	}
+	if !reserved && (b.outMsgs >= maxEarlyOutsiderMsgs || b.outBytes+size > maxEarlyOutsiderBytes) {
+		return false
+	}
 	b.msgs = append(b.msgs, earlyMsg{from, m})
 	b.bytes += size
 	b.per[from]++
+	if !reserved {
+		b.outMsgs++
+		b.outBytes += size
+	}
 	return true
 }
 
@@ -228,7 +247,7 @@ func (b *earlyBox) take() []earlyMsg {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := b.msgs
-	b.msgs, b.bytes = nil, 0
+	b.msgs, b.bytes, b.outMsgs, b.outBytes = nil, 0, 0, 0
 	clear(b.per)
 	return out
 }

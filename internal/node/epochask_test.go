@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lazchain/lazchain/internal/p2p"
+	"github.com/lazchain/lazchain/internal/types"
 )
 
 func peerID(b byte) p2p.NodeID { return p2p.NodeID{b} }
@@ -159,5 +160,40 @@ func TestAskedSet(t *testing.T) {
 		if got := s.recent(tc.peer, tc.at); got != tc.want {
 			t.Fatalf("recent(%v, +%v) = %v, want %v", tc.peer[0], tc.at.Sub(t0), got, tc.want)
 		}
+	}
+}
+
+// Outsiders share a quarter of the box for the next epoch's messages: a
+// crowd of keys fills that much, and the validators' own messages still
+// fit.
+func TestEarlyBoxKeepsRoomForValidators(t *testing.T) {
+	var b earlyBox
+	msg := &types.Vote{}
+	kept := 0
+	for i := range maxEarlyMsgs {
+		var id p2p.NodeID
+		id[0], id[1] = byte(i), byte(i>>8)
+		if b.keep(id, false, msg, 100) {
+			kept++
+		}
+	}
+	if kept != maxEarlyOutsiderMsgs {
+		t.Fatalf("outsiders kept %d messages, want %d", kept, maxEarlyOutsiderMsgs)
+	}
+	var validator p2p.NodeID
+	validator[31] = 1 // unlike every outsider above
+	for i := range maxEarlyPerSender {
+		if !b.keep(validator, true, msg, 100) {
+			t.Fatalf("validator's message %d refused", i)
+		}
+	}
+	if b.keep(validator, true, msg, 100) {
+		t.Fatal("a validator past its own share was kept")
+	}
+	if got := len(b.take()); got != maxEarlyOutsiderMsgs+maxEarlyPerSender {
+		t.Fatalf("took %d messages", got)
+	}
+	if !b.keep(p2p.NodeID{1}, false, msg, 100) {
+		t.Fatal("box not emptied by take")
 	}
 }

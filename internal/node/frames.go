@@ -91,7 +91,8 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 	}
 	if e, ok := types.MessageEpoch(msg); ok && e > v.epoch.Number {
 		n.askEpoch(from, e) // the sender has moved on; learn how our epoch ended
-		if e == v.epoch.Number+1 && n.early.keep(from, msg, len(payload)) {
+		_, member := v.byNode[from]
+		if e == v.epoch.Number+1 && n.early.keep(from, member || n.configured[from], msg, len(payload)) {
 			return // replayed into the next epoch's core once we get there
 		}
 		n.metrics.rejected.WithLabelValues("future_epoch").Inc()
