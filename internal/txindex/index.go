@@ -70,6 +70,7 @@ type Index struct {
 	spare   *generation   // the last one dropped, for reuse
 	added   uint64        // height through which entries were added
 	handed  uint64        // height of the last hand-off
+	seqs    uint64        // hand-offs so far
 	through uint64        // height through which the store holds all entries
 	legacy  bool          // the store holds entries of the first format too
 	err     error         // the last failed ingest, until one succeeds
@@ -82,6 +83,7 @@ type Index struct {
 type batch struct {
 	entries []Entry // the generation's; the writer sorts a copy
 	through uint64
+	seq     uint64 // the generation's hand-off number
 }
 
 // Open returns the index over db, whose stored hits confirm checks, and
@@ -150,10 +152,11 @@ func (x *Index) Add(height uint64, es []Entry) {
 // sendMu and mu.
 func (x *Index) handOff() batch {
 	open := x.gens[len(x.gens)-1]
-	open.through = x.added
+	x.seqs++
+	open.seq = x.seqs
 	x.gens = append(x.gens, x.newGeneration())
 	x.handed = x.added
-	return batch{entries: open.entries, through: x.added}
+	return batch{entries: open.entries, through: x.added, seq: x.seqs}
 }
 
 // Lookup returns where h's receipt is.
@@ -244,7 +247,7 @@ func (x *Index) run() {
 		x.err = err
 		if err == nil {
 			x.through = max(x.through, b.through)
-			x.dropIngested(b.through)
+			x.dropIngested(b.seq)
 			carried = 0
 		} else {
 			carried = len(es)
@@ -253,11 +256,14 @@ func (x *Index) run() {
 	}
 }
 
-// dropIngested forgets the handed-off generations a table through height
-// covers. Callers hold mu.
-func (x *Index) dropIngested(through uint64) {
+// dropIngested forgets the handed-off generations up to hand-off seq,
+// whose entries are in the store now. By hand-off, not by height: after a
+// restart heights already indexed are executed again without moving the
+// marker, so two queued generations can share a height, and the one not
+// yet written must not be reused. Callers hold mu.
+func (x *Index) dropIngested(seq uint64) {
 	n := 0
-	for n < len(x.gens)-1 && x.gens[n].through <= through {
+	for n < len(x.gens)-1 && x.gens[n].seq <= seq {
 		n++
 	}
 	if n > 0 {

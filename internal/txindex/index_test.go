@@ -319,3 +319,54 @@ func TestDefaultFlushPointsDifferPerNode(t *testing.T) {
 		t.Fatalf("explicit points became %d, %d", x.flushEntries, x.flushHs)
 	}
 }
+
+// gated is the real store with every ingest held until released.
+type gated struct {
+	*store.Store
+	started, release chan struct{}
+}
+
+func (g *gated) IngestSorted(kvs []store.KV) error {
+	g.started <- struct{}{}
+	<-g.release
+	return g.Store.IngestSorted(kvs)
+}
+
+// After a restart the heights below the marker are executed again, and
+// their hand-offs all carry the marker's height. Writing one must not
+// forget another still queued: its entries are in neither the store nor
+// memory until it is written.
+func TestQueuedHandOffsAtOneHeight(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	x, err := Open(s, confirmTest, 4, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Add(10, nil)
+	if err := x.Close(); err != nil || x.Through() != 10 {
+		t.Fatalf("marker: through %d, %v", x.Through(), err)
+	}
+	g := &gated{Store: s, started: make(chan struct{}), release: make(chan struct{})}
+	x, err = Open(g, confirmTest, 4, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x.Add(3, block(3, 5)) // hand-off 1, being written
+	<-g.started
+	x.Add(4, block(4, 5)) // hand-off 2, queued behind it
+	g.release <- struct{}{}
+	<-g.started // hand-off 1 written; 2 is being written
+	wantAll(t, x, 3, 4, 5)
+	close(g.release)
+	go func() {
+		for range g.started {
+		}
+	}()
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(g.started) // the writer has stopped
+	wantAll(t, x, 3, 4, 5)
+}

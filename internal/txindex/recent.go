@@ -19,7 +19,7 @@ type generation struct {
 	// chance, but anyone can make two transactions whose hashes share 64
 	// bits, so a prefix alone never answers a lookup.
 	over    map[types.Hash]Loc
-	through uint64 // height this generation was handed off at; 0 while open
+	seq     uint64 // which hand-off closed it (1, 2, ...); 0 while open
 }
 
 func newGeneration() *generation {
@@ -62,7 +62,7 @@ func (g *generation) reset() {
 	clear(g.at)
 	clear(g.over)
 	g.entries = g.entries[:0]
-	g.through = 0
+	g.seq = 0
 }
 
 // size is the number of entries held.
