@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,5 +201,73 @@ func TestDueBy(t *testing.T) {
 				t.Fatalf("dueBy = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// Refusals for want of room are offered again, in nonce order: what the
+// node took of each account is a run from nonce 0 with no gap, however
+// often it was busy or full.
+func TestLoaderResendsWhatWasRefusedForRoom(t *testing.T) {
+	var mu sync.Mutex
+	took := map[string]map[uint64]bool{}
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		txs, err := types.DecodeTxBatch(body)
+		if err != nil {
+			t.Errorf("batch: %v", err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		if calls%4 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"error":{"code":"busy","message":"saturated"}}`)
+			return
+		}
+		// A node's pool: a nonce past a gap is refused, a known one is a
+		// duplicate, and every fifth call the pool is full for its first.
+		accepted, rejected := 0, []string{}
+		for i, tx := range txs {
+			s := string(tx.Sender)
+			if took[s] == nil {
+				took[s] = map[uint64]bool{}
+			}
+			switch {
+			case took[s][tx.Nonce]:
+				rejected = append(rejected, fmt.Sprintf(`{"code":"duplicate","index":%d}`, i))
+			case tx.Nonce > 0 && !took[s][tx.Nonce-1]:
+				rejected = append(rejected, fmt.Sprintf(`{"code":"nonce_gap","index":%d}`, i))
+			case calls%5 == 0 && i == 0:
+				rejected = append(rejected, fmt.Sprintf(`{"code":"mempool_full","index":%d}`, i))
+			default:
+				took[s][tx.Nonce] = true
+				accepted++
+			}
+		}
+		fmt.Fprintf(w, `{"accepted":%d,"rejected":[%s]}`, accepted, strings.Join(rejected, ","))
+	}))
+	defer srv.Close()
+	cfg := Config{Nodes: []string{srv.URL}, ChainID: "bench-test", Rate: 2000, Duration: time.Second, TxBytes: 250, Accounts: 5, Tick: 10 * time.Millisecond}
+	per, _ := presign(cfg)
+	l := newLoader(cfg, per)
+	res := &Result{Rejected: map[string]int{}}
+	l.offer(context.Background(), 500*time.Millisecond, nil, res, false)
+	if res.Resent == 0 || res.Rejected["mempool_full"] == 0 {
+		t.Fatalf("nothing resent (%d) or refused for room: %v", res.Resent, res.Rejected)
+	}
+	total := 0
+	for s, nonces := range took {
+		for n := range uint64(len(nonces)) {
+			if !nonces[n] {
+				t.Fatalf("account %x: nonce %d missing among %d taken", s[:4], n, len(nonces))
+			}
+		}
+		total += len(nonces)
+	}
+	if total != res.Accepted || total < res.Offered/2 {
+		t.Fatalf("server took %d, loader counted %d accepted of %d offered", total, res.Accepted, res.Offered)
 	}
 }

@@ -33,6 +33,7 @@ type Config struct {
 // Result is what a run measured.
 type Result struct {
 	Offered      int           `json:"offered"`
+	Resent       int           `json:"resent,omitempty"` // offered again after a refusal for want of room
 	Accepted     int           `json:"accepted"`
 	Committed    int           `json:"committed"`
 	Duration     time.Duration `json:"duration_ns"`

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -88,21 +89,63 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 // a mod len(nodes), so its nonces arrive in order. The load is open-loop:
 // a slow node does not slow the offered rate. It keeps its place in every
 // account's nonces across calls, so a warm-up and the measured run follow
-// on from each other.
+// on from each other. A transaction refused for want of room (the node
+// busy, its pool full, or an earlier nonce refused so) is offered again in
+// the account's next turn, as a client would: dropped, it would leave a
+// gap that refused every later nonce of its account, and a run past the
+// node's capacity would measure the gaps, not the node.
 type loader struct {
 	cfg        Config
 	clients    []*rpc.Client
 	perAccount [][]*types.Tx
-	next       []int
 	account    int
+
+	mu      sync.Mutex
+	next    []int // per account: the index of the next transaction to send
+	offered []int // per account: how many were ever sent (the rest resent)
 }
 
 func newLoader(cfg Config, perAccount [][]*types.Tx) *loader {
-	l := &loader{cfg: cfg, perAccount: perAccount, next: make([]int, len(perAccount))}
+	l := &loader{cfg: cfg, perAccount: perAccount, next: make([]int, len(perAccount)), offered: make([]int, len(perAccount))}
 	for _, u := range cfg.Nodes {
 		l.clients = append(l.clients, rpc.NewClient(u))
 	}
 	return l
+}
+
+// pos is where a sent transaction sits in the presigned load.
+type pos struct{ account, index int }
+
+// take returns account a's next transaction and whether it is sent for
+// the first time, or nil when the account has none left.
+func (l *loader) take(a int) (*types.Tx, pos, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := l.next[a]
+	if i >= len(l.perAccount[a]) {
+		return nil, pos{}, false
+	}
+	l.next[a]++
+	first := i >= l.offered[a]
+	l.offered[a] = max(l.offered[a], i+1)
+	return l.perAccount[a][i], pos{a, i}, first
+}
+
+// rewind sends p's transaction again in its account's next turn.
+func (l *loader) rewind(p pos) {
+	l.mu.Lock()
+	l.next[p.account] = min(l.next[p.account], p.index)
+	l.mu.Unlock()
+}
+
+// retryable reports whether a refusal was for want of room, not of the
+// transaction: sent again later, it gets in.
+func retryable(code string) bool {
+	switch code {
+	case "busy", "mempool_full", "too_many_connections", "nonce_gap":
+		return true
+	}
+	return false
 }
 
 // offer sends, every tick for d, the transactions due by then, and waits
@@ -122,16 +165,27 @@ func (l *loader) offer(ctx context.Context, d time.Duration, w *watcher, res *Re
 		}
 		due := dueBy(l.cfg.Rate, now.Sub(start), d, ramp)
 		batches := make([][]*types.Tx, len(l.clients))
+		where := make([][]pos, len(l.clients))
+		fresh, taken := 0, 0
 		for ; sent < due; sent++ {
 			a := l.account % len(l.perAccount)
 			l.account++
-			if l.next[a] >= len(l.perAccount[a]) {
+			tx, p, first := l.take(a)
+			if tx == nil {
 				continue
 			}
-			tx := l.perAccount[a][l.next[a]]
-			l.next[a]++
-			batches[a%len(l.clients)] = append(batches[a%len(l.clients)], tx)
+			taken++
+			if first {
+				fresh++
+			}
+			c := a % len(l.clients)
+			batches[c] = append(batches[c], tx)
+			where[c] = append(where[c], p)
 		}
+		mu.Lock()
+		res.Offered += fresh
+		res.Resent += taken - fresh
+		mu.Unlock()
 		for i, b := range batches {
 			if len(b) == 0 {
 				continue
@@ -140,21 +194,29 @@ func (l *loader) offer(ctx context.Context, d time.Duration, w *watcher, res *Re
 				w.submitted(b, now)
 			}
 			wg.Add(1)
-			go func(c *rpc.Client, b []*types.Tx) {
+			go func(c *rpc.Client, b []*types.Tx, where []pos) {
 				defer wg.Done()
 				r, err := c.SubmitBatch(ctx, b)
 				mu.Lock()
 				defer mu.Unlock()
-				res.Offered += len(b)
 				if err != nil {
 					res.Rejected["http: "+err.Error()] += len(b)
+					var api *rpc.APIError
+					if errors.As(err, &api) && retryable(api.Code) {
+						for _, p := range where {
+							l.rewind(p)
+						}
+					}
 					return
 				}
 				res.Accepted += r.Accepted
 				for _, e := range r.Rejected {
 					res.Rejected[e.Code]++
+					if e.Index != nil && *e.Index < len(where) && retryable(e.Code) {
+						l.rewind(where[*e.Index])
+					}
 				}
-			}(l.clients[i], b)
+			}(l.clients[i], b, where[i])
 		}
 	}
 	wg.Wait()

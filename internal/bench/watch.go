@@ -39,7 +39,11 @@ func (w *watcher) start(ctx context.Context) error {
 func (w *watcher) submitted(txs []*types.Tx, at time.Time) {
 	w.mu.Lock()
 	for _, tx := range txs {
-		w.sentAt[tx.Hash()] = at
+		// A resent transaction's latency runs from its first offer, as a
+		// client retrying would see it.
+		if _, ok := w.sentAt[tx.Hash()]; !ok {
+			w.sentAt[tx.Hash()] = at
+		}
 	}
 	w.mu.Unlock()
 }

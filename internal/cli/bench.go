@@ -124,6 +124,9 @@ func runBench(ctx context.Context, f benchFlags) error {
 		for reason, n := range r.Rejected {
 			fmt.Printf("  rejected %d: %s\n", n, reason)
 		}
+		if r.Resent > 0 {
+			fmt.Printf("  resent %d refused for want of room (their latency counts from the first offer)\n", r.Resent)
+		}
 	}
 	out, _ := json.MarshalIndent(map[string]any{"validators": f.validators, "duration": f.duration.String(), "tx_bytes": f.txBytes, "results": results}, "", "  ")
 	fmt.Println(string(out))
