@@ -18,8 +18,8 @@ type generation struct {
 	// over holds entries whose prefix an earlier entry took: rare by
 	// chance, but anyone can make two transactions whose hashes share 64
 	// bits, so a prefix alone never answers a lookup.
-	over    map[types.Hash]Loc
-	seq     uint64 // which hand-off closed it (1, 2, ...); 0 while open
+	over map[types.Hash]Loc
+	seq  uint64 // which hand-off closed it (1, 2, ...); 0 while open
 }
 
 func newGeneration() *generation {
