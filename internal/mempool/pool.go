@@ -404,7 +404,10 @@ func (p *Pool) insert(tx *types.Tx, committedNext uint64, share float64) error {
 		p.accounts[s] = acc
 		p.order = append(p.order, s)
 	}
-	e := &entry{tx: tx, size: size, added: time.Now()}
+	// A copy: the decoded one points into its request or frame, which a
+	// transaction kept in the pool would keep alive, whatever its size
+	// (a 32 MiB upload of refused padding around one parked transaction).
+	e := &entry{tx: tx.Clone(), size: size, added: time.Now()}
 	acc.txs.set(tx.Nonce, e)
 	if tx.Nonce == acc.end {
 		p.extendRun(acc)

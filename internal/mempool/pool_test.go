@@ -428,3 +428,26 @@ func TestGapFloodKeepsToItsShare(t *testing.T) {
 		})
 	}
 }
+
+// The pool keeps its own copy of a transaction: the one admitted points
+// into its request or frame, which must not stay alive with it (a large
+// upload of refused padding around one kept transaction).
+func TestPoolKeepsNoRequestBuffer(t *testing.T) {
+	p, _ := newPool(8, 1<<20)
+	frame := types.EncodeTxBatch([]*types.Tx{tx(1, 0, "kept"), tx(2, 0, strings.Repeat("padding", 1000))})
+	txs, err := types.DecodeTxBatch(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := p.Add(txs[:1]); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	got := p.Reap(10, 1<<20, nil)
+	if len(got) != 1 || got[0].Hash() != txs[0].Hash() {
+		t.Fatalf("reaped %d", len(got))
+	}
+	if cap(got[0].Body) != len(got[0].Body) || cap(got[0].Sig) != len(got[0].Sig) {
+		t.Fatalf("pool's transaction reaches into the frame: body %d/%d, sig %d/%d",
+			len(got[0].Body), cap(got[0].Body), len(got[0].Sig), cap(got[0].Sig))
+	}
+}

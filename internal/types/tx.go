@@ -57,6 +57,30 @@ func (tx *Tx) VerifySig() error {
 	return nil
 }
 
+// Clone returns a copy of tx that shares no memory with it. A decoded
+// transaction's fields point into the buffer it was decoded from (a
+// request body, a gossip frame); one kept for long must not keep that
+// buffer alive with it.
+func (tx *Tx) Clone() *Tx {
+	c := *tx
+	buf := make([]byte, 0, len(tx.Sender)+len(tx.Body)+len(tx.Sig))
+	buf = append(buf, tx.Sender...)
+	buf = append(buf, tx.Body...)
+	buf = append(buf, tx.Sig...)
+	n, m := len(tx.Sender), len(tx.Sender)+len(tx.Body)
+	c.Sender, c.Body, c.Sig = buf[:n:n], buf[n:m:m], buf[m:]
+	if tx.Sender == nil {
+		c.Sender = nil
+	}
+	if tx.Body == nil {
+		c.Body = nil
+	}
+	if tx.Sig == nil {
+		c.Sig = nil
+	}
+	return &c
+}
+
 // Seal caches the id of a transaction whose fields are final. Sign and the
 // decoders seal; code that builds a Tx by hand may call it before sharing
 // the value across goroutines.
