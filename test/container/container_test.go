@@ -64,7 +64,10 @@ func TestContainerNetwork(t *testing.T) {
 	net := filepath.Join(dir, "net")
 	run(t, nil, bin, "testnet", "--validators", "4", "--output", net, "--hostnames", "node0,node1,node2,node3", "--timeout-ms", "500")
 
-	ports := []string{"36757", "36759", "36761", "36763"}
+	// Below the kernel's ephemeral range (32768 and up here): a port in it
+	// may be taken by any outgoing connection on the machine between now
+	// and the moment the engine binds it.
+	ports := []string{"28757", "28759", "28761", "28763"}
 	env := []string{"LAZCHAIN_NET=" + net, "LAZCHAIN_IMAGE=" + image}
 	for i, p := range ports {
 		env = append(env, fmt.Sprintf("LAZCHAIN_PORT%d=%s", i, p))
