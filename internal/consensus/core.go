@@ -28,6 +28,7 @@ type Core struct {
 	fetching    map[types.Hash]*fetchState        // outstanding block requests
 	climb       *climbState                       // outstanding request up the committed chain
 	verified    map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
+	strikes     map[int]strike                    // forged certificates per sender this round (strikes.go)
 	proposed    uint64                            // last round this core proposed in
 	requested   uint64                            // last round a payload was requested for
 	proposals   map[uint64]seenProposal           // first proposal per recent round
@@ -80,6 +81,7 @@ func New(cfg Config, signer Signer, snap Snapshot) (*Core, error) {
 		stash:        map[types.Hash]*pendingProposal{},
 		fetching:     map[types.Hash]*fetchState{},
 		verified:     map[types.Hash]*types.QC{},
+		strikes:      map[int]strike{},
 		lateSuspects: map[uint32]bool{},
 		votes:        newVoteBook(),
 		proposals:    map[uint64]seenProposal{},

@@ -163,13 +163,14 @@ const (
 	DropUnknownParent
 	DropFutureRound
 	DropBadState
+	DropStruck
 	numDrops
 )
 
 var dropNames = [numDrops]string{
 	"bad_signature", "wrong_epoch", "stale_round", "invalid", "unknown_sender",
 	"not_leader", "duplicate", "unsolicited", "equivocation", "unknown_parent", "future_round",
-	"bad_state",
+	"bad_state", "struck",
 }
 
 func (d Drop) String() string { return dropNames[d] }

@@ -77,7 +77,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 		c.drop(DropBadSignature)
 		return
 	}
-	if !c.verifyQC(b.QC) || (p.TC != nil && !c.verifyTC(p.TC)) {
+	if !c.certsOK(from, b.QC, p.TC) {
 		return
 	}
 	if !c.noteProposal(p) {
@@ -124,7 +124,7 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 // signature is not checked, and an identical QC costs one check however
 // often it comes.
 func (c *Core) learnQC(from int, b *types.Block) {
-	if b.QC == nil || b.Epoch != c.set.Epoch || b.QC.Round <= c.highQC.Round || !c.verifyQC(b.QC) {
+	if b.QC == nil || b.Epoch != c.set.Epoch || b.QC.Round <= c.highQC.Round || !c.certsOK(from, b.QC, nil) {
 		return
 	}
 	if !c.tree.has(b.Parent) && b.Height > c.tree.committed.Height && b.QC.Round > c.tree.committed.Round {
@@ -283,19 +283,26 @@ func (c *Core) afterInsert(b *types.Block) {
 // and a leader could otherwise embed a forged one in its proposal, which
 // every validator that formed the real QC from broadcast votes would take.
 func (c *Core) verifyQC(qc *types.QC) bool {
+	ok, _ := c.checkQC(qc)
+	return ok
+}
+
+// checkQC is verifyQC that also tells a forged certificate (one whose
+// check failed) from one of another epoch.
+func (c *Core) checkQC(qc *types.QC) (ok, forged bool) {
 	if qc.Epoch != c.set.Epoch {
 		c.drop(DropWrongEpoch)
-		return false
+		return false, false
 	}
 	if sameQC(c.verified[qc.BlockID], qc) {
-		return true
+		return true, false
 	}
 	if qc.Verify(c.set, c.genesis) != nil {
 		c.drop(DropBadSignature)
-		return false
+		return false, true
 	}
 	c.verified[qc.BlockID] = qc
-	return true
+	return true, false
 }
 
 // sameQC reports whether a and b are the same certificate, bit for bit.
@@ -305,16 +312,21 @@ func sameQC(a, b *types.QC) bool {
 }
 
 func (c *Core) verifyTC(tc *types.TC) bool {
+	ok, _ := c.checkTC(tc)
+	return ok
+}
+
+func (c *Core) checkTC(tc *types.TC) (ok, forged bool) {
 	if tc.Epoch != c.set.Epoch {
 		c.drop(DropWrongEpoch)
-		return false
+		return false, false
 	}
 	if tc.Round < c.round-min(c.round, 1) {
-		return true // too old to move us; it is not worth a pairing check
+		return true, false // too old to move us; it is not worth a pairing check
 	}
 	if tc.Verify(c.set) != nil {
 		c.drop(DropBadSignature)
-		return false
+		return false, true
 	}
-	return true
+	return true, false
 }

@@ -44,7 +44,7 @@ func (c *Core) onTimeout(from int, t *types.Timeout) {
 		c.drop(DropDuplicate) // re-sent timeouts are common; skip the pairings
 		return
 	}
-	if !c.verifyQC(t.HighQC) || (t.LastTC != nil && !c.verifyTC(t.LastTC)) {
+	if !c.certsOK(from, t.HighQC, t.LastTC) {
 		return
 	}
 	// Certificates are valid whatever the timeout's own fate: adopt them.
