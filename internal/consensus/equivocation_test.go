@@ -76,3 +76,28 @@ func TestProposalEquivocationIsReported(t *testing.T) {
 		t.Fatalf("%d reports after alternating blocks (third stored: %v), want 1", total, p.nodes[witness].core.Block(b3.ID()) != nil)
 	}
 }
+
+// A voter sending vote after conflicting vote in one round gets
+// maxReports of them reported: each report costs the driver signature
+// checks, and a forged first one must not hide a real one behind it.
+func TestConflictingVotesReportedAFewTimes(t *testing.T) {
+	p := pause(t)
+	voter := p.others[0]
+	before := len(p.nodes[p.collector].readies)
+	p.deliver(voter, p.collector, p.signVote(voter, p.R, p.proposed.ID()))
+	for i := range uint64(50) {
+		other := types.HashOf([]byte{byte(i), 0xd0})
+		v := p.signVote(voter, p.R, other)
+		if i < 10 {
+			v.Sig = corrupt(v.Sig) // junk: costs a check to throw out
+		}
+		p.deliver(voter, p.collector, v)
+	}
+	total := 0
+	for _, r := range p.nodes[p.collector].readies[before:] {
+		total += len(r.Equivocations)
+	}
+	if total != 2 {
+		t.Fatalf("%d reports of one voter's double votes in a round, want 2", total)
+	}
+}

@@ -16,8 +16,15 @@ type roundVotes struct {
 	voted  map[uint32]types.Hash // voter -> block, to spot double votes
 	blocks map[types.Hash]*blockVotes
 	failed map[uint32]int // voter -> votes whose signature failed
-	done   bool           // a QC formed for this round
+	// reported counts the double votes reported per voter: each report
+	// costs the driver up to two signature checks, and a voter may send
+	// any number of conflicting votes (maxReports, so that one forged vote
+	// cannot hide a real double vote behind it).
+	reported map[uint32]int
+	done     bool // a QC formed for this round
 }
+
+const maxReports = 2
 
 // maxFailedVotes is how many votes with bad signatures a voter may send in
 // a round before the rest of its votes there are dropped unread. A bad
@@ -77,7 +84,7 @@ func (c *Core) onVote(from int, v *types.Vote) {
 func (c *Core) addVote(idx int, v *types.Vote) {
 	rv := c.votes.rounds[v.Round]
 	if rv == nil {
-		rv = &roundVotes{voted: map[uint32]types.Hash{}, blocks: map[types.Hash]*blockVotes{}, failed: map[uint32]int{}}
+		rv = &roundVotes{voted: map[uint32]types.Hash{}, blocks: map[types.Hash]*blockVotes{}, failed: map[uint32]int{}, reported: map[uint32]int{}}
 		c.votes.rounds[v.Round] = rv
 	}
 	voter := uint32(idx)
@@ -159,9 +166,10 @@ func (c *Core) onCertified(from int, qc *types.QC) {
 // first one's signature is still held.
 func (c *Core) reportEquivocation(rv *roundVotes, prev types.Hash, v *types.Vote) {
 	bv := rv.blocks[prev]
-	if bv == nil || bv.sigs[v.Voter] == nil {
+	if bv == nil || bv.sigs[v.Voter] == nil || rv.reported[v.Voter] >= maxReports {
 		return
 	}
+	rv.reported[v.Voter]++
 	c.ready.Equivocations = append(c.ready.Equivocations, Equivocation{Kind: EquivocatedVote, Epoch: v.Epoch, Round: v.Round,
 		Signer: v.Voter, BlockA: prev, BlockB: v.BlockID, SigA: bv.sigs[v.Voter], SigB: v.Sig})
 }

@@ -12,10 +12,14 @@ import (
 // reporter turns double votes the core saw into evidence transactions,
 // signed by the node key (whose account collects the reporter's reward).
 type reporter struct {
-	mu    sync.Mutex
-	next  uint64 // next nonce to use, at least the committed one
-	key   ed25519.PrivateKey
-	known map[[3]uint64]bool // (epoch, round, voter) already reported
+	// checking bounds the reports being checked at once (each up to two
+	// signature checks); past it a report is dropped, as the core already
+	// bounds how many one voter's round can make.
+	checking chan struct{}
+	mu       sync.Mutex
+	next     uint64 // next nonce to use, at least the committed one
+	key      ed25519.PrivateKey
+	known    map[[3]uint64]bool // (epoch, round, voter) already reported
 }
 
 // report checks both signatures off the driver loop and submits the

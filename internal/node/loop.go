@@ -220,8 +220,16 @@ func (n *Node) flush(timerRound *uint64, timer *time.Timer, payload **consensus.
 			return err
 		}
 		for _, eq := range r.Equivocations {
-			set := n.view().set
-			n.spawn(func() { n.report(eq, set) })
+			select {
+			case n.reporter.checking <- struct{}{}:
+				set := n.view().set
+				n.spawn(func() {
+					defer func() { <-n.reporter.checking }()
+					n.report(eq, set)
+				})
+			default:
+				n.metrics.rejected.WithLabelValues("equivocation_reports_busy").Inc()
+			}
 		}
 		if r.Timer != nil {
 			*timerRound = r.Timer.Round

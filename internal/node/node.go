@@ -162,7 +162,7 @@ func New(o Options) (*Node, error) {
 		outsiderBlocks: newLimiter(blockReqRate, blockReqBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}, epochs: newEpochAsker()}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
-	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}}
+	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}, checking: make(chan struct{}, 4)}
 	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {
 		return nil, err
 	}
