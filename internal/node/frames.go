@@ -78,7 +78,8 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		// Its QC is checked by the core like any other; who relayed it
 		// does not matter, but each check is a pairing on the driver loop,
 		// so a peer gets a few a second (askEpoch asks at most that often).
-		if !n.epochProofs.allow(from) {
+		_, member := v.byNode[from]
+		if !n.epochProofs.allow(from) || (!member && !n.configured[from] && !n.outsiderProofs.allow(p2p.NodeID{})) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return
 		}

@@ -70,15 +70,19 @@ type Node struct {
 	// Per-peer limits on requests that cost this node far more than the
 	// sender (see limiter).
 	blockReqs, epochProofs *limiter
-	outsiderBlocks         *limiter      // block answers from peers outside the epoch's set
-	fallback               atomic.Uint64 // rotates block requests over connected peers
-	askedOutside           askedSet      // peers outside the set asked for blocks
-	kick                   chan struct{}
-	straggle               stragglerWaits // driver loop only
-	waiters                *waiters
-	gossip                 *gossiper
-	status                 statusBox
-	seen                   map[types.Hash]time.Time // block first seen, for commit latency
+	// outsiderProofs is one budget of epoch proofs shared by every peer
+	// that is neither a validator nor configured: under p2p.open each key
+	// would otherwise bring its own, and each proof is a pairing check.
+	outsiderProofs *limiter
+	outsiderBlocks *limiter      // block answers from peers outside the epoch's set
+	fallback       atomic.Uint64 // rotates block requests over connected peers
+	askedOutside   askedSet      // peers outside the set asked for blocks
+	kick           chan struct{}
+	straggle       stragglerWaits // driver loop only
+	waiters        *waiters
+	gossip         *gossiper
+	status         statusBox
+	seen           map[types.Hash]time.Time // block first seen, for commit latency
 	// poolHeight is the last committed height the mempool was told of.
 	poolHeight atomic.Uint64
 	exec       *executor
@@ -159,6 +163,7 @@ func New(o Options) (*Node, error) {
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
 		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), vouched: make(chan []*types.Tx, 1024), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst),
 		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst),
+		outsiderProofs: newLimiter(epochProofRate, epochProofBurst),
 		outsiderBlocks: newLimiter(blockReqRate, blockReqBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}, epochs: newEpochAsker()}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
