@@ -41,7 +41,8 @@ const (
 	// co-verifier costs its batches a second's wait here; the origin and
 	// the co-verifiers propose them meanwhile.
 	attestWait   = time.Second
-	maxHeld      = 4096  // batches waiting for attestations
+	maxHeld      = 4096 // batches waiting for attestations
+	maxHeldBytes = 256 << 20
 	maxEarly     = 16384 // attestations waiting for their batch
 	attestSweeps = 10 * time.Millisecond
 )
@@ -103,10 +104,12 @@ func compareHash(a, b types.Hash) int {
 
 // heldBatch is a gossiped batch waiting for attestations.
 type heldBatch struct {
-	txs   []*types.Tx
-	by    map[int]bool // validators vouching for it, origin included
-	epoch uint64
-	since time.Time
+	txs    []*types.Tx
+	by     map[int]bool // validators vouching for it, origin included
+	epoch  uint64
+	since  time.Time
+	origin int
+	bytes  int
 }
 
 // attestBook holds batches and early attestations. Its lock is never held
@@ -114,6 +117,11 @@ type heldBatch struct {
 type attestBook struct {
 	mu   sync.Mutex
 	held map[types.Hash]*heldBatch
+	// Per origin, the batches held and their bytes: one faulty validator
+	// sending junk batches must not fill the book, which would send every
+	// honest batch to be checked by every validator.
+	byOrigin map[int]int
+	bytes    int
 	// early holds attestations that came before their batch, by digest and
 	// validator index, with the epoch the index belongs to: indices are
 	// reassigned every epoch, so one counts only in its own epoch.
@@ -121,7 +129,7 @@ type attestBook struct {
 }
 
 func newAttestBook() *attestBook {
-	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]uint64{}}
+	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]uint64{}, byOrigin: map[int]int{}}
 }
 
 // toCheck is a gossiped batch this validator checks itself; attest says
@@ -264,10 +272,19 @@ func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, v *epochVie
 	if _, dup := a.held[d]; dup {
 		return nil, false
 	}
-	if len(a.held) >= maxHeld {
+	size := 0
+	for _, tx := range txs {
+		size += tx.EncodedSize()
+	}
+	// An origin's share: the book split among the set, the non-validators
+	// (origin -1) sharing one part.
+	share := maxHeld / max(1, v.set.Len())
+	if len(a.held) >= maxHeld || a.byOrigin[origin] >= share || a.bytes+size > maxHeldBytes {
 		return nil, true
 	}
-	b := &heldBatch{txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now()}
+	b := &heldBatch{txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now(), origin: origin, bytes: size}
+	a.byOrigin[origin]++
+	a.bytes += size
 	for idx, epoch := range a.early[d] {
 		if epoch == v.epoch.Number {
 			b.by[idx] = true
@@ -312,8 +329,17 @@ func (a *attestBook) release(d types.Hash, b *heldBatch, v *epochView) []*types.
 	if stake <= quorum.MaxFaulty(v.set.TotalStake()) {
 		return nil
 	}
-	delete(a.held, d)
+	a.forget(d, b)
 	return b.txs
+}
+
+// forget removes a held batch. Callers hold mu.
+func (a *attestBook) forget(d types.Hash, b *heldBatch) {
+	delete(a.held, d)
+	a.bytes -= b.bytes
+	if a.byOrigin[b.origin]--; a.byOrigin[b.origin] <= 0 {
+		delete(a.byOrigin, b.origin)
+	}
 }
 
 // overdue removes and returns the batches held longer than attestWait,
@@ -325,7 +351,7 @@ func (a *attestBook) overdue(now time.Time) [][]*types.Tx {
 	for d, b := range a.held {
 		if now.Sub(b.since) >= attestWait {
 			out = append(out, b.txs)
-			delete(a.held, d)
+			a.forget(d, b)
 		}
 	}
 	if len(a.early) >= maxEarly/2 {

@@ -129,17 +129,51 @@ func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
 }
 
 // The book stops holding batches when full: the caller must then check
-// the batch itself rather than admit it unchecked.
+// the batch itself rather than admit it unchecked. Each origin may fill
+// only its share (the book split among the set), so one faulty validator
+// flooding junk batches leaves room for the others'; and the book holds
+// a bounded number of bytes.
 func TestAttestBookFull(t *testing.T) {
 	v := testView(t, 1, 1, 1, 1)
 	a := newAttestBook()
-	for i := 0; i < maxHeld; i++ {
+	share := maxHeld / 4
+	for i := 0; i < share; i++ {
 		if _, full := a.hold(digest(i), nil, 1, v); full {
 			t.Fatalf("full after %d", i)
 		}
 	}
-	if ready, full := a.hold(digest(maxHeld), nil, 1, v); !full || ready != nil {
+	if ready, full := a.hold(digest(share), nil, 1, v); !full || ready != nil {
+		t.Fatalf("origin past its share: full %v ready %v", full, ready)
+	}
+	for origin := 0; origin < 4; origin++ {
+		if origin == 1 {
+			continue
+		}
+		for i := 0; i < share; i++ {
+			if _, full := a.hold(digest((origin+1)<<16|i), nil, origin, v); full {
+				t.Fatalf("origin %d refused after %d while origin 1 is at its share", origin, i)
+			}
+		}
+	}
+	if ready, full := a.hold(digest(1<<20), nil, 0, v); !full || ready != nil {
 		t.Fatalf("hold past the limit: full %v ready %v", full, ready)
+	}
+	// Bytes: a few batches of the largest transactions fill it.
+	b := newAttestBook()
+	big := &types.Tx{ChainID: "t", Sender: make([]byte, 32), Sig: make([]byte, 64), Body: make([]byte, types.MaxTxBytes-200)}
+	batch := make([]*types.Tx, 256) // 16 MiB
+	for i := range batch {
+		batch[i] = big
+	}
+	held := 0
+	for i := 0; i < 64; i++ {
+		if _, full := b.hold(digest(i), batch, i%4, v); full {
+			break
+		}
+		held++
+	}
+	if held == 0 || held*len(batch)*big.EncodedSize() > maxHeldBytes {
+		t.Fatalf("held %d batches of %d bytes, bound %d", held, len(batch)*big.EncodedSize(), maxHeldBytes)
 	}
 }
 
