@@ -376,10 +376,20 @@ func (n *Node) sweepAttest() {
 		case <-n.done:
 			return
 		case now := <-t.C:
+			// In pieces of about maxCheckTxs: one request of everything
+			// overdue would hold the signature worker, and every client's
+			// and co-verifier's check queued behind it, for as long as it
+			// takes.
 			var check []toCheck
+			size := 0
 			for _, txs := range n.attest.overdue(now) {
 				n.metrics.txChecks.WithLabelValues("timed_out").Add(float64(len(txs)))
+				if size > 0 && size+len(txs) > maxCheckTxs {
+					n.checkBatches(check)
+					check, size = nil, 0
+				}
 				check = append(check, toCheck{txs: txs})
+				size += len(txs)
 			}
 			n.checkBatches(check)
 		}
