@@ -124,12 +124,21 @@ type attestBook struct {
 	bytes    int
 	// early holds attestations that came before their batch, by digest and
 	// validator index, with the epoch the index belongs to: indices are
-	// reassigned every epoch, so one counts only in its own epoch.
-	early map[types.Hash]map[int]uint64
+	// reassigned every epoch, so one counts only in its own epoch. Each
+	// validator may have only its share of them, and they expire: a faulty
+	// one announcing digests of batches that never come must not push out
+	// the honest ones' (their batches would then wait the full second).
+	early   map[types.Hash]*earlyAtts
+	earlyBy map[int]int
+}
+
+type earlyAtts struct {
+	by map[int]uint64 // validator index -> its epoch
+	at time.Time      // the first one's arrival
 }
 
 func newAttestBook() *attestBook {
-	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]map[int]uint64{}, byOrigin: map[int]int{}}
+	return &attestBook{held: map[types.Hash]*heldBatch{}, early: map[types.Hash]*earlyAtts{}, earlyBy: map[int]int{}, byOrigin: map[int]int{}}
 }
 
 // toCheck is a gossiped batch this validator checks itself; attest says
@@ -285,12 +294,14 @@ func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, v *epochVie
 	b := &heldBatch{txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now(), origin: origin, bytes: size}
 	a.byOrigin[origin]++
 	a.bytes += size
-	for idx, epoch := range a.early[d] {
-		if epoch == v.epoch.Number {
-			b.by[idx] = true
+	if e := a.early[d]; e != nil {
+		for idx, epoch := range e.by {
+			if epoch == v.epoch.Number {
+				b.by[idx] = true
+			}
 		}
+		a.dropEarly(d, e)
 	}
-	delete(a.early, d)
 	a.held[d] = b
 	return a.release(d, b, v), false
 }
@@ -302,12 +313,21 @@ func (a *attestBook) vouch(d types.Hash, idx int, v *epochView) []*types.Tx {
 	defer a.mu.Unlock()
 	b, ok := a.held[d]
 	if !ok {
-		if len(a.early) < maxEarly {
-			if a.early[d] == nil {
-				a.early[d] = map[int]uint64{}
+		e := a.early[d]
+		if e != nil {
+			if _, seen := e.by[idx]; seen {
+				return nil
 			}
-			a.early[d][idx] = v.epoch.Number
 		}
+		if len(a.early) >= maxEarly || a.earlyBy[idx] >= maxEarly/max(1, v.set.Len()) {
+			return nil
+		}
+		if e == nil {
+			e = &earlyAtts{by: map[int]uint64{}, at: time.Now()}
+			a.early[d] = e
+		}
+		e.by[idx] = v.epoch.Number
+		a.earlyBy[idx]++
 		return nil
 	}
 	if b.epoch != v.epoch.Number {
@@ -354,8 +374,10 @@ func (a *attestBook) overdue(now time.Time) [][]*types.Tx {
 			a.forget(d, b)
 		}
 	}
-	if len(a.early) >= maxEarly/2 {
-		clear(a.early) // attestations for batches that never came
+	for d, e := range a.early {
+		if now.Sub(e.at) >= 2*attestWait {
+			a.dropEarly(d, e) // attestations for batches that never came
+		}
 	}
 	return out
 }
@@ -365,6 +387,17 @@ func (a *attestBook) newEpoch() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	clear(a.early)
+	clear(a.earlyBy)
+}
+
+// dropEarly forgets the early attestations of digest d. Callers hold mu.
+func (a *attestBook) dropEarly(d types.Hash, e *earlyAtts) {
+	delete(a.early, d)
+	for idx := range e.by {
+		if a.earlyBy[idx]--; a.earlyBy[idx] <= 0 {
+			delete(a.earlyBy, idx)
+		}
+	}
 }
 
 // sweepAttest checks, itself, every batch nobody vouched for in time.

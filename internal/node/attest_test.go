@@ -255,3 +255,27 @@ func TestVouchedWorkerAdmits(t *testing.T) {
 		}
 	}
 }
+
+// Early attestations are bounded per validator and expire: one validator
+// announcing digests of batches that never come fills only its share, and
+// another's early attestation still counts when its batch arrives.
+func TestEarlyAttestationsPerValidator(t *testing.T) {
+	v := testView(t, 1, 1, 1, 1)
+	txs := []*types.Tx{{ChainID: "attest-test", Sender: make([]byte, 32), Sig: make([]byte, 64)}}
+	txs[0].Seal()
+	a := newAttestBook()
+	for i := range maxEarly {
+		a.vouch(digest(100000+i), 3, v) // batches that never come
+	}
+	if n := a.earlyBy[3]; n != maxEarly/4 {
+		t.Fatalf("a flooding validator holds %d early attestations, want its share %d", n, maxEarly/4)
+	}
+	a.vouch(digest(1), 2, v)
+	if ready, _ := a.hold(digest(1), txs, 1, v); len(ready) != 1 {
+		t.Fatal("an honest early attestation was pushed out")
+	}
+	a.overdue(time.Now().Add(2 * attestWait))
+	if len(a.early) != 0 || len(a.earlyBy) != 0 {
+		t.Fatalf("%d early attestations outlived their batches' wait", len(a.early))
+	}
+}
