@@ -2,6 +2,7 @@ package node
 
 import (
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/mempool"
@@ -34,9 +35,14 @@ func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
 		// Checking a batch's signatures takes milliseconds; doing it here
 		// would hold this peer's consensus messages behind it. A full queue
 		// drops the batch: gossip is best effort, consensus is not.
+		if !n.txqShare.take(from) {
+			n.metrics.rejected.WithLabelValues("tx_gossip_overload").Inc()
+			return
+		}
 		select {
 		case n.txq <- gossiped{from: from, payload: payload}:
 		default:
+			n.txqShare.give(from)
 			n.metrics.rejected.WithLabelValues("tx_gossip_overload").Inc()
 		}
 	case p2p.ChanAttest:
@@ -292,6 +298,7 @@ func (n *Node) takeQueued(g gossiped) []decodedBatch {
 	var out []decodedBatch
 	size := 0
 	for {
+		n.txqShare.give(g.from)
 		txs, err := types.DecodeTxBatch(g.payload)
 		if err != nil {
 			n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
@@ -307,6 +314,33 @@ func (n *Node) takeQueued(g gossiped) []decodedBatch {
 		default:
 			return out
 		}
+	}
+}
+
+// queueShares bounds what one peer may have queued for the tx worker, so
+// that one peer flooding gossip cannot fill the queue and crowd out every
+// other peer's batches.
+type queueShares struct {
+	mu  sync.Mutex
+	n   map[p2p.NodeID]int
+	max int
+}
+
+func (q *queueShares) take(id p2p.NodeID) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n[id] >= q.max {
+		return false
+	}
+	q.n[id]++
+	return true
+}
+
+func (q *queueShares) give(id p2p.NodeID) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n[id]--; q.n[id] <= 0 {
+		delete(q.n, id)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/store"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -91,5 +92,29 @@ func TestChainBlocksStayInOneEpoch(t *testing.T) {
 				t.Fatalf("answered %d blocks, want heights %d down to %d", len(got), tt.first, tt.last)
 			}
 		})
+	}
+}
+
+// One peer flooding gossip fills only its share of the tx worker's queue;
+// another peer's batches still get in.
+func TestGossipQueueSharedAmongPeers(t *testing.T) {
+	n := &Node{metrics: newMetrics(), txq: make(chan gossiped, 256), txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64}}
+	var flooder, other p2p.NodeID
+	flooder[0], other[0] = 1, 2
+	for range 200 {
+		n.onFrame(flooder, chanTxs, []byte("batch"))
+	}
+	if len(n.txq) != 64 {
+		t.Fatalf("flooder queued %d batches, want its share of 64", len(n.txq))
+	}
+	n.onFrame(other, chanTxs, []byte("batch"))
+	if len(n.txq) != 65 {
+		t.Fatal("another peer's batch was refused")
+	}
+	// Taken by the worker, a batch frees its sender's share.
+	n.takeQueued(<-n.txq)
+	n.onFrame(flooder, chanTxs, []byte("batch"))
+	if len(n.txq) != 1 {
+		t.Fatalf("%d queued after the worker took all and the flooder sent one", len(n.txq))
 	}
 }
