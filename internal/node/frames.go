@@ -106,11 +106,13 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		return
 	}
 	idx, isValidator := v.byNode[from]
-	if _, ok := msg.(*types.BlockResponse); ok && !isValidator && n.askedOutside.recent(from, time.Now()) {
+	if _, ok := msg.(*types.BlockResponse); ok && n.askedOutside.recent(from, time.Now()) {
 		// A node behind by epochs may have to sync from peers outside
 		// the set it is stuck in (that set may have left): it takes
 		// answers from the peers it asked (askElsewhere), and the core
-		// only those it asked for that hash-chain to a certified id.
+		// only those it asked for that hash-chain to a certified id. A
+		// validator asked in place of one not connected answers the same
+		// way: to the core its answer is not from the peer a climb went to.
 		if !n.outsiderBlocks.allow(from) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return
