@@ -2,6 +2,7 @@ package idao
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -204,6 +205,24 @@ func TestParamsValidate(t *testing.T) {
 		tc.edit(&p)
 		if err := p.Validate(); (err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
+
+// A policy's challenge window is bounded: at 2^64-1 its end wrapped to
+// before the attestation and every verdict was final at once; at 0 a
+// verdict could not be disputed at all.
+func TestPolicyChallengeWindowBounded(t *testing.T) {
+	for _, tc := range []struct {
+		window uint64
+		ok     bool
+	}{
+		{0, false}, {1, true}, {100, true}, {MaxChallengeWindow, true}, {MaxChallengeWindow + 1, false}, {math.MaxUint64, false},
+	} {
+		p := DefaultPolicy()
+		p.ChallengeWindow = tc.window
+		if err := p.Validate(); (err == nil) != tc.ok {
+			t.Errorf("window %d: %v", tc.window, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package idao
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/merkle"
@@ -122,7 +123,12 @@ func (s *State) settle(ctx Ctx, d *IDAO, c *Committee, a *Artifact, ct cert) {
 	a.Status, a.Verdict, a.Digest, a.Reason = Attested, ct.verdict, ct.digest, ct.reason
 	a.AttestHeight, a.CertRotation, a.Signers, a.Sig = ctx.Height, ct.rotation, ct.signers, ct.sig
 	a.SignedPower, a.CommitteePower = ct.signed, c.Power()
-	a.ChallengeEnd = ctx.Height + d.Policy.ChallengeWindow
+	// Policies bound the window; saturate anyway rather than wrap.
+	end, ok := add(ctx.Height, d.Policy.ChallengeWindow)
+	if !ok {
+		end = math.MaxUint64
+	}
+	a.ChallengeEnd = end
 	s.payFee(ctx, a, c)
 	ctx.Records.PutArtifact(a)
 	delete(s.pending, a.ID)

@@ -50,9 +50,17 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("threshold %d/%d is below one half", p.ThresholdNum, p.ThresholdDen)
 	case p.CommitteeSize == 0 || p.CommitteeSize > MaxCommittee:
 		return fmt.Errorf("committee size %d: want 1..%d", p.CommitteeSize, MaxCommittee)
+	case p.ChallengeWindow == 0 || p.ChallengeWindow > MaxChallengeWindow:
+		// Unbounded, the end of the window could overflow and wrap to
+		// before the attestation: every verdict final at once.
+		return fmt.Errorf("challenge window %d blocks: want 1..%d", p.ChallengeWindow, MaxChallengeWindow)
 	}
 	return nil
 }
+
+// MaxChallengeWindow bounds a policy's challenge window: about a year of
+// one-second blocks.
+const MaxChallengeWindow = 1 << 25
 
 // Accepts reports whether k is one of the policy's kinds.
 func (p Policy) Accepts(k verify.Kind) bool { return slices.Contains(p.Kinds, k) }
