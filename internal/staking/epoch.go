@@ -41,7 +41,7 @@ func (s *State) EndBlock(bank Bank, height uint64) *EpochChange {
 		return nil
 	}
 	ending := s.sets[s.epoch]
-	s.punishDowntime(ending)
+	s.punishDowntime(ending, height)
 	s.payRewards(bank, ending)
 	next := s.nextSet(ending)
 
@@ -56,14 +56,14 @@ func (s *State) EndBlock(bank Bank, height uint64) *EpochChange {
 // punishDowntime slashes members whose signed*10000 < minBps*blocks. An
 // epoch with no recorded blocks punishes no one: the caller may not feed
 // liveness at all.
-func (s *State) punishDowntime(set []Member) {
+func (s *State) punishDowntime(set []Member, height uint64) {
 	minBps := uint64(s.params.DowntimeMinSignedBps)
 	if s.blocks == 0 || minBps == 0 {
 		return
 	}
 	for i, m := range set {
 		if lessProduct(s.signed[i], MaxBps, minBps, s.blocks) {
-			s.Slash(nil, m.Operator, s.params.SlashDowntimeBps, true, nil)
+			s.Slash(nil, height, m.Operator, s.params.SlashDowntimeBps, true, nil)
 		}
 	}
 }

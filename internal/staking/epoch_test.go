@@ -30,7 +30,7 @@ func TestNextSetSelection(t *testing.T) {
 	f.mustExec(addr(4), KindCreateValidator, createBody(4, 2000, 0)) // ties with 5, lower operator
 	f.mustExec(addr(3), KindCreateValidator, createBody(3, 5000, 0))
 	f.mustExec(addr(6), KindCreateValidator, createBody(6, 9000, 0))
-	f.s.Slash(nil, addr(6), 0, true, nil) // largest, but jailed
+	f.s.Slash(nil, 0, addr(6), 0, true, nil) // largest, but jailed
 	f.mustExec(addr(7), KindCreateValidator, createBody(7, 1500, 0))
 	f.mustExec(addr(7), KindUndelegate, Undelegate{Validator: addr(7), Amount: 600}.Encode()) // 900 < MinStake
 	f.mustExec(addr(10), KindDelegate, Delegate{Validator: addr(7), Amount: 50}.Encode())     // 950, still below
@@ -63,8 +63,8 @@ func TestNextSetSelection(t *testing.T) {
 // If nobody qualifies the old set stays, so the chain can still commit.
 func TestEmptySetKeepsOld(t *testing.T) {
 	f := newFixture(t, testParams(), 2000, 3000)
-	f.s.Slash(nil, addr(1), 0, true, nil)
-	f.s.Slash(nil, addr(2), 0, true, nil)
+	f.s.Slash(nil, 0, addr(1), 0, true, nil)
+	f.s.Slash(nil, 0, addr(2), 0, true, nil)
 	ch := f.endEpoch()
 	if got := operators(ch.Set); !equalAddrs(got, addrs(1, 2)) || ch.Set[0].Power != 2000 {
 		t.Fatalf("set %v, want the old set kept", got)

@@ -46,6 +46,6 @@ func (s *State) execEvidence(ctx Ctx, sender Address, body []byte) *Failure {
 
 	s.punished[key] = struct{}{}
 	reporter := sender
-	s.Slash(ctx.Bank, m.Operator, s.params.SlashEquivocationBps, true, &reporter)
+	s.Slash(ctx.Bank, ctx.Height, m.Operator, s.params.SlashEquivocationBps, true, &reporter)
 	return nil
 }

@@ -98,7 +98,7 @@ func TestExecFailures(t *testing.T) {
 		// BelowMinStake
 		{name: "create below min stake", sender: addr(3), kind: KindCreateValidator, body: static(createBody(3, 999, 0)), want: BelowMinStake},
 		{name: "unjail below min stake", setup: func(f *fixture) {
-			f.s.Slash(nil, v2, 10_000, true, nil) // tokens 0
+			f.s.Slash(nil, 0, v2, 10_000, true, nil) // tokens 0
 			f.endEpoch()
 			f.endEpoch()
 		}, sender: v2, kind: KindUnjail, body: static(Unjail{}.Encode()), want: BelowMinStake},
@@ -111,7 +111,7 @@ func TestExecFailures(t *testing.T) {
 		{name: "undelegate more than the validator holds", sender: v2, kind: KindUndelegate, body: static(Undelegate{Validator: v2, Amount: 3001}.Encode()), want: InsufficientShares},
 		{name: "undelegate more than slashed shares are worth", setup: func(f *fixture) {
 			f.mustExec(alice, KindDelegate, Delegate{Validator: v1, Amount: 1000}.Encode())
-			f.s.Slash(nil, v1, 1000, false, nil) // 10%: alice's 1000 shares are worth 900
+			f.s.Slash(nil, 0, v1, 1000, false, nil) // 10%: alice's 1000 shares are worth 900
 		}, sender: alice, kind: KindUndelegate, body: static(Undelegate{Validator: v1, Amount: 901}.Encode()), want: InsufficientShares},
 
 		// NothingToWithdraw
@@ -123,7 +123,7 @@ func TestExecFailures(t *testing.T) {
 		// NotJailed, StillJailed, NotOperator
 		{name: "unjail when not jailed", sender: v1, kind: KindUnjail, body: static(Unjail{}.Encode()), want: NotJailed},
 		{name: "unjail too early", setup: func(f *fixture) {
-			f.s.Slash(nil, v2, 0, true, nil) // jailed until epoch 2
+			f.s.Slash(nil, 0, v2, 0, true, nil) // jailed until epoch 2
 			f.endEpoch()
 		}, sender: v2, kind: KindUnjail, body: static(Unjail{}.Encode()), want: StillJailed},
 		{name: "unjail by non-operator", sender: alice, kind: KindUnjail, body: static(Unjail{}.Encode()), want: NotOperator},
@@ -193,7 +193,7 @@ func TestExecFailures(t *testing.T) {
 
 		// Insolvent
 		{name: "delegate to a validator slashed to zero", setup: func(f *fixture) {
-			f.s.Slash(nil, v2, 10_000, false, nil)
+			f.s.Slash(nil, 0, v2, 10_000, false, nil)
 		}, sender: alice, kind: KindDelegate, body: static(Delegate{Validator: v2, Amount: 100}.Encode()), want: Insolvent},
 	}
 	seen := map[Code]bool{}

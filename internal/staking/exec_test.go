@@ -53,7 +53,7 @@ func TestEditValidator(t *testing.T) {
 func TestDelegateUndelegateRounding(t *testing.T) {
 	f := newFixture(t, testParams(), 5000)
 	alice, v1 := addr(10), addr(1)
-	f.s.Slash(nil, v1, 1000, false, nil) // 4500 tokens for 5000 shares
+	f.s.Slash(nil, 0, v1, 1000, false, nil) // 4500 tokens for 5000 shares
 	f.mustExec(alice, KindDelegate, Delegate{Validator: v1, Amount: 900}.Encode())
 	if d := f.s.DelegationsOf(alice); len(d) != 1 || d[0].Shares != 1000 || d[0].Tokens != 900 {
 		t.Fatalf("delegation %+v, want 1000 shares worth 900", d)
@@ -103,7 +103,7 @@ func TestUndelegateAllAndWithdraw(t *testing.T) {
 func TestUnjail(t *testing.T) {
 	f := newFixture(t, testParams(), 5000, 3000)
 	v2 := addr(2)
-	f.s.Slash(nil, v2, 0, true, nil)
+	f.s.Slash(nil, 0, v2, 0, true, nil)
 	if v := f.val(2); !v.Jailed || v.JailedUntil != 2 {
 		t.Fatalf("jailed %v until %d, want until 2", v.Jailed, v.JailedUntil)
 	}

@@ -105,7 +105,7 @@ func TestClone(t *testing.T) {
 	before := c.Encode()
 	f.mustExec(addr(10), KindDelegate, Delegate{Validator: addr(1), Amount: 50}.Encode())
 	f.mustExec(addr(4), KindCreateValidator, createBody(4, 2000, 0))
-	f.s.Slash(f.bank, addr(3), 1000, true, nil)
+	f.s.Slash(f.bank, 0, addr(3), 1000, true, nil)
 	f.endEpoch()
 	if !bytes.Equal(c.Encode(), before) {
 		t.Fatal("changing the original changed the clone")

@@ -139,7 +139,7 @@ func randomOp(f *fixture, r *rand.Rand, op int) error {
 		if r.IntN(10) == 0 {
 			bps = uint32(r.IntN(MaxBps + 1))
 		}
-		f.s.Slash(f.bank, val, bps, r.IntN(2) == 0, rep)
+		f.s.Slash(f.bank, 0, val, bps, r.IntN(2) == 0, rep)
 	default:
 		// Commit one to a few blocks with random liveness.
 		for range 1 + r.IntN(3) {

@@ -5,15 +5,16 @@ package staking
 //
 // It takes bps of the validator's Tokens, which lowers the value of every
 // share so all delegators lose pro rata, and bps of each of the
-// validator's unbonding entries, since that stake was bonded when the
-// offense may have happened. ReporterRewardBps of the total goes to
+// validator's unbonding entries still unbonding at height, since that
+// stake was bonded when the offense may have happened. An entry that has
+// completed is its owner's, withdrawn or not. ReporterRewardBps of the total goes to
 // reporter if it is non-nil; the rest is burned. jail takes the validator
 // out of the next set until JailEpochs have passed. bps above 10000 counts
 // as 10000. An unknown operator is slashed nothing.
 //
 // Slash never fails, so a caller that has validated its own input can
 // apply it without a rollback path; bank may be nil when reporter is nil.
-func (s *State) Slash(bank Bank, op Address, bps uint32, jail bool, reporter *Address) (slashed uint64) {
+func (s *State) Slash(bank Bank, height uint64, op Address, bps uint32, jail bool, reporter *Address) (slashed uint64) {
 	v, ok := s.validators[op]
 	if !ok {
 		return 0
@@ -22,7 +23,7 @@ func (s *State) Slash(bank Bank, op Address, bps uint32, jail bool, reporter *Ad
 	v.Tokens -= slashed
 	for i := range s.unbonding {
 		e := &s.unbonding[i]
-		if e.Validator != op {
+		if e.Validator != op || e.CompleteHeight <= height {
 			continue
 		}
 		cut := bpsOf(e.Amount, bps)

@@ -99,7 +99,7 @@ func TestSlashHook(t *testing.T) {
 				rp = &rep
 			}
 			burned := f.s.Supply().Burned
-			got := f.s.Slash(f.bank, addr(1), c.bps, false, rp)
+			got := f.s.Slash(f.bank, 0, addr(1), c.bps, false, rp)
 			if got != c.wantSlashed || f.val(1).Tokens != c.wantTokens {
 				t.Fatalf("slashed %d tokens %d, want %d %d", got, f.val(1).Tokens, c.wantSlashed, c.wantTokens)
 			}
@@ -116,7 +116,7 @@ func TestSlashHook(t *testing.T) {
 		})
 	}
 	f := newFixture(t, testParams(), 10_000)
-	if got := f.s.Slash(nil, addr(99), 5000, true, nil); got != 0 {
+	if got := f.s.Slash(nil, 0, addr(99), 5000, true, nil); got != 0 {
 		t.Fatalf("unknown operator slashed %d", got)
 	}
 }
@@ -182,4 +182,24 @@ func TestDowntimeNeedsRecordedBlocks(t *testing.T) {
 	if f.val(1).Jailed || f.val(2).Jailed {
 		t.Fatal("jailed without liveness data")
 	}
+}
+
+// A slash cuts unbonding entries still unbonding, not ones that have
+// completed: that stake is its owner's, withdrawn or not.
+func TestSlashSparesCompletedUnbonding(t *testing.T) {
+	f := newFixture(t, testParams(), 5000)
+	v1, alice := addr(1), addr(10)
+	f.mustExec(alice, KindDelegate, Delegate{Validator: v1, Amount: 1000}.Encode())
+	f.mustExec(alice, KindUndelegate, Undelegate{Validator: v1, Amount: 500}.Encode())
+	done := f.s.Unbonding(alice)[0].CompleteHeight
+
+	f.s.Slash(f.bank, done, v1, 5000, false, nil)
+	if u := f.s.Unbonding(alice); u[0].Amount != 500 {
+		t.Fatalf("a completed entry was cut to %d", u[0].Amount)
+	}
+	f.s.Slash(f.bank, done-1, v1, 5000, false, nil)
+	if u := f.s.Unbonding(alice); u[0].Amount != 250 {
+		t.Fatalf("an entry still unbonding was left at %d, want 250", u[0].Amount)
+	}
+	f.checkSupply()
 }
