@@ -39,12 +39,16 @@ type fixture struct {
 	liquid uint64 // the bank's genesis total, for supply checks
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWindow(t, DefaultPolicy().ChallengeWindow) }
+
+// newFixtureWindow is newFixture with the iDAO's challenge window.
+func newFixtureWindow(t *testing.T, window uint64) *fixture {
 	t.Helper()
 	w := newWorld(t, disputeStakes...)
 	w.bank.SetBalance(rival, 1_000_000)
 	p := DefaultPolicy()
 	p.DisputeBond = testBond
+	p.ChallengeWindow = window
 	w.create("q", p, 0, 1, 2, 3)
 	f := &fixture{world: w}
 	f.liquid, _ = w.bank.(staking.MapBank).Sum()

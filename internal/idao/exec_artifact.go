@@ -129,6 +129,15 @@ func (s *State) settle(ctx Ctx, d *IDAO, c *Committee, a *Artifact, ct cert) {
 		end = math.MaxUint64
 	}
 	a.ChallengeEnd = end
+	// A dispute opened by the end of the window is ruled within
+	// RulingBlocks: until then the signers' stake must stay slashable.
+	until, ok := add(end, s.params.RulingBlocks)
+	if !ok {
+		until = math.MaxUint64
+	}
+	for _, seat := range signerSeats(a, c) {
+		ctx.Staking.LockSlashable(seat.Operator, until)
+	}
 	s.payFee(ctx, a, c)
 	ctx.Records.PutArtifact(a)
 	delete(s.pending, a.ID)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 	"github.com/lazchain/lazchain/internal/verify"
 )
@@ -249,6 +250,37 @@ func TestDisputeExpiry(t *testing.T) {
 	}
 	if f.bank.Balance(DisputeEscrow) != 0 || len(f.st.OpenDisputes()) != 0 || f.st.EndBlockDisputes(f.ctx()) {
 		t.Fatal("expiry left something behind")
+	}
+	f.checkSupply()
+}
+
+// A signer cannot escape the ruling by unbonding: its stake, unbonded
+// after the certificate, outlives its unbonding period while the verdict
+// can still be overturned, and is slashed when it is; withdrawn only once
+// the window and the ruling period have passed.
+func TestSignerCannotWithdrawBeforeTheRuling(t *testing.T) {
+	f := newFixtureWindow(t, 400) // attested at 2: disputes until 402, ruled by 422
+	sctx := func() staking.Ctx { return staking.Ctx{Bank: f.bank, Height: f.height} }
+	if err := f.stake.Exec(sctx(), op(3), staking.KindUndelegate, staking.Undelegate{Validator: op(3), Amount: 30_000}.Encode()); err != nil {
+		t.Fatalf("undelegate: %v", err)
+	}
+	done := f.stake.Unbonding(op(3))[0].CompleteHeight
+	f.advance(done + 5)
+	if err := f.stake.Exec(sctx(), op(3), staking.KindWithdraw, staking.Withdraw{}.Encode()); err == nil {
+		t.Fatal("a signer withdrew while its verdict was open to dispute")
+	}
+	id := f.open(challenger, ClaimWrongVerdict)
+	truth := verify.Invalid("row 2: column %q: %q is not an int", "a", "x")
+	u := f.rule(id, true, false, truth.Digest, truth.Reason, 0, 1, 2, 3)
+	if code := f.exec(op(9), KindRuling, u.Encode()); code != 0 {
+		t.Fatalf("ruling: %s", code)
+	}
+	if e := f.stake.Unbonding(op(3)); len(e) != 1 || e[0].Amount != 27_000 {
+		t.Fatalf("signer's unbonding after the ruling: %+v, want 27000 (10%% slashed)", e)
+	}
+	f.advance(423)
+	if err := f.stake.Exec(sctx(), op(3), staking.KindWithdraw, staking.Withdraw{}.Encode()); err != nil {
+		t.Fatalf("withdraw after the window: %v", err)
 	}
 	f.checkSupply()
 }

@@ -135,11 +135,16 @@ type CandidateView struct {
 	Shares        uint64 `json:"shares"`
 	Jailed        bool   `json:"jailed"`
 	JailedUntil   uint64 `json:"jailed_until_epoch,omitempty"`
+	// SlashableUntil: until this height the stake unbonding from the
+	// validator cannot be withdrawn, since a verdict it signed may still
+	// be overturned.
+	SlashableUntil uint64 `json:"slashable_until,omitempty"`
 }
 
 func candidateView(v staking.Validator) CandidateView {
 	return CandidateView{Operator: v.Operator.String(), NodeID: hex.EncodeToString(v.NodeID[:]), BLSKey: hex.EncodeToString(v.BLSKey),
-		Name: v.Name, NetAddr: v.NetAddr, CommissionBps: v.CommissionBps, Tokens: v.Tokens, Shares: v.Shares, Jailed: v.Jailed, JailedUntil: v.JailedUntil}
+		Name: v.Name, NetAddr: v.NetAddr, CommissionBps: v.CommissionBps, Tokens: v.Tokens, Shares: v.Shares, Jailed: v.Jailed, JailedUntil: v.JailedUntil,
+		SlashableUntil: v.SlashableUntil}
 }
 
 func (s *Server) account(w http.ResponseWriter, r *http.Request) {

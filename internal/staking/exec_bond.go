@@ -93,7 +93,7 @@ func (s *State) execWithdraw(ctx Ctx, sender Address, body []byte) *Failure {
 	var total uint64
 	found := false
 	for _, e := range s.unbonding {
-		if e.Delegator == sender && e.CompleteHeight <= ctx.Height {
+		if e.Delegator == sender && s.withdrawable(e, ctx.Height) {
 			var ok bool
 			if total, ok = add(total, e.Amount); !ok {
 				return fail(Overflow, "matured entries overflow")
@@ -102,7 +102,7 @@ func (s *State) execWithdraw(ctx Ctx, sender Address, body []byte) *Failure {
 		}
 	}
 	if !found {
-		return fail(NothingToWithdraw, "no unbonding entry of %s has matured by height %d", sender, ctx.Height)
+		return fail(NothingToWithdraw, "no unbonding entry of %s has matured by height %d (stake behind a verdict still open to dispute waits for its window to close)", sender, ctx.Height)
 	}
 	bal, ok := add(ctx.Bank.Balance(sender), total)
 	if !ok {
@@ -111,7 +111,7 @@ func (s *State) execWithdraw(ctx Ctx, sender Address, body []byte) *Failure {
 
 	kept := s.unbonding[:0]
 	for _, e := range s.unbonding {
-		if !(e.Delegator == sender && e.CompleteHeight <= ctx.Height) {
+		if !(e.Delegator == sender && s.withdrawable(e, ctx.Height)) {
 			kept = append(kept, e)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // StateVersion is the first byte of an encoded State.
-const StateVersion uint8 = 1
+const StateVersion uint8 = 2 // 2: validators carry SlashableUntil
 
 // Smallest encodings of repeated records, which bound what a count may
 // claim before anything is allocated.
@@ -164,6 +164,7 @@ func encodeValidator(w *codec.Writer, v *Validator) {
 	w.U64(v.Shares)
 	w.Bool(v.Jailed)
 	w.U64(v.JailedUntil)
+	w.U64(v.SlashableUntil)
 }
 
 func decodeValidator(r *codec.Reader) *Validator {
@@ -177,6 +178,7 @@ func decodeValidator(r *codec.Reader) *Validator {
 	v.Tokens, v.Shares = r.U64(), r.U64()
 	v.Jailed = r.Bool()
 	v.JailedUntil = r.U64()
+	v.SlashableUntil = r.U64()
 	return v
 }
 

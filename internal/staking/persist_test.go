@@ -63,7 +63,7 @@ func TestDecodeRejects(t *testing.T) {
 		want error
 	}{
 		{"empty", nil, codec.ErrShort},
-		{"version", append([]byte{2}, enc[1:]...), codec.ErrVersion},
+		{"version", append([]byte{StateVersion + 1}, enc[1:]...), codec.ErrVersion},
 		{"trailing", append(append([]byte{}, enc...), 0), codec.ErrTrailing},
 		{"truncated", enc[:len(enc)-1], codec.ErrShort},
 	}

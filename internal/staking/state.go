@@ -20,6 +20,10 @@ type Validator struct {
 	Shares        uint64
 	Jailed        bool
 	JailedUntil   uint64 // first epoch in which unjail is allowed
+	// SlashableUntil is the height until which a verdict this validator
+	// signed may still be overturned: until then the stake unbonding from
+	// it stays slashable and cannot be withdrawn (see LockSlashable).
+	SlashableUntil uint64
 }
 
 // Member is one seat of an epoch's active set. It is a snapshot: Power and
