@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/crypto"
@@ -17,7 +18,12 @@ import (
 
 // tally holds the votes for one (artifact, rotation, verdict, digest).
 type tally struct {
-	early     []p2p.NodeID // senders of votes taken before the subject was known
+	early []p2p.NodeID // senders of votes taken before the subject was known
+	// unchecked names the seats whose vote came early, before its seat
+	// and sender could be checked, with the sender: a checked vote for the
+	// seat replaces such a one, so that a peer sending junk votes for
+	// every seat first cannot lock the honest members' votes out.
+	unchecked map[uint32]p2p.NodeID
 	reason    string
 	entries   []idao.Entry // a batch's verdicts, when this member's own vote is in the tally
 	sigs      map[uint32][]byte
@@ -137,6 +143,17 @@ func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 		a.tallies[k] = t
 	}
 	_, dup := t.sigs[v.Seat]
+	if earlyFrom, unchecked := t.unchecked[v.Seat]; dup && unchecked && !v.early {
+		// A checked vote displaces an unchecked one for its seat.
+		delete(t.sigs, v.Seat)
+		delete(t.unchecked, v.Seat)
+		if i := slices.Index(t.early, earlyFrom); i >= 0 {
+			t.early = slices.Delete(t.early, i, i+1)
+		}
+		a.dropEarly(earlyFrom)
+		a.votes--
+		dup = false
+	}
 	if dup || a.votes >= maxVotes {
 		if v.early {
 			a.dropEarly(v.from)
@@ -147,6 +164,10 @@ func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 	t.sigs[v.Seat] = v.Sig
 	if v.early {
 		t.early = append(t.early, v.from)
+		if t.unchecked == nil {
+			t.unchecked = map[uint32]p2p.NodeID{}
+		}
+		t.unchecked[v.Seat] = v.from
 	}
 	if entries != nil {
 		t.entries = entries
@@ -293,6 +314,7 @@ func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sig
 		a.mu.Lock()
 		if t := a.tallies[k]; t != nil && t.sigs[s] != nil {
 			delete(t.sigs, s)
+			delete(t.unchecked, s)
 			a.votes--
 			t.submitted, t.reached = time.Time{}, time.Time{}
 		}
