@@ -94,7 +94,7 @@ func newDisputeNet(t *testing.T, spec netSpec) *disputeNet {
 	}
 	sub := idao.Submit{IDAO: "data", Kind: 1, Format: "csv", Root: types.Hash{0xB0}, Size: 100, ChunkSize: 4096}
 	net := &disputeNet{chain: &fakeChain{dao: dao, stk: stk, disputes: map[types.Hash]*idao.Dispute{},
-		art: &idao.Artifact{ID: idao.ArtifactID("data", sub.Root), Submit: sub}}, submitted: make(chan []byte, 64)}
+		art: &idao.Artifact{ID: idao.ArtifactID(sub), Submit: sub}}, submitted: make(chan []byte, 64)}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	byID := map[p2p.NodeID]*disputeNode{}

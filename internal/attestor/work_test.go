@@ -44,7 +44,7 @@ func newCheckRig(t *testing.T, data []byte, fetch func(r *checkRig, ctx context.
 		t.Fatal(err)
 	}
 	sub := idao.Submit{IDAO: "data", Kind: verify.KindDataset, Format: "csv", Root: m.Root, Size: uint64(m.Size), ChunkSize: uint32(m.ChunkSize)}
-	art := &idao.Artifact{ID: idao.ArtifactID("data", sub.Root), Submit: sub}
+	art := &idao.Artifact{ID: idao.ArtifactID(sub), Submit: sub}
 	r := &checkRig{src: src, dst: dst, m: m, job: job{id: art.ID, name: "data"}}
 	key, err := bls.GenerateKey(bytes.Repeat([]byte{9}, 32))
 	if err != nil {

@@ -76,8 +76,9 @@ func (f *fixture) sign(t testing.TB, msg []byte, idx ...int) []byte {
 // events, a state tree holding them, and a certified header over it.
 func (f *fixture) attested(t testing.TB) {
 	root := hashOf("dataset bytes")
-	a := &idao.Artifact{ID: idao.ArtifactID("datasets", root), Height: 120, Rotation: 1, Status: idao.Attested,
-		Submit:  idao.Submit{IDAO: "datasets", Kind: verify.KindDataset, Root: root, Size: 4096, ChunkSize: 1 << 20, Name: "sample.csv", Verifier: "dataset/v1"},
+	sub := idao.Submit{IDAO: "datasets", Kind: verify.KindDataset, Root: root, Size: 4096, ChunkSize: 1 << 20, Name: "sample.csv", Verifier: "dataset/v1"}
+	a := &idao.Artifact{ID: idao.ArtifactID(sub), Height: 120, Rotation: 1, Status: idao.Attested,
+		Submit:  sub,
 		Verdict: true, Digest: hashOf("digest"), AttestHeight: 125, CertRotation: 1, ChallengeEnd: 225}
 	c := &idao.Committee{IDAO: "datasets", Rotation: 1, Seed: hashOf("seed")}
 	for i, sk := range f.keys {

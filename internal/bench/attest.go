@@ -206,7 +206,7 @@ func submitAll(ctx context.Context, cfg AttestConfig, subs []idao.Submit) (time.
 func watchAnchored(ctx context.Context, cfg AttestConfig, subs []idao.Submit, since time.Time) (map[types.Hash]time.Time, int, error) {
 	want := map[types.Hash]bool{}
 	for _, s := range subs {
-		want[idao.ArtifactID(s.IDAO, s.Root)] = true
+		want[idao.ArtifactID(s)] = true
 	}
 	seen := map[types.Hash]time.Time{}
 	invalid := 0

@@ -124,7 +124,7 @@ func submitArtifact(cmd *cobra.Command, f artifactFlags, target, file string) er
 		return err
 	}
 	sub.Root, sub.Size, sub.ChunkSize = m.Root, uint64(m.Size), uint32(m.ChunkSize)
-	id := idao.ArtifactID(target, sub.Root)
+	id := idao.ArtifactID(sub)
 	tctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
 	if _, err := c.SendTx(tctx, key, idao.KindSubmit, sub.Encode()); err != nil {

@@ -88,7 +88,7 @@ func devnetSample(cmd *cobra.Command, home, nodeHome, api string) error {
 	}
 	sub := idao.Submit{IDAO: "datasets", Kind: verify.KindDataset, Root: m.Root, Size: uint64(m.Size), ChunkSize: uint32(m.ChunkSize),
 		Name: "sample.csv", Description: "devnet sample dataset", License: "CC0-1.0", Format: "csv", Schema: []byte(sampleSchema), Verifier: "dataset/v1"}
-	id := idao.ArtifactID(sub.IDAO, sub.Root)
+	id := idao.ArtifactID(sub)
 	if _, err := c.Artifact(ctx, id); err != nil {
 		tctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 		_, err := c.SendTx(tctx, key, idao.KindSubmit, sub.Encode())

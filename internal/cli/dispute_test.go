@@ -87,7 +87,7 @@ func newFakeNode(t *testing.T, data []byte) (*fakeNode, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := idao.ArtifactID("q", split.Root)
+	id := idao.ArtifactID(idao.Submit{IDAO: "q", Root: split.Root, Size: uint64(len(data)), ChunkSize: idao.MinChunkSize})
 	f := &fakeNode{t: t, artifact: rpc.ArtifactView{ID: hex.EncodeToString(id[:]), IDAO: "q", Root: hex.EncodeToString(split.Root[:]),
 		Size: uint64(len(data)), ChunkSize: idao.MinChunkSize, Status: "attested", Verdict: "valid"}}
 	mux := http.NewServeMux()

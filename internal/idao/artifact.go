@@ -2,6 +2,7 @@ package idao
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/lazchain/lazchain/internal/codec"
@@ -38,14 +39,23 @@ func (s Status) String() string {
 // or not) or overturned. Pending is the only status without one.
 func (a *Artifact) Settled() bool { return a.Status != Pending }
 
-// ArtifactID is the id of root's artifact in iDAO name: the same bytes
-// may be checked by several iDAOs, each once.
-func ArtifactID(name string, root types.Hash) types.Hash {
+// ArtifactID is the id of the artifact sub asks iDAO sub.IDAO to check:
+// the same bytes may be checked by several iDAOs, each once. It binds the
+// content's shape (size and chunk size) and kind, not only its root: an
+// id of the root alone let anyone take it first with a wrong size, which
+// no member's manifest matches, so that the real content could never be
+// checked in that iDAO.
+func ArtifactID(sub Submit) types.Hash {
 	h := sha256.New()
-	h.Write([]byte("lazchain/artifact/v1\x00"))
-	h.Write([]byte(name))
+	h.Write([]byte("lazchain/artifact/v2\x00"))
+	h.Write([]byte(sub.IDAO))
 	h.Write([]byte{0})
-	h.Write(root[:])
+	h.Write(sub.Root[:])
+	var shape [14]byte
+	binary.BigEndian.PutUint64(shape[0:], sub.Size)
+	binary.BigEndian.PutUint32(shape[8:], sub.ChunkSize)
+	binary.BigEndian.PutUint16(shape[12:], uint16(sub.Kind))
+	h.Write(shape[:])
 	var id types.Hash
 	h.Sum(id[:0])
 	return id

@@ -67,7 +67,7 @@ func newFixtureWindow(t *testing.T, window uint64) *fixture {
 		t.Fatalf("submit: %s", code)
 	}
 	w.height = 2
-	a := mustArtifact(t, w, ArtifactID("q", sub.Root))
+	a := mustArtifact(t, w, ArtifactID(sub))
 	if code := w.exec(op(0), KindAttest, w.certify(a, 0, true, certDigest, 0, 1, 3).Encode()); code != 0 {
 		t.Fatalf("attest: %s", code)
 	}

@@ -61,7 +61,7 @@ func TestChallengeRejections(t *testing.T) {
 	}{
 		{"unknown artifact", nil, 99, func(f *fixture) Challenge { return chal(types.Hash{9}, ClaimWrongVerdict, nil) }, UnknownArtifact},
 		{"pending artifact", func(f *fixture) { f.exec(op(99), KindSubmit, sampleSubmit("q", 2).Encode()) }, 99,
-			func(f *fixture) Challenge { return chal(ArtifactID("q", types.Hash{2, 1}), ClaimWrongVerdict, nil) }, NotChallengeable},
+			func(f *fixture) Challenge { return chal(ArtifactID(sampleSubmit("q", 2)), ClaimWrongVerdict, nil) }, NotChallengeable},
 		{"window closed", func(f *fixture) { f.height = f.a.ChallengeEnd + 1 }, 99,
 			func(f *fixture) Challenge { return chal(f.a.ID, ClaimWrongVerdict, nil) }, WindowClosed},
 		{"wrong bond", nil, 99, func(f *fixture) Challenge {

@@ -28,7 +28,9 @@ func (s *State) execSubmit(ctx Ctx, sender staking.Address, body []byte) *Failur
 	if f := checkSubmit(d.Policy, sub); f != nil {
 		return f
 	}
-	id := ArtifactID(d.Name, sub.Root)
+	named := sub
+	named.IDAO = d.Name
+	id := ArtifactID(named)
 	if _, ok := ctx.Records.Artifact(id); ok {
 		return fail(DuplicateArtifact, "idao %q already has artifact %x", d.Name, sub.Root)
 	}

@@ -99,7 +99,7 @@ func TestSubmitAndAttest(t *testing.T) {
 	if code := w.exec(op(99), KindSubmit, sub.Encode()); code != DuplicateArtifact {
 		t.Fatalf("second submit: %s", code)
 	}
-	id := ArtifactID("q", sub.Root)
+	id := ArtifactID(sub)
 	a, _ := w.rec.Artifact(id)
 	if a.Status != Pending || len(w.st.Pending()) != 1 {
 		t.Fatalf("artifact not pending: %+v", a)
@@ -146,7 +146,7 @@ func TestCertificateByNonMembersIsRejected(t *testing.T) {
 	w.create("q", p, 0, 1, 2)
 	sub := sampleSubmit("q", 2)
 	w.exec(op(99), KindSubmit, sub.Encode())
-	a, _ := w.rec.Artifact(ArtifactID("q", sub.Root))
+	a, _ := w.rec.Artifact(ArtifactID(sub))
 	c, _ := w.st.Committee("q", 0)
 	// Validators 3 and 4 are not members: their signatures over the seats
 	// of real members do not verify.
@@ -319,7 +319,7 @@ func TestInvalidVerdictCarriesItsReason(t *testing.T) {
 	w.create("q", DefaultPolicy(), 0, 1, 2)
 	sub := sampleSubmit("q", 7)
 	w.exec(op(99), KindSubmit, sub.Encode())
-	a, _ := w.rec.Artifact(ArtifactID("q", sub.Root))
+	a, _ := w.rec.Artifact(ArtifactID(sub))
 	res := verify.Invalid("row 17: column %q: %q is not an int", "a", "x")
 	at := w.certify(a, 0, false, res.Digest, 0, 1, 2)
 	at.Reason = "row 18: something else"
@@ -333,5 +333,29 @@ func TestInvalidVerdictCarriesItsReason(t *testing.T) {
 	a, _ = w.rec.Artifact(a.ID)
 	if a.Verdict || a.Reason != res.Reason {
 		t.Fatalf("record: verdict %v reason %q", a.Verdict, a.Reason)
+	}
+}
+
+// An artifact's id binds its content's size, chunk size and kind: a
+// submission of the same root with another shape (which no member's
+// manifest would match, so it could never be checked) does not take the
+// real one's id.
+func TestSameRootOtherShapeDoesNotTakeTheID(t *testing.T) {
+	w := newWorld(t, 10_000, 10_000, 10_000, 10_000)
+	w.create("q", DefaultPolicy(), 0, 1, 2, 3)
+	real := sampleSubmit("q", 5)
+	squat := real
+	squat.Size++
+	if code := w.exec(op(98), KindSubmit, squat.Encode()); code != 0 {
+		t.Fatalf("squatting submission: %s", code)
+	}
+	if code := w.exec(op(99), KindSubmit, real.Encode()); code != 0 {
+		t.Fatalf("the real submission after a squatter's: %s", code)
+	}
+	if ArtifactID(real) == ArtifactID(squat) {
+		t.Fatal("two shapes of one root share an id")
+	}
+	if code := w.exec(op(99), KindSubmit, real.Encode()); code != DuplicateArtifact {
+		t.Fatalf("the same submission twice: %s, want %s", code, DuplicateArtifact)
 	}
 }

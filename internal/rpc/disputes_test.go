@@ -119,7 +119,7 @@ func startDisputeNode(t *testing.T) *disputeNode {
 
 	sub := idao.Submit{IDAO: "q", Kind: verify.KindDataset, Root: types.Hash{7}, Size: 100, ChunkSize: idao.MinChunkSize, Format: "csv", Name: "d.csv"}
 	dn.send(t, challenger, idao.KindSubmit, sub.Encode())
-	dn.artifact = idao.ArtifactID("q", sub.Root)
+	dn.artifact = idao.ArtifactID(sub)
 	rot, _ := tn.node.IDAOState().Rotation()
 	at := idao.Attest{Artifact: dn.artifact, Verdict: true, Digest: types.Hash{0xC}, Rotation: rot, Signers: types.NewBitmap(1)}
 	at.Signers.Set(0)

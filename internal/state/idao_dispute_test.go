@@ -82,7 +82,7 @@ func (c *disputeChain) attested() (types.Hash, uint64) {
 	c.block(send(0, idao.KindCreate, idao.Create{Name: "q", Policy: p, Members: addrs(0, 1, 2)}.Encode()))
 	sub := idao.Submit{IDAO: "q", Kind: verify.KindDataset, Root: types.Hash{7}, Size: 100, ChunkSize: idao.MinChunkSize, Format: "csv"}
 	c.block(send(3, idao.KindSubmit, sub.Encode()))
-	id := idao.ArtifactID("q", sub.Root)
+	id := idao.ArtifactID(sub)
 	rot, _ := c.m.IDAOs().Rotation()
 	com, _ := c.m.IDAOs().Committee("q", rot)
 	msg := idao.VoteBytes(chain, "q", id, true, types.Hash{0xC}, rot)

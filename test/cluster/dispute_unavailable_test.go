@@ -43,7 +43,7 @@ func TestIDAODisputesOverturnByzantineCertificates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	badID, ghostID := idao.ArtifactID("solo", bad.Root), idao.ArtifactID("solo", ghost.Root)
+	badID, ghostID := idao.ArtifactID(bad), idao.ArtifactID(ghost)
 	got := c.waitAttested([]types.Hash{badID, ghostID}, time.Minute)
 	for _, id := range []types.Hash{badID, ghostID} {
 		if got[id].Verdict != "valid" || len(got[id].Certificate.Signers) != 1 {

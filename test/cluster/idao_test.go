@@ -114,7 +114,7 @@ func TestIDAOsVerifyArtifactsInParallel(t *testing.T) {
 			t.Fatalf("upload %d: %v", i, err)
 		}
 		txs = append(txs, senders[i%4].tx(idao.KindSubmit, f.sub.Encode()))
-		ids = append(ids, idao.ArtifactID(f.sub.IDAO, f.sub.Root))
+		ids = append(ids, idao.ArtifactID(f.sub))
 	}
 	if r, err := c.client(0).SubmitBatch(ctx, txs); err != nil || len(r.Rejected) > 0 {
 		t.Fatalf("submit batch: %+v %v", r, err)
@@ -226,7 +226,7 @@ func TestIDAOThresholdWithMembersDown(t *testing.T) {
 		if _, err := c.client(1).Submit(ctx, s.tx(idao.KindSubmit, sub.Encode()), true); err != nil {
 			t.Fatal(err)
 		}
-		return idao.ArtifactID("data", sub.Root)
+		return idao.ArtifactID(sub)
 	}
 	one := submit(1)
 	v := c.waitAttested([]types.Hash{one}, time.Minute)[one]
@@ -336,7 +336,7 @@ func TestIDAOBatchFallsBackToSingleVotes(t *testing.T) {
 			t.Fatal(err)
 		}
 		txs = append(txs, s.tx(idao.KindSubmit, sub.Encode()))
-		ids = append(ids, idao.ArtifactID("data", sub.Root))
+		ids = append(ids, idao.ArtifactID(sub))
 	}
 	ghost := idao.Submit{IDAO: "data", Kind: 1, Format: "csv", Root: types.Hash{0xEE, 1}, Size: 5000, ChunkSize: 4096, Name: "ghost"}
 	txs = append(txs, s.tx(idao.KindSubmit, ghost.Encode()))
@@ -349,7 +349,7 @@ func TestIDAOBatchFallsBackToSingleVotes(t *testing.T) {
 			t.Fatalf("artifact %d: %+v", i, got[id])
 		}
 	}
-	v, err := c.artifact(0, idao.ArtifactID("data", ghost.Root))
+	v, err := c.artifact(0, idao.ArtifactID(ghost))
 	if err != nil || v.Status != "pending" {
 		t.Fatalf("the artifact nobody holds: %+v %v, want pending", v, err)
 	}
