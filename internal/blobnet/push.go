@@ -70,10 +70,15 @@ func (n *Net) acceptPush(from p2p.NodeID, msg message) {
 		n.bad(from, "push of %x: chunk does not match its manifest", msg.Root[:8])
 		return
 	}
-	if err := n.store.PutReplicaManifest(m); err != nil {
+	// Held to blobs.max_bytes like a client's upload: nothing on chain
+	// asked for it yet, and a fetched replica (which a validator needs to
+	// verify what it was asked to) may go past that limit, to the reserve.
+	// Stored as a replica, pushes from a node that accepted a flood of
+	// small uploads filled every peer's disk and left no room for those.
+	if err := n.store.PutManifest(m); err != nil {
 		return
 	}
-	if err := n.store.PutReplicaChunk(msg.Root, 0, chunk); err != nil {
+	if err := n.store.PutChunk(msg.Root, 0, chunk); err != nil {
 		n.log.Warn("store pushed chunk", "root", fmt.Sprintf("%x", msg.Root[:8]), "err", err)
 	}
 }

@@ -98,3 +98,41 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Pushed blobs are held to blobs.max_bytes, as a client's uploads are:
+// nothing on chain asked for them, and past that limit the room is kept
+// for what a validator fetches to verify.
+func TestPushesHeldToTheStoreLimit(t *testing.T) {
+	src, err := blob.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := blob.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 32 << 10
+	dst.SetLimits(limit, 0)
+	n := New(dst, &recorder{}, discard, nil)
+	stored := 0
+	for i := range 40 {
+		m, err := src.Put(bytes.NewReader(blobBytes(uint64(100+i), 3000)), 4096, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chunk, _, err := src.Chunk(m.Root, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := codec.NewWriter(4096)
+		w.VarBytes(m.Encode())
+		w.VarBytes(chunk)
+		n.acceptPush(p2p.NodeID{9}, message{Type: msgPush, Root: m.Root, Data: w.Bytes()})
+		if missing, err := dst.Missing(m.Root); err == nil && len(missing) == 0 {
+			stored++
+		}
+	}
+	if dst.Used() > limit || stored == 0 || stored == 40 {
+		t.Fatalf("%d of 40 pushes stored, %d bytes held, limit %d", stored, dst.Used(), limit)
+	}
+}
