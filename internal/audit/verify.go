@@ -172,8 +172,8 @@ func (rep *Report) checkArtifact(chainID string, id types.Hash, records map[stri
 		return failf("artifact record", "record does not decode to artifact %s: %v", id.Short(), err)
 	}
 	rep.Artifact = a
-	if a.Status == idao.Pending {
-		return nil
+	if !a.Settled() {
+		return nil // pending or expired: no certificate to check
 	}
 	cv, err := take(records, state.CommitteeKey(a.Submit.IDAO, a.CertRotation), "the certificate's committee")
 	if err != nil {
@@ -252,7 +252,7 @@ func (rep *Report) checkDisputes(chainID string, records map[string][]byte) erro
 		}
 		rep.Disputes = append(rep.Disputes, d)
 	}
-	if rep.Artifact.Status != idao.Pending {
+	if rep.Artifact.Settled() {
 		return rep.checkCertificate(chainID)
 	}
 	return nil
@@ -331,7 +331,7 @@ func (rep *Report) checkEvents(b *Bundle, records map[string][]byte) error {
 func (rep *Report) checkHistory() error {
 	a := rep.Artifact
 	need := []HistoryEvent{{Height: a.Height, Event: idao.Event{Type: "artifact.submitted"}}}
-	if a.Status != idao.Pending {
+	if a.Settled() {
 		need = append(need, HistoryEvent{Height: a.AttestHeight, Event: idao.Event{Type: "artifact.attested"}})
 	}
 	for _, d := range rep.Disputes {

@@ -243,7 +243,10 @@ func waitAttested(ctx context.Context, c *rpc.Client, id types.Hash, limit time.
 	deadline := time.Now().Add(limit)
 	for {
 		v, err := c.Artifact(ctx, id)
-		if err == nil && v.Status != "pending" {
+		if err == nil && v.Status == idao.Expired.String() {
+			return v, fmt.Errorf("artifact %x expired without a certificate: no member could check it (is its data available?)", id[:8])
+		}
+		if err == nil && v.Status != idao.Pending.String() {
 			return v, nil
 		}
 		if time.Now().After(deadline) {

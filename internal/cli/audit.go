@@ -91,7 +91,7 @@ func printReport(rep *audit.Report, size int) {
 	fmt.Printf("  epoch chain: %d epoch change(s) from genesis, each certified by > 2/3 of the previous set\n", len(rep.Epochs)-1)
 	fmt.Printf("  commit certificate: block %d (epoch %d, round %d) certified by its epoch's validators\n", h.Height, h.Epoch, h.Round)
 	fmt.Printf("  state proof: records proven against the state root %s after height %d\n", h.State.Root.Short(), h.State.Height)
-	if a.Status != idao.Pending {
+	if a.Settled() {
 		fmt.Printf("  iDAO certificate: signed by %d of %d committee stake (rotation %d)\n", rep.CertSigned, rep.CertTotal, a.CertRotation)
 	}
 	fmt.Printf("  events: %d proven against their blocks' event roots\n", len(rep.Events))

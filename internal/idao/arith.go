@@ -25,3 +25,9 @@ func sha256Tag(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 func slicesSearch(as []staking.Address, a staking.Address) (int, bool) {
 	return slices.BinarySearchFunc(as, a, cmpAddr)
 }
+
+// mul returns a*b and whether it did not overflow.
+func mul(a, b uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	return lo, hi == 0
+}

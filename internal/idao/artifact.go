@@ -19,7 +19,14 @@ const (
 	Attested                     // a certificate is anchored; Verdict says which way
 	Disputed                     // attested, and at least one dispute over it is open
 	Overturned                   // a ruling for a challenger replaced the certificate's verdict and digest
+	Expired                      // no certificate within PendingRotations rotations; its fee went back
 )
+
+// PendingRotations is how many rotations an artifact may wait for its
+// certificate. Past it nobody will check it (its data was never made
+// available, or its shape matches no manifest), and kept pending it would
+// be fetched and retried by every member forever.
+const PendingRotations = 10
 
 func (s Status) String() string {
 	switch s {
@@ -31,13 +38,15 @@ func (s Status) String() string {
 		return "disputed"
 	case Overturned:
 		return "overturned"
+	case Expired:
+		return "expired"
 	}
 	return fmt.Sprintf("status(%d)", uint8(s))
 }
 
 // Settled reports whether the artifact has a verdict: attested (disputed
-// or not) or overturned. Pending is the only status without one.
-func (a *Artifact) Settled() bool { return a.Status != Pending }
+// or not) or overturned. Pending and expired ones have none.
+func (a *Artifact) Settled() bool { return a.Status != Pending && a.Status != Expired }
 
 // ArtifactID is the id of the artifact sub asks iDAO sub.IDAO to check:
 // the same bytes may be checked by several iDAOs, each once. It binds the

@@ -1,6 +1,7 @@
 package idao
 
 import (
+	"fmt"
 	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -88,6 +89,33 @@ func (s *State) EndBlock(ctx Ctx) {
 		}
 	}
 	ctx.Records.Emit(Event{Type: "beacon.rotated", Detail: hexShort(s.seed[:])})
+	s.expire(ctx)
+}
+
+// expire ends the wait of artifacts pending for PendingRotations rotations:
+// status expired, fee back to the submitter, out of the pending set and
+// its batch. It runs at rotation boundaries, in id order.
+func (s *State) expire(ctx Ctx) {
+	ttl, ok := mul(PendingRotations, s.params.RotationBlocks)
+	if !ok {
+		return
+	}
+	for _, id := range s.Pending() {
+		a, ok := ctx.Records.Artifact(id)
+		if !ok || ctx.Height-min(ctx.Height, a.Height) < ttl {
+			continue
+		}
+		a.Status = Expired
+		if fee := a.Submit.Fee; fee > 0 {
+			ctx.Bank.SetBalance(Escrow, ctx.Bank.Balance(Escrow)-fee)
+			ctx.Bank.SetBalance(a.Submitter, ctx.Bank.Balance(a.Submitter)+fee)
+		}
+		ctx.Records.PutArtifact(a)
+		delete(s.pending, id)
+		s.settleBatch(a.BatchKey())
+		ctx.Records.Emit(Event{Type: "artifact.expired", IDAO: a.Submit.IDAO, Artifact: id,
+			Detail: fmt.Sprintf("no certificate in %d rotations; fee %d returned", PendingRotations, a.Submit.Fee)})
+	}
 }
 
 // draw makes d's committee for the current rotation, keeping the previous

@@ -2,6 +2,7 @@ package idao
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/crypto/bls"
@@ -357,5 +358,43 @@ func TestSameRootOtherShapeDoesNotTakeTheID(t *testing.T) {
 	}
 	if code := w.exec(op(99), KindSubmit, real.Encode()); code != DuplicateArtifact {
 		t.Fatalf("the same submission twice: %s, want %s", code, DuplicateArtifact)
+	}
+}
+
+// An artifact nobody certifies in PendingRotations rotations expires: out
+// of the pending set (members stop fetching it), its fee back to the
+// submitter, its batch settled. One submitted later is still pending.
+func TestPendingArtifactExpires(t *testing.T) {
+	w := newWorld(t, 10_000, 10_000, 10_000, 10_000)
+	p := DefaultPolicy()
+	p.SubmitFee = 7
+	w.create("q", p, 0, 1, 2, 3)
+	old, young := sampleSubmit("q", 1), sampleSubmit("q", 2)
+	old.Fee, young.Fee = 7, 7
+	before := w.bank.Balance(op(99))
+	if code := w.exec(op(99), KindSubmit, old.Encode()); code != 0 {
+		t.Fatalf("submit: %s", code)
+	}
+	ttl := PendingRotations * w.st.params.RotationBlocks
+	w.advance(ttl / 2)
+	if code := w.exec(op(99), KindSubmit, young.Encode()); code != 0 {
+		t.Fatalf("submit: %s", code)
+	}
+	w.advance(ttl + 2*w.st.params.RotationBlocks)
+	a, _ := w.rec.Artifact(ArtifactID(old))
+	if a.Status != Expired || a.Settled() {
+		t.Fatalf("old artifact %s after %d blocks", a.Status, ttl)
+	}
+	if _, pending := w.st.PendingIn(a.ID); pending {
+		t.Fatal("an expired artifact is still pending")
+	}
+	if got := w.bank.Balance(op(99)); got != before-7 {
+		t.Fatalf("submitter's balance %d, want %d (one fee back, one held)", got, before-7)
+	}
+	if y, _ := w.rec.Artifact(ArtifactID(young)); y.Status != Pending {
+		t.Fatalf("young artifact %s", y.Status)
+	}
+	if len(w.rec.events) == 0 || !slices.ContainsFunc(w.rec.events, func(e Event) bool { return e.Type == "artifact.expired" && e.Artifact == a.ID }) {
+		t.Fatal("no artifact.expired event")
 	}
 }

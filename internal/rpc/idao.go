@@ -218,7 +218,7 @@ func final(a *idao.Artifact, tip uint64) bool {
 	switch a.Status {
 	case idao.Attested:
 		return tip > a.ChallengeEnd
-	case idao.Overturned:
+	case idao.Overturned, idao.Expired:
 		return true
 	}
 	return false
@@ -233,7 +233,7 @@ func hexList(hs []types.Hash) []string {
 }
 
 // artifactStatuses are the names GET /artifacts?status= accepts.
-var artifactStatuses = []string{idao.Pending.String(), idao.Attested.String(), idao.Disputed.String(), idao.Overturned.String()}
+var artifactStatuses = []string{idao.Pending.String(), idao.Attested.String(), idao.Disputed.String(), idao.Overturned.String(), idao.Expired.String()}
 
 func (s *Server) artifact(w http.ResponseWriter, r *http.Request) {
 	id, err := parseHash(r.PathValue("id"))

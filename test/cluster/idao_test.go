@@ -350,7 +350,8 @@ func TestIDAOBatchFallsBackToSingleVotes(t *testing.T) {
 		}
 	}
 	v, err := c.artifact(0, idao.ArtifactID(ghost))
-	if err != nil || v.Status != "pending" {
-		t.Fatalf("the artifact nobody holds: %+v %v, want pending", v, err)
+	// Pending, or expired if the run outlasted idao.PendingRotations.
+	if err != nil || (v.Status != "pending" && v.Status != "expired") {
+		t.Fatalf("the artifact nobody holds: %+v %v, want no certificate", v, err)
 	}
 }
