@@ -158,6 +158,13 @@ func (s *State) tally(ctx Ctx, d *IDAO, p *Proposal) {
 		return
 	}
 	d.Proposals = slices.DeleteFunc(d.Proposals, func(q *Proposal) bool { return q.ID == p.ID })
+	if p.Action == RemoveMember && (len(d.Members) == 1 || !d.IsMember(p.Member)) {
+		// Checked when proposed, but another removal may have passed
+		// since: an iDAO with no members could never act again, nor be
+		// dissolved.
+		ctx.Records.Emit(Event{Type: "idao.refused", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s would leave no members", p.ID, p.Action)})
+		return
+	}
 	switch p.Action {
 	case AddMember:
 		d.Members = insertAddr(d.Members, p.Member)

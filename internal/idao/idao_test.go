@@ -398,3 +398,27 @@ func TestPendingArtifactExpires(t *testing.T) {
 		t.Fatal("no artifact.expired event")
 	}
 }
+
+// Two removals proposed while both were allowed cannot, passing one after
+// the other, leave an iDAO with no members: the second is refused when it
+// passes.
+func TestRemovalsCannotEmptyAnIDAO(t *testing.T) {
+	w := newWorld(t, 100, 100)
+	w.create("q", DefaultPolicy(), 0, 1)
+	for _, m := range []int{0, 1} {
+		if code := w.exec(op(0), KindPropose, Propose{IDAO: "q", Action: RemoveMember, Member: op(m)}.Encode()); code != 0 {
+			t.Fatalf("propose removing %d: %s", m, code)
+		}
+	}
+	for _, m := range []int{0, 1} {
+		w.exec(op(m), KindVote, Vote{IDAO: "q", Proposal: 1, Yes: true}.Encode())
+	}
+	d, _ := w.st.IDAO("q")
+	if d.IsMember(op(0)) || !d.IsMember(op(1)) {
+		t.Fatalf("after the first removal: members %v", d.Members)
+	}
+	w.exec(op(1), KindVote, Vote{IDAO: "q", Proposal: 2, Yes: true}.Encode())
+	if d, _ = w.st.IDAO("q"); len(d.Members) != 1 {
+		t.Fatalf("members after the second removal passed: %v", d.Members)
+	}
+}
