@@ -87,6 +87,7 @@ type Attestor struct {
 	mu        sync.Mutex
 	pools     map[string]*pool
 	started   map[startKey]bool // (artifact, rotation) voted or in progress
+	sent      map[startKey]*sentVote
 	results   map[types.Hash]verify.Result
 	checking  map[types.Hash]chan struct{} // closed when that check ends
 	retry     map[types.Hash]time.Time     // not before
@@ -107,6 +108,20 @@ type startKey struct {
 	artifact types.Hash
 	rotation uint64
 }
+
+// sentVote is this member's vote on an artifact in a rotation, sent again
+// now and then while the artifact waits for its certificate: a peer may
+// have dropped it (a full queue, a seat taken by a junk early vote, an
+// arrival before the rotation's committee was known there).
+type sentVote struct {
+	j       job
+	payload []byte
+	at      time.Time
+}
+
+// resendVoteEvery is how often a member sends its vote on a pending
+// artifact again.
+const resendVoteEvery = 10 * time.Second
 
 // maxVotes bounds the votes held in memory; beyond it new votes are
 // dropped and their senders' votes arrive again with the next rotation.
@@ -136,7 +151,7 @@ func New(cfg Config) *Attestor {
 		cfg.UnavailableAfter = 30 * time.Second
 	}
 	a := &Attestor{cfg: cfg, conduct: conductOf(cfg.Fault), pk: cfg.Key.PublicKey().Bytes(), kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
-		started: map[startKey]bool{}, results: map[types.Hash]verify.Result{}, checking: map[types.Hash]chan struct{}{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
+		started: map[startKey]bool{}, sent: map[startKey]*sentVote{}, results: map[types.Hash]verify.Result{}, checking: map[types.Hash]chan struct{}{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
 		rulingInbox: make(chan RulingVote, 4096), disputeJobs: make(chan disputeJob, cfg.MaxDisputes), runs: map[types.Hash]*disputeRun{}, rulings: newRulingBook()}
 	a.openDisputes = func() []idao.OpenDispute { return cfg.Chain.IDAOs().OpenDisputes() }
 	return a

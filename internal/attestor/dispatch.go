@@ -59,7 +59,17 @@ func (a *Attestor) dispatch(ctx context.Context) {
 			keys = append(keys, k)
 		}
 	}
+	var resend []*sentVote
+	for _, sv := range a.sent {
+		if now.Sub(sv.at) >= resendVoteEvery {
+			sv.at = now
+			resend = append(resend, sv)
+		}
+	}
 	a.mu.Unlock()
+	for _, sv := range resend {
+		a.broadcast(sv.j, sv.payload)
+	}
 	if isValidator {
 		a.contribute(st, me)
 	}
@@ -104,6 +114,11 @@ func (a *Attestor) gc(st *idao.State, rot uint64, now time.Time) {
 	for k := range a.started {
 		if _, ok := st.PendingIn(k.artifact); !ok || k.rotation+1 < rot {
 			delete(a.started, k)
+		}
+	}
+	for k := range a.sent {
+		if _, ok := st.PendingIn(k.artifact); !ok || k.rotation+1 < rot {
+			delete(a.sent, k)
 		}
 	}
 	for id := range a.results {

@@ -38,7 +38,11 @@ func (a *Attestor) work(ctx context.Context, j job) {
 	msg := idao.VoteBytes(a.cfg.ChainID, j.name, j.id, res.Valid, res.Digest, j.rotation)
 	v := Vote{Artifact: j.id, Rotation: j.rotation, Verdict: res.Valid, Digest: res.Digest, Seat: j.seat, Sig: a.cfg.Key.Sign(msg), Reason: res.Reason}
 	a.Stats.Votes.Add(1)
-	a.broadcast(j, v.Encode())
+	payload := v.Encode()
+	a.broadcast(j, payload)
+	a.mu.Lock()
+	a.sent[startKey{artifact: j.id, rotation: j.rotation}] = &sentVote{j: j, payload: payload, at: time.Now()}
+	a.mu.Unlock()
 	a.addVote(v)
 }
 
