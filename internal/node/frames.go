@@ -100,7 +100,13 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		n.askEpoch(from, e) // the sender has moved on; learn how our epoch ended
 		_, member := v.byNode[from]
 		if e == v.epoch.Number+1 && n.early.keep(from, member || n.configured[from], msg, len(payload)) {
-			return // replayed into the next epoch's core once we get there
+			// Replayed into the next epoch's core once we get there. The
+			// driver may have got there (and emptied the box) since v was
+			// read: then nobody else would take it until the epoch after.
+			if now := n.view(); now.epoch.Number == e {
+				n.replayEarly(now)
+			}
+			return
 		}
 		n.metrics.rejected.WithLabelValues("future_epoch").Inc()
 		return
@@ -315,6 +321,25 @@ func (n *Node) takeQueued(g gossiped) []decodedBatch {
 		case g = <-n.txq:
 		default:
 			return out
+		}
+	}
+}
+
+// replayEarly hands the messages of epoch v kept in the early box to the
+// driver, as any other message of that epoch.
+func (n *Node) replayEarly(v *epochView) {
+	for _, m := range n.early.take() {
+		if e, _ := types.MessageEpoch(m.msg); e != v.epoch.Number {
+			continue
+		}
+		idx, ok := v.byNode[m.from]
+		if !ok {
+			continue
+		}
+		select {
+		case n.inbox <- inbound{from: idx, msg: m.msg, at: time.Now()}:
+		case <-n.done:
+			return
 		}
 	}
 }

@@ -118,3 +118,24 @@ func TestGossipQueueSharedAmongPeers(t *testing.T) {
 		t.Fatalf("%d queued after the worker took all and the flooder sent one", len(n.txq))
 	}
 }
+
+// Messages of an epoch the driver has entered, kept in the early box by a
+// reader that read the old view, reach the driver: nobody else would take
+// them until the next epoch.
+func TestEarlyBoxReplayedAfterTheSwitch(t *testing.T) {
+	v := testView(t, 1, 1, 1, 1)
+	var member, stranger p2p.NodeID
+	member[0], stranger[0] = 7, 8
+	v.byNode = map[p2p.NodeID]int{member: 2}
+	n := &Node{inbox: make(chan inbound, 8), done: make(chan struct{})}
+	n.early.keep(member, true, &types.Vote{Epoch: v.epoch.Number, Round: 1}, 100)
+	n.early.keep(stranger, false, &types.Vote{Epoch: v.epoch.Number, Round: 1}, 100)
+	n.early.keep(member, true, &types.Vote{Epoch: v.epoch.Number + 1, Round: 1}, 100)
+	n.replayEarly(v)
+	if len(n.inbox) != 1 {
+		t.Fatalf("%d messages reached the driver, want the member's one of this epoch", len(n.inbox))
+	}
+	if in := <-n.inbox; in.from != 2 {
+		t.Fatalf("delivered as from %d, want the member's index 2", in.from)
+	}
+}
