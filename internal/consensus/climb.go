@@ -24,6 +24,11 @@ type climbState struct {
 	// rounds without an answer.
 	round uint64
 	tries int
+	// held is the newest block of the last answer, kept in memory: no QC
+	// in that answer names it, so its contents are unchecked until the
+	// next answer's oldest block certifies it (a faulty answerer could
+	// otherwise leave one made-up block on disk per answer).
+	held *types.Block
 }
 
 // farBelow reports whether a block at height h is too far above the
@@ -106,16 +111,28 @@ func (c *Core) climbAnswer(from int, s *types.BlockResponse) bool {
 }
 
 // onClimbed inserts an answer to the climb, oldest first, and asks for the
-// next stretch while the target is still far.
+// next stretch while the target is still far. A block goes in only once a
+// verified QC names it, which for all but the newest is its child's: a
+// faulty answerer cannot leave blocks it made up on disk.
 func (c *Core) onClimbed(s *types.BlockResponse) {
 	chain := slices.Clone(s.Blocks)
 	slices.Reverse(chain)
-	var top *types.Block
-	for _, b := range chain {
+	if h := c.climb.held; h != nil && chain[0].Parent == h.ID() {
+		chain = slices.Insert(chain, 0, h)
+	}
+	c.climb.held = nil
+	var top, held *types.Block
+	for i, b := range chain {
 		if !c.tree.has(b.ID()) {
 			if b.Epoch != c.set.Epoch {
 				// The epoch ended below: its last block commits by the
 				// epoch's own QCs, and the next epoch's core climbs on.
+				break
+			}
+			if !c.named(b, chain[i+1:]) {
+				if i == len(chain)-1 && c.tree.has(b.Parent) {
+					held = b // the next answer's oldest block may name it
+				}
 				break
 			}
 			c.insertFetched(b)
@@ -133,8 +150,11 @@ func (c *Core) onClimbed(s *types.BlockResponse) {
 	if c.climb == nil {
 		return // given up while the answer was inserted (rounds passed)
 	}
+	if held != nil {
+		c.climb.held, top = held, held
+	}
 	switch {
-	case top == nil && chain[0].Epoch == c.set.Epoch:
+	case top == nil && s.Blocks[len(s.Blocks)-1].Epoch == c.set.Epoch:
 		// Nothing linked to this core's chain: a faulty peer, or one that
 		// answered from a fork this core does not hold. Climb from the
 		// committed block, elsewhere.
@@ -142,12 +162,26 @@ func (c *Core) onClimbed(s *types.BlockResponse) {
 		c.retryClimb(true)
 	case top == nil || top.Height < chain[len(chain)-1].Height || !c.farBelow(c.climb.target):
 		// The epoch ended, or the rest of the gap is near enough for the
-		// fetch down from the tip that the next proposal starts.
+		// fetch down from the tip that the next proposal starts (which
+		// fetches a held block by the id a QC names).
 		c.climb = nil
 	default:
 		c.climb.next, c.climb.tries = top.Height+1, 0
 		c.sendClimb()
 	}
+}
+
+// named reports whether a QC this core verified names b: one it holds, or
+// the QC of the block above it in the answer, checked here.
+func (c *Core) named(b *types.Block, above []*types.Block) bool {
+	if c.verified[b.ID()] != nil {
+		return true
+	}
+	if len(above) == 0 {
+		return false
+	}
+	child := above[0]
+	return child.Parent == b.ID() && child.QC != nil && child.QC.BlockID == b.ID() && c.verifyQC(child.QC)
 }
 
 // onChainRequest answers a climb from the blocks this core holds on its

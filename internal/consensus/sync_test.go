@@ -2,6 +2,7 @@ package consensus_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/consensus"
@@ -431,6 +432,68 @@ func TestClimbAnswerFromAnotherValidatorDropped(t *testing.T) {
 	h.deliver(q.to, lag, answer)
 	if lagging.tip().Height == 0 {
 		t.Fatal("the same answer from the validator asked committed nothing")
+	}
+}
+
+// A climbed block goes in (and to disk) only once a verified QC names it.
+// A faulty answerer can copy a real block's QC, which names the real
+// parent, onto a block of its own making: as the newest of an answer it
+// is held in memory until the next answer, and in the middle its child's
+// forged QC keeps it out. The climb goes on from honest answers.
+func TestClimbStoresOnlyNamedBlocks(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		forge int // index, oldest first, of the made-up block in an 8-block answer
+	}{
+		{"the newest block", 7},
+		{"a block in the middle", 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, 1, 1, 1, 1)
+			const lag = 3
+			heal := h.drop(func(e envelope) bool { return e.to == lag || e.from == lag })
+			h.run("the others past height 200", 800, h.committedAtLeast(200, 0, 1, 2))
+			heal()
+			healRequests := h.drop(allOf(from(lag), ofKind(types.KindChainRequest)))
+			lagging := h.nodes[lag]
+			h.pumpUntil("the laggard climbs", func() bool {
+				return len(h.sent(allOf(from(lag), ofKind(types.KindChainRequest)))) > 0
+			})
+			q := h.sent(allOf(from(lag), ofKind(types.KindChainRequest)))[0]
+			up := slices.Clone(h.nodes[q.to].committed[q.msg.(*types.ChainRequest).From:][:8])
+			real := up[c.forge]
+			forged := types.NewBlock(real.Epoch, real.Round, real.Height, real.QC, (real.Proposer+1)%4, nil)
+			up[c.forge] = forged
+			if c.forge+1 < len(up) {
+				// Its child names it, with a signature the faulty answerer
+				// cannot make.
+				child := up[c.forge+1]
+				qc := *child.QC
+				qc.BlockID = forged.ID()
+				up[c.forge+1] = types.NewBlock(child.Epoch, child.Round, child.Height, &qc, child.Proposer, nil)
+				up = up[:c.forge+2]
+			}
+			h.deliver(q.to, lag, &types.BlockResponse{Blocks: consensus.ChainAnswer(up, types.MaxFetchBlocks)})
+			if lagging.stored[forged.ID()] != nil || lagging.core.Block(forged.ID()) != nil {
+				t.Fatalf("the made-up block at height %d went in", forged.Height)
+			}
+			for _, b := range up[:c.forge] {
+				if lagging.stored[b.ID()] == nil {
+					t.Fatalf("real block at height %d below the made-up one was not stored", b.Height)
+				}
+			}
+			healRequests()
+			target := h.nodes[0].tip().Height + 3
+			h.run("everyone at the target height", 4000, h.committedAtLeast(target))
+			for height, b := range h.nodes[0].committed[:target+1] {
+				if got := lagging.committed[height]; got.ID() != b.ID() {
+					t.Fatalf("laggard committed %s at height %d, node 0 %s", got.ID().Short(), height, b.ID().Short())
+				}
+			}
+			if lagging.stored[forged.ID()] != nil {
+				t.Fatal("the made-up block was stored later")
+			}
+		})
 	}
 }
 
