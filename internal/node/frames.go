@@ -89,9 +89,8 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return
 		}
-		n.epochs.proved(from)
 		select {
-		case n.inbox <- inbound{from: -1, msg: msg, at: time.Now()}:
+		case n.inbox <- inbound{from: -1, msg: msg, at: time.Now(), relay: from}:
 		case <-n.done:
 		}
 		return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/crypto/bls"
+	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -125,5 +126,52 @@ func TestWaitCommittedSkipsUnexecuted(t *testing.T) {
 	r, err := n.receipt(second.Hash())
 	if err != nil || r.Height != h {
 		t.Fatalf("wait said height %d; receipt %+v, %v", h, r, err)
+	}
+}
+
+// An epoch proof counts for the peer that relayed it (asked first after
+// the switch, and its wait for a turn reset) only once the core checked it
+// and moved on: a forged one buys a liar nothing.
+func TestEpochProofCountsOnlyWhenChecked(t *testing.T) {
+	n, g, stop := startLone(t, "proof")
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	// The driver has stopped: the core is ours to step.
+	seed := func(s string) []byte { h := types.HashOf([]byte("proof-" + s)); return h[:] }
+	blsKey, err := bls.GenerateKey(seed("bls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := n.view().set
+	high := n.core.HighQC()
+	id := types.HashOf([]byte("a block beyond the tip"))
+	signers := types.NewBitmap(1)
+	signers.Set(0)
+	sig := blsKey.Sign(types.VoteSigningBytes(g.ChainID, set.Epoch, high.Round+1, id))
+	valid := &types.QC{Epoch: set.Epoch, Round: high.Round + 1, BlockID: id, Signers: signers, Sig: sig}
+	forged := *valid
+	forged.Round++ // the signature is for the round before
+
+	var liar, honest p2p.NodeID
+	liar[0], honest[0] = 1, 2
+	// The reader passes a proof on to the driver and no more.
+	n.onFrame(liar, chanConsensus, types.EncodeMessage(&types.EpochProof{QC: &forged}))
+	if n.epochs.served != (p2p.NodeID{}) {
+		t.Fatal("a proof counted for its relay before the core checked it")
+	}
+	for _, c := range []struct {
+		relay p2p.NodeID
+		qc    *types.QC
+		want  p2p.NodeID
+	}{
+		{liar, &forged, p2p.NodeID{}},
+		{honest, valid, honest},
+		{liar, valid, honest}, // a replay moves nothing
+	} {
+		n.step(inbound{from: -1, msg: &types.EpochProof{QC: c.qc}, relay: c.relay})
+		if n.epochs.served != c.want {
+			t.Fatalf("after a proof of round %d from %x: served %x, want %x", c.qc.Round, c.relay[:1], n.epochs.served[:1], c.want[:1])
+		}
 	}
 }

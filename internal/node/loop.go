@@ -78,7 +78,14 @@ func (n *Node) drainInbox(max int) {
 // step hands one inbound message to the core.
 func (n *Node) step(in inbound) {
 	n.metrics.phases.stepped(in.msg, in.at, time.Now())
+	high := n.core.HighQC()
 	n.core.Step(&consensus.Receive{From: in.from, Msg: in.msg})
+	if _, ok := in.msg.(*types.EpochProof); ok && n.core.HighQC() != high {
+		// Only a proof that checked out and moved the core on counts for
+		// its relay, which is asked first after the switch; a forged one
+		// must not buy a liar that turn.
+		n.epochs.proved(in.relay)
+	}
 }
 
 // hasWork reports whether a proposal now would carry or commit anything:

@@ -110,6 +110,9 @@ type inbound struct {
 	from int
 	msg  types.Message
 	at   time.Time // when it was queued
+	// relay is the peer that sent an epoch proof (from is -1 for those:
+	// who relayed one does not matter to the core).
+	relay p2p.NodeID
 }
 
 // sigBatchMax is the most signatures checked in one call: past about a
