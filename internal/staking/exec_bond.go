@@ -78,13 +78,42 @@ func (s *State) execUndelegate(ctx Ctx, sender Address, body []byte) *Failure {
 	if !ok {
 		return fail(Overflow, "height %d + unbonding_blocks overflows", ctx.Height)
 	}
+	same, entries := -1, 0
+	for i, e := range s.unbonding {
+		if e.Delegator == sender && e.Validator == u.Validator {
+			entries++
+			if e.CompleteHeight == complete {
+				same = i
+			}
+		}
+	}
+	if same >= 0 {
+		if _, ok := add(s.unbonding[same].Amount, u.Amount); !ok {
+			return fail(Overflow, "unbonding entry would overflow")
+		}
+	} else if entries >= MaxUnbondingEntries {
+		return fail(TooManyUnbonding, "%d entries of %s are unbonding from %s, the most allowed; withdraw matured ones first, or wait",
+			entries, sender, u.Validator)
+	}
 
 	v.Tokens -= u.Amount
 	v.Shares -= need
 	s.setShares(u.Validator, sender, have-need)
+	if same >= 0 {
+		// Undelegations in one block complete together: one entry.
+		s.unbonding[same].Amount += u.Amount
+		return nil
+	}
 	s.unbonding = append(s.unbonding, UnbondingEntry{Delegator: sender, Validator: u.Validator, Amount: u.Amount, CompleteHeight: complete})
 	return nil
 }
+
+// MaxUnbondingEntries bounds the unbonding entries of one delegator with
+// one validator. Entries stay in the staking record, which every block
+// encodes, until their owner withdraws; without a bound, undelegations of
+// one token each (transactions carry no fee) grew it, and every later
+// block's cost, without end.
+const MaxUnbondingEntries = 7
 
 func (s *State) execWithdraw(ctx Ctx, sender Address, body []byte) *Failure {
 	if _, err := DecodeWithdraw(body); err != nil {

@@ -27,6 +27,7 @@ const (
 	Overflow                            // a sum would not fit in 64 bits
 	ZeroAmount                          // amount is zero or buys no shares
 	Insolvent                           // validator slashed to zero tokens while shares remain
+	TooManyUnbonding                    // MaxUnbondingEntries already unbonding from this validator
 )
 
 var codeNames = map[Code]string{
@@ -49,6 +50,7 @@ var codeNames = map[Code]string{
 	Overflow:           "overflow",
 	ZeroAmount:         "zero amount",
 	Insolvent:          "insolvent validator",
+	TooManyUnbonding:   "too many unbonding entries",
 }
 
 func (c Code) String() string {
