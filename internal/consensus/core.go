@@ -20,21 +20,22 @@ type Core struct {
 	backoff    uint      // consecutive rounds entered by timeout
 	timerTicks uint64
 
-	tree        *tree
-	pending     map[types.Hash][]*pendingProposal // proposals waiting for a parent
-	parkedBytes int                               // sizes of the blocks in pending
-	stash       map[types.Hash]*pendingProposal   // stale proposals' blocks, until a QC names them
-	stashBytes  int                               // sizes of the blocks in stash
-	fetching    map[types.Hash]*fetchState        // outstanding block requests
-	climb       *climbState                       // outstanding request up the committed chain
-	verified    map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
-	strikes     map[int]strike                    // forged certificates per sender this round (strikes.go)
-	proposed    uint64                            // last round this core proposed in
-	requested   uint64                            // last round a payload was requested for
-	proposals   map[uint64]seenProposal           // first proposal per recent round
-	announced   uint64                            // last round whose announced QC was checked
-	votes       *voteBook
-	timeouts    *timeoutBook
+	tree            *tree
+	pending         map[types.Hash][]*pendingProposal // proposals waiting for a parent
+	parkedBytes     int                               // sizes of the blocks in pending
+	stash           map[types.Hash]*pendingProposal   // stale proposals' blocks, until a QC names them
+	stashBytes      int                               // sizes of the blocks in stash
+	fetching        map[types.Hash]*fetchState        // outstanding block requests
+	climb           *climbState                       // outstanding request up the committed chain
+	verified        map[types.Hash]*types.QC          // blocks -> the one QC for them already verified
+	strikes         map[int]strike                    // forged certificates per sender this round (strikes.go)
+	proposed        uint64                            // last round this core proposed in
+	requested       uint64                            // last round a payload was requested for
+	requestedParent types.Hash                        // the block that payload was chosen to extend
+	proposals       map[uint64]seenProposal           // first proposal per recent round
+	announced       uint64                            // last round whose announced QC was checked
+	votes           *voteBook
+	timeouts        *timeoutBook
 
 	exec *execRefs   // execution results, when cfg.TrackState
 	rep  *reputation // who leads each round

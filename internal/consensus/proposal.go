@@ -20,7 +20,7 @@ func (c *Core) maybePropose() {
 	if c.highQC.Round+1 != c.round && (c.lastTC == nil || c.lastTC.Round+1 != c.round) {
 		return // entered this round without a certificate to show for it
 	}
-	c.requested = c.round
+	c.requested, c.requestedParent = c.round, parent.ID()
 	c.ready.Payload = &PayloadRequest{Round: c.round, Height: parent.Height + 1, Parent: parent.ID()}
 }
 
@@ -28,6 +28,15 @@ func (c *Core) maybePropose() {
 // any validator would (which includes voting for it).
 func (c *Core) onPayload(round uint64, txs []*types.Tx) {
 	if round != c.round || c.proposed >= round || c.requested != round {
+		return
+	}
+	if c.highQC.BlockID != c.requestedParent {
+		// A higher QC arrived while the driver built the payload (in a
+		// timeout, an epoch proof, or from votes): the proposal extends
+		// its block, and the payload was chosen (pending nonces) for
+		// another parent. Ask again, once that block is here.
+		c.requested = 0
+		c.maybePropose()
 		return
 	}
 	parent := c.tree.get(c.highQC.BlockID)
