@@ -88,17 +88,18 @@ func readLocals(r *reader) (groups, n uint32, decl []byte, err error) {
 	return groups, uint32(total), r.b[declStart:r.off], nil
 }
 
-// instrumentBody rewrites one function body (without its size prefix).
-func instrumentBody(body []byte, params uint32, g meter, l layout) ([]byte, error) {
+// instrumentBody rewrites one function body (without its size prefix);
+// it also returns how many locals the body declares.
+func instrumentBody(body []byte, params uint32, g meter, l layout) ([]byte, uint32, error) {
 	r := &reader{b: body}
 	groups, locals, decl, err := readLocals(r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	codeStart := r.off
 	m, err := measure(r, l, params+locals)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	first := params + locals
 	s := scratch{saved: first, n32: first + 1, f32: first + 2, f64: first + 3}
@@ -124,7 +125,7 @@ func instrumentBody(body []byte, params uint32, g meter, l layout) ([]byte, erro
 			out = canonNaN(out, s, nanKind(in.op))
 		}
 	}
-	return out, nil
+	return out, locals, nil
 }
 
 // trapIf appends: if (top of stack) { unreachable }.

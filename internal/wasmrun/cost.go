@@ -12,6 +12,12 @@ const (
 	stackLimit = 1 << 23
 	// maxLocals bounds the locals of one function, as web engines do.
 	maxLocals = 50_000
+	// maxModuleLocals and maxFunctions bound the whole module: the
+	// engine's compiler allocates for every local (about 8 bytes) and
+	// every function (about 700 bytes) whatever the fuel, so one 80 KB
+	// module of functions declaring 50,000 locals each took 4 GB.
+	maxModuleLocals = 1 << 21
+	maxFunctions    = 100_000
 	// bulkMemoryShift: memory.copy/fill/init cost 1 unit per 2^shift bytes.
 	bulkMemoryShift = 3
 	// yieldUnits is how much fuel runs between two calls of slowPath:

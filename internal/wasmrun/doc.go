@@ -104,7 +104,11 @@
 // at MaxTableElements, since their space is host memory. Every vector
 // count in the module is checked against the bytes that follow before
 // wazero sees it, because wazero allocates by count. A module over
-// Limits.MaxModule bytes is refused before it is parsed.
+// Limits.MaxModule bytes is refused before it is parsed. wazero's
+// compiler also allocates for every function and every local, and no fuel
+// covers compilation: a function may declare 50,000 locals in six bytes,
+// and a module of 10,000 of them took 4 GB. So a module has at most
+// 100,000 functions and 2^21 locals in all (ErrLimit, before compiling).
 //
 // The instrumenter appends types, functions, globals and locals after
 // the module's own, so an index one past the module's last would name
