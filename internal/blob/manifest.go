@@ -48,8 +48,11 @@ func (m *Manifest) ChunkLen(i uint64) int {
 }
 
 // Check verifies that the manifest is consistent: the chunk count follows
-// from size and chunk size, and the leaves hash to the root. A manifest
-// that passes binds the count, which the Merkle root alone does not.
+// from size and chunk size, and the leaves hash to the root. The root
+// alone does not bind the count: inner hashes of the tree, taken as
+// leaves, pass under a smaller size. Such a manifest can never be
+// complete (no chunk hashes to an inner node), which is how the store
+// tells it from the true one.
 func (m *Manifest) Check() error {
 	switch {
 	case m.ChunkSize <= 0 || m.ChunkSize > merkle.MaxChunk:

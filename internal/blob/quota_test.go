@@ -173,20 +173,40 @@ func TestManifestRewriteKeepsCount(t *testing.T) {
 			t.Fatalf("rewriting the manifest: %d bytes, want %d", again.Used(), want)
 		}
 	}
+	// Over a complete blob a forged manifest is refused: replacing the
+	// true one would hide the blob from every reader.
+	if err := s.PutManifest(forged); !errors.Is(err, ErrBadManifest) {
+		t.Fatalf("forged manifest over a complete blob: %v, want %v", err, ErrBadManifest)
+	}
+	if _, _, err := s.Reader(m.Root); err != nil {
+		t.Fatalf("complete blob after a refused forgery: %v", err)
+	}
+	// While a blob is incomplete, a forged manifest and the true one
+	// replace each other, so a fetch can recover from a forgery.
+	other := randomBytes(7, 4000)
+	c2, _ := merkle.Split(bytes.NewReader(other), 1000, nil)
+	m2 := &Manifest{Root: c2.Root, Size: c2.Size, ChunkSize: 1000, Leaves: c2.Leaves}
+	forged2 := &Manifest{Root: c2.Root, Size: 4000, ChunkSize: 2000, Leaves: []Hash{merkle.Root(c2.Leaves[:2]), merkle.Root(c2.Leaves[2:])}}
+	if err := s.PutManifest(m2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutChunk(m2.Root, 0, other[:1000]); err != nil {
+		t.Fatal(err)
+	}
 	for range 3 {
-		if err := s.PutManifest(forged); err != nil {
+		if err := s.PutManifest(forged2); err != nil {
 			t.Fatal(err)
 		}
 		// The forged manifest's leaves are no chunk's hash: both are
 		// missing, whatever was known of the true manifest.
-		if missing, _ := s.Missing(m.Root); len(missing) != 2 {
+		if missing, _ := s.Missing(m2.Root); len(missing) != 2 {
 			t.Fatalf("missing %v under the forged manifest, want both", missing)
 		}
-		if err := s.PutManifest(m); err != nil {
+		if err := s.PutManifest(m2); err != nil {
 			t.Fatal(err)
 		}
-		if missing, _ := s.Missing(m.Root); len(missing) != 0 {
-			t.Fatalf("missing %v under the true manifest again", missing)
+		if missing, _ := s.Missing(m2.Root); len(missing) != 3 {
+			t.Fatalf("missing %v under the true manifest again, want chunks 1-3", missing)
 		}
 	}
 	reopened, err := Open(s.dir)

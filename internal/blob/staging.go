@@ -34,8 +34,11 @@ func (st *staging) add(h Hash, data []byte) error {
 	if _, ok := st.names[h]; ok {
 		return nil
 	}
-	if _, err := os.Stat(st.s.chunkPath(h)); err == nil {
-		return nil
+	if info, err := os.Stat(st.s.chunkPath(h)); err == nil {
+		if info.Size() == int64(len(data)) {
+			return nil
+		}
+		st.s.dropTorn(st.s.chunkPath(h))
 	}
 	n := int64(len(data))
 	if err := st.s.quota.take(n, true); err != nil {

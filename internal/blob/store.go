@@ -29,6 +29,11 @@ type Store struct {
 
 	mu      sync.Mutex
 	arrived chan struct{} // closed at the next write; see Follow
+
+	// manifests serialises writing a manifest file, from the check of the
+	// file it replaces to the rename: concurrent writes of one new root
+	// each charged its whole size to the quota, for one file on disk.
+	manifests sync.Mutex
 }
 
 // Open creates or opens a store in dir.
@@ -93,6 +98,8 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
+	s.manifests.Lock()
+	defer s.manifests.Unlock()
 	b, delta, err := s.takeManifest(m, true)
 	if err != nil {
 		return nil, err
@@ -130,6 +137,16 @@ func (s *Store) putManifest(m *Manifest, client bool) error {
 		// Written already. A root does not bind the count, so another
 		// manifest of the same root (a forged size) is replaced below.
 		return nil
+	}
+	s.manifests.Lock()
+	defer s.manifests.Unlock()
+	if old, err := s.Manifest(m.Root); err == nil && (old.Size != m.Size || old.ChunkSize != m.ChunkSize) {
+		// Only while the blob is incomplete: a forged manifest's leaves
+		// are no chunk's hash, so one that is complete is the true one,
+		// and replacing it would hide a stored blob from every reader.
+		if missing, err := s.Missing(m.Root); err == nil && len(missing) == 0 {
+			return fmt.Errorf("blob %x is held complete as %d bytes in chunks of %d: %w", m.Root[:4], old.Size, old.ChunkSize, ErrBadManifest)
+		}
 	}
 	b, delta, err := s.takeManifest(m, client)
 	if err != nil {
@@ -230,7 +247,9 @@ func (s *Store) Missing(root Hash) ([]uint64, error) {
 	}
 	var out []uint64
 	for i, l := range m.Leaves {
-		if _, err := os.Stat(s.chunkPath(l)); err != nil {
+		// A chunk written unsynced can come back from a crash short or
+		// empty under its name: it is not there.
+		if info, err := os.Stat(s.chunkPath(l)); err != nil || info.Size() != int64(m.ChunkLen(uint64(i))) {
 			out = append(out, uint64(i))
 		}
 	}
@@ -348,8 +367,11 @@ func (r *reader) Read(p []byte) (int, error) {
 // quota.
 func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 	p := s.chunkPath(h)
-	if _, err := os.Stat(p); err == nil {
-		return false, nil // content-addressed: same name, same bytes
+	if info, err := os.Stat(p); err == nil {
+		if info.Size() == int64(len(data)) {
+			return false, nil // content-addressed: same name, same bytes
+		}
+		s.dropTorn(p)
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return false, err
@@ -366,6 +388,14 @@ func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 	}
 	s.cache.markChecked(h) // every caller hashed data to name it
 	return true, nil
+}
+
+// dropTorn removes a chunk file whose size is not its chunk's: one written
+// unsynced and torn by a crash, which an upload of the chunk replaces
+// rather than taking it for stored.
+func (s *Store) dropTorn(path string) {
+	s.quota.remove(path)
+	s.cache.dropped()
 }
 
 // writeFile writes through a temporary file (synced unless sync is false)
