@@ -29,7 +29,7 @@ func initCommand() *cobra.Command {
 			}
 			f.genesis.Stake = stake
 			g := &config.Genesis{ChainID: chainID, Validators: []config.GenesisValidator{f.genesis}, Consensus: config.DefaultConsensus()}
-			if _, err := g.ValidatorSet(); err != nil {
+			if err := g.Check(); err != nil {
 				return fmt.Errorf("genesis: %w", err)
 			}
 			if err := f.write(g); err != nil {
@@ -105,6 +105,10 @@ const (
 )
 
 // writeTestnet creates the homes and returns their paths.
+// maxEpochLength keeps the unbonding period that testnet derives from the
+// epoch length (a few epochs) far from overflowing.
+const maxEpochLength = 1 << 40
+
 func writeTestnet(f testnetFlags) ([]string, error) {
 	if f.validators < 1 || f.validators > 100 {
 		return nil, fmt.Errorf("--validators %d: want 1 to 100", f.validators)
@@ -115,6 +119,13 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 		if len(hosts) != f.validators {
 			return nil, fmt.Errorf("--hostnames has %d names for %d validators", len(hosts), f.validators)
 		}
+	}
+	if f.basePort < 1 || f.basePort+2*f.validators-1 > 65535 {
+		return nil, fmt.Errorf("--base-port %d: the %d nodes need ports %d to %d, which must lie in 1..65535",
+			f.basePort, f.validators, f.basePort, f.basePort+2*f.validators-1)
+	}
+	if f.epochLength > maxEpochLength {
+		return nil, fmt.Errorf("--epoch-length %d: want at most %d", f.epochLength, uint64(maxEpochLength))
 	}
 	stakes, err := parseStakes(f.stakes, f.validators)
 	if err != nil {
@@ -166,7 +177,7 @@ func writeTestnet(f testnetFlags) ([]string, error) {
 	}
 	// Check everything before the first file is written, so a bad flag
 	// leaves the output directory reusable.
-	if _, err := g.ValidatorSet(); err != nil {
+	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
 	for i, nf := range files {

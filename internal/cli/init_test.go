@@ -58,7 +58,7 @@ func loadHome(t *testing.T, dir string) home {
 
 func TestInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "n0")
-	out := mustRun(t, "init", "--home", dir, "--chain-id", "my-chain", "--moniker", "alice", "--stake", "42")
+	out := mustRun(t, "init", "--home", dir, "--chain-id", "my-chain", "--moniker", "alice", "--stake", "4200")
 	h := loadHome(t, dir)
 	if len(h.genesis.Validators) != 1 {
 		t.Fatalf("genesis has %d validators", len(h.genesis.Validators))
@@ -67,7 +67,7 @@ func TestInit(t *testing.T) {
 	if v.NodeID != h.nodeID {
 		t.Fatalf("genesis node_id %s, node key is %s", v.NodeID, h.nodeID)
 	}
-	if v.BLSKey != h.blsPub || v.Stake != 42 || v.Name != "alice" {
+	if v.BLSKey != h.blsPub || v.Stake != 4200 || v.Name != "alice" {
 		t.Fatalf("genesis validator %+v; bls key file holds %s", v, h.blsPub)
 	}
 	if h.genesis.ChainID != "my-chain" || h.genesis.Consensus != config.DefaultConsensus() {
@@ -128,6 +128,9 @@ func TestInitRejectsInvalidGenesis(t *testing.T) {
 		want string
 	}{
 		{"zero stake", []string{"--stake", "0"}, "zero stake"},
+		// Accepted here, it was refused only by start.
+		{"stake below min_stake", []string{"--stake", "1"}, "below min_stake"},
+		{"long moniker", []string{"--moniker", strings.Repeat("m", 300)}, "name"},
 		{"empty chain id", []string{"--chain-id", ""}, "chain_id"},
 		{"long chain id", []string{"--chain-id", strings.Repeat("c", 65)}, "chain_id"},
 	}
@@ -255,6 +258,10 @@ func TestTestnetRejects(t *testing.T) {
 		{"too many validators", []string{"--validators", "101"}, "--validators 101: want 1 to 100"},
 		{"zero timeout", []string{"--timeout-ms", "0"}, "base_timeout_ms"},
 		{"empty chain id", []string{"--chain-id", ""}, "chain_id"},
+		{"stakes below min_stake", []string{"--validators", "2", "--stakes", "5,5"}, "below min_stake"},
+		{"ports past 65535", []string{"--validators", "2", "--base-port", "65534"}, "--base-port 65534"},
+		{"negative port", []string{"--base-port", "-5"}, "--base-port -5"},
+		{"epoch length overflowing unbonding", []string{"--epoch-length", "9223372036854775808"}, "--epoch-length"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"fmt"
 	"net"
 	"os"
@@ -172,11 +173,11 @@ func (c Config) Save(home string) error {
 
 // Validate checks every field.
 func (c Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.P2P.Listen); err != nil {
-		return fmt.Errorf("p2p.listen %q: want host:port", c.P2P.Listen)
+	if err := checkHostPort(c.P2P.Listen, false); err != nil {
+		return fmt.Errorf("p2p.listen: %w", err)
 	}
-	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
-		return fmt.Errorf("api.listen %q: want host:port", c.API.Listen)
+	if err := checkHostPort(c.API.Listen, false); err != nil {
+		return fmt.Errorf("api.listen: %w", err)
 	}
 	if _, err := c.PeerAddrs(); err != nil {
 		return err
@@ -223,10 +224,28 @@ func (c Config) PeerAddrs() ([]p2p.PeerAddr, error) {
 		if err != nil {
 			return nil, fmt.Errorf("p2p.peers entry %q: %w", s, err)
 		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return nil, fmt.Errorf("p2p.peers entry %q: address: %w", s, err)
+		if err := checkHostPort(addr, true); err != nil {
+			return nil, fmt.Errorf("p2p.peers entry %q: %w", s, err)
 		}
 		out = append(out, p2p.PeerAddr{ID: nid, Addr: addr})
 	}
 	return out, nil
+}
+
+// checkHostPort checks a host:port address. A listen address may leave the
+// host empty (every interface) and use port 0 (any free one); an address
+// to dial needs both.
+func checkHostPort(addr string, dial bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: want host:port: %w", addr, err)
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return fmt.Errorf("address %q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if dial && (host == "" || n == 0) {
+		return fmt.Errorf("address %q: a peer needs a host and a port from 1 to 65535", addr)
+	}
+	return nil
 }

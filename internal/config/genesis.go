@@ -81,6 +81,10 @@ func DefaultConsensus() ConsensusParams {
 	return ConsensusParams{BaseTimeoutMs: 1000, MaxTimeoutMs: 8000, MaxBlockTxs: 5000, MaxBlockBytes: 4 << 20}
 }
 
+// MaxTimeoutMs bounds a round's timeout: past an hour a stalled round is
+// an outage, and the value must convert to a time.Duration.
+const MaxTimeoutMs = 3_600_000
+
 // LoadGenesis reads and validates a genesis file.
 func LoadGenesis(path string) (*Genesis, error) {
 	b, err := os.ReadFile(path)
@@ -93,13 +97,28 @@ func LoadGenesis(path string) (*Genesis, error) {
 	if err := dec.Decode(&g); err != nil {
 		return nil, fmt.Errorf("genesis %s is not valid JSON: %w", path, err)
 	}
-	if _, err := g.ValidatorSet(); err != nil {
-		return nil, fmt.Errorf("genesis %s: %w", path, err)
-	}
-	if _, err := g.State(); err != nil {
+	if err := g.Check(); err != nil {
 		return nil, fmt.Errorf("genesis %s: %w", path, err)
 	}
 	return &g, nil
+}
+
+// Check validates everything a node's start would: the consensus
+// parameters and the validator set, the accounts and parameters of the
+// state, and the staking rules genesis validators must meet (min_stake,
+// max_validators, name and address lengths). A file that passes starts.
+func (g *Genesis) Check() error {
+	if _, err := g.ValidatorSet(); err != nil {
+		return err
+	}
+	gs, err := g.State()
+	if err != nil {
+		return err
+	}
+	if _, err := staking.Genesis(g.ChainID, gs.Params, gs.Validators); err != nil {
+		return err
+	}
+	return nil
 }
 
 // Save writes the genesis as indented JSON.
@@ -120,6 +139,11 @@ func (g *Genesis) ValidatorSet() (*types.ValidatorSet, error) {
 	c := g.Consensus
 	if c.BaseTimeoutMs == 0 || c.MaxTimeoutMs < c.BaseTimeoutMs || c.MaxBlockTxs <= 0 || c.MaxBlockTxs > types.MaxTxsPerBlock {
 		return nil, fmt.Errorf("consensus params %+v: need 0 < base_timeout_ms <= max_timeout_ms and 0 < max_block_txs <= %d", c, types.MaxTxsPerBlock)
+	}
+	if c.MaxTimeoutMs > MaxTimeoutMs {
+		// In milliseconds as a Duration, 2^62 wraps to 0: a timer that
+		// fires at once.
+		return nil, fmt.Errorf("consensus params: max_timeout_ms %d: need at most %d (an hour)", c.MaxTimeoutMs, uint64(MaxTimeoutMs))
 	}
 	if c.StragglerWaitMs >= c.BaseTimeoutMs {
 		// Held that long, the proposal would come after the round's timeout.

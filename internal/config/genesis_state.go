@@ -69,7 +69,35 @@ func (g *Genesis) State() (state.Genesis, error) {
 		gv.BLSKey, gv.PoP, gv.Name, gv.Stake = bk, pop, v.Name, v.Stake
 		out.Validators = append(out.Validators, gv)
 	}
+	if err := checkSupply(out); err != nil {
+		return state.Genesis{}, err
+	}
 	return out, nil
+}
+
+// checkSupply refuses a genesis whose balances and stakes do not fit in 64
+// bits together: the state machine keeps the supply, and every sum of
+// balances, in a uint64.
+func checkSupply(g state.Genesis) error {
+	var total uint64
+	add := func(v uint64, what string) error {
+		if total+v < total {
+			return fmt.Errorf("%s: the genesis supply overflows 64 bits", what)
+		}
+		total += v
+		return nil
+	}
+	for _, a := range g.Accounts {
+		if err := add(a.Balance, "account "+a.Address.String()); err != nil {
+			return err
+		}
+	}
+	for _, v := range g.Validators {
+		if err := add(v.Stake, "validator "+v.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ParseAddress reads a hex account address.

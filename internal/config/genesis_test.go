@@ -3,6 +3,8 @@ package config_test
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"github.com/lazchain/lazchain/internal/staking"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,18 +168,33 @@ func TestGenesisRejects(t *testing.T) {
 		{"max_block_bytes negative", func(g *config.Genesis) { g.Consensus.MaxBlockBytes = -5 }, []string{"consensus params", "max_block_bytes"}},
 		{"max_block_bytes over limit", func(g *config.Genesis) { g.Consensus.MaxBlockBytes = types.MaxBlockBytes }, []string{"consensus params", "max_block_bytes"}},
 		{"straggler wait as long as a round", func(g *config.Genesis) { g.Consensus.StragglerWaitMs = g.Consensus.BaseTimeoutMs }, []string{"consensus params", "straggler_wait_ms", "base_timeout_ms"}},
+		// 2^62 ms as a Duration wraps to 0: a timer that fires at once.
+		{"max timeout past an hour", func(g *config.Genesis) { g.Consensus.MaxTimeoutMs = 1 << 62 }, []string{"consensus params", "max_timeout_ms"}},
+		// These were refused only by the node's start.
+		{"stake below min_stake", func(g *config.Genesis) { g.Validators[1].Stake = 5 }, []string{"stake 5 is below min_stake"}},
+		{"more validators than seats", func(g *config.Genesis) {
+			p := staking.DefaultParams()
+			p.MaxValidators = 2
+			g.Staking = &p
+		}, []string{"max_validators"}},
+		{"supply over 64 bits", func(g *config.Genesis) {
+			g.Accounts = []config.GenesisAccount{
+				{Address: strings.Repeat("01", 32), Balance: math.MaxUint64},
+				{Address: strings.Repeat("02", 32), Balance: 1},
+			}
+		}, []string{"supply overflows"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := clone(base)
 			tc.mutate(g)
-			_, err := g.ValidatorSet()
+			err := g.Check()
 			if err == nil {
-				t.Fatal("ValidatorSet accepted the genesis")
+				t.Fatal("Check accepted the genesis")
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("ValidatorSet error %q does not mention %q", err, w)
+					t.Errorf("Check error %q does not mention %q", err, w)
 				}
 			}
 			// LoadGenesis reports the same problem, naming the file.
