@@ -1,11 +1,11 @@
 package config
 
 import (
-	"strconv"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
