@@ -92,6 +92,7 @@ type Attestor struct {
 	checking  map[types.Hash]chan struct{} // closed when that check ends
 	retry     map[types.Hash]time.Time     // not before
 	tallies   map[tallyKey]*tally
+	seatVotes map[seatKey]tallyKey         // the tally each seat's checked vote is in
 	batchKeys map[types.Hash]idao.BatchKey // tally subjects that are batches
 	batches   map[batchRun]time.Time       // when this member voted on (or gave up on) a batch
 	votes     int                          // in all tallies, bounded by maxVotes
@@ -151,7 +152,7 @@ func New(cfg Config) *Attestor {
 		cfg.UnavailableAfter = 30 * time.Second
 	}
 	a := &Attestor{cfg: cfg, conduct: conductOf(cfg.Fault), pk: cfg.Key.PublicKey().Bytes(), kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
-		started: map[startKey]bool{}, sent: map[startKey]*sentVote{}, results: map[types.Hash]verify.Result{}, checking: map[types.Hash]chan struct{}{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
+		started: map[startKey]bool{}, sent: map[startKey]*sentVote{}, results: map[types.Hash]verify.Result{}, checking: map[types.Hash]chan struct{}{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, seatVotes: map[seatKey]tallyKey{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
 		rulingInbox: make(chan RulingVote, 4096), disputeJobs: make(chan disputeJob, cfg.MaxDisputes), runs: map[types.Hash]*disputeRun{}, rulings: newRulingBook()}
 	a.openDisputes = func() []idao.OpenDispute { return cfg.Chain.IDAOs().OpenDisputes() }
 	return a

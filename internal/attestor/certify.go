@@ -134,13 +134,9 @@ func (a *Attestor) addVote(v Vote) { a.addVoteWith(v, nil) }
 func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 	k := v.key()
 	a.mu.Lock()
-	if v.Batch != nil {
-		a.batchKeys[k.artifact] = *v.Batch
-	}
 	t := a.tallies[k]
 	if t == nil {
-		t = &tally{sigs: map[uint32][]byte{}, born: time.Now()}
-		a.tallies[k] = t
+		t = &tally{sigs: map[uint32][]byte{}, born: time.Now()} // kept only if the vote is
 	}
 	_, dup := t.sigs[v.Seat]
 	if earlyFrom, unchecked := t.unchecked[v.Seat]; dup && unchecked && !v.early {
@@ -154,12 +150,25 @@ func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 		a.votes--
 		dup = false
 	}
-	if dup || a.votes >= maxVotes {
+	sk := seatKey{subject: k.artifact, rotation: k.rotation, seat: v.Seat}
+	other, voted := a.seatVotes[sk]
+	if dup || a.votes >= maxVotes || (!v.early && voted && other != k) {
+		// A seat has one checked vote per subject and rotation, as an
+		// honest member signs: another (verdict, digest) from it would
+		// open a tally that never reaches the threshold, so is never
+		// checked, and one faulty member could fill maxVotes with them.
 		if v.early {
 			a.dropEarly(v.from)
 		}
 		a.mu.Unlock()
 		return
+	}
+	if !v.early {
+		a.seatVotes[sk] = k
+	}
+	a.tallies[k] = t
+	if v.Batch != nil {
+		a.batchKeys[k.artifact] = *v.Batch
 	}
 	t.sigs[v.Seat] = v.Sig
 	if v.early {
@@ -315,6 +324,7 @@ func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sig
 		if t := a.tallies[k]; t != nil && t.sigs[s] != nil {
 			delete(t.sigs, s)
 			delete(t.unchecked, s)
+			delete(a.seatVotes, seatKey{subject: k.artifact, rotation: k.rotation, seat: s})
 			a.votes--
 			t.submitted, t.reached = time.Time{}, time.Time{}
 		}

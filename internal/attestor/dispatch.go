@@ -150,4 +150,9 @@ func (a *Attestor) gc(st *idao.State, rot uint64, now time.Time) {
 			delete(a.tallies, k)
 		}
 	}
+	for sk, k := range a.seatVotes {
+		if a.tallies[k] == nil {
+			delete(a.seatVotes, sk)
+		}
+	}
 }

@@ -113,6 +113,13 @@ type tallyKey struct {
 	digest   types.Hash
 }
 
+// seatKey names one seat's vote on one subject in one rotation.
+type seatKey struct {
+	subject  types.Hash
+	rotation uint64
+	seat     uint32
+}
+
 func (v Vote) key() tallyKey {
 	return tallyKey{artifact: v.subject(), rotation: v.Rotation, verdict: v.Verdict, digest: v.Digest}
 }

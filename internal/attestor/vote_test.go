@@ -2,8 +2,11 @@ package attestor
 
 import (
 	"bytes"
+	"fmt"
+	"log/slog"
 	"testing"
 
+	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/types"
 )
@@ -55,4 +58,46 @@ func FuzzDecodeVote(f *testing.F) {
 			t.Fatalf("decoded vote re-encodes differently")
 		}
 	})
+}
+
+// A seat has one checked vote per subject and rotation, as an honest
+// member signs. A faulty member voting its own seat for made-up digests
+// opened a tally per digest; none reached the threshold, so none was ever
+// checked or dropped, and once maxVotes were held every honest vote, for
+// every artifact of every iDAO, was dropped.
+func TestOneCheckedVotePerSeat(t *testing.T) {
+	dao, err := idao.New(testChain, idao.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := bls.GenerateKey(bytes.Repeat([]byte{7}, 32))
+	a := New(Config{ChainID: testChain, Key: k, Chain: &fakeChain{dao: dao}, Log: slog.New(slog.DiscardHandler)})
+	art := types.HashOf([]byte("pending artifact"))
+	first := Vote{Artifact: art, Rotation: 1, Verdict: true, Digest: types.Hash{1}, Seat: 2, Sig: []byte{1}}
+	a.addVote(first)
+	for i := range 1000 {
+		junk := first
+		junk.Digest = types.HashOf(fmt.Appendf(nil, "junk %d", i))
+		junk.Verdict = i%2 == 0
+		a.addVote(junk) // what OnVote queues once the seat's owner is checked
+	}
+	a.mu.Lock()
+	held, tallies := a.votes, len(a.tallies)
+	a.mu.Unlock()
+	if held != 1 || tallies != 1 {
+		t.Fatalf("one seat's votes on one artifact: %d held in %d tallies, want its first alone", held, tallies)
+	}
+	// Its vote in the next rotation, and other seats', still count.
+	next := first
+	next.Rotation = 2
+	other := first
+	other.Seat = 1
+	a.addVote(next)
+	a.addVote(other)
+	a.mu.Lock()
+	held = a.votes
+	a.mu.Unlock()
+	if held != 3 {
+		t.Fatalf("%d votes held, want 3", held)
+	}
 }
