@@ -47,12 +47,20 @@ const (
 // in and holds its lock around every call.
 type rulingBook struct {
 	tallies map[rulingKey]*rulingTally
+	signed  map[rulingSeat]rulingKey // the tally each signer's checked vote is in
 	early   map[p2p.NodeID]int
 	votes   int
 }
 
+// rulingSeat names one signer's vote on one dispute in one epoch.
+type rulingSeat struct {
+	dispute types.Hash
+	epoch   uint64
+	signer  uint32
+}
+
 func newRulingBook() *rulingBook {
-	return &rulingBook{tallies: map[rulingKey]*rulingTally{}, early: map[p2p.NodeID]int{}}
+	return &rulingBook{tallies: map[rulingKey]*rulingTally{}, signed: map[rulingSeat]rulingKey{}, early: map[p2p.NodeID]int{}}
 }
 
 // reserve takes a place in from's budget of early votes; false when it is
@@ -72,23 +80,30 @@ func (b *rulingBook) release(from p2p.NodeID) {
 	}
 }
 
-// add puts v in its tally. It reports false for a duplicate or when the
-// book is full; an early vote's place is then given back.
+// add puts v in its tally. It reports false for a duplicate, a second
+// choice of a signer whose vote was checked, or when the book is full; an
+// early vote's place is then given back.
 func (b *rulingBook) add(v RulingVote, now time.Time) bool {
 	k := v.key()
 	t := b.tallies[k]
 	if t == nil {
-		if b.votes >= maxRulingVotes {
-			b.releaseVote(v)
-			return false
-		}
-		t = &rulingTally{sigs: map[uint32][]byte{}, born: now}
-		b.tallies[k] = t
+		t = &rulingTally{sigs: map[uint32][]byte{}, born: now} // kept only if v is
 	}
-	if _, dup := t.sigs[v.Signer]; dup || b.votes >= maxRulingVotes {
+	seat := rulingSeat{dispute: v.Dispute, epoch: v.Epoch, signer: v.Signer}
+	other, voted := b.signed[seat]
+	_, dup := t.sigs[v.Signer]
+	if dup || b.votes >= maxRulingVotes || (!v.early && voted && other != k) {
+		// An honest validator signs one choice per dispute and epoch. A
+		// tally of one faulty validator's other choices never passes two
+		// thirds, so is never checked, and enough of them filled the
+		// book until no dispute could be ruled.
 		b.releaseVote(v)
 		return false
 	}
+	if !v.early {
+		b.signed[seat] = k
+	}
+	b.tallies[k] = t
 	t.sigs[v.Signer] = v.Sig
 	if v.early {
 		t.early = append(t.early, v.from)
@@ -154,6 +169,7 @@ func (b *rulingBook) forget(k rulingKey, s uint32) {
 		return
 	}
 	delete(t.sigs, s)
+	delete(b.signed, rulingSeat{dispute: k.dispute, epoch: k.epoch, signer: s})
 	b.votes--
 	t.submitted, t.reached = time.Time{}, time.Time{}
 }
@@ -184,6 +200,11 @@ func (b *rulingBook) gc(open map[types.Hash]bool, epoch uint64, now time.Time) {
 				b.release(from)
 			}
 			delete(b.tallies, k)
+		}
+	}
+	for seat, k := range b.signed {
+		if b.tallies[k] == nil {
+			delete(b.signed, seat)
 		}
 	}
 }
