@@ -49,22 +49,33 @@ func (s Status) String() string {
 func (a *Artifact) Settled() bool { return a.Status != Pending && a.Status != Expired }
 
 // ArtifactID is the id of the artifact sub asks iDAO sub.IDAO to check:
-// the same bytes may be checked by several iDAOs, each once. It binds the
-// content's shape (size and chunk size) and kind, not only its root: an
-// id of the root alone let anyone take it first with a wrong size, which
-// no member's manifest matches, so that the real content could never be
-// checked in that iDAO.
+// the same bytes may be checked by several iDAOs, each once per question.
+// It binds the content's shape (size and chunk size) and kind, not only
+// its root: an id of the root alone let anyone take it first with a wrong
+// size, which no member's manifest matches, so that the real content
+// could never be checked in that iDAO. It also binds what decides the
+// verdict (format, schema, claimed digest, verifier spec), so a
+// submission with a wrong claim cannot take the id of the true one.
 func ArtifactID(sub Submit) types.Hash {
 	h := sha256.New()
-	h.Write([]byte("lazchain/artifact/v2\x00"))
-	h.Write([]byte(sub.IDAO))
-	h.Write([]byte{0})
+	h.Write([]byte("lazchain/artifact/v3\x00"))
+	field := func(b []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field([]byte(sub.IDAO))
 	h.Write(sub.Root[:])
 	var shape [14]byte
 	binary.BigEndian.PutUint64(shape[0:], sub.Size)
 	binary.BigEndian.PutUint32(shape[8:], sub.ChunkSize)
 	binary.BigEndian.PutUint16(shape[12:], uint16(sub.Kind))
 	h.Write(shape[:])
+	field([]byte(sub.Format))
+	field(sub.Schema)
+	h.Write(sub.Claim[:])
+	field([]byte(sub.Verifier))
 	var id types.Hash
 	h.Sum(id[:0])
 	return id

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 	"github.com/lazchain/lazchain/internal/verify"
 )
@@ -224,5 +225,37 @@ func TestPolicyChallengeWindowBounded(t *testing.T) {
 		if err := p.Validate(); (err == nil) != tc.ok {
 			t.Errorf("window %d: %v", tc.window, err)
 		}
+	}
+}
+
+// A dispute opened in the window's last block may be ruled on in its
+// deadline block, so the signers' stake stays slashable through that
+// block: it was freed at it, and a signer that withdrew there first kept
+// its whole stake although the ruling went against its certificate.
+func TestSignersSlashableThroughTheRulingDeadline(t *testing.T) {
+	f := newFixtureWindow(t, 400) // attested at 2: disputes until 402
+	sctx := func() staking.Ctx { return staking.Ctx{Bank: f.bank, Height: f.height} }
+	if err := f.stake.Exec(sctx(), op(3), staking.KindUndelegate, staking.Undelegate{Validator: op(3), Amount: 30_000}.Encode()); err != nil {
+		t.Fatalf("undelegate: %v", err)
+	}
+	f.advance(402)
+	id := f.open(challenger, ClaimWrongVerdict)
+	dp := f.dispute(id)
+	f.advance(dp.Deadline)
+	before := f.bank.Balance(op(3))
+	if err := f.stake.Exec(sctx(), op(3), staking.KindWithdraw, staking.Withdraw{}.Encode()); err == nil {
+		t.Fatalf("a signer withdrew %d at the ruling deadline %d", f.bank.Balance(op(3))-before, dp.Deadline)
+	}
+	truth := verify.Invalid("row 2: column %q: %q is not an int", "a", "x")
+	u := f.rule(id, true, false, truth.Digest, truth.Reason, 0, 1, 2, 3)
+	if code := f.exec(op(9), KindRuling, u.Encode()); code != 0 {
+		t.Fatalf("ruling: %s", code)
+	}
+	if st := f.dispute(id).Status; st != DisputeUpheld {
+		t.Fatalf("dispute %s, want upheld", st)
+	}
+	entries := f.stake.Unbonding(op(3))
+	if len(entries) != 1 || entries[0].Amount >= 30_000 {
+		t.Fatalf("signer's unbonding after the ruling: %+v, want it slashed", entries)
 	}
 }

@@ -132,8 +132,9 @@ func (s *State) settle(ctx Ctx, d *IDAO, c *Committee, a *Artifact, ct cert) {
 	}
 	a.ChallengeEnd = end
 	// A dispute opened by the end of the window is ruled within
-	// RulingBlocks: until then the signers' stake must stay slashable.
-	until, ok := add(end, s.params.RulingBlocks)
+	// RulingBlocks, its deadline block included: through it the signers'
+	// stake must stay slashable, and staking frees it at SlashableUntil.
+	until, ok := add(end, s.params.RulingBlocks+1)
 	if !ok {
 		until = math.MaxUint64
 	}

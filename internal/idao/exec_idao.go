@@ -21,6 +21,9 @@ func (s *State) execCreate(ctx Ctx, sender staking.Address, body []byte) *Failur
 	if _, ok := s.idaos[c.Name]; ok {
 		return fail(NameTaken, "idao %q exists", c.Name)
 	}
+	if f := s.roomToFound(sender); f != nil {
+		return f
+	}
 	if err := c.Policy.Validate(); err != nil {
 		return fail(BadPolicy, "%v", err)
 	}
@@ -68,6 +71,9 @@ func (s *State) execPropose(ctx Ctx, sender staking.Address, body []byte) *Failu
 	}
 	if !d.IsMember(sender) {
 		return fail(NotMember, "%s is not a member of %q", sender, d.Name)
+	}
+	if f := roomToPropose(d, sender, ctx.Height); f != nil {
+		return f
 	}
 	switch p.Action {
 	case AddMember:
@@ -165,6 +171,13 @@ func (s *State) tally(ctx Ctx, d *IDAO, p *Proposal) {
 		ctx.Records.Emit(Event{Type: "idao.refused", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s would leave no members", p.ID, p.Action)})
 		return
 	}
+	if p.Action == AddMember && (d.IsMember(p.Member) || len(d.Members) >= MaxMembers) {
+		// Checked when proposed, but another addition may have passed
+		// since: a member listed twice would count twice and hold two
+		// seats, and past MaxMembers the state no longer decodes.
+		ctx.Records.Emit(Event{Type: "idao.refused", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s: a member already, or the iDAO is full", p.ID, p.Action)})
+		return
+	}
 	switch p.Action {
 	case AddMember:
 		d.Members = insertAddr(d.Members, p.Member)
@@ -186,4 +199,62 @@ func (s *State) ExpireProposals(height uint64) {
 	for _, d := range s.idaos {
 		d.Proposals = slices.DeleteFunc(d.Proposals, func(p *Proposal) bool { return p.Expires < height })
 	}
+}
+
+// Bounds on what members can make the state hold. Transactions carry no
+// fee, and the whole iDAO state is encoded with every block that changes
+// it: unbounded, a validator's free proposals or iDAOs grew every block's
+// cost and, past the decoder's limits, stopped every node at once.
+const (
+	// MaxIDAOs is the most iDAOs a chain holds, dissolved ones included
+	// (their records stay for audits).
+	MaxIDAOs = 4096
+	// MaxFounded is the most iDAOs one validator may found.
+	MaxFounded = 16
+	// MaxOpenProposals is the most proposals open in one iDAO, and
+	// MaxOpenPerMember the most one member has open there.
+	MaxOpenProposals = 64
+	MaxOpenPerMember = 4
+)
+
+// roomToFound refuses a new iDAO past MaxIDAOs, or past MaxFounded for
+// its founder.
+func (s *State) roomToFound(founder staking.Address) *Failure {
+	if len(s.idaos) >= MaxIDAOs {
+		return fail(TooMany, "the chain holds the maximum of %d idaos", MaxIDAOs)
+	}
+	founded := 0
+	for _, d := range s.idaos {
+		if d.Creator == founder {
+			founded++
+		}
+	}
+	if founded >= MaxFounded {
+		return fail(TooMany, "%s has founded %d idaos, the most one validator may", founder, founded)
+	}
+	return nil
+}
+
+// roomToPropose refuses a proposal past MaxOpenProposals in d, or past
+// MaxOpenPerMember of its proposer. Proposals past their voting period
+// are dropped at the end of each block; those still listed here count
+// only while open.
+func roomToPropose(d *IDAO, proposer staking.Address, height uint64) *Failure {
+	open, mine := 0, 0
+	for _, p := range d.Proposals {
+		if p.Expires < height {
+			continue
+		}
+		open++
+		if p.Proposer == proposer {
+			mine++
+		}
+	}
+	switch {
+	case open >= MaxOpenProposals:
+		return fail(TooMany, "idao %q has %d open proposals, the most allowed; vote on them or let them expire", d.Name, open)
+	case mine >= MaxOpenPerMember:
+		return fail(TooMany, "%s has %d open proposals in %q, the most one member may", proposer, mine, d.Name)
+	}
+	return nil
 }

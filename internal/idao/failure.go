@@ -40,6 +40,7 @@ const (
 	UnknownDispute                     // no dispute with that id
 	WrongEpoch                         // the ruling is not signed by the current validator set
 	BadRuling                          // the ruling contradicts its claim or the certificate
+	TooMany                            // a bound on iDAOs or open proposals is reached
 )
 
 var codeNames = map[Code]string{
@@ -53,7 +54,7 @@ var codeNames = map[Code]string{
 	LastMember: "last member", NotChallengeable: "not challengeable", WindowClosed: "challenge window closed",
 	WrongBond: "wrong bond", BadFraudProof: "bad fraud proof", DuplicateDispute: "duplicate dispute",
 	DisputeClosed: "dispute closed", UnknownDispute: "unknown dispute", WrongEpoch: "wrong epoch",
-	BadRuling: "bad ruling",
+	BadRuling: "bad ruling", TooMany: "too many",
 }
 
 func (c Code) String() string {
