@@ -89,8 +89,10 @@ type Attestor struct {
 	started   map[startKey]bool // (artifact, rotation) voted or in progress
 	sent      map[startKey]*sentVote
 	results   map[types.Hash]verify.Result
-	checking  map[types.Hash]chan struct{} // closed when that check ends
-	retry     map[types.Hash]time.Time     // not before
+	checking  map[types.Hash]chan struct{}      // closed when that check ends
+	stopCheck map[types.Hash]context.CancelFunc // ends a running check once its artifact is settled
+	wg        sync.WaitGroup                    // every goroutine Run started
+	retry     map[types.Hash]time.Time          // not before
 	tallies   map[tallyKey]*tally
 	seatVotes map[seatKey]tallyKey         // the tally each seat's checked vote is in
 	batchKeys map[types.Hash]idao.BatchKey // tally subjects that are batches
@@ -152,7 +154,7 @@ func New(cfg Config) *Attestor {
 		cfg.UnavailableAfter = 30 * time.Second
 	}
 	a := &Attestor{cfg: cfg, conduct: conductOf(cfg.Fault), pk: cfg.Key.PublicKey().Bytes(), kick: make(chan struct{}, 1), inbox: make(chan Vote, 16384), pools: map[string]*pool{},
-		started: map[startKey]bool{}, sent: map[startKey]*sentVote{}, results: map[types.Hash]verify.Result{}, checking: map[types.Hash]chan struct{}{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, seatVotes: map[seatKey]tallyKey{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
+		started: map[startKey]bool{}, sent: map[startKey]*sentVote{}, results: map[types.Hash]verify.Result{}, checking: map[types.Hash]chan struct{}{}, stopCheck: map[types.Hash]context.CancelFunc{}, retry: map[types.Hash]time.Time{}, tallies: map[tallyKey]*tally{}, seatVotes: map[seatKey]tallyKey{}, batchKeys: map[types.Hash]idao.BatchKey{}, batches: map[batchRun]time.Time{}, early: map[p2p.NodeID]int{},
 		rulingInbox: make(chan RulingVote, 4096), disputeJobs: make(chan disputeJob, cfg.MaxDisputes), runs: map[types.Hash]*disputeRun{}, rulings: newRulingBook()}
 	a.openDisputes = func() []idao.OpenDispute { return cfg.Chain.IDAOs().OpenDisputes() }
 	return a
@@ -166,14 +168,15 @@ func (a *Attestor) Notify() {
 	}
 }
 
-// Run dispatches work until ctx ends.
+// Run dispatches work until ctx ends, and returns once every goroutine it
+// started has stopped.
 func (a *Attestor) Run(ctx context.Context) {
 	// Two tally goroutines: one may be checking an aggregate while the
 	// other keeps counting.
-	go a.tallyLoop(ctx)
-	go a.tallyLoop(ctx)
+	a.wg.Go(func() { a.tallyLoop(ctx) })
+	a.wg.Go(func() { a.tallyLoop(ctx) })
 	for i := 0; i < a.cfg.DisputeWorkers; i++ {
-		go a.disputeWorker(ctx)
+		a.wg.Go(func() { a.disputeWorker(ctx) })
 	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -187,6 +190,9 @@ func (a *Attestor) Run(ctx context.Context) {
 			}
 			a.pools = map[string]*pool{}
 			a.mu.Unlock()
+			// The node closes its store once Run returns: nothing started
+			// here may read it after that.
+			a.wg.Wait()
 			return
 		case <-a.kick:
 			a.dispatch(ctx)

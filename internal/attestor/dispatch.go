@@ -28,11 +28,13 @@ func (a *Attestor) pool(ctx context.Context, name string) *pool {
 	}
 	p := &pool{jobs: make(chan job, a.cfg.Queue)}
 	for i := 0; i < a.cfg.Workers; i++ {
-		go func() {
+		a.wg.Go(func() {
 			for j := range p.jobs {
-				a.work(ctx, j)
+				if ctx.Err() == nil { // queued jobs are dropped on stop
+					a.work(ctx, j)
+				}
 			}
-		}()
+		})
 	}
 	a.pools[name] = p
 	return p
@@ -124,7 +126,16 @@ func (a *Attestor) gc(st *idao.State, rot uint64, now time.Time) {
 	for id := range a.results {
 		if _, ok := st.PendingIn(id); !ok {
 			delete(a.results, id)
+		}
+	}
+	for id := range a.retry {
+		if _, ok := st.PendingIn(id); !ok {
 			delete(a.retry, id)
+		}
+	}
+	for id, stop := range a.stopCheck {
+		if _, ok := st.PendingIn(id); !ok {
+			stop() // settled or expired: its fetch and verifier end
 		}
 	}
 	for r := range a.batches {

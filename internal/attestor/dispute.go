@@ -65,7 +65,9 @@ func (a *Attestor) disputeWorker(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-a.disputeJobs:
-			a.workDispute(j.ctx, j.id)
+			if ctx.Err() == nil { // select may pick a job after the stop
+				a.workDispute(j.ctx, j.id)
+			}
 		}
 	}
 }

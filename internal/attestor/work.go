@@ -27,6 +27,9 @@ func (a *Attestor) work(ctx context.Context, j job) {
 		a.workBatch(ctx, j)
 		return
 	}
+	if _, pending := a.cfg.Chain.IDAOs().PendingIn(j.id); !pending {
+		return // settled or expired while the job was queued
+	}
 	res, ok := a.result(ctx, j)
 	if !ok {
 		a.mu.Lock()
@@ -51,11 +54,14 @@ func (a *Attestor) work(ctx context.Context, j job) {
 // rotation or a fallback can ask while a check is still running (a large
 // artifact takes a while); they wait for it rather than start another.
 func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
 	a.mu.Lock()
 	res, done := a.results[j.id]
 	running, busy := a.checking[j.id]
 	if !done && !busy {
 		a.checking[j.id] = make(chan struct{})
+		a.stopCheck[j.id] = stop
 	}
 	a.mu.Unlock()
 	switch {
@@ -64,13 +70,14 @@ func (a *Attestor) result(ctx context.Context, j job) (verify.Result, bool) {
 	case busy:
 		return a.awaitCheck(ctx, j.id, running)
 	}
-	res, ok := a.conduct.vote(a.check(ctx, j))
+	res, ok := a.conduct.vote(a.check(cctx, j))
 	a.mu.Lock()
 	if ok {
 		a.results[j.id] = res
 	}
 	close(a.checking[j.id])
 	delete(a.checking, j.id)
+	delete(a.stopCheck, j.id)
 	a.mu.Unlock()
 	return res, ok
 }
@@ -115,6 +122,9 @@ func (a *Attestor) check(ctx context.Context, j job) (verify.Result, bool) {
 	res, verr := a.runVerifier(fctx, sub, func() (io.Reader, error) {
 		return a.cfg.Blobs.Follow(fctx, want.Root, want.Size, want.ChunkSize), nil
 	})
+	if verr != nil {
+		cancel() // no verdict either way: the fetch need not go on
+	}
 	verified := time.Since(start)
 	if err := <-fetched; err != nil {
 		a.Stats.FetchFailures.Add(1)
