@@ -17,7 +17,8 @@ type reporter struct {
 	// bounds how many one voter's round can make.
 	checking chan struct{}
 	mu       sync.Mutex
-	next     uint64 // next nonce to use, at least the committed one
+	next     uint64 // the nonce after the last one handed out
+	inflight int    // nonces handed out whose transaction is not in the pool yet
 	key      ed25519.PrivateKey
 	known    map[[3]uint64]bool // (epoch, round, voter) already reported
 }
@@ -70,25 +71,47 @@ func checkEquivocation(chainID string, eq *consensus.Equivocation, set *types.Va
 // neither this node nor its pool has used yet, and admits and gossips it.
 func (n *Node) submitOwn(kind uint16, body []byte) (*types.Tx, error) {
 	r := n.reporter
-	r.mu.Lock()
 	// Past what the pool holds too: the operator may sign with this key.
 	pub := r.key.Public().(ed25519.PublicKey)
-	nonce := max(r.next, n.pool.NextNonce(pub, n.machine.Nonce(pub)))
-	r.next = nonce + 1
-	r.mu.Unlock()
+	nonce := r.reserve(n.pool.NextNonce(pub, n.machine.Nonce(pub)))
 	tx := &types.Tx{ChainID: n.chainID, Nonce: nonce, Kind: kind, Body: body}
 	tx.Sign(r.key)
 	// The node's own protocol transactions use the peers' share of the
 	// pool: clients filling theirs must not keep evidence or epoch
 	// signatures out.
-	if errs := n.admit([]*types.Tx{tx}); errs[0] != nil {
-		r.mu.Lock()
-		if r.next == nonce+1 {
-			r.next = nonce // not admitted: the nonce is still free
-		}
-		r.mu.Unlock()
+	errs := n.admit([]*types.Tx{tx})
+	r.release(nonce, errs[0] == nil)
+	if errs[0] != nil {
 		return nil, errs[0]
 	}
 	n.gossip.add([]*types.Tx{tx})
 	return tx, nil
+}
+
+// reserve hands out the nonce for the node's next own transaction, given
+// the first one from the committed nonce up that the pool does not hold.
+// That is the answer once earlier ones are in the pool; only while some
+// are on their way in does the reporter count past it. Counting past it
+// always, a transaction of the node's that left the pool uncommitted (a
+// block whose execution skipped it) left a gap that every later one of
+// the node's waited behind for good.
+func (r *reporter) reserve(poolNext uint64) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	nonce := poolNext
+	if r.inflight > 0 {
+		nonce = max(nonce, r.next)
+	}
+	r.next, r.inflight = nonce+1, r.inflight+1
+	return nonce
+}
+
+// release ends nonce's reservation; one not admitted is free again.
+func (r *reporter) release(nonce uint64, admitted bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inflight--
+	if !admitted && r.next == nonce+1 {
+		r.next = nonce
+	}
 }

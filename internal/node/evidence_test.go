@@ -71,3 +71,32 @@ func TestCheckEquivocation(t *testing.T) {
 		}
 	}
 }
+
+// The node's own transactions (evidence, epoch signatures, attestations)
+// take the first nonce the pool does not hold, and count past it only
+// while earlier ones are still on their way into the pool.
+func TestOwnNonces(t *testing.T) {
+	var r reporter
+	// Two on their way in at once get two nonces.
+	a, b := r.reserve(0), r.reserve(0)
+	if a != 0 || b != 1 {
+		t.Fatalf("concurrent reservations got %d and %d", a, b)
+	}
+	r.release(a, true)
+	r.release(b, true)
+	// Both left the pool uncommitted (a block whose execution skipped
+	// them): the next takes nonce 0 again instead of waiting behind a gap.
+	if got := r.reserve(0); got != 0 {
+		t.Fatalf("after the pool dropped the node's transactions: nonce %d, want 0", got)
+	}
+	r.release(0, true)
+	// One refused frees its nonce for the next, even while another is
+	// on its way in.
+	c := r.reserve(1)
+	d := r.reserve(1)
+	r.release(d, false)
+	if e := r.reserve(1); e != d {
+		t.Fatalf("nonce %d after %d was refused", e, d)
+	}
+	_ = c
+}
