@@ -23,6 +23,9 @@ type cache struct {
 	// set, so a torn file is always caught. Clients and streams still get
 	// a full check every time.
 	checked map[Hash]time.Time
+	// drops counts dropped calls, so a completeness found by a scan that
+	// a chunk's removal overtook is not recorded (markComplete).
+	drops uint64
 }
 
 // entry is a checked manifest and, once a proof was asked for, its tree.
@@ -142,10 +145,21 @@ func (c *cache) isComplete(m *Manifest) bool {
 	return e != nil && e.complete
 }
 
-func (c *cache) markComplete(m *Manifest) {
+// generation returns the count markComplete is given: read it before
+// looking at the chunk files.
+func (c *cache) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.entryOf(m); e != nil {
+	return c.drops
+}
+
+// markComplete records that every chunk of m was found by a scan begun at
+// generation gen, unless a chunk was dropped since: it may be one the
+// scan had found.
+func (c *cache) markComplete(m *Manifest, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entryOf(m); e != nil && c.drops == gen {
 		e.complete = true
 	}
 }
@@ -155,6 +169,7 @@ func (c *cache) markComplete(m *Manifest) {
 func (c *cache) dropped() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.drops++
 	for _, e := range c.manifests {
 		e.complete = false
 	}

@@ -245,6 +245,7 @@ func (s *Store) Missing(root Hash) ([]uint64, error) {
 	if s.cache.isComplete(m) {
 		return nil, nil
 	}
+	gen := s.cache.generation()
 	var out []uint64
 	for i, l := range m.Leaves {
 		// A chunk written unsynced can come back from a crash short or
@@ -254,7 +255,7 @@ func (s *Store) Missing(root Hash) ([]uint64, error) {
 		}
 	}
 	if len(out) == 0 {
-		s.cache.markComplete(m)
+		s.cache.markComplete(m, gen)
 	}
 	return out, nil
 }

@@ -112,3 +112,26 @@ func TestConcurrentManifestChargedOnce(t *testing.T) {
 		t.Fatalf("quota drift: used %d, files hold %d", s.Used(), reopened.Used())
 	}
 }
+
+// A scan of a blob's chunk files that a chunk's removal (found corrupt by
+// a reader) overtook does not record the blob complete: it may have seen
+// the removed chunk, and a stale "complete" kept every later Missing from
+// looking again, so the blob was never fetched whole.
+func TestCompletenessNotRecordedOverADrop(t *testing.T) {
+	s := open(t)
+	data := randomBytes(4, 3000)
+	m, err := s.Put(bytes.NewReader(data), 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cache.dropped() // forget what Put learnt
+	gen := s.cache.generation()
+	s.cache.dropped() // a reader drops a corrupt chunk mid-scan
+	s.cache.markComplete(m, gen)
+	if s.cache.isComplete(m) {
+		t.Fatal("completeness from a scan overtaken by a drop was recorded")
+	}
+	if missing, _ := s.Missing(m.Root); len(missing) != 0 || !s.cache.isComplete(m) {
+		t.Fatalf("a scan of its own: missing %v, complete %v", missing, s.cache.isComplete(m))
+	}
+}
