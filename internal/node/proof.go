@@ -56,10 +56,18 @@ func (n *Node) ArtifactProof(id types.Hash) (*audit.Bundle, error) {
 // recordsOf lists the state records an artifact's audit needs, with their
 // current values.
 func (n *Node) recordsOf(a *idao.Artifact, ds []*idao.Dispute) ([][]byte, [][]byte) {
+	return auditRecords(a, ds, n.Committee)
+}
+
+// auditRecords is recordsOf with the committee history passed in. An
+// auditor takes exactly the records it uses: an expired artifact has no
+// certificate, so its committee (rotation 0's, which an iDAO founded then
+// has) made the whole bundle fail.
+func auditRecords(a *idao.Artifact, ds []*idao.Dispute, committee func(string, uint64) (*idao.Committee, error)) ([][]byte, [][]byte) {
 	keys := [][]byte{state.ArtifactKey(a.ID)}
 	values := [][]byte{a.Encode()}
-	if a.Status != idao.Pending {
-		if c, err := n.Committee(a.Submit.IDAO, a.CertRotation); err == nil {
+	if a.Settled() {
+		if c, err := committee(a.Submit.IDAO, a.CertRotation); err == nil {
 			keys, values = append(keys, state.CommitteeKey(c.IDAO, c.Rotation)), append(values, c.Encode())
 		}
 	}
@@ -130,7 +138,7 @@ func (n *Node) artifactDisputes(a *idao.Artifact) []*idao.Dispute {
 // distinct.
 func historyHeights(a *idao.Artifact, ds []*idao.Dispute) []uint64 {
 	hs := []uint64{a.Height}
-	if a.Status != idao.Pending {
+	if a.Settled() {
 		hs = append(hs, a.AttestHeight)
 	}
 	for _, d := range ds {
