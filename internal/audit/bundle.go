@@ -14,7 +14,7 @@ const (
 	Version = 1
 	Magic   = "LZAB"
 
-	maxEpochs  = 1 << 16
+	maxEpochs  = 1 << 24 // a chain's whole history; each costs at least its 8 bytes of framing first
 	maxRecords = 1024
 	maxEvents  = 1024
 	maxValue   = 4 << 20

@@ -143,11 +143,25 @@ func auditChainCommand() *cobra.Command {
 			}
 			c := rpc.NewClient(url)
 			step := func(n uint64) (light.Step, error) {
-				v, err := c.Epoch(cmd.Context(), n)
-				if err != nil {
-					return light.Step{}, err
+				// A header of an epoch just begun can come before the
+				// certificate of the change into it is signed: wait a
+				// little for it rather than call the chain unproven.
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					v, err := c.Epoch(cmd.Context(), n)
+					if err != nil {
+						return light.Step{}, err
+					}
+					s, err := v.Step()
+					if err != nil || s.Cert != nil || time.Now().After(deadline) {
+						return s, err
+					}
+					select {
+					case <-cmd.Context().Done():
+						return light.Step{}, cmd.Context().Err()
+					case <-time.After(500 * time.Millisecond):
+					}
 				}
-				return v.Step()
 			}
 			v, err := audit.NewChainVerifier(g.ChainID, genesis, step)
 			if err != nil {

@@ -22,8 +22,10 @@ const provableHeaders = 48
 
 // ArtifactProof builds the audit bundle of an artifact: the newest
 // committed header whose state result this node still holds as a tree
-// version and whose records are unchanged since.
-func (n *Node) ArtifactProof(id types.Hash) (*audit.Bundle, error) {
+// version and whose records are unchanged since. Its epoch steps start
+// after epoch from: a client that fetched the earlier ones by EpochSteps
+// (a chain's whole history does not fit one answer) adds them itself.
+func (n *Node) ArtifactProof(id types.Hash, from uint64) (*audit.Bundle, error) {
 	a, err := n.Artifact(id)
 	if err != nil {
 		return nil, err
@@ -48,7 +50,7 @@ func (n *Node) ArtifactProof(id types.Hash) (*audit.Bundle, error) {
 		if !ok || !unchanged(tree, keys, values) {
 			continue
 		}
-		return n.bundle(a, ds, b, qc, tree, keys, values)
+		return n.bundle(a, ds, b, qc, tree, keys, values, from)
 	}
 	return nil, fmt.Errorf("artifact %s: no recent certified header matches its records: %w", id.Short(), ErrRetry)
 }
@@ -86,18 +88,14 @@ func unchanged(t *smt.Tree, keys, values [][]byte) bool {
 	return true
 }
 
-func (n *Node) bundle(a *idao.Artifact, ds []*idao.Dispute, b *types.Block, qc *types.QC, tree *smt.Tree, keys, values [][]byte) (*audit.Bundle, error) {
+func (n *Node) bundle(a *idao.Artifact, ds []*idao.Dispute, b *types.Block, qc *types.QC, tree *smt.Tree, keys, values [][]byte, from uint64) (*audit.Bundle, error) {
 	out := &audit.Bundle{ChainID: n.chainID, Artifact: a.ID, Header: b.Header(), Commit: qc}
-	for e := uint64(1); e <= b.Epoch; e++ {
-		ep, err := n.machine.EpochAt(e)
+	for e := from + 1; e <= b.Epoch; e++ {
+		step, err := n.epochStep(e)
 		if err != nil {
-			return nil, fmt.Errorf("epoch %d: %w", e, err)
+			return nil, err
 		}
-		c, err := n.machine.EpochCert(e)
-		if err != nil {
-			return nil, fmt.Errorf("certificate of epoch %d: %v: %w", e, err, ErrRetry)
-		}
-		out.Epochs = append(out.Epochs, audit.EpochStep{Epoch: state.EncodeEpoch(ep), Cert: types.EncodeEpochCert(c)})
+		out.Epochs = append(out.Epochs, step)
 	}
 	for i, k := range keys {
 		out.Records = append(out.Records, audit.Record{Key: k, Value: values[i], Proof: tree.Prove(k)})
@@ -172,6 +170,43 @@ func (n *Node) eventProofs(id types.Hash, h uint64) ([]audit.Event, error) {
 			return nil, err
 		}
 		out = append(out, audit.Event{Height: h, Index: uint64(i), Count: uint64(len(raw)), Data: v, Path: p.Path})
+	}
+	return out, nil
+}
+
+// epochStep is epoch e's record and the certificate of the change into it.
+func (n *Node) epochStep(e uint64) (audit.EpochStep, error) {
+	ep, err := n.machine.EpochAt(e)
+	if err != nil {
+		return audit.EpochStep{}, fmt.Errorf("epoch %d: %w", e, err)
+	}
+	c, err := n.machine.EpochCert(e)
+	if err != nil {
+		return audit.EpochStep{}, fmt.Errorf("certificate of epoch %d: %v: %w", e, err, ErrRetry)
+	}
+	return audit.EpochStep{Epoch: state.EncodeEpoch(ep), Cert: types.EncodeEpochCert(c)}, nil
+}
+
+// EpochSteps returns the steps of the epochs after from, in order, while
+// their encodings stay within maxBytes (at least one) and at most limit:
+// a client follows the validator sets from genesis a page at a time. A
+// step whose certificate is still being signed ends the page.
+func (n *Node) EpochSteps(from uint64, limit, maxBytes int) ([]audit.EpochStep, error) {
+	cur := n.view().epoch.Number
+	var out []audit.EpochStep
+	size := 0
+	for e := from + 1; e <= cur && len(out) < limit; e++ {
+		step, err := n.epochStep(e)
+		if errors.Is(err, ErrRetry) && len(out) > 0 {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if size += len(step.Epoch) + len(step.Cert); len(out) > 0 && size > maxBytes {
+			break
+		}
+		out = append(out, step)
 	}
 	return out, nil
 }

@@ -22,7 +22,14 @@ func (s *Server) artifactProof(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_id", "artifact id must be 64 hex characters")
 		return
 	}
-	b, err := s.n.ArtifactProof(id)
+	var from uint64
+	if f := r.URL.Query().Get("from_epoch"); f != "" {
+		if from, err = strconv.ParseUint(f, 10, 64); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_from_epoch", "from_epoch must be an epoch number")
+			return
+		}
+	}
+	b, err := s.n.ArtifactProof(id, from)
 	if errors.Is(err, node.ErrRetry) {
 		w.Header().Set("Retry-After", "2")
 		writeError(w, http.StatusServiceUnavailable, "retry", err.Error())
@@ -37,16 +44,38 @@ func (s *Server) artifactProof(w http.ResponseWriter, r *http.Request) {
 }
 
 // ArtifactProof fetches an artifact's audit bundle, retrying while the
-// node answers that it is not provable yet (for at most wait).
+// node answers that it is not provable yet (for at most wait). The epoch
+// chain of a bundle grows with the chain's age, past what one answer
+// carries, so the steps are fetched in pages (EpochSteps) and the node
+// sends only those after them; the bundle returned is whole.
 func (c *Client) ArtifactProof(ctx context.Context, id types.Hash, wait time.Duration) ([]byte, error) {
+	var steps []audit.EpochStep
+	for {
+		page, err := c.EpochSteps(ctx, uint64(len(steps)))
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
+			break // the newest certificate is still being signed: the bundle's wait covers it
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		steps = append(steps, page...)
+	}
 	deadline := time.Now().Add(wait)
 	for {
-		data, err := c.raw(ctx, http.MethodGet, "/artifacts/"+id.String()+"/proof", nil, nil)
+		data, err := c.raw(ctx, http.MethodGet, fmt.Sprintf("/artifacts/%s/proof?from_epoch=%d", id, len(steps)), nil, nil)
 		if err == nil {
-			if _, err := audit.Decode(data); err != nil {
+			b, err := audit.Decode(data)
+			if err != nil {
 				return nil, fmt.Errorf("node served a malformed bundle: %w", err)
 			}
-			return data, nil
+			// A header of the epoch before the last page's (the epoch
+			// changed as the bundle was built) needs fewer steps.
+			b.Epochs = append(steps[:min(uint64(len(steps)), b.Header.Epoch)], b.Epochs...)
+			return b.Encode(), nil
 		}
 		var ae *APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
@@ -115,6 +144,61 @@ func (c *Client) Headers(ctx context.Context, from uint64, limit int) ([]*types.
 	}
 	if err := r.Finish(); err != nil {
 		return nil, fmt.Errorf("headers from %d: %w", from, err)
+	}
+	return out, nil
+}
+
+// Bounds of one GET /epochs answer: a page of a chain's epoch steps.
+const (
+	maxEpochPage      = 1000
+	maxEpochPageBytes = 8 << 20
+)
+
+// epochSteps serves GET /epochs?from=E: the records and change
+// certificates of the epochs after E, oldest first, binary: a count (u32)
+// then each step's epoch record and certificate, each with a u32 length.
+// An empty page means E is the current epoch.
+func (s *Server) epochSteps(w http.ResponseWriter, r *http.Request) {
+	from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_from", "from must be an epoch number")
+		return
+	}
+	steps, err := s.n.EpochSteps(from, maxEpochPage, maxEpochPageBytes)
+	if errors.Is(err, node.ErrRetry) {
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusServiceUnavailable, "retry", err.Error())
+		return
+	}
+	if !s.ok(w, err) {
+		return
+	}
+	cw := codec.NewWriter(4096)
+	cw.U32(uint32(len(steps)))
+	for _, st := range steps {
+		cw.VarBytes(st.Epoch)
+		cw.VarBytes(st.Cert)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.WriteHeader(http.StatusOK)
+	w.Write(cw.Bytes())
+}
+
+// EpochSteps fetches a page of the epoch steps after epoch from; it
+// checks nothing but their framing (audit.Verify checks each step).
+func (c *Client) EpochSteps(ctx context.Context, from uint64) ([]audit.EpochStep, error) {
+	data, err := c.raw(ctx, http.MethodGet, fmt.Sprintf("/epochs?from=%d", from), nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("epochs after %d: %w", from, err)
+	}
+	r := codec.NewReader(data)
+	n := r.Count(maxEpochPage, 8)
+	out := make([]audit.EpochStep, 0, n)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		out = append(out, audit.EpochStep{Epoch: r.VarBytes(1 << 20), Cert: r.VarBytes(1 << 12)})
+	}
+	if err := r.Finish(); err != nil {
+		return nil, fmt.Errorf("epochs after %d: %w", from, err)
 	}
 	return out, nil
 }

@@ -5,6 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/light"
+	"github.com/lazchain/lazchain/internal/staking"
+	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -38,5 +42,60 @@ func TestAuditRoutes(t *testing.T) {
 	}
 	if far, err := tn.client.Headers(ctx, 1<<40, 10); err != nil || len(far) != 0 {
 		t.Fatalf("headers beyond the tip: %d, %v", len(far), err)
+	}
+}
+
+// The epoch chain is served a page at a time (a chain's whole history
+// does not fit one answer): the pages follow from genesis, each step
+// proven by the set before it, and a page ends at its bounds.
+func TestEpochStepsPaged(t *testing.T) {
+	tn := startNodeGenesis(t, func(g *config.Genesis) {
+		p := staking.DefaultParams()
+		p.EpochLength = 5
+		g.Staking = &p
+	})
+	ctx := testCtx(t)
+	checkBadGets(t, tn, []badGet{
+		{"/epochs", http.StatusBadRequest, "bad_from"},
+		{"/epochs?from=x", http.StatusBadRequest, "bad_from"},
+	})
+	waitFor(t, "epoch 3", 60*time.Second, func() bool {
+		st, err := tn.client.Status(ctx)
+		return err == nil && st.Epoch >= 3
+	})
+	g := testGenesis(t)
+	gs, err := g.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := staking.Genesis(g.ChainID, gs.Params, gs.Validators)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := &state.Epoch{Number: 0, EndHeight: 5, Set: st.Active()}
+	for cur.Number < 3 {
+		page, err := tn.client.EpochSteps(ctx, cur.Number)
+		if err != nil || len(page) == 0 {
+			t.Fatalf("page after epoch %d: %d steps, %v", cur.Number, len(page), err)
+		}
+		for _, s := range page {
+			e, err1 := state.DecodeEpoch(s.Epoch)
+			c, err2 := types.DecodeEpochCert(s.Cert)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("step after epoch %d: %v %v", cur.Number, err1, err2)
+			}
+			if cur, err = light.Next(testChain, cur, light.Step{Epoch: e, Cert: c}); err != nil {
+				t.Fatalf("step does not follow: %v", err)
+			}
+		}
+	}
+	if page, err := tn.client.EpochSteps(ctx, 1<<40); err != nil || len(page) != 0 {
+		t.Fatalf("epochs after the current one: %d, %v", len(page), err)
+	}
+	for _, c := range []struct{ limit, bytes, want int }{{2, 1 << 20, 2}, {10, 1, 1}} {
+		steps, err := tn.node.EpochSteps(0, c.limit, c.bytes)
+		if err != nil || len(steps) != c.want {
+			t.Fatalf("limit %d, %d bytes: %d steps, %v", c.limit, c.bytes, len(steps), err)
+		}
 	}
 }

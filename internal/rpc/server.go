@@ -79,6 +79,7 @@ func NewServer(n *node.Node, opts Options) *Server {
 	mux.HandleFunc("GET /blocks/{height}/events", s.blockEvents)
 	mux.HandleFunc("GET /artifacts/{id}/proof", s.artifactProof)
 	mux.HandleFunc("GET /headers", s.headers)
+	mux.HandleFunc("GET /epochs", s.epochSteps)
 	mux.HandleFunc("GET /idaos", s.idaos)
 	mux.HandleFunc("GET /idaos/{name}", s.idao)
 	mux.HandleFunc("GET /idaos/{name}/committees/{rotation}", s.committee)

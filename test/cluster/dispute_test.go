@@ -29,7 +29,9 @@ var submittedRe = regexp.MustCompile(`submitted artifact ([0-9a-f]{64})`)
 // proves the whole history offline. A frivolous dispute then loses its
 // bond.
 func TestDisputeOverturnsCollusion(t *testing.T) {
-	c := newCluster(t, 4, "--stakes", "100000,100000,400000,400000")
+	// Short epochs: the audit then follows the validator sets through
+	// epoch changes, fetched a page at a time.
+	c := newCluster(t, 4, "--stakes", "100000,100000,400000,400000", "--epoch-length", "10")
 	c.setFault(0)
 	c.setFault(1)
 	for i := 0; i < 4; i++ {
@@ -74,10 +76,14 @@ func TestDisputeOverturnsCollusion(t *testing.T) {
 
 	// The audit from the genesis file alone shows the whole history; a
 	// bundle with one byte changed fails.
+	c.waitHeight(25, 60*time.Second, 1) // past two epoch changes
 	genesis := filepath.Join(c.homes[0], config.GenesisFile)
 	bundle := filepath.Join(dir, "bundle.bin")
 	out = c.cli("audit", id, "--genesis", genesis, "--node", c.apis[1], "--save", bundle)
 	t.Logf("lazchain audit:\n%s", out)
+	if strings.Contains(out, " 0 epoch change(s)") {
+		t.Errorf("the audit crossed no epoch change; the test wants some:\n%s", out)
+	}
 	for _, want := range []string{"artifact.submitted", "artifact.attested", "dispute.opened", "dispute.ruled", "for the challenger", "verdict: invalid (overturned)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit output lacks %q:\n%s", want, out)
