@@ -14,13 +14,17 @@ import (
 // fork, and then the fork commits a different block at the same height.
 func (s *simulation) equivocate(n *node, p *types.Proposal) {
 	b := p.Block
-	qc, height, share := b.QC, b.Height, 0.5
+	qc, height, share, state := b.QC, b.Height, 0.5, b.State
 	if s.rng.IntN(2) == 0 {
 		if alt, h, ok := s.staleQC(n, b); ok {
 			qc, height, share = alt, h, 0.0
+			if par := n.core.Block(alt.BlockID); par != nil {
+				state = par.State // what honest voters re-derive for the fork's parent
+			}
 		}
 	}
-	alt := types.NewBlock(b.Epoch, b.Round, height, qc, b.Proposer, s.payload())
+	alt := types.NewBlockWithState(b.Epoch, b.Round, height, qc, b.Proposer, state, s.payload())
+	s.forks[alt.ID()] = alt.Height
 	raw := rawSigner{chainID: s.set.ChainID, key: n.key, index: uint32(n.index)}
 	sig, _ := raw.SignProposal(alt)
 	other := &types.Proposal{Block: alt, TC: p.TC, Sig: sig}
@@ -41,9 +45,17 @@ func (s *simulation) equivocate(n *node, p *types.Proposal) {
 	}
 	s.transmit(n, first, types.EncodeMessage(p))
 	s.transmit(n, second, types.EncodeMessage(other))
-	// It backs its fork with its own vote, as a real attacker would.
-	vote := raw.vote(alt.Epoch, alt.Round, alt.ID())
-	s.transmit(n, s.destinations(n, n.core.Leader(alt.Round+1)), types.EncodeMessage(vote))
+	// It backs its fork with its own vote, as a real attacker would, and
+	// so does every double voter: their cores vote for the block they
+	// see, so the Byzantine stake backs both sides of the fork, which is
+	// what quorum intersection must survive.
+	collector := s.destinations(n, n.core.Leader(alt.Round+1))
+	for _, d := range s.nodes {
+		if d.id == n.id || (d.behaviour == DoubleVoter && d.up) {
+			r := rawSigner{chainID: s.set.ChainID, key: d.key, index: uint32(d.index)}
+			s.transmit(d, collector, types.EncodeMessage(r.vote(alt.Epoch, alt.Round, alt.ID())))
+		}
+	}
 }
 
 // staleQC returns the QC two blocks below b and the height a block on it

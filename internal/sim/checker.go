@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/lazchain/lazchain/internal/consensus"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -37,5 +38,32 @@ func (c *checker) onCommit(now uint64, n *node, blocks []*types.Block) {
 func (c *checker) fail(now uint64, format string, args ...any) {
 	if len(c.violations) < 20 {
 		c.violations = append(c.violations, fmt.Sprintf("t=%dms: ", now)+fmt.Sprintf(format, args...))
+	}
+}
+
+// checkJustified checks that an honest node's commit follows the two-chain
+// rule: the commit certificate certifies a block whose own QC is of the
+// round just before it, and the last block committed is that block's
+// parent, or below it when an epoch's end cut the chain short. Comparing
+// nodes' commits alone misses a core that commits too eagerly while no
+// fork happens to form.
+func (s *simulation) checkJustified(n *node, r *consensus.Ready) {
+	last := r.Committed[len(r.Committed)-1]
+	qc := r.CommitQC
+	if qc == nil {
+		s.fail("SAFETY: node %d committed up to height %d with no commit certificate", n.id, last.Height)
+		return
+	}
+	child := n.core.Block(qc.BlockID)
+	if child == nil || child.QC == nil || child.QC.Round+1 != child.Round || qc.Round != child.Round {
+		s.fail("SAFETY: node %d committed up to height %d on a certificate of round %d that does not end a two-chain", n.id, last.Height, qc.Round)
+		return
+	}
+	b := n.core.Block(child.Parent)
+	for b != nil && b.Height > last.Height {
+		b = n.core.Block(b.Parent)
+	}
+	if b == nil || b.ID() != last.ID() {
+		s.fail("SAFETY: node %d committed %s at height %d, not on the two-chain its certificate of round %d ends", n.id, last.ID().Short(), last.Height, qc.Round)
 	}
 }

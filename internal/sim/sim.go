@@ -29,6 +29,10 @@ type Result struct {
 	Steps          uint64
 	Partitions     uint64 // partitions started
 	Crashes        uint64 // validator crashes
+	// ForkVotes counts honest votes for an equivocator's conflicting
+	// block, and ForkVoteHeight is the highest such block: an equivocator
+	// whose forks honest validators never vote for tests nothing.
+	ForkVotes, ForkVoteHeight uint64
 	VirtualMillis  uint64
 	TraceHash      [32]byte
 }
@@ -54,6 +58,7 @@ type simulation struct {
 	sched   scheduler
 	check   *checker
 	votes   map[voteKey]types.Hash // honest validators' votes that left (votesLeaving)
+	forks   map[types.Hash]uint64  // equivocators' conflicting blocks, by id: their heights
 	trace   hash.Hash
 	res     Result
 
@@ -71,7 +76,7 @@ func Run(cfg Config) Result {
 
 func newSimulation(cfg Config) *simulation {
 	cfg = cfg.withDefaults()
-	s := &simulation{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1a2c_4a1d)), check: newChecker(), votes: map[voteKey]types.Hash{}, trace: sha256.New()}
+	s := &simulation{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x1a2c_4a1d)), check: newChecker(), votes: map[voteKey]types.Hash{}, forks: map[types.Hash]uint64{}, trace: sha256.New()}
 	s.res.Config = cfg
 	return s
 }
@@ -217,6 +222,9 @@ func (s *simulation) flush(n *node) {
 	n.disk.persist(&r)
 	if len(r.Committed) > 0 {
 		s.check.onCommit(s.sched.now, n, r.Committed)
+		if !n.byzantine() {
+			s.checkJustified(n, &r)
+		}
 	}
 	if s.phase == faultPhase && s.cfg.Faults.Crashes && s.rng.Float64() < 0.002 {
 		s.crash(n) // killed after persisting, before anything was sent
@@ -263,7 +271,7 @@ func (s *simulation) checkProposals(n *node, r *consensus.Ready) {
 		}
 		culprit := s.byIndex[eq.Signer]
 		if len(culprit) > 0 && !culprit[0].byzantine() {
-			s.fail("honest validator %d proposed two blocks in round %d (seen by node %d)", eq.Signer, eq.Round, n.id)
+			s.fail("SAFETY: honest validator %d proposed two blocks in round %d (seen by node %d)", eq.Signer, eq.Round, n.id)
 		}
 	}
 }

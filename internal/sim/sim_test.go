@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lazchain/lazchain/internal/consensus"
+	"github.com/lazchain/lazchain/internal/types"
 )
 
 var (
@@ -147,4 +150,56 @@ func TestLargeCommittee(t *testing.T) {
 		}
 		t.Log(fmt.Sprintf("100 validators: height %d, %d messages", r.Height, r.Messages))
 	}
+}
+
+// Every honest commit is checked against the two-chain rule, not only
+// against the other nodes' commits: a core that commits on any two-chain
+// (dropping the consecutive-rounds condition) passed every seed, as no
+// fork formed to expose it. A commit whose certificate names no block
+// ending a two-chain is a safety violation.
+func TestUnjustifiedCommitIsCaught(t *testing.T) {
+	s := newSimulation(Config{Seed: 7, Validators: 4, Faults: Mixes["none"], FaultsName: "none"})
+	if err := s.setup(); err != nil {
+		t.Fatal(err)
+	}
+	n := s.nodes[0]
+	for steps := 0; n.height < 3; steps++ {
+		e := s.sched.pop()
+		if e == nil || steps > 100_000 {
+			t.Fatal("no commits")
+		}
+		s.handle(e)
+	}
+	if len(s.check.violations) != 0 {
+		t.Fatalf("honest run: %v", s.check.violations)
+	}
+	last := n.core.Committed()
+	forged := &types.QC{Epoch: last.Epoch, Round: last.Round + 5, BlockID: types.HashOf([]byte("no such block"))}
+	s.checkJustified(n, &consensus.Ready{Committed: []*types.Block{last}, CommitQC: forged})
+	if len(s.check.violations) == 0 || !strings.Contains(s.check.violations[0], "SAFETY") {
+		t.Fatalf("an unjustified commit passed: %v", s.check.violations)
+	}
+}
+
+// An equivocating leader's conflicting block must be one honest
+// validators would vote for, all run long: built without an execution
+// result, it was refused by every honest node after the first few blocks,
+// so a voting-rule bug was caught only if it showed there.
+func TestEquivocatorForksDrawHonestVotes(t *testing.T) {
+	var cfgs []Config
+	for seed := uint64(1); seed <= 40; seed++ {
+		cfgs = append(cfgs, Config{Seed: seed, Validators: 7, Byzantine: 2, Behaviours: []Behaviour{Equivocator}, Faults: Mixes["net"], FaultsName: "net"})
+	}
+	var votes, height uint64
+	for _, r := range sweep(t, cfgs) {
+		if r.Failed() {
+			t.Fatalf("seed %d: %s", r.Config.Seed, r.Violations[0])
+		}
+		votes += r.ForkVotes
+		height = max(height, r.ForkVoteHeight)
+	}
+	if votes == 0 || height <= 10 {
+		t.Fatalf("honest votes for equivocators' forks: %d, the highest at height %d; want some above height 10", votes, height)
+	}
+	t.Logf("%d honest votes for forks, up to height %d", votes, height)
 }

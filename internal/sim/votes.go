@@ -21,6 +21,10 @@ func (s *simulation) votesLeaving(n *node, m types.Message) {
 	switch m := m.(type) {
 	case *types.Vote:
 		s.voteLeft(n, m.Epoch, m.Round, m.BlockID, "vote")
+		if h, ok := s.forks[m.BlockID]; ok {
+			s.res.ForkVotes++
+			s.res.ForkVoteHeight = max(s.res.ForkVoteHeight, h)
+		}
 	case *types.Certified:
 		s.qcLeft(n, m.QC, "announced QC")
 	case *types.Proposal:
@@ -46,7 +50,7 @@ func (s *simulation) voteLeft(n *node, epoch, round uint64, block types.Hash, wh
 		return
 	}
 	if prev != block {
-		s.fail("honest validator %d (node %d) let out votes for %s and %s in round %d (the second in a %s)",
+		s.fail("SAFETY: honest validator %d (node %d) let out votes for %s and %s in round %d (the second in a %s)",
 			n.index, n.id, prev.Short(), block.Short(), round, what)
 	}
 }
