@@ -33,8 +33,8 @@ type Result struct {
 	// block, and ForkVoteHeight is the highest such block: an equivocator
 	// whose forks honest validators never vote for tests nothing.
 	ForkVotes, ForkVoteHeight uint64
-	VirtualMillis  uint64
-	TraceHash      [32]byte
+	VirtualMillis             uint64
+	TraceHash                 [32]byte
 }
 
 // Failed reports whether the run broke an invariant.
