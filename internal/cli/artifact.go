@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,14 +82,7 @@ together as one artifact.`,
 	list := &cobra.Command{
 		Use: "list [--idao NAME] [--status pending|attested|disputed|overturned]", Short: "List artifacts", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := "/artifacts?limit=1000"
-			if target != "" {
-				q += "&idao=" + target
-			}
-			if status != "" {
-				q += "&status=" + status
-			}
-			v, err := rpc.NewClient(url).Get(cmd.Context(), q)
+			v, err := rpc.NewClient(url).Get(cmd.Context(), artifactsQuery(target, status))
 			if err != nil {
 				return err
 			}
@@ -270,4 +264,17 @@ func printVerdict(cmd *cobra.Command, v rpc.ArtifactView) {
 		fmt.Fprintf(w, "anchored  height %d, rotation %d, signed by seats %v with stake %d of %d\n",
 			c.Height, c.Rotation, c.Signers, c.SignedPower, c.CommitteePower)
 	}
+}
+
+// artifactsQuery is the GET /artifacts path for a list: the values are
+// escaped, so a name or status with '&' or '#' cannot add or hide a filter.
+func artifactsQuery(idaoName, status string) string {
+	q := neturl.Values{"limit": {"1000"}}
+	if idaoName != "" {
+		q.Set("idao", idaoName)
+	}
+	if status != "" {
+		q.Set("status", status)
+	}
+	return "/artifacts?" + q.Encode()
 }

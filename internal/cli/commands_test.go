@@ -195,3 +195,12 @@ func TestBenchRejectsRatesBeforeStarting(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A proposal is one action: given two, the command refuses instead of
+// sending the first and dropping the other.
+func TestIDAOProposeOneAction(t *testing.T) {
+	_, err := run(t, "idao", "propose", "data", "--add-member", strings.Repeat("ab", 32), "--dissolve", "--key", "k.json")
+	if err == nil || !strings.Contains(err.Error(), "none of the others") {
+		t.Fatalf("two actions: %v", err)
+	}
+}

@@ -123,6 +123,8 @@ func idaoCommand() *cobra.Command {
 	propose.Flags().StringVar(&remove, "remove-member", "", "member to remove")
 	propose.Flags().BoolVar(&dissolve, "dissolve", false, "dissolve the iDAO")
 	propose.Flags().BoolVar(&setPolicy, "set-policy", false, "replace the policy with the one the policy flags give")
+	// One proposal is one action: a second one given was silently dropped.
+	propose.MarkFlagsMutuallyExclusive("add-member", "remove-member", "dissolve", "set-policy")
 	pf.add(propose)
 
 	var no bool
