@@ -17,6 +17,13 @@ import (
 // in the last few blocks, or an epoch certificate is still being signed.
 var ErrRetry = errors.New("not provable yet, retry shortly")
 
+// MaxBundleEpochs bounds the epoch steps one bundle carries: past it a
+// client pages through GET /epochs and asks for the rest (from_epoch).
+const MaxBundleEpochs = 1000
+
+// ErrTooManyEpochs reports a bundle asked for with too long an epoch chain.
+var ErrTooManyEpochs = errors.New("too many epochs for one bundle")
+
 // provableHeaders is how far below the tip a proof's header may be.
 const provableHeaders = 48
 
@@ -90,7 +97,11 @@ func unchanged(t *smt.Tree, keys, values [][]byte) bool {
 
 func (n *Node) bundle(a *idao.Artifact, ds []*idao.Dispute, b *types.Block, qc *types.QC, tree *smt.Tree, keys, values [][]byte, from uint64) (*audit.Bundle, error) {
 	out := &audit.Bundle{ChainID: n.chainID, Artifact: a.ID, Header: b.Header(), Commit: qc}
-	for e := from + 1; e <= b.Epoch; e++ {
+	if b.Epoch > from && b.Epoch-from > MaxBundleEpochs {
+		return nil, fmt.Errorf("%w: the header is in epoch %d, %d epochs after from_epoch %d; fetch the epoch chain from GET /epochs first (at most %d in a bundle)",
+			ErrTooManyEpochs, b.Epoch, b.Epoch-from, from, MaxBundleEpochs)
+	}
+	for e := from + 1; e <= b.Epoch && e > from; e++ {
 		step, err := n.epochStep(e)
 		if err != nil {
 			return nil, err
@@ -195,7 +206,7 @@ func (n *Node) EpochSteps(from uint64, limit, maxBytes int) ([]audit.EpochStep, 
 	cur := n.view().epoch.Number
 	var out []audit.EpochStep
 	size := 0
-	for e := from + 1; e <= cur && len(out) < limit; e++ {
+	for e := from + 1; e <= cur && e > from && len(out) < limit; e++ { // e > from: no wrap past 2^64-1
 		step, err := n.epochStep(e)
 		if errors.Is(err, ErrRetry) && len(out) > 0 {
 			break

@@ -210,6 +210,12 @@ func (s *Server) getChunk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data, proof, err := s.n.Blobs().Chunk(root, i)
+	if errors.Is(err, blob.ErrBadChunk) {
+		// The node's own copy rotted (and is dropped): the chunk is not
+		// here, which says nothing about the request.
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		return
+	}
 	if !s.blobOK(w, err) {
 		return
 	}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -292,6 +293,33 @@ func TestUploadCutShort(t *testing.T) {
 		tn.srv.Handler().ServeHTTP(rec, req)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"bad_body"`) {
 			t.Errorf("PUT %s cut short: %d %s, want 400 bad_body", path, rec.Code, rec.Body)
+		}
+	}
+}
+
+// A chunk whose copy rotted on the node's disk is not served, and the
+// answer says it is not here (404), not that the request was bad: a
+// downloader then tries another node.
+func TestRottenChunkIsNotFound(t *testing.T) {
+	tn := startNode(t)
+	r := tn.do(t, http.MethodPut, "/blobs?chunk_size=4", "application/octet-stream", []byte("aaaabbbbcccc"))
+	var v BlobView
+	if err := json.Unmarshal(r.body, &v); err != nil || r.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	files, _ := filepath.Glob(filepath.Join(os.TempDir(), t.Name()+"*", "*", "blobs", "chunks", "*", "*"))
+	if len(files) == 0 {
+		t.Fatal("no chunk files found")
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("XXXX"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		g := tn.do(t, http.MethodGet, "/blobs/"+v.Root+"/chunks/0", "", nil)
+		if g.status != http.StatusNotFound || !strings.Contains(string(g.body), `"code":"not_found"`) {
+			t.Fatalf("rotten chunk: %d %s", g.status, g.body)
 		}
 	}
 }

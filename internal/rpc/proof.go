@@ -30,6 +30,10 @@ func (s *Server) artifactProof(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	b, err := s.n.ArtifactProof(id, from)
+	if errors.Is(err, node.ErrTooManyEpochs) {
+		writeError(w, http.StatusBadRequest, "too_many_epochs", err.Error())
+		return
+	}
 	if errors.Is(err, node.ErrRetry) {
 		w.Header().Set("Retry-After", "2")
 		writeError(w, http.StatusServiceUnavailable, "retry", err.Error())

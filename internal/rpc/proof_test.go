@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -89,8 +90,10 @@ func TestEpochStepsPaged(t *testing.T) {
 			}
 		}
 	}
-	if page, err := tn.client.EpochSteps(ctx, 1<<40); err != nil || len(page) != 0 {
-		t.Fatalf("epochs after the current one: %d, %v", len(page), err)
+	for _, from := range []uint64{1 << 40, math.MaxUint64} { // the last once wrapped to epoch 0
+		if page, err := tn.client.EpochSteps(ctx, from); err != nil || len(page) != 0 {
+			t.Fatalf("epochs after %d: %d, %v", from, len(page), err)
+		}
 	}
 	for _, c := range []struct{ limit, bytes, want int }{{2, 1 << 20, 2}, {10, 1, 1}} {
 		steps, err := tn.node.EpochSteps(0, c.limit, c.bytes)

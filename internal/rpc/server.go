@@ -37,6 +37,7 @@ type Server struct {
 	limits Limits
 	gates  gates
 	quota  *clientQuota // per-client blob upload bytes
+	active inflight     // requests in a handler
 }
 
 // gates are the server's semaphores, one per kind of request that holds
@@ -107,7 +108,7 @@ func NewServer(n *node.Node, opts Options) *Server {
 		}
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+	s.srv = &http.Server{Handler: s.active.track(mux), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: waitTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	return s
 }
@@ -140,18 +141,29 @@ func (s *Server) Listen(addr string) error {
 // Addr is the bound address.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Serve runs until ctx ends.
+// Serve runs until ctx ends, and returns only once no handler runs: the
+// node closes its store after, and a handler still reading it (a batch
+// whose body was arriving, a proof being built) found it closed.
 func (s *Server) Serve(ctx context.Context) error {
 	// Requests end with the server: a long poll (a block or a commit
 	// waited for) returns at once instead of holding up the shutdown.
 	s.srv.BaseContext = func(net.Listener) context.Context { return ctx }
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.srv.Shutdown(sctx)
-	}()
-	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+	served := make(chan error, 1)
+	go func() { served <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-served:
+		return err // the listener failed
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if s.srv.Shutdown(sctx) != nil {
+		// Past the grace period, cut the connections: a handler blocked
+		// reading a slow body then fails at once.
+		s.srv.Close()
+	}
+	s.active.wait()
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -276,6 +288,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.n.Submit([]*types.Tx{tx})[0]; err != nil {
 		status, code := submitErrorCode(err)
+		if code == "mempool_full" {
+			w.Header().Set("Retry-After", "1") // as for a batch refused so
+		}
 		writeError(w, status, code, err.Error())
 		return
 	}
