@@ -113,6 +113,12 @@ func (n *Node) dialPeers() {
 	for id, addr := range want {
 		peers = append(peers, p2p.PeerAddr{ID: id, Addr: addr})
 	}
+	if n.view().self < 0 {
+		// Not (or no longer) a validator: it dials everyone. A node that
+		// became one keeps dialling, and the rule that keeps the smaller
+		// key's connection settles pairs dialled from both sides.
+		n.host.SetDialAll(true)
+	}
 	n.host.SetPeers(peers)
 }
 

@@ -54,15 +54,14 @@ func readFrame(r *bufio.Reader) (Channel, []byte, error) {
 	if n > MaxFrame+1 {
 		return 0, nil, fmt.Errorf("frame of %d bytes, limit %d: %w", n, MaxFrame, ErrFrameTooLarge)
 	}
-	// A large frame is allocated whole only once its first step has
-	// arrived: a peer that announces 17 MiB and sends nothing more holds
-	// a step of memory, and a real block costs one copy of a step.
+	// A large frame's buffer grows with what has arrived, doubling from
+	// one step: a peer that announces 17 MiB and then stalls holds about
+	// twice what it sent (allocated whole after the first step, 256 KiB
+	// held 17 MiB, with no time limit), and a real block costs a few
+	// copies of its smaller steps.
 	buf := make([]byte, 0, min(int(n), frameStep))
 	for have := 0; have < int(n); have = len(buf) {
-		k := int(n)
-		if have == 0 {
-			k = min(k, frameStep)
-		}
+		k := min(int(n), max(frameStep, 2*have))
 		buf = slices.Grow(buf, k-have)[:k]
 		if _, err := io.ReadFull(r, buf[have:]); err != nil {
 			return 0, nil, fmt.Errorf("read frame body: %w", err)

@@ -59,6 +59,8 @@ type Host struct {
 	peers   map[NodeID]*peer
 	dialing map[NodeID]*target
 	shaking chan struct{} // inbound handshakes in progress
+	shakeMu sync.Mutex
+	shakers map[string]int // inbound handshakes in progress by source (sourceOf)
 	ln      net.Listener
 	started bool
 
@@ -103,7 +105,7 @@ func New(cfg Config, handler Handler) (*Host, error) {
 	}
 	h := &Host{cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
 		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]*target{},
-		shaking: make(chan struct{}, max(1, cfg.MaxHandshakes))}
+		shaking: make(chan struct{}, max(1, cfg.MaxHandshakes)), shakers: map[string]int{}}
 	if cfg.Trusted == nil {
 		known := map[NodeID]bool{}
 		for _, p := range cfg.Peers {
@@ -148,11 +150,11 @@ func (h *Host) Start() error {
 // epoch) is added this way. For a peer dialled already, a new address is
 // used from the next redial on: a live connection is kept.
 func (h *Host) AddPeer(p PeerAddr) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if p.ID == h.self || p.Addr == "" || !(h.cfg.DialAll || bytes.Compare(h.self[:], p.ID[:]) < 0) {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if !h.started || h.ctx.Err() != nil {
 		return
 	}
@@ -167,6 +169,16 @@ func (h *Host) AddPeer(p PeerAddr) {
 	h.dialing[p.ID] = &target{addr: p.Addr}
 	h.wg.Add(1)
 	go h.dialLoop(p.ID)
+}
+
+// SetDialAll sets whether this host dials every peer, from the next
+// AddPeer or SetPeers on: a validator that left the set is a full node,
+// which dials everyone (the validators with smaller keys no longer dial
+// it, and without this it never reconnected to them after a drop).
+func (h *Host) SetDialAll(all bool) {
+	h.mu.Lock()
+	h.cfg.DialAll = all
+	h.mu.Unlock()
 }
 
 // SetPeers makes peers the set of peers this host dials: each is added
@@ -316,9 +328,8 @@ func (h *Host) acceptLoop() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		select {
-		case h.shaking <- struct{}{}:
-		default:
+		src := sourceOf(conn.RemoteAddr())
+		if !h.startShake(src) {
 			h.log.Debug("p2p inbound refused: too many handshakes in progress", "remote", conn.RemoteAddr())
 			conn.Close()
 			continue
@@ -328,7 +339,7 @@ func (h *Host) acceptLoop() {
 			defer h.wg.Done()
 			tc := tls.Server(conn, h.tls)
 			id, err := h.handshake(tc)
-			<-h.shaking
+			h.endShake(src)
 			if err != nil {
 				h.log.Debug("p2p inbound handshake", "remote", conn.RemoteAddr(), "err", err)
 				conn.Close()
@@ -337,6 +348,52 @@ func (h *Host) acceptLoop() {
 			h.run(id, tc, false)
 		}()
 	}
+}
+
+// maxShakesPerSource bounds the inbound handshakes one source address
+// has in progress. Slots are taken before anyone is identified, so
+// without it one machine holding silent sockets (each costs it nothing
+// for the 5 s handshake timeout) kept every slot and locked the
+// validators out.
+const maxShakesPerSource = 4
+
+// startShake takes a handshake slot for src, if both the host's and the
+// source's bounds allow.
+func (h *Host) startShake(src string) bool {
+	h.shakeMu.Lock()
+	defer h.shakeMu.Unlock()
+	if h.shakers[src] >= maxShakesPerSource {
+		return false
+	}
+	select {
+	case h.shaking <- struct{}{}:
+	default:
+		return false
+	}
+	h.shakers[src]++
+	return true
+}
+
+func (h *Host) endShake(src string) {
+	h.shakeMu.Lock()
+	defer h.shakeMu.Unlock()
+	<-h.shaking
+	if h.shakers[src]--; h.shakers[src] <= 0 {
+		delete(h.shakers, src)
+	}
+}
+
+// sourceOf names where a connection comes from for the per-source bound:
+// its IPv4 address, or the /64 of an IPv6 one (a host's usual share).
+func sourceOf(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if ip4 := tcp.IP.To4(); ip4 != nil {
+		return ip4.String()
+	}
+	return tcp.IP.Mask(net.CIDRMask(64, 128)).String()
 }
 
 // dialLoop keeps one outbound connection to id, redialling with back-off,
