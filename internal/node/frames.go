@@ -35,14 +35,19 @@ func (n *Node) onFrame(from p2p.NodeID, ch p2p.Channel, payload []byte) {
 		// Checking a batch's signatures takes milliseconds; doing it here
 		// would hold this peer's consensus messages behind it. A full queue
 		// drops the batch: gossip is best effort, consensus is not.
-		if !n.txqShare.take(from) {
+		if len(payload) > maxGossipFrame {
+			n.metrics.rejected.WithLabelValues("tx_gossip_too_large").Inc()
+			return // honest senders split batches at gossipMaxBytes
+		}
+		share := n.gossipShare(from)
+		if !n.txqShare.take(share, len(payload)) {
 			n.metrics.rejected.WithLabelValues("tx_gossip_overload").Inc()
 			return
 		}
 		select {
-		case n.txq <- gossiped{from: from, payload: payload}:
+		case n.txq <- gossiped{from: from, share: share, payload: payload}:
 		default:
-			n.txqShare.give(from)
+			n.txqShare.give(share, len(payload))
 			n.metrics.rejected.WithLabelValues("tx_gossip_overload").Inc()
 		}
 	case p2p.ChanAttest:
@@ -230,7 +235,23 @@ func (n *Node) serveEpoch(to p2p.NodeID, req *types.EpochRequest) {
 // gossiped is a peer's transaction batch, still encoded.
 type gossiped struct {
 	from    p2p.NodeID
+	share   p2p.NodeID // whose share of the queue it takes (gossipShare)
 	payload []byte
+}
+
+// maxGossipFrame is the largest transaction gossip frame taken: a batch
+// split at gossipMaxBytes, plus the transaction that crossed the line.
+const maxGossipFrame = gossipMaxBytes + types.MaxTxBytes + 64
+
+// gossipShare names the share of the gossip queue a peer's batches take:
+// its own for the epoch's validators and configured peers; one for all
+// others, which on an open network cost nothing to multiply and filled
+// the queue, so that the validators' batches were dropped.
+func (n *Node) gossipShare(from p2p.NodeID) p2p.NodeID {
+	if _, member := n.view().byNode[from]; member || n.configured[from] {
+		return from
+	}
+	return p2p.NodeID{}
 }
 
 // admit checks and adds transactions to the mempool and wakes a waiting
@@ -305,7 +326,7 @@ func (n *Node) takeQueued(g gossiped) []decodedBatch {
 	var out []decodedBatch
 	size := 0
 	for {
-		n.txqShare.give(g.from)
+		n.txqShare.give(g.share, len(g.payload))
 		txs, err := types.DecodeTxBatch(g.payload)
 		if err != nil {
 			n.metrics.rejected.WithLabelValues("malformed_txs").Inc()
@@ -347,24 +368,30 @@ func (n *Node) replayEarly(v *epochView) {
 // that one peer flooding gossip cannot fill the queue and crowd out every
 // other peer's batches.
 type queueShares struct {
-	mu  sync.Mutex
-	n   map[p2p.NodeID]int
-	max int
+	mu       sync.Mutex
+	n        map[p2p.NodeID]int
+	max      int
+	bytes    int // queued in all
+	maxBytes int // 0: no byte bound
 }
 
-func (q *queueShares) take(id p2p.NodeID) bool {
+// take counts one frame of size bytes against id's share and the queue's
+// bytes; false when either is spent.
+func (q *queueShares) take(id p2p.NodeID, size int) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.n[id] >= q.max {
+	if q.n[id] >= q.max || (q.maxBytes > 0 && q.bytes+size > q.maxBytes) {
 		return false
 	}
 	q.n[id]++
+	q.bytes += size
 	return true
 }
 
-func (q *queueShares) give(id p2p.NodeID) {
+func (q *queueShares) give(id p2p.NodeID, size int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.bytes -= size
 	if q.n[id]--; q.n[id] <= 0 {
 		delete(q.n, id)
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	dto "github.com/prometheus/client_model/go"
 	"math"
 	"testing"
 
@@ -95,12 +96,19 @@ func TestChainBlocksStayInOneEpoch(t *testing.T) {
 	}
 }
 
-// One peer flooding gossip fills only its share of the tx worker's queue;
-// another peer's batches still get in.
+// The gossip queue is shared: each of the epoch's validators and
+// configured peers has a quarter of its frames, all other peers one
+// quarter between them (fresh keys on an open network cost nothing),
+// the frames it holds are bounded in bytes, and a frame larger than an
+// honest batch is refused.
 func TestGossipQueueSharedAmongPeers(t *testing.T) {
-	n := &Node{metrics: newMetrics(), txq: make(chan gossiped, 256), txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64}}
+	n := &Node{metrics: newMetrics(), txq: make(chan gossiped, 256),
+		txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64, maxBytes: 100 << 10}}
 	var flooder, other p2p.NodeID
 	flooder[0], other[0] = 1, 2
+	v := testView(t, 1, 1, 1, 1)
+	v.byNode = map[p2p.NodeID]int{flooder: 1, other: 2}
+	n.cur.Store(v)
 	for range 200 {
 		n.onFrame(flooder, chanTxs, []byte("batch"))
 	}
@@ -116,6 +124,31 @@ func TestGossipQueueSharedAmongPeers(t *testing.T) {
 	n.onFrame(flooder, chanTxs, []byte("batch"))
 	if len(n.txq) != 1 {
 		t.Fatalf("%d queued after the worker took all and the flooder sent one", len(n.txq))
+	}
+	// Outsiders, however many keys, share one quarter.
+	for i := range 200 {
+		var stranger p2p.NodeID
+		stranger[0], stranger[1] = 9, byte(i)
+		n.onFrame(stranger, chanTxs, []byte("batch"))
+	}
+	if len(n.txq) != 1+64 {
+		t.Fatalf("%d queued after 200 outsiders sent a batch each, want 64 more", len(n.txq))
+	}
+	// Bytes: the bound holds whoever sends.
+	n.onFrame(other, chanTxs, make([]byte, 100<<10))
+	if len(n.txq) != 1+64 {
+		t.Fatal("a frame past the queue's byte bound was queued")
+	}
+	// A frame larger than any honest batch is refused outright.
+	tooLarge := func() float64 {
+		var m dto.Metric
+		n.metrics.rejected.WithLabelValues("tx_gossip_too_large").Write(&m)
+		return m.GetCounter().GetValue()
+	}
+	before := tooLarge()
+	n.onFrame(other, chanTxs, make([]byte, maxGossipFrame+1))
+	if got := tooLarge(); got != before+1 {
+		t.Fatal("an oversized gossip frame was not refused as too large")
 	}
 }
 

@@ -29,6 +29,9 @@ const (
 	// (p2p.MaxFrame): a frame over it makes the receiver drop the
 	// connection, and whatever consensus traffic was queued behind it.
 	gossipMaxBytes = 4 << 20
+	// maxGossipQueueBytes bounds the gossip frames waiting for admission:
+	// 256 frames of up to 17 MiB were 4 GiB.
+	maxGossipQueueBytes = 256 << 20
 )
 
 func newGossiper(h *p2p.Host, log *slog.Logger) *gossiper { return &gossiper{host: h, log: log} }
