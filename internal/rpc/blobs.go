@@ -54,9 +54,9 @@ func (s *Server) putBlob(w http.ResponseWriter, r *http.Request) {
 		size = n
 	}
 	// The server's write deadline runs from the request's headers: an
-	// upload that outlasts it would be stored but never answered.
+	// upload that outlasts it would be stored but never answered. Its
+	// read deadline is the gate's (paced, up to uploadDeadline).
 	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now().Add(uploadDeadline))
 	rc.SetWriteDeadline(time.Now().Add(uploadDeadline + time.Minute))
 	u, ok := s.startUpload(w, r, maxBlobBody)
 	if !ok {

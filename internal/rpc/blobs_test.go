@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/config"
 	"github.com/lazchain/lazchain/internal/merkle"
 )
 
@@ -321,5 +324,39 @@ func TestRottenChunkIsNotFound(t *testing.T) {
 		if g.status != http.StatusNotFound || !strings.Contains(string(g.body), `"code":"not_found"`) {
 			t.Fatalf("rotten chunk: %d %s", g.status, g.body)
 		}
+	}
+}
+
+// An upload must keep arriving to keep its slot: connections trickling a
+// byte now and then held every upload slot for the whole upload deadline
+// (30 minutes), and every other client got 503 busy.
+func TestTricklingUploadsLoseTheirSlots(t *testing.T) {
+	old := uploadIdle
+	uploadIdle = 3 * time.Second // past the 2 s a request waits for a slot
+	defer func() { uploadIdle = old }()
+	tn := startNode(t)
+	addr := strings.TrimPrefix(tn.url, "http://")
+	var conns []net.Conn
+	for range config.DefaultMaxUploads {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "PUT /blobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+		conns = append(conns, c)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if r := tn.do(t, http.MethodPut, "/blobs", "application/octet-stream", []byte("while busy")); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("with every slot held: %d %s, want 503", r.status, r.body)
+	}
+	for range 2 { // they keep trickling, too slowly
+		time.Sleep(time.Second)
+		for _, c := range conns {
+			fmt.Fprintf(c, "1\r\na\r\n")
+		}
+	}
+	if r := tn.do(t, http.MethodPut, "/blobs", "application/octet-stream", []byte("after the tricklers")); r.status != http.StatusOK {
+		t.Fatalf("after the tricklers stalled: %d %s, want 200", r.status, r.body)
 	}
 }

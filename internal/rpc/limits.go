@@ -60,10 +60,21 @@ type gate struct {
 	slots chan struct{}
 	wait  time.Duration
 	what  string // what the slots are, for the refusal
+	// For gates over uploads: the body must keep arriving (pace), within
+	// an overall bound (most); see paced.
+	pace, most time.Duration
 }
 
 func newGate(n int, what string) *gate {
 	return &gate{slots: make(chan struct{}, n), wait: queueWait, what: what}
+}
+
+// newPacedGate is a gate over uploads of at most most each, whose bodies
+// must keep arriving (paced).
+func newPacedGate(n int, what string, most time.Duration) *gate {
+	g := newGate(n, what)
+	g.pace, g.most = uploadIdle, most
+	return g
 }
 
 func (g *gate) acquire(ctx context.Context) bool {
@@ -96,8 +107,58 @@ func (g *gate) wrap(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		defer g.release()
+		if g.pace > 0 {
+			r.Body = newPaced(w, r.Body, g.pace, g.most)
+		}
 		h(w, r)
 	}
+}
+
+// uploadPace is the progress an upload holding a slot must keep up:
+// another minProgress bytes within each uploadIdle. Without it a few
+// connections trickling a byte every few seconds held every slot for
+// the whole upload deadline, and every other client got 503 busy.
+const minProgress = 64 << 10
+
+var uploadIdle = 10 * time.Second // a variable for tests
+
+// paced is a request body whose connection read deadline moves forward
+// only as bytes arrive: idle after the last minProgress bytes, never past
+// the request's overall bound.
+type paced struct {
+	io.ReadCloser
+	rc        *http.ResponseController
+	idle      time.Duration
+	end       time.Time
+	sinceMove int
+}
+
+func newPaced(w http.ResponseWriter, body io.ReadCloser, idle, most time.Duration) *paced {
+	p := &paced{ReadCloser: body, rc: http.NewResponseController(w), idle: idle, end: time.Now().Add(most)}
+	p.move()
+	return p
+}
+
+func (p *paced) move() {
+	d := time.Now().Add(p.idle)
+	if d.After(p.end) {
+		d = p.end
+	}
+	p.rc.SetReadDeadline(d)
+}
+
+func (p *paced) Read(b []byte) (int, error) {
+	n, err := p.ReadCloser.Read(b)
+	if p.sinceMove += n; p.sinceMove >= minProgress {
+		p.sinceMove = 0
+		p.move()
+	}
+	if err == io.EOF {
+		// Whole: the handler may take a while yet (a blob's last write),
+		// and a read deadline passing then would cancel its context.
+		p.rc.SetReadDeadline(p.end)
+	}
+	return n, err
 }
 
 // wrapIf gates h only for requests that wait reports true for; the others

@@ -57,8 +57,8 @@ func NewServer(n *node.Node, opts Options) *Server {
 	s := &Server{n: n, limits: opts.Limits.orDefault()}
 	s.quota = newClientQuota(s.limits.ClientUploadPerHour)
 	s.gates = gates{
-		batches: newGate(s.limits.Uploads, "transaction batch uploads"),
-		blobs:   newGate(s.limits.Uploads, "blob uploads"),
+		batches: newPacedGate(s.limits.Uploads, "transaction batch uploads", 30*time.Second),
+		blobs:   newPacedGate(s.limits.Uploads, "blob uploads", uploadDeadline),
 		waiting: newGate(s.limits.Waiting, "requests that wait"),
 	}
 	batches, blobs, waiting := s.gates.batches, s.gates.blobs, s.gates.waiting
