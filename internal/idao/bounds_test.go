@@ -115,3 +115,32 @@ func TestArtifactIDBindsTheQuestion(t *testing.T) {
 		t.Fatalf("the same question again: %s, want %s", code, DuplicateArtifact)
 	}
 }
+
+// Dissolving an iDAO ends its work: what it had pending expires at once,
+// fees back, and nothing of it can be certified after (its last committee
+// could, until the artifacts expired on their own).
+func TestDissolveExpiresPending(t *testing.T) {
+	w := newWorld(t, 1000)
+	p := DefaultPolicy()
+	p.SubmitFee = 50
+	w.create("q", p, 0)
+	sub := sampleSubmit("q", 1)
+	sub.Fee = 50
+	before := w.bank.Balance(op(99))
+	if code := w.exec(op(99), KindSubmit, sub.Encode()); code != 0 {
+		t.Fatalf("submit: %s", code)
+	}
+	if code := w.exec(op(0), KindPropose, Propose{IDAO: "q", Action: Dissolve, Policy: DefaultPolicy()}.Encode()); code != 0 {
+		t.Fatalf("dissolve: %s", code)
+	}
+	a, ok := w.rec.Artifact(ArtifactID(sub))
+	if !ok || a.Status != Expired {
+		t.Fatalf("artifact after its iDAO dissolved: %+v", a)
+	}
+	if _, pending := w.st.PendingIn(a.ID); pending {
+		t.Fatal("still pending")
+	}
+	if got := w.bank.Balance(op(99)); got != before {
+		t.Fatalf("submitter holds %d after the dissolution, had %d: the fee is not back", got, before)
+	}
+}

@@ -105,17 +105,23 @@ func (s *State) expire(ctx Ctx) {
 		if !ok || ctx.Height-min(ctx.Height, a.Height) < ttl {
 			continue
 		}
-		a.Status = Expired
-		if fee := a.Submit.Fee; fee > 0 {
-			ctx.Bank.SetBalance(Escrow, ctx.Bank.Balance(Escrow)-fee)
-			ctx.Bank.SetBalance(a.Submitter, ctx.Bank.Balance(a.Submitter)+fee)
-		}
-		ctx.Records.PutArtifact(a)
-		delete(s.pending, id)
-		s.settleBatch(a.BatchKey())
-		ctx.Records.Emit(Event{Type: "artifact.expired", IDAO: a.Submit.IDAO, Artifact: id,
-			Detail: fmt.Sprintf("no certificate in %d rotations; fee %d returned", PendingRotations, a.Submit.Fee)})
+		s.expireArtifact(ctx, a, fmt.Sprintf("no certificate in %d rotations", PendingRotations))
 	}
+}
+
+// expireArtifact ends a pending artifact's wait: status expired, fee back
+// to the submitter, out of the pending set and its batch.
+func (s *State) expireArtifact(ctx Ctx, a *Artifact, why string) {
+	a.Status = Expired
+	if fee := a.Submit.Fee; fee > 0 {
+		ctx.Bank.SetBalance(Escrow, ctx.Bank.Balance(Escrow)-fee)
+		ctx.Bank.SetBalance(a.Submitter, ctx.Bank.Balance(a.Submitter)+fee)
+	}
+	ctx.Records.PutArtifact(a)
+	delete(s.pending, a.ID)
+	s.settleBatch(a.BatchKey())
+	ctx.Records.Emit(Event{Type: "artifact.expired", IDAO: a.Submit.IDAO, Artifact: a.ID,
+		Detail: fmt.Sprintf("%s; fee %d returned", why, a.Submit.Fee)})
 }
 
 // draw makes d's committee for the current rotation, keeping the previous

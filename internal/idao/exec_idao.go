@@ -188,6 +188,15 @@ func (s *State) tally(ctx Ctx, d *IDAO, p *Proposal) {
 	case Dissolve:
 		d.Dissolved = true
 		d.Proposals = nil
+		// Its work ends with it: its last committee could otherwise still
+		// certify what was pending, for as long as it waited to expire.
+		for _, id := range s.Pending() {
+			if s.pending[id] == d.Name {
+				if a, ok := ctx.Records.Artifact(id); ok {
+					s.expireArtifact(ctx, a, "idao dissolved")
+				}
+			}
+		}
 	}
 	// A new pool or committee size applies from the next rotation: redrawing
 	// now would void the votes the current committee is collecting.
