@@ -129,3 +129,20 @@ func TestLeaverRedialsAfterADrop(t *testing.T) {
 		return p != nil && p != old
 	})
 }
+
+// Trust is checked again once a connection is registered: a peer that
+// left the set between its handshake's check and its registration missed
+// the disconnection SetPeers makes, and stayed.
+func TestTrustCheckedAgainOnRegistration(t *testing.T) {
+	kx, ky := keyFromSeed(95), keyFromSeed(96)
+	var checks atomic.Int32
+	// Trusted once (the handshake), then no longer (the set changed).
+	x, _ := newHost(t, Config{Key: kx, Listen: "127.0.0.1:0", Trusted: func(NodeID) bool { return checks.Add(1) == 1 }}, nil)
+	y, _ := newHost(t, Config{Key: ky, Peers: []PeerAddr{{ID: x.ID(), Addr: x.Addr().String()}}, DialAll: true,
+		Trusted: func(NodeID) bool { return true }}, nil)
+	eventually(t, "x checked y twice", func() bool { return checks.Load() >= 2 })
+	time.Sleep(200 * time.Millisecond)
+	if hasPeer(x, y.ID()) {
+		t.Fatal("a peer no longer trusted when it registered stayed connected")
+	}
+}

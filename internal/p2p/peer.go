@@ -128,7 +128,15 @@ func (h *Host) run(id NodeID, tc *tls.Conn, outbound bool) {
 	}
 	h.peers[id] = p
 	h.mu.Unlock()
-	h.log.Info("peer connected", "peer", id.Short(), "remote", tc.RemoteAddr())
+	if !h.cfg.Trusted(id) {
+		// The handshake checked trust under the set it saw; a SetPeers
+		// since (the peer left the set) checked only the peers registered
+		// then, and this one would have stayed.
+		h.log.Info("peer no longer trusted; disconnecting", "peer", id.Short())
+		p.close()
+	} else {
+		h.log.Info("peer connected", "peer", id.Short(), "remote", tc.RemoteAddr())
+	}
 
 	go p.writeLoop()
 	p.readLoop(h.handler)
