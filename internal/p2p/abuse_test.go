@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
 	"net"
 	"runtime"
@@ -144,5 +145,24 @@ func TestTrustCheckedAgainOnRegistration(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if hasPeer(x, y.ID()) {
 		t.Fatal("a peer no longer trusted when it registered stayed connected")
+	}
+}
+
+// A peer that is neither configured nor a validator gets a smaller send
+// queue: up to MaxPeers of them, each reading just fast enough to keep
+// its connection, could otherwise hold the full 256 MiB each.
+func TestOutsidersGetSmallerQueues(t *testing.T) {
+	kx, kv, ko := keyFromSeed(97), keyFromSeed(98), keyFromSeed(99)
+	all := func(NodeID) bool { return true }
+	x, _ := newHost(t, Config{Key: kx, Listen: "127.0.0.1:0", Trusted: all, Reserved: func(id NodeID) bool { return id == idOf(kv) }}, nil)
+	for _, k := range []ed25519.PrivateKey{kv, ko} {
+		newHost(t, Config{Key: k, Peers: []PeerAddr{{ID: x.ID(), Addr: x.Addr().String()}}, DialAll: true, Trusted: all}, nil)
+	}
+	eventually(t, "both connected", func() bool { return hasPeer(x, idOf(kv)) && hasPeer(x, idOf(ko)) })
+	if got := peerOf(x, idOf(kv)).outMax; got != x.cfg.QueueBytes {
+		t.Fatalf("a reserved peer's queue holds %d bytes, want %d", got, x.cfg.QueueBytes)
+	}
+	if got := peerOf(x, idOf(ko)).outMax; got != outsiderQueueBytes {
+		t.Fatalf("an outsider's queue holds %d bytes, want %d", got, outsiderQueueBytes)
 	}
 }

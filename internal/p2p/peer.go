@@ -94,6 +94,11 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 	return false
 }
 
+// outsiderQueueBytes bounds the consensus queue of a peer that is neither
+// configured nor a validator (they sync: answers of up to the message
+// limit, one of which always fits an empty queue).
+const outsiderQueueBytes = 32 << 20
+
 // run serves a handshaken connection until it fails or the host closes.
 // A new connection from the same peer replaces the old one (the peer
 // restarted, or lost the old one first), except that when both sides dial
@@ -102,9 +107,15 @@ func (p *peer) enqueue(ch Channel, frame []byte) bool {
 // each other's, two dialling sides would cut every connection the other
 // made, and the frames queued on it, for as long as they run.
 func (h *Host) run(id NodeID, tc *tls.Conn, outbound bool) {
-	p := &peer{id: id, conn: tc, outbound: outbound, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue),
-		outMax: h.cfg.QueueBytes, done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
 	reserved := h.cfg.Reserved(id) // the owner's state: not under h.mu
+	outMax := h.cfg.QueueBytes
+	if !reserved {
+		// Up to MaxPeers outsiders, each reading just fast enough to keep
+		// its connection, could otherwise hold the full queue each.
+		outMax = min(outMax, outsiderQueueBytes)
+	}
+	p := &peer{id: id, conn: tc, outbound: outbound, total: &h.dropped, out: make(chan []byte, h.cfg.QueueSize), bulk: make(chan []byte, bulkQueue),
+		outMax: outMax, done: make(chan struct{}), timeout: h.cfg.WriteTimeout}
 	h.mu.Lock()
 	if h.ctx.Err() != nil {
 		h.mu.Unlock()
