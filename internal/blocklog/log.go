@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +63,10 @@ func DecodeLoc(b []byte) (Loc, error) {
 
 // Log is a directory of segments. Append and Sync are for one writer
 // goroutine; Read is safe from any number of goroutines alongside it.
+//
+// Readers open segments on demand and keep at most maxOpenSegments open:
+// a segment fills in minutes at full load, and a descriptor held for
+// each, for the life of the process, ran into the open-files limit.
 type Log struct {
 	dir     string
 	segSize int64
@@ -73,9 +78,20 @@ type Log struct {
 	dirty   []*os.File // written since the last Sync
 	newFile bool       // a segment was created since the last Sync
 
-	mu    sync.RWMutex // guards files; never held across I/O
-	files map[uint32]*os.File
+	mu    sync.Mutex // guards files and clock; never held across a read
+	files map[uint32]*segFile
+	clock uint64
 }
+
+// segFile is a segment opened for reading, with the reads using it.
+type segFile struct {
+	f    *os.File
+	refs int
+	used uint64 // clock at the last read
+}
+
+// maxOpenSegments bounds the segments held open for reading.
+const maxOpenSegments = 32
 
 // Open opens the log in dir, creating it if needed. Appends continue at
 // the end of the newest segment.
@@ -92,15 +108,7 @@ func Open(dir string) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, segSize: SegmentSize, files: map[uint32]*os.File{}}
-	for _, s := range segs {
-		f, err := os.OpenFile(l.path(s), os.O_RDWR, 0)
-		if err != nil {
-			l.Close()
-			return nil, fmt.Errorf("blocklog: open segment %d: %w", s, err)
-		}
-		l.files[s] = f
-	}
+	l := &Log{dir: dir, segSize: SegmentSize, files: map[uint32]*segFile{}}
 	if len(segs) == 0 {
 		if err := l.create(0); err != nil {
 			return nil, err
@@ -108,7 +116,9 @@ func Open(dir string) (*Log, error) {
 		return l, nil
 	}
 	l.seg = segs[len(segs)-1]
-	l.cur = l.files[l.seg]
+	if l.cur, err = os.OpenFile(l.path(l.seg), os.O_RDWR, 0); err != nil {
+		return nil, fmt.Errorf("blocklog: open segment %d: %w", l.seg, err)
+	}
 	st, err := l.cur.Stat()
 	if err != nil {
 		l.Close()
@@ -150,9 +160,9 @@ func (l *Log) create(seg uint32) error {
 	if err != nil {
 		return fmt.Errorf("blocklog: create segment %d: %w", seg, err)
 	}
-	l.mu.Lock()
-	l.files[seg] = f
-	l.mu.Unlock()
+	if old := l.cur; old != nil && !slices.Contains(l.dirty, old) {
+		old.Close() // synced already; an unsynced one closes after Sync
+	}
 	l.cur, l.seg, l.off, l.newFile = f, seg, 0, true
 	return nil
 }
@@ -193,6 +203,11 @@ func (l *Log) Sync() error {
 			return fmt.Errorf("blocklog: sync %s: %w", f.Name(), err)
 		}
 	}
+	for _, f := range l.dirty {
+		if f != l.cur {
+			f.Close() // a full segment's writer: done with
+		}
+	}
 	l.dirty = l.dirty[:0]
 	if l.newFile {
 		if err := syncDir(l.dir); err != nil {
@@ -220,14 +235,14 @@ func (l *Log) Read(loc Loc) ([]byte, error) {
 	if loc.Len > MaxRecord {
 		return nil, fmt.Errorf("%w: length %d exceeds %d", ErrCorrupt, loc.Len, MaxRecord)
 	}
-	l.mu.RLock()
-	f := l.files[loc.Seg]
-	l.mu.RUnlock()
-	if f == nil {
-		return nil, fmt.Errorf("%w: no segment %d", ErrCorrupt, loc.Seg)
+	sf, err := l.acquire(loc.Seg)
+	if err != nil {
+		return nil, err
 	}
 	buf := make([]byte, crcSize+int(loc.Len))
-	if _, err := f.ReadAt(buf, int64(loc.Off)); err != nil {
+	_, err = sf.f.ReadAt(buf, int64(loc.Off))
+	l.release(sf)
+	if err != nil {
 		return nil, fmt.Errorf("%w: segment %d at %d: %v", ErrCorrupt, loc.Seg, loc.Off, err)
 	}
 	data := buf[crcSize:]
@@ -237,17 +252,84 @@ func (l *Log) Read(loc Loc) ([]byte, error) {
 	return data, nil
 }
 
+// acquire returns segment seg open for reading, opening it if needed, and
+// counts a read on it until release.
+func (l *Log) acquire(seg uint32) (*segFile, error) {
+	l.mu.Lock()
+	sf := l.files[seg]
+	if sf == nil {
+		l.mu.Unlock()
+		f, err := os.Open(l.path(seg))
+		if err != nil {
+			return nil, fmt.Errorf("%w: no segment %d: %v", ErrCorrupt, seg, err)
+		}
+		l.mu.Lock()
+		if sf = l.files[seg]; sf == nil {
+			sf = &segFile{f: f}
+			l.files[seg] = sf
+		} else {
+			f.Close() // another reader opened it meanwhile
+		}
+	}
+	sf.refs++
+	l.clock++
+	sf.used = l.clock
+	evicted := l.evict()
+	l.mu.Unlock()
+	for _, f := range evicted {
+		f.Close()
+	}
+	return sf, nil
+}
+
+func (l *Log) release(sf *segFile) {
+	l.mu.Lock()
+	sf.refs--
+	l.mu.Unlock()
+}
+
+// evict drops the least recently read segments that no read is using,
+// down to maxOpenSegments, and returns their files to close. l.mu held.
+func (l *Log) evict() []*os.File {
+	var out []*os.File
+	for len(l.files) > maxOpenSegments {
+		var lru uint32
+		var oldest *segFile
+		for s, sf := range l.files {
+			if sf.refs == 0 && (oldest == nil || sf.used < oldest.used) {
+				lru, oldest = s, sf
+			}
+		}
+		if oldest == nil {
+			break // every one is being read
+		}
+		delete(l.files, lru)
+		out = append(out, oldest.f)
+	}
+	return out
+}
+
 // Close closes every segment. It does not sync: what a caller needs
 // durable it has synced before committing its location.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	files := l.files
-	l.files = map[uint32]*os.File{}
+	l.files = map[uint32]*segFile{}
 	l.mu.Unlock()
 	var first error
-	for s, f := range files {
-		if err := f.Close(); err != nil && first == nil {
+	for s, sf := range files {
+		if err := sf.f.Close(); err != nil && first == nil {
 			first = fmt.Errorf("blocklog: close segment %d: %w", s, err)
+		}
+	}
+	for _, f := range l.dirty {
+		if f != l.cur {
+			f.Close()
+		}
+	}
+	if l.cur != nil {
+		if err := l.cur.Close(); err != nil && first == nil {
+			first = fmt.Errorf("blocklog: close segment %d: %w", l.seg, err)
 		}
 	}
 	return first

@@ -214,3 +214,38 @@ func TestReadsAlongsideAppends(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Segments are opened for reading on demand, and at most maxOpenSegments
+// stay open: one descriptor per segment for the life of the process (a
+// segment fills in minutes at full load) ran into the open-files limit.
+func TestOpenSegmentsBounded(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(5, 6))
+	l := mustOpen(t, dir, 2_000)
+	var locs []Loc
+	var recs [][]byte
+	for range 3 * maxOpenSegments {
+		rec := record(r, 1500)
+		locs, recs = append(locs, mustAppend(t, l, rec)), append(recs, rec)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for i, loc := range locs {
+			checkRead(t, l, loc, recs[i])
+			if n := len(l.files); n > maxOpenSegments {
+				t.Fatalf("round %d: %d segments open for reading, want at most %d", round, n, maxOpenSegments)
+			}
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := mustOpen(t, dir, 2_000)
+	if n := len(again.files); n != 0 {
+		t.Fatalf("open holds %d segments before any read", n)
+	}
+	checkRead(t, again, locs[0], recs[0])
+	checkRead(t, again, locs[len(locs)-1], recs[len(recs)-1])
+}
