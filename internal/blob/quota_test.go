@@ -181,12 +181,21 @@ func TestManifestRewriteKeepsCount(t *testing.T) {
 	if _, _, err := s.Reader(m.Root); err != nil {
 		t.Fatalf("complete blob after a refused forgery: %v", err)
 	}
-	// While a blob is incomplete, a forged manifest and the true one
-	// replace each other, so a fetch can recover from a forgery.
+	// While a blob is incomplete, only a manifest with more leaves
+	// replaces the one held: the true one displaces a forgery that came
+	// first, so a fetch recovers from it, and no forgery displaces the
+	// true one while its chunks arrive.
 	other := randomBytes(7, 4000)
 	c2, _ := merkle.Split(bytes.NewReader(other), 1000, nil)
 	m2 := &Manifest{Root: c2.Root, Size: c2.Size, ChunkSize: 1000, Leaves: c2.Leaves}
 	forged2 := &Manifest{Root: c2.Root, Size: 4000, ChunkSize: 2000, Leaves: []Hash{merkle.Root(c2.Leaves[:2]), merkle.Root(c2.Leaves[2:])}}
+	if err := s.PutManifest(forged2); err != nil {
+		t.Fatal(err)
+	}
+	// The forged manifest's leaves are no chunk's hash: both are missing.
+	if missing, _ := s.Missing(m2.Root); len(missing) != 2 {
+		t.Fatalf("missing %v under the forged manifest, want both", missing)
+	}
 	if err := s.PutManifest(m2); err != nil {
 		t.Fatal(err)
 	}
@@ -194,19 +203,11 @@ func TestManifestRewriteKeepsCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if err := s.PutManifest(forged2); err != nil {
-			t.Fatal(err)
-		}
-		// The forged manifest's leaves are no chunk's hash: both are
-		// missing, whatever was known of the true manifest.
-		if missing, _ := s.Missing(m2.Root); len(missing) != 2 {
-			t.Fatalf("missing %v under the forged manifest, want both", missing)
-		}
-		if err := s.PutManifest(m2); err != nil {
-			t.Fatal(err)
+		if err := s.PutManifest(forged2); !errors.Is(err, ErrBadManifest) {
+			t.Fatalf("forged manifest over the true one, incomplete: %v, want %v", err, ErrBadManifest)
 		}
 		if missing, _ := s.Missing(m2.Root); len(missing) != 3 {
-			t.Fatalf("missing %v under the true manifest again, want chunks 1-3", missing)
+			t.Fatalf("missing %v under the true manifest, want chunks 1-3", missing)
 		}
 	}
 	reopened, err := Open(s.dir)

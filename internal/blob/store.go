@@ -141,11 +141,18 @@ func (s *Store) putManifest(m *Manifest, client bool) error {
 	s.manifests.Lock()
 	defer s.manifests.Unlock()
 	if old, err := s.Manifest(m.Root); err == nil && (old.Size != m.Size || old.ChunkSize != m.ChunkSize) {
-		// Only while the blob is incomplete: a forged manifest's leaves
-		// are no chunk's hash, so one that is complete is the true one,
-		// and replacing it would hide a stored blob from every reader.
+		// A forged manifest folds leaves into their parents, so it has
+		// fewer: only one with more leaves can be truer than the one
+		// held, and the true one has the most (a leaf hash unfolds into
+		// no children). Before, a forgery stored during a fetch made every
+		// honest peer's chunks fail and the fetch give up. And a complete
+		// blob's manifest is the true one: replacing it would hide the
+		// blob from every reader.
 		if missing, err := s.Missing(m.Root); err == nil && len(missing) == 0 {
 			return fmt.Errorf("blob %x is held complete as %d bytes in chunks of %d: %w", m.Root[:4], old.Size, old.ChunkSize, ErrBadManifest)
+		}
+		if len(m.Leaves) <= len(old.Leaves) {
+			return fmt.Errorf("blob %x is held as %d chunks; a manifest of %d cannot replace it: %w", m.Root[:4], len(old.Leaves), len(m.Leaves), ErrBadManifest)
 		}
 	}
 	b, delta, err := s.takeManifest(m, client)

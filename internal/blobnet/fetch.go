@@ -41,6 +41,11 @@ func (n *Net) Fetch(ctx context.Context, w Want) error {
 			return err
 		}
 		if len(missing) == 0 {
+			// Complete, but perhaps under another manifest of the root
+			// than the one wanted (a truer one replaced it meanwhile).
+			if m, err := n.store.Manifest(w.Root); err != nil || m.Size != w.Size || m.ChunkSize != w.ChunkSize {
+				return fmt.Errorf("blob %x is held with another size than %d in chunks of %d: %w", w.Root[:8], w.Size, w.ChunkSize, ErrWrongSize)
+			}
 			return nil
 		}
 		if attempt == 3+len(n.tr.Peers()) {
@@ -126,6 +131,13 @@ func (n *Net) fetchManifest(ctx context.Context, w Want, bad *badSet) error {
 			continue
 		}
 		m, err := checkManifest(a.r.data, w)
+		if errors.Is(err, errOtherShape) {
+			// A sound manifest of the root, for another size: the peer
+			// may hold the true blob while the size wanted is bogus (a
+			// submission that lies about it). Not asked again, not blamed.
+			bad.add(a.from)
+			continue
+		}
 		if err != nil {
 			bad.add(a.from)
 			n.bad(a.from, "manifest: %v", err)
@@ -141,11 +153,18 @@ func checkManifest(b []byte, w Want) (*blob.Manifest, error) {
 	if err == nil {
 		err = m.Check()
 	}
-	if err == nil && (m.Root != w.Root || m.Size != w.Size || m.ChunkSize != w.ChunkSize) {
-		err = fmt.Errorf("manifest for %x size %d chunk %d, want %x size %d chunk %d", m.Root[:8], m.Size, m.ChunkSize, w.Root[:8], w.Size, w.ChunkSize)
+	if err == nil && m.Root != w.Root {
+		err = fmt.Errorf("manifest for %x, want %x", m.Root[:8], w.Root[:8])
+	}
+	if err == nil && (m.Size != w.Size || m.ChunkSize != w.ChunkSize) {
+		err = fmt.Errorf("manifest of size %d chunk %d, want size %d chunk %d: %w", m.Size, m.ChunkSize, w.Size, w.ChunkSize, errOtherShape)
 	}
 	return m, err
 }
+
+// errOtherShape marks a sound manifest of the wanted root for another
+// size or chunk size.
+var errOtherShape = errors.New("another size")
 
 // fetchChunks asks for each missing chunk, spreading the first requests
 // over the peers that are not known bad. A chunk that a peer lacks, does

@@ -107,7 +107,8 @@ func TestHandleValid(t *testing.T) {
 }
 
 // A flood of requests with no worker serving them fills the bounded queue
-// and is dropped from then on: Handle never blocks the peer's reader.
+// and is dropped from then on: Handle never blocks the peer's reader. One
+// peer fills only its share, so another's requests still get in.
 func TestHandleFloodDropped(t *testing.T) {
 	n := testNet(t)
 	req := message{Type: msgChunkReq, Root: blob.Hash{1}}.encode()
@@ -115,6 +116,17 @@ func TestHandleFloodDropped(t *testing.T) {
 		if err := n.Handle(p2p.NodeID{1}, req); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if len(n.serveq) != maxQueuedPerPeer {
+		t.Fatalf("one peer's flood queued %d requests, want its share of %d", len(n.serveq), maxQueuedPerPeer)
+	}
+	if err := n.Handle(p2p.NodeID{2}, req); err != nil || len(n.serveq) != maxQueuedPerPeer+1 {
+		t.Fatalf("another peer's request: %v, %d queued", err, len(n.serveq))
+	}
+	for i := 0; i < 10*cap(n.serveq); i++ {
+		var id p2p.NodeID
+		id[0], id[1] = 3, byte(i)
+		n.Handle(id, req)
 	}
 	if len(n.serveq) != cap(n.serveq) {
 		t.Fatalf("queue holds %d of %d", len(n.serveq), cap(n.serveq))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,9 +28,16 @@ type Net struct {
 	serveq  chan request
 	pushq   chan request
 	mu      sync.Mutex
-	waiting map[key]chan reply
+	waiting map[key][]chan reply         // oldest first: one reply answers one request
 	slots   map[p2p.NodeID]chan struct{} // requests in flight per peer
+	queued  map[p2p.NodeID]int           // a peer's requests in serveq
+	pushes  map[p2p.NodeID]*pushBudget
 }
+
+// maxQueuedPerPeer bounds one peer's requests waiting in serveq: one
+// flooding peer with cheap requests for megabyte chunks filled the queue,
+// and an honest fetch from the same holder timed out.
+const maxQueuedPerPeer = 32
 
 // perPeer bounds the requests in flight to one peer. A peer answers on
 // its bulk queue, which drops frames when full (64 frames), so asking one
@@ -68,7 +76,8 @@ const manifestIndex = ^uint64(0)
 // New returns a Net over store. faulty is told about every peer that sent
 // bytes that failed a check.
 func New(store *blob.Store, tr Transport, log *slog.Logger, faulty func(p2p.NodeID, string)) *Net {
-	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), pushq: make(chan request, pushQueue), waiting: map[key]chan reply{}, slots: map[p2p.NodeID]chan struct{}{}}
+	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), pushq: make(chan request, pushQueue),
+		waiting: map[key][]chan reply{}, slots: map[p2p.NodeID]chan struct{}{}, queued: map[p2p.NodeID]int{}, pushes: map[p2p.NodeID]*pushBudget{}}
 }
 
 // Run serves requests until ctx ends.
@@ -83,6 +92,7 @@ func (n *Net) Run(ctx context.Context, workers int) {
 				case <-ctx.Done():
 					return
 				case r := <-n.serveq:
+					n.dequeued(r.from)
 					n.serve(r)
 				case r := <-n.pushq:
 					n.acceptPush(r.from, r.msg)
@@ -102,11 +112,18 @@ func (n *Net) Handle(from p2p.NodeID, payload []byte) error {
 	}
 	switch m.Type {
 	case msgManifestReq, msgChunkReq:
+		if len(m.Data) > 0 || !n.enqueue(from) {
+			return nil // a request carries no data; past its share, dropped
+		}
 		select {
 		case n.serveq <- request{from: from, msg: m}:
 		default: // overloaded: the asker times out and tries another peer
+			n.dequeued(from)
 		}
 	case msgPush:
+		if len(m.Data) > 2*MaxPushBytes+64 || !n.pushAllowed(from, len(m.Data)) {
+			return nil // larger than any push, or past the peer's budget
+		}
 		select {
 		case n.pushq <- request{from: from, msg: m}:
 		default: // overloaded: the blob is fetched when it is needed
@@ -121,10 +138,40 @@ func (n *Net) Handle(from p2p.NodeID, payload []byte) error {
 	return nil
 }
 
+// enqueue takes a place in serveq's share of from; false past it.
+func (n *Net) enqueue(from p2p.NodeID) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.queued[from] >= maxQueuedPerPeer {
+		return false
+	}
+	n.queued[from]++
+	return true
+}
+
+func (n *Net) dequeued(from p2p.NodeID) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.queued[from]--; n.queued[from] <= 0 {
+		delete(n.queued, from)
+	}
+}
+
+// deliver hands a reply to the oldest request waiting for it. Two fetches
+// of one root (two artifacts or a job and a dispute) ask the same peer
+// for the same chunk: a waiter per key let the second replace the first,
+// whose answer then went to the second and which waited out its timeout.
 func (n *Net) deliver(k key, r reply) {
 	n.mu.Lock()
-	ch := n.waiting[k]
-	delete(n.waiting, k)
+	var ch chan reply
+	if ws := n.waiting[k]; len(ws) > 0 {
+		ch = ws[0]
+		if len(ws) == 1 {
+			delete(n.waiting, k)
+		} else {
+			n.waiting[k] = ws[1:]
+		}
+	}
 	n.mu.Unlock()
 	if ch != nil {
 		ch <- r // buffered: never blocks
@@ -164,12 +211,15 @@ func (n *Net) ask(ctx context.Context, to p2p.NodeID, m message, timeout time.Du
 	}
 	ch := make(chan reply, 1)
 	n.mu.Lock()
-	n.waiting[k] = ch
+	n.waiting[k] = append(n.waiting[k], ch)
 	n.mu.Unlock()
 	defer func() {
 		n.mu.Lock()
-		if n.waiting[k] == ch {
+		ws := slices.DeleteFunc(n.waiting[k], func(c chan reply) bool { return c == ch })
+		if len(ws) == 0 {
 			delete(n.waiting, k)
+		} else {
+			n.waiting[k] = ws
 		}
 		n.mu.Unlock()
 	}()

@@ -2,6 +2,7 @@ package blobnet
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/lazchain/lazchain/internal/blob"
 	"github.com/lazchain/lazchain/internal/codec"
@@ -81,4 +82,50 @@ func (n *Net) acceptPush(from p2p.NodeID, msg message) {
 	if err := n.store.PutChunk(msg.Root, 0, chunk); err != nil {
 		n.log.Warn("store pushed chunk", "root", fmt.Sprintf("%x", msg.Root[:8]), "err", err)
 	}
+}
+
+// A peer's pushes are budgeted: each is a client's upload on every peer,
+// charged to blobs.max_bytes, and one peer pushing 1-byte blobs filled
+// every node's upload quota (and its disk with files). The budget refills
+// at pushBytesPerMinute, up to one minute's worth, and each push costs at
+// least pushMinCost, a file system block per file.
+const (
+	pushBytesPerMinute = 4 << 20
+	pushMinCost        = 8 << 10
+	maxPushPeers       = 1024 // budgets kept; past it, refilled ones are swept
+)
+
+type pushBudget struct {
+	tokens float64
+	at     time.Time
+}
+
+// pushAllowed charges a push of size bytes to from's budget.
+func (n *Net) pushAllowed(from p2p.NodeID, size int) bool {
+	now := time.Now()
+	cost := float64(max(size, pushMinCost))
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	b := n.pushes[from]
+	if b == nil {
+		if len(n.pushes) >= maxPushPeers {
+			for id, o := range n.pushes {
+				if now.Sub(o.at) >= time.Minute {
+					delete(n.pushes, id)
+				}
+			}
+			if len(n.pushes) >= maxPushPeers {
+				return false
+			}
+		}
+		b = &pushBudget{tokens: pushBytesPerMinute, at: now}
+		n.pushes[from] = b
+	}
+	b.tokens = min(pushBytesPerMinute, b.tokens+now.Sub(b.at).Minutes()*pushBytesPerMinute)
+	b.at = now
+	if b.tokens < cost {
+		return false
+	}
+	b.tokens -= cost
+	return true
 }
