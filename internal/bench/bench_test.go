@@ -271,3 +271,42 @@ func TestLoaderResendsWhatWasRefusedForRoom(t *testing.T) {
 		t.Fatalf("server took %d, loader counted %d accepted of %d offered", total, res.Accepted, res.Offered)
 	}
 }
+
+// Transactions accepted but never seen committed count in the
+// percentiles, as unbounded: left out, a run that lost some read as fast
+// as its commits alone.
+func TestLostTransactionsCountInPercentiles(t *testing.T) {
+	lat := make([]time.Duration, 98)
+	for i := range lat {
+		lat[i] = time.Duration(i+1) * time.Millisecond
+	}
+	r := &Result{Accepted: 100}
+	summarize(r, lat, time.Second)
+	if r.Committed != 98 || r.Lost != 2 {
+		t.Fatalf("committed %d lost %d, want 98 and 2", r.Committed, r.Lost)
+	}
+	if r.P99 != Unbounded || FormatLatency(r.P99) != "lost" {
+		t.Fatalf("p99 %v with 2%% lost, want unbounded", r.P99)
+	}
+	if r.P50 != 50*time.Millisecond {
+		t.Fatalf("p50 %v", r.P50)
+	}
+	r = &Result{Accepted: 98}
+	summarize(r, lat, time.Second)
+	if r.Lost != 0 || r.P99 == Unbounded {
+		t.Fatalf("nothing lost: lost %d p99 %v", r.Lost, r.P99)
+	}
+}
+
+// Presigning covers the whole duration, a fraction of a second included:
+// cut to whole seconds, a 2.5 s run ran out of transactions at 2 s.
+func TestPresignCoversFractionalDuration(t *testing.T) {
+	per, _ := presign(Config{Rate: 400, Duration: 2500 * time.Millisecond, Accounts: 4, ChainID: "presign-test", TxBytes: 250})
+	total := 0
+	for _, txs := range per {
+		total += len(txs)
+	}
+	if total < 1000 {
+		t.Fatalf("%d transactions presigned for 2.5 s at 400/s, want 1000", total)
+	}
+}

@@ -63,6 +63,9 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 	start := time.Now()
 	load.offer(ctx, cfg.Duration, w, res, false)
 	offeredFor := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bench: interrupted after %s of %s: %w", offeredFor.Round(time.Millisecond), cfg.Duration, err)
+	}
 	// CPU while the load was offered: averaged over the drain too, a run
 	// that fell behind read as if the nodes had been idle for part of it.
 	if cpu != nil {
@@ -72,6 +75,9 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 		res.LoadCPU = (self1 - self0) / offeredFor.Seconds()
 	}
 	lat, sent := w.drain(ctx, res.Accepted, cfg.Drain)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bench: interrupted while waiting for commits: %w", err)
+	}
 	res.Windows = windows(lat, sent, start, windowLen)
 	summarize(res, lat, offeredFor)
 	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {

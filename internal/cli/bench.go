@@ -112,8 +112,11 @@ func runBench(ctx context.Context, f benchFlags) error {
 			nodeCPU = fmt.Sprintf("%.2f", r.NodeCPU)
 		}
 		fmt.Printf("%-10d %-10d %-12.0f %-10s %-10s %-10s %-8s %-8d %-8d %-8.1f %-8.2f\n", rate, r.Accepted, r.CommittedTPS,
-			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), nodeCPU, r.Blocks, r.Rounds,
+			bench.FormatLatency(r.P50), bench.FormatLatency(r.P99), bench.FormatLatency(r.Max), nodeCPU, r.Blocks, r.Rounds,
 			float64(r.SignCost)/float64(time.Microsecond), r.LoadCPU)
+		if r.Lost > 0 {
+			fmt.Printf("  lost %d: accepted but not seen committed within the drain; counted as unbounded latency\n", r.Lost)
+		}
 		if r.Warmup > 0 {
 			fmt.Printf("  measured after a warm-up of %s rising to the rate (%d accepted, not measured)\n", r.Warmup, r.WarmupAccepted)
 		}
