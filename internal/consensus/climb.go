@@ -166,6 +166,14 @@ func (c *Core) onClimbed(s *types.BlockResponse) {
 		// fetches a held block by the id a QC names).
 		c.climb = nil
 	default:
+		if len(s.Blocks) < int(c.cfg.FetchBatch) {
+			// A short answer (an honest peer sends one only at its tip or
+			// at the byte budget) goes on elsewhere: a faulty peer that
+			// answered each request with one block, just inside the retry
+			// window, kept the climb to itself and fell further behind
+			// the chain than the climb advanced.
+			c.climb.peer = c.nextPeer(c.climb.peer)
+		}
 		c.climb.next, c.climb.tries = top.Height+1, 0
 		c.sendClimb()
 	}

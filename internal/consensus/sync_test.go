@@ -602,3 +602,54 @@ func TestStashBounded(t *testing.T) {
 		t.Fatalf("%d stale rounds: %d stashed, want %d", rounds, got, maxStashed)
 	}
 }
+
+// A faulty validator asked to climb that answers each request with one
+// real block, a few rounds late (inside the retry window), does not keep
+// the climb: after a short answer the next request goes elsewhere. Before,
+// every answer counted as progress, the climb stayed with it and gained a
+// block every seven rounds while the chain grew one a round.
+func TestSlowClimbAnswererLosesTheClimb(t *testing.T) {
+	h := newHarness(t, 1, 1, 1, 1)
+	h.keepCommitted = 100000
+	for i := range h.nodes {
+		h.restart(i)
+	}
+	const lag, bad = 3, 0
+	heal := h.drop(isolated(lag))
+	h.run("others past 300", 2000, h.committedAtLeast(300, 0, 1, 2))
+	heal()
+	lagging := h.nodes[lag]
+	// The first far message the laggard gets is the faulty one's, so the
+	// climb starts with it; it answers by hand below.
+	healOthers := h.drop(func(e envelope) bool { return e.to == lag && e.from != bad })
+	h.drop(allOf(from(lag), to(bad), ofKind(types.KindChainRequest)))
+	h.pumpUntil("the laggard climbs", func() bool {
+		return len(h.sent(allOf(from(lag), ofKind(types.KindChainRequest)))) > 0
+	})
+	healOthers()
+	type asked struct {
+		q     *types.ChainRequest
+		round uint64
+	}
+	var pending []asked
+	seen := 0
+	for steps := 0; h.nodes[0].tip().Height-lagging.tip().Height > 5; steps++ {
+		for ; seen < len(h.wire); seen++ {
+			if e := h.wire[seen]; e.from == lag && e.to == bad && e.msg.Kind() == types.KindChainRequest {
+				pending = append(pending, asked{e.msg.(*types.ChainRequest), lagging.core.Round()})
+			}
+		}
+		for len(pending) > 0 && lagging.core.Round() >= pending[0].round+7 {
+			q := pending[0].q
+			pending = pending[1:]
+			up := h.nodes[bad].committed[q.From : q.From+1]
+			h.deliver(bad, lag, &types.BlockResponse{Blocks: consensus.ChainAnswer(up, 1)})
+		}
+		if steps > 20000 || !h.step() {
+			// Only the laggard's own timeout (which forces a retry
+			// elsewhere) would end the climb here: a follower that leads no
+			// round may never have one.
+			t.Fatalf("the laggard is still %d blocks behind after %d steps", h.nodes[0].tip().Height-lagging.tip().Height, steps)
+		}
+	}
+}
