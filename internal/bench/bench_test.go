@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -308,5 +309,30 @@ func TestPresignCoversFractionalDuration(t *testing.T) {
 	}
 	if total < 1000 {
 		t.Fatalf("%d transactions presigned for 2.5 s at 400/s, want 1000", total)
+	}
+}
+
+// A node that exited during a run is noticed, zombie or gone: figures
+// from a cluster that lost a node were printed as the cluster's.
+func TestRunningSeesAnExitedChild(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep binary:", err)
+	}
+	pid := cmd.Process.Pid
+	if !Running(pid) {
+		t.Fatal("a running child reads as exited")
+	}
+	cmd.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second)
+	for Running(pid) { // not waited for: a zombie
+		if time.Now().After(deadline) {
+			t.Fatal("a killed child still reads as running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Wait()
+	if Running(pid) {
+		t.Fatal("a reaped child reads as running")
 	}
 }

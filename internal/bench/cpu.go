@@ -30,3 +30,15 @@ func ProcessCPU(pid int) (float64, error) {
 	}
 	return (utime + stime) / clockTicks, nil
 }
+
+// Running reports whether process pid is alive: it exists and has not
+// exited (a child that exited stays a zombie until its parent waits).
+func Running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
+}

@@ -106,6 +106,13 @@ func runBench(ctx context.Context, f benchFlags) error {
 		if err != nil {
 			return err
 		}
+		for i, pid := range pids {
+			// Figures from a cluster that lost a node are not the
+			// cluster's: say so instead of printing them.
+			if !bench.Running(pid) {
+				return fmt.Errorf("node %d (pid %d) exited during the run at %d tx/s; its node.log says why", i, pid, rate)
+			}
+		}
 		results = append(results, r)
 		nodeCPU := "n/a" // attached to processes this command did not start
 		if cpu != nil {
@@ -173,32 +180,36 @@ func startBenchCluster(ctx context.Context, f benchFlags) ([]string, []int, []st
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	fail := func(err error) ([]string, []int, []string, func(), error) {
+		os.RemoveAll(dir)
+		return nil, nil, nil, nil, err
+	}
 	base, err := freeBasePort(2 * f.validators)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
 	homes, err := writeTestnet(testnetFlags{validators: f.validators, output: dir, chainID: "lazchain-bench", host: "127.0.0.1", basePort: base, timeoutMs: f.timeoutMs, broadcastVotes: f.broadcast, epochLength: f.epochLen, maxBlockTxs: f.maxTxs, accounts: 4})
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
 	var urls []string
 	for _, h := range homes {
 		cfg, err := config.Load(h)
 		if err != nil {
-			return nil, nil, nil, nil, err
+			return fail(err)
 		}
 		cfg.API.Pprof = true // loopback only: lets a run be profiled
 		// The bench is one client standing for many: a per-client upload
 		// budget would cap `bench attest` rather than measure the node.
 		cfg.API.ClientUploadBytesPerHour = 0
 		if err := cfg.Save(h); err != nil {
-			return nil, nil, nil, nil, err
+			return fail(err)
 		}
 		urls = append(urls, "http://"+cfg.API.Listen)
 	}
 	procs, err := launchNodes(homes)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return fail(err)
 	}
 	var pids []int
 	for _, p := range procs {

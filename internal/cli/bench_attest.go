@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,7 +81,11 @@ func parseSize(s string) (int64, error) {
 }
 
 func runBenchAttest(cmd *cobra.Command, f attestFlags) error {
-	ctx := cmd.Context()
+	// Ctrl-C ends the run through the deferred cleanup, which stops the
+	// nodes and removes the cluster's directory; the default action left
+	// both behind.
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	size, err := parseSize(f.size)
 	if err != nil {
 		return err
