@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -71,6 +72,9 @@ func runDevnet(cmd *cobra.Command, o devnetOptions) error {
 		return err
 	}
 	if err := setFaults(homes, o.byzantine); err != nil {
+		return err
+	}
+	if err := portsFree(homes); err != nil {
 		return err
 	}
 	procs, err := launchNodes(homes)
@@ -190,4 +194,25 @@ func operatorOf(home string) string {
 		return "?"
 	}
 	return hex.EncodeToString(k.Public().(ed25519.PublicKey))
+}
+
+// portsFree checks that the nodes' listen addresses are free. The devnet
+// uses fixed ports: with another devnet (or node) on them, its own nodes
+// failed to bind while it read the other network's height, printed its
+// own URLs, and would have sent the sample to the other network.
+func portsFree(homes []string) error {
+	for _, h := range homes {
+		cfg, err := config.Load(h)
+		if err != nil {
+			return err
+		}
+		for _, addr := range []string{cfg.P2P.Listen, cfg.API.Listen} {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("%s is in use (another devnet or node?): stop it first: %w", addr, err)
+			}
+			ln.Close()
+		}
+	}
+	return nil
 }
