@@ -154,3 +154,20 @@ func (a *epochAsker) next(cur uint64, now time.Time, force bool, connected func(
 	}
 	return p2p.NodeID{}, false
 }
+
+// askedRecently reports whether from was asked for a proof in the last
+// few seconds: its answer is wanted, so it need not share the budget of
+// proofs from peers nobody asked.
+func (a *epochAsker) askedRecently(from p2p.NodeID, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, pool := range []map[p2p.NodeID]*claimant{a.trusted, a.others} {
+		if c, ok := pool[from]; ok && !c.at.IsZero() && now.Sub(c.at) < askedWindow {
+			return true
+		}
+	}
+	return false
+}
+
+// askedWindow is how long after asking a peer its proof is wanted.
+const askedWindow = 5 * time.Second

@@ -197,3 +197,32 @@ func TestEarlyBoxKeepsRoomForValidators(t *testing.T) {
 		t.Fatal("box not emptied by take")
 	}
 }
+
+// A peer asked for a proof is known as asked for a few seconds, so its
+// answer need not share the budget of proofs nobody asked for (one peer
+// flooding junk proofs starved the answer a node behind asked for).
+func TestAskedRecently(t *testing.T) {
+	a := newEpochAsker()
+	var asked, other p2p.NodeID
+	asked[0], other[0] = 1, 2
+	a.claim(asked, 5, false)
+	a.claim(other, 5, false)
+	now := time.Now()
+	got, ok := a.next(3, now, true, func(p2p.NodeID) bool { return true })
+	if !ok {
+		t.Fatal("nobody asked")
+	}
+	if !a.askedRecently(got, now.Add(time.Second)) {
+		t.Fatal("the peer just asked is not known as asked")
+	}
+	notAsked := asked
+	if got == asked {
+		notAsked = other
+	}
+	if a.askedRecently(notAsked, now.Add(time.Second)) {
+		t.Fatal("a peer never asked counts as asked")
+	}
+	if a.askedRecently(got, now.Add(askedWindow+time.Second)) {
+		t.Fatal("still asked long after")
+	}
+}

@@ -89,8 +89,13 @@ func (n *Node) onConsensus(from p2p.NodeID, payload []byte) {
 		// Its QC is checked by the core like any other; who relayed it
 		// does not matter, but each check is a pairing on the driver loop,
 		// so a peer gets a few a second (askEpoch asks at most that often).
+		// Peers nobody asked, neither members nor configured, share one
+		// budget; a peer asked for the proof does not, or one such peer
+		// flooding junk proofs could starve the answer a node behind
+		// (whose old set may have left) asked for.
 		_, member := v.byNode[from]
-		if !n.epochProofs.allow(from) || (!member && !n.configured[from] && !n.outsiderProofs.allow(p2p.NodeID{})) {
+		wanted := member || n.configured[from] || n.epochs.askedRecently(from, time.Now())
+		if !n.epochProofs.allow(from) || (!wanted && !n.outsiderProofs.allow(p2p.NodeID{})) {
 			n.metrics.rejected.WithLabelValues("rate_limited").Inc()
 			return
 		}
