@@ -243,20 +243,6 @@ func TestRequestFloodDoesNotStarveFetches(t *testing.T) {
 	}
 }
 
-// hookTr runs before once before the first chunk request is sent.
-type hookTr struct {
-	Transport
-	once   sync.Once
-	before func()
-}
-
-func (h *hookTr) Send(to p2p.NodeID, ch p2p.Channel, payload []byte) bool {
-	if m, err := decode(payload); err == nil && m.Type == msgChunkReq {
-		h.once.Do(h.before)
-	}
-	return h.Transport.Send(to, ch, payload)
-}
-
 // A bogus fetch (forged size, manifest from hostile B) is under way when
 // the true manifest of the root replaces the forged one (a concurrent
 // fetch of the true artifact, or a client's PUT): it completed the true
@@ -268,11 +254,12 @@ func TestBogusFetchReportsNoSuccess(t *testing.T) {
 	data := blobBytes(blobSeed+905, 1<<20)
 	m := a.put(t, data, 4096)
 	b.put(t, data, 4096)
-	c.net = New(c.store, &hookTr{Transport: c.host, before: func() {
+	replace := func() {
 		if err := c.store.PutReplicaManifest(m); err != nil {
 			t.Errorf("replace: %v", err)
 		}
-	}}, discard, c.faults.record)
+	}
+	c.beforeChunkReq.Store(&replace)
 	bogus := Want{Root: m.Root, Size: 2 * 4096, ChunkSize: 4096}
 	err := c.fetch(t, bogus)
 	cur, _ := c.store.Manifest(m.Root)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,6 +50,25 @@ type node struct {
 	store  *blob.Store
 	net    *Net
 	faults *faultLog
+	// beforeChunkReq, if set, runs once before the node's first chunk
+	// request leaves (a test's hook into a fetch under way).
+	beforeChunkReq atomic.Pointer[func()]
+	hookOnce       sync.Once
+}
+
+// hookedTr is a node's transport with its beforeChunkReq hook.
+type hookedTr struct {
+	Transport
+	nd *node
+}
+
+func (h hookedTr) Send(to p2p.NodeID, ch p2p.Channel, payload []byte) bool {
+	if f := h.nd.beforeChunkReq.Load(); f != nil {
+		if m, err := decode(payload); err == nil && m.Type == msgChunkReq {
+			h.nd.hookOnce.Do(*f)
+		}
+	}
+	return h.Transport.Send(to, ch, payload)
 }
 
 // faultLog records the faulty callback's calls.
@@ -146,7 +166,7 @@ func startNode(t *testing.T, name string, key ed25519.PrivateKey, all []p2p.Peer
 	if err != nil {
 		t.Fatal(err)
 	}
-	nd.net = New(nd.store, nd.host, discard, nd.faults.record)
+	nd.net = New(nd.store, hookedTr{Transport: nd.host, nd: nd}, discard, nd.faults.record)
 	if err := nd.host.Start(); err != nil {
 		t.Fatal(err)
 	}
