@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"fmt"
+	"github.com/lazchain/lazchain/internal/audit"
 	"math"
 	"net/http"
 	"testing"
@@ -75,10 +77,13 @@ func TestEpochStepsPaged(t *testing.T) {
 	}
 	cur := &state.Epoch{Number: 0, EndHeight: 5, Set: st.Active()}
 	for cur.Number < 3 {
-		page, err := tn.client.EpochSteps(ctx, cur.Number)
-		if err != nil || len(page) == 0 {
-			t.Fatalf("page after epoch %d: %d steps, %v", cur.Number, len(page), err)
-		}
+		var page []audit.EpochStep
+		// The newest epoch's certificate may still be being signed: the
+		// node answers 503 until it is.
+		waitFor(t, fmt.Sprintf("a page after epoch %d", cur.Number), 30*time.Second, func() bool {
+			page, err = tn.client.EpochSteps(ctx, cur.Number)
+			return err == nil && len(page) > 0
+		})
 		for _, s := range page {
 			e, err1 := state.DecodeEpoch(s.Epoch)
 			c, err2 := types.DecodeEpochCert(s.Cert)
