@@ -36,8 +36,10 @@ type Net struct {
 
 // maxQueuedPerPeer bounds one peer's requests waiting in serveq: one
 // flooding peer with cheap requests for megabyte chunks filled the queue,
-// and an honest fetch from the same holder timed out.
-const maxQueuedPerPeer = 32
+// and an honest fetch from the same holder timed out. It is what an
+// honest peer keeps in flight to one holder (perPeer): less, and its own
+// requests were dropped.
+const maxQueuedPerPeer = perPeer
 
 // perPeer bounds the requests in flight to one peer. A peer answers on
 // its bulk queue, which drops frames when full (64 frames), so asking one

@@ -1,0 +1,5 @@
+//go:build !race
+
+package blobnet
+
+const raceEnabled = false
