@@ -28,22 +28,7 @@ func fold2(m *blob.Manifest) *blob.Manifest {
 }
 
 // forge2 serves fold2 of the true manifest; chunks honestly.
-func forge2(nd *node, from p2p.NodeID, payload []byte) {
-	req, err := decode(payload)
-	if err != nil {
-		return
-	}
-	if req.Type != msgManifestReq {
-		nd.net.Handle(from, payload)
-		return
-	}
-	m, err := nd.store.Manifest(req.Root)
-	if err != nil {
-		return
-	}
-	out := message{Type: msgManifest, Root: req.Root, Index: manifestIndex, Data: fold2(m).Encode()}
-	nd.host.Send(from, p2p.ChanBlob, out.encode())
-}
+var forge2 = serveForged(fold2)
 
 // A client PUTs a forged manifest of the root (leaves folded into their
 // parents) in a loop while C fetches the true blob: it replaced the true

@@ -49,30 +49,36 @@ func TestFetchLocalManifestDisagrees(t *testing.T) {
 	}
 }
 
-// forgeManifest answers manifest requests with a forgery of the true
-// manifest: the last two leaves (of a power-of-two count) folded into
-// their Merkle parent. It has the same root and passes Check for a size
-// of one chunk less, but its last leaf is no chunk's hash, so no peer can
-// ever supply that chunk. Chunk requests get honest answers.
-func forgeManifest(nd *node, from p2p.NodeID, payload []byte) {
-	req, err := decode(payload)
-	if err != nil {
-		return
+// serveForged answers manifest requests with forge applied to the true
+// manifest, and chunk requests honestly.
+func serveForged(forge func(*blob.Manifest) *blob.Manifest) serveFunc {
+	return func(nd *node, from p2p.NodeID, payload []byte) {
+		req, err := decode(payload)
+		if err != nil {
+			return
+		}
+		if req.Type != msgManifestReq {
+			nd.net.Handle(from, payload)
+			return
+		}
+		m, err := nd.store.Manifest(req.Root)
+		if err != nil {
+			return
+		}
+		out := message{Type: msgManifest, Root: req.Root, Index: manifestIndex, Data: forge(m).Encode()}
+		nd.host.Send(from, p2p.ChanBlob, out.encode())
 	}
-	if req.Type != msgManifestReq {
-		nd.net.Handle(from, payload)
-		return
-	}
-	m, err := nd.store.Manifest(req.Root)
-	if err != nil {
-		return
-	}
+}
+
+// forgeManifest serves a forgery of the true manifest: the last two
+// leaves (of a power-of-two count) folded into their Merkle parent. It has
+// the same root and passes Check for a size of one chunk less, but its
+// last leaf is no chunk's hash, so no peer can ever supply that chunk.
+var forgeManifest = serveForged(func(m *blob.Manifest) *blob.Manifest {
 	k := len(m.Leaves) - 2
 	leaves := append(append([]blob.Hash(nil), m.Leaves[:k]...), merkle.Root(m.Leaves[k:]))
-	forged := &blob.Manifest{Root: m.Root, Size: int64(m.ChunkSize) * int64(k+1), ChunkSize: m.ChunkSize, Leaves: leaves}
-	out := message{Type: msgManifest, Root: req.Root, Index: manifestIndex, Data: forged.Encode()}
-	nd.host.Send(from, p2p.ChanBlob, out.encode())
-}
+	return &blob.Manifest{Root: m.Root, Size: int64(m.ChunkSize) * int64(k+1), ChunkSize: m.ChunkSize, Leaves: leaves}
+})
 
 // A bogus submission of a real root with a forged size must not stop the
 // honest submission of the same root from being fetched later.

@@ -195,6 +195,16 @@ func (c *Client) EpochSteps(ctx context.Context, from uint64) ([]audit.EpochStep
 	if err != nil {
 		return nil, fmt.Errorf("epochs after %d: %w", from, err)
 	}
+	out, err := decodeEpochSteps(data)
+	if err != nil {
+		return nil, fmt.Errorf("epochs after %d: %w", from, err)
+	}
+	return out, nil
+}
+
+// decodeEpochSteps parses a GET /epochs answer: a node's bytes, bounded
+// before anything is allocated.
+func decodeEpochSteps(data []byte) ([]audit.EpochStep, error) {
 	r := codec.NewReader(data)
 	n := r.Count(maxEpochPage, 8)
 	out := make([]audit.EpochStep, 0, n)
@@ -202,7 +212,7 @@ func (c *Client) EpochSteps(ctx context.Context, from uint64) ([]audit.EpochStep
 		out = append(out, audit.EpochStep{Epoch: r.VarBytes(1 << 20), Cert: r.VarBytes(1 << 12)})
 	}
 	if err := r.Finish(); err != nil {
-		return nil, fmt.Errorf("epochs after %d: %w", from, err)
+		return nil, err
 	}
 	return out, nil
 }

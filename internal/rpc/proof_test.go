@@ -1,8 +1,10 @@
 package rpc
 
 import (
+	"bytes"
 	"fmt"
 	"github.com/lazchain/lazchain/internal/audit"
+	"github.com/lazchain/lazchain/internal/codec"
 	"math"
 	"net/http"
 	"testing"
@@ -106,4 +108,33 @@ func TestEpochStepsPaged(t *testing.T) {
 			t.Fatalf("limit %d, %d bytes: %d steps, %v", c.limit, c.bytes, len(steps), err)
 		}
 	}
+}
+
+// The /epochs answer decoder takes a node's bytes: anything decodes or is
+// refused, without a panic, and what decodes re-encodes to the input.
+func FuzzDecodeEpochSteps(f *testing.F) {
+	w := codec.NewWriter(64)
+	w.U32(2)
+	w.VarBytes([]byte("epoch one"))
+	w.VarBytes([]byte("cert one"))
+	w.VarBytes(nil)
+	w.VarBytes([]byte{1})
+	f.Add(w.Bytes())
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		steps, err := decodeEpochSteps(data)
+		if err != nil {
+			return
+		}
+		w := codec.NewWriter(len(data))
+		w.U32(uint32(len(steps)))
+		for _, s := range steps {
+			w.VarBytes(s.Epoch)
+			w.VarBytes(s.Cert)
+		}
+		if !bytes.Equal(w.Bytes(), data) {
+			t.Fatalf("%x decoded to %d steps that re-encode as %x", data, len(steps), w.Bytes())
+		}
+	})
 }
