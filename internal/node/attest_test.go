@@ -279,3 +279,70 @@ func TestEarlyAttestationsPerValidator(t *testing.T) {
 		t.Fatalf("%d early attestations outlived their batches' wait", len(a.early))
 	}
 }
+
+// recent forgets the oldest first, and only once full.
+func TestRecentForgetsTheOldest(t *testing.T) {
+	r := newRecent(3)
+	for i := 0; i < 3; i++ {
+		r.add(digest(i))
+		r.add(digest(i)) // a repeat takes no second place
+	}
+	for i := 0; i < 3; i++ {
+		if !r.has(digest(i)) {
+			t.Fatalf("digest %d forgotten before the set was full", i)
+		}
+	}
+	r.add(digest(3))
+	r.add(digest(4))
+	for i, want := range []bool{false, false, true, true, true} {
+		if got := r.has(digest(i)); got != want {
+			t.Errorf("has(digest %d) = %v, want %v", i, got, want)
+		}
+	}
+	if len(r.set) != 3 {
+		t.Errorf("set holds %d hashes, want 3", len(r.set))
+	}
+}
+
+// Attestations for a batch this validator is done with (checked here, or
+// released) are dropped instead of waiting as early ones, and the same
+// batch gossiped again is checked here rather than held for attestations
+// that will not come.
+func TestSettledBatchesDropLateAttestations(t *testing.T) {
+	v := testView(t, 1, 1, 1, 1)
+	a := newAttestBook()
+	txs := []*types.Tx{{Nonce: 1}}
+
+	a.checkedHere(digest(1))
+	if got := a.vouch(digest(1), 2, v); got != nil {
+		t.Fatal("a settled batch was released again")
+	}
+	if len(a.early) != 0 || len(a.earlyBy) != 0 {
+		t.Fatalf("late attestation kept as early: %d early, by %v", len(a.early), a.earlyBy)
+	}
+	if ready, full := a.hold(digest(1), txs, 1, v); ready != nil || !full {
+		t.Fatalf("a settled batch gossiped again: ready %v, full %v; want it checked here", ready, full)
+	}
+
+	// Released by its attestations: late ones are dropped too.
+	if ready, full := a.hold(digest(2), txs, 1, v); ready != nil || full {
+		t.Fatalf("hold: ready %v, full %v", ready, full)
+	}
+	if got := a.vouch(digest(2), 2, v); got == nil {
+		t.Fatal("two of four vouching did not release the batch")
+	}
+	a.vouch(digest(2), 3, v)
+	if len(a.early) != 0 || len(a.held) != 0 {
+		t.Fatalf("after release: %d early, %d held; want none", len(a.early), len(a.held))
+	}
+
+	// An early attestation for a batch then checked here is forgotten.
+	a.vouch(digest(3), 2, v)
+	if len(a.early) != 1 {
+		t.Fatalf("%d early attestations, want 1", len(a.early))
+	}
+	a.checkedHere(digest(3))
+	if len(a.early) != 0 || len(a.earlyBy) != 0 {
+		t.Fatalf("early attestations of a batch checked here kept: %d, by %v", len(a.early), a.earlyBy)
+	}
+}
