@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/idao"
@@ -35,6 +36,25 @@ func TestAuditRecordsOfExpiredArtifact(t *testing.T) {
 		}
 		if has != c.wantCommittee || len(keys) != len(values) {
 			t.Errorf("%s artifact: committee record %v, want %v", c.status, has, c.wantCommittee)
+		}
+	}
+}
+
+// A bundle carries at most MaxBundleEpochs epoch steps: a header further
+// from from_epoch is refused with ErrTooManyEpochs before any step is
+// read, so a client is told to page through GET /epochs instead.
+func TestBundleEpochBound(t *testing.T) {
+	n := &Node{chainID: "bound-test"}
+	a := &idao.Artifact{ID: types.Hash{7}}
+	for _, c := range []struct{ epoch, from uint64 }{
+		{MaxBundleEpochs + 1, 0},
+		{MaxBundleEpochs + 5000, 4000},
+		{1 << 62, 0},
+	} {
+		b := &types.Block{Epoch: c.epoch}
+		_, err := n.bundle(a, nil, b, &types.QC{Epoch: c.epoch}, nil, nil, nil, c.from)
+		if !errors.Is(err, ErrTooManyEpochs) {
+			t.Errorf("header in epoch %d from epoch %d: %v, want ErrTooManyEpochs", c.epoch, c.from, err)
 		}
 	}
 }

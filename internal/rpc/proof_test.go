@@ -26,6 +26,10 @@ func TestAuditRoutes(t *testing.T) {
 	checkBadGets(t, tn, []badGet{
 		{"/artifacts/xyz/proof", http.StatusBadRequest, "bad_id"},
 		{"/artifacts/" + zero + "/proof", http.StatusNotFound, "not_found"},
+		{"/artifacts/" + zero + "/proof?from_epoch=x", http.StatusBadRequest, "bad_from_epoch"},
+		{"/artifacts/" + zero + "/proof?from_epoch=-1", http.StatusBadRequest, "bad_from_epoch"},
+		{"/artifacts/" + zero + "/proof?from_epoch=18446744073709551616", http.StatusBadRequest, "bad_from_epoch"},
+		{"/artifacts/" + zero + "/proof?from_epoch=5", http.StatusNotFound, "not_found"},
 		{"/headers", http.StatusBadRequest, "bad_from"},
 		{"/headers?from=0", http.StatusBadRequest, "bad_from"},
 		{"/headers?from=x", http.StatusBadRequest, "bad_from"},
