@@ -23,7 +23,7 @@ func TestPercentileAndSummary(t *testing.T) {
 		lat[i] *= time.Millisecond
 	}
 	var r Result
-	summarize(&r, lat, 2*time.Second)
+	summarize(&r, lat, 2*time.Second, time.Second)
 	cases := []struct {
 		name      string
 		got, want time.Duration
@@ -39,6 +39,11 @@ func TestPercentileAndSummary(t *testing.T) {
 	}
 	if r.Committed != 10 || r.CommittedTPS != 5 {
 		t.Errorf("committed %d at %.1f tx/s, want 10 at 5", r.Committed, r.CommittedTPS)
+	}
+	// Caught up only in the drain: the rate is over the time it took.
+	summarize(&r, lat, 2*time.Second, 4*time.Second)
+	if r.CommittedTPS != 2.5 || r.Span != 4*time.Second {
+		t.Errorf("last commit 2 s after the offer: %.1f tx/s over %v, want 2.5 over 4s", r.CommittedTPS, r.Span)
 	}
 	if percentile(nil, 0.5) != 0 {
 		t.Error("percentile of nothing should be 0")
@@ -282,7 +287,7 @@ func TestLostTransactionsCountInPercentiles(t *testing.T) {
 		lat[i] = time.Duration(i+1) * time.Millisecond
 	}
 	r := &Result{Accepted: 100}
-	summarize(r, lat, time.Second)
+	summarize(r, lat, time.Second, 0)
 	if r.Committed != 98 || r.Lost != 2 {
 		t.Fatalf("committed %d lost %d, want 98 and 2", r.Committed, r.Lost)
 	}
@@ -293,7 +298,7 @@ func TestLostTransactionsCountInPercentiles(t *testing.T) {
 		t.Fatalf("p50 %v", r.P50)
 	}
 	r = &Result{Accepted: 98}
-	summarize(r, lat, time.Second)
+	summarize(r, lat, time.Second, 0)
 	if r.Lost != 0 || r.P99 == Unbounded {
 		t.Fatalf("nothing lost: lost %d p99 %v", r.Lost, r.P99)
 	}
@@ -334,5 +339,19 @@ func TestRunningSeesAnExitedChild(t *testing.T) {
 	cmd.Wait()
 	if Running(pid) {
 		t.Fatal("a reaped child reads as running")
+	}
+}
+
+// The last commit is the latest send plus latency, wherever it falls in
+// the slices.
+func TestLastCommit(t *testing.T) {
+	start := time.Unix(1000, 0)
+	sent := []time.Time{start, start.Add(3 * time.Second), start.Add(time.Second)}
+	lat := []time.Duration{500 * time.Millisecond, time.Second, 5 * time.Second}
+	if got := lastCommit(lat, sent, start); got != 6*time.Second {
+		t.Fatalf("last commit %v after start, want 6s", got)
+	}
+	if got := lastCommit(nil, nil, start); got != 0 {
+		t.Fatalf("no commits: %v", got)
 	}
 }

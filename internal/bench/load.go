@@ -40,8 +40,11 @@ type Result struct {
 	// Lost are accepted transactions never seen committed by the end of
 	// the drain. They count in the percentiles as Unbounded: a run that
 	// loses some is not as fast as its commits alone would say.
-	Lost         int           `json:"lost,omitempty"`
-	Duration     time.Duration `json:"duration_ns"`
+	Lost     int           `json:"lost,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// Span runs from the start of the offer to the last commit seen, or to
+	// the offer's end if that came later; CommittedTPS is over it.
+	Span         time.Duration `json:"span_ns"`
 	CommittedTPS float64       `json:"committed_tps"`
 	P50          time.Duration `json:"latency_p50_ns"`
 	P99          time.Duration `json:"latency_p99_ns"`
@@ -153,11 +156,16 @@ func windows(lat []time.Duration, sent []time.Time, start time.Time, d time.Dura
 	return out
 }
 
-func summarize(r *Result, lat []time.Duration, elapsed time.Duration) {
+// summarize fills in r from the latencies. The committed rate is over
+// the offer or, if the last commit came after it, until that commit: a run
+// that fell behind and caught up in the drain sustained less than the
+// rate it was offered, whatever it committed in the end.
+func summarize(r *Result, lat []time.Duration, offered, lastCommit time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	r.Committed = len(lat)
-	r.Duration = elapsed
-	r.CommittedTPS = float64(len(lat)) / elapsed.Seconds()
+	r.Duration = offered
+	r.Span = max(offered, lastCommit)
+	r.CommittedTPS = float64(len(lat)) / r.Span.Seconds()
 	r.Lost = max(0, r.Accepted-r.Committed)
 	all := lat
 	for range r.Lost {

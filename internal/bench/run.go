@@ -79,7 +79,7 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 		return nil, fmt.Errorf("bench: interrupted while waiting for commits: %w", err)
 	}
 	res.Windows = windows(lat, sent, start, windowLen)
-	summarize(res, lat, offeredFor)
+	summarize(res, lat, offeredFor, lastCommit(lat, sent, start))
 	if after, err := rpc.NewClient(cfg.Nodes[0]).Status(ctx); err == nil {
 		res.Blocks = after.Height - before.Height
 		// Rounds restart at every epoch: across a change the difference
@@ -89,6 +89,15 @@ func Run(ctx context.Context, cfg Config, cpu func() float64) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// lastCommit is when, after start, the last transaction was seen committed.
+func lastCommit(lat []time.Duration, sent []time.Time, start time.Time) time.Duration {
+	var last time.Duration
+	for i, l := range lat {
+		last = max(last, sent[i].Add(l).Sub(start))
+	}
+	return last
 }
 
 // loader offers the presigned transactions. Account a always goes to node
