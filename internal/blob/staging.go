@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lazchain/lazchain/internal/fsync"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -55,11 +56,13 @@ func (st *staging) add(h Hash, data []byte) error {
 // install links every staged chunk to its place in the store; a chunk
 // that arrived there meanwhile is not counted twice.
 func (st *staging) install() error {
+	dirs := map[string]bool{}
 	for h, n := range st.names {
 		p := st.s.chunkPath(h)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := fsync.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("blob upload: %w", err)
 		}
+		dirs[filepath.Dir(p)] = true
 		err := os.Link(st.path(h), p)
 		if errors.Is(err, fs.ErrExist) {
 			st.s.quota.give(n)
@@ -69,6 +72,13 @@ func (st *staging) install() error {
 		st.s.cache.markChecked(h)
 		st.bytes -= n
 		delete(st.names, h)
+	}
+	// The upload is acknowledged after this: its links must outlive a
+	// power loss, and the staged copies are removed at the next start.
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return fmt.Errorf("blob upload: %w", err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lazchain/lazchain/internal/fsync"
 	"io"
 	"io/fs"
 	"os"
@@ -180,6 +181,11 @@ func (s *Store) writeManifest(m *Manifest, b []byte, delta int64, client bool) e
 	if err := s.writeFile(s.manifestPath(m.Root), b, client, true); err != nil {
 		s.quota.give(delta)
 		return err
+	}
+	if client {
+		if err := syncDir(filepath.Join(s.dir, "manifests")); err != nil {
+			return err
+		}
 	}
 	s.cache.putManifest(m)
 	s.announce()
@@ -381,7 +387,7 @@ func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 		}
 		s.dropTorn(p)
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := s.makeDir(filepath.Dir(p), client); err != nil {
 		return false, err
 	}
 	if err := s.quota.take(int64(len(data)), client); err != nil {
@@ -394,8 +400,23 @@ func (s *Store) writeChunk(h Hash, data []byte, client bool) (bool, error) {
 		}
 		return false, err
 	}
+	if client {
+		// Acknowledged once this returns: the name must outlive a power
+		// loss, not only the bytes.
+		if err := syncDir(filepath.Dir(p)); err != nil {
+			return true, err
+		}
+	}
 	s.cache.markChecked(h) // every caller hashed data to name it
 	return true, nil
+}
+
+// makeDir creates a chunk directory; for a client's write, durably.
+func (s *Store) makeDir(dir string, client bool) error {
+	if client {
+		return fsync.MkdirAll(dir, 0o755)
+	}
+	return os.MkdirAll(dir, 0o755)
 }
 
 // dropTorn removes a chunk file whose size is not its chunk's: one written
@@ -433,3 +454,7 @@ func (s *Store) writeFile(path string, data []byte, sync, replace bool) error {
 	}
 	return nil
 }
+
+// syncDir makes a directory's entries durable; a variable so that tests
+// can see which directories a write synced.
+var syncDir = fsync.Dir

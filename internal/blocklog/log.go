@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/lazchain/lazchain/internal/fsync"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -101,7 +102,7 @@ func Open(dir string) (*Log, error) {
 	}
 	// The directory's own entry must outlive a crash as well as the
 	// segments in it; syncing its parent once per open settles that.
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := fsync.Dir(filepath.Dir(dir)); err != nil {
 		return nil, err
 	}
 	segs, err := segments(dir)
@@ -210,22 +211,10 @@ func (l *Log) Sync() error {
 	}
 	l.dirty = l.dirty[:0]
 	if l.newFile {
-		if err := syncDir(l.dir); err != nil {
+		if err := fsync.Dir(l.dir); err != nil {
 			return err
 		}
 		l.newFile = false
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("blocklog: open %s to sync: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("blocklog: sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package safety
 import (
 	"errors"
 	"fmt"
+	"github.com/lazchain/lazchain/internal/fsync"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -66,19 +67,7 @@ func (s *FileStorage) Store(d Data) error {
 	if err := os.Rename(tmp, s.path); err != nil {
 		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
-	return syncDir(filepath.Dir(s.path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
+	return fsync.Dir(filepath.Dir(s.path))
 }
 
 // MemStorage keeps Data in memory. The simulator uses it to model a disk
