@@ -139,7 +139,7 @@ func (s *State) settle(ctx Ctx, d *IDAO, c *Committee, a *Artifact, ct cert) {
 		until = math.MaxUint64
 	}
 	for _, seat := range signerSeats(a, c) {
-		ctx.Staking.LockSlashable(seat.Operator, until)
+		ctx.Staking.LockSlashable(seat.Operator, until, ctx.Height)
 	}
 	s.payFee(ctx, a, c)
 	ctx.Records.PutArtifact(a)

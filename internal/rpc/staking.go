@@ -116,11 +116,14 @@ type DelegationView struct {
 	Tokens    uint64 `json:"tokens"`
 }
 
-// UnbondingView is stake on its way out, slashable until withdrawn.
+// UnbondingView is stake on its way out, slashable until it completes,
+// or until locked_until if that is later: a verdict its validator signed
+// while the stake was unbonding may still be overturned.
 type UnbondingView struct {
 	Validator      string `json:"validator"`
 	Amount         uint64 `json:"amount"`
 	CompleteHeight uint64 `json:"complete_height"`
+	LockedUntil    uint64 `json:"locked_until,omitempty"`
 }
 
 // CandidateView is a registered validator, active or not.
@@ -162,7 +165,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 		v.Delegations = append(v.Delegations, DelegationView{Validator: d.Validator.String(), Shares: d.Shares, Tokens: d.Tokens})
 	}
 	for _, u := range unb {
-		v.Unbonding = append(v.Unbonding, UnbondingView{Validator: u.Validator.String(), Amount: u.Amount, CompleteHeight: u.CompleteHeight})
+		v.Unbonding = append(v.Unbonding, UnbondingView{Validator: u.Validator.String(), Amount: u.Amount, CompleteHeight: u.CompleteHeight, LockedUntil: u.LockedUntil})
 	}
 	if val != nil {
 		cv := candidateView(*val)

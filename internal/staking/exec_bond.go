@@ -99,12 +99,16 @@ func (s *State) execUndelegate(ctx Ctx, sender Address, body []byte) *Failure {
 	v.Tokens -= u.Amount
 	v.Shares -= need
 	s.setShares(u.Validator, sender, have-need)
+	// Stake that was behind the validator's signed verdicts stays liable
+	// for them after it leaves.
+	locked := v.SlashableUntil
 	if same >= 0 {
 		// Undelegations in one block complete together: one entry.
 		s.unbonding[same].Amount += u.Amount
+		s.unbonding[same].LockedUntil = max(s.unbonding[same].LockedUntil, locked)
 		return nil
 	}
-	s.unbonding = append(s.unbonding, UnbondingEntry{Delegator: sender, Validator: u.Validator, Amount: u.Amount, CompleteHeight: complete})
+	s.unbonding = append(s.unbonding, UnbondingEntry{Delegator: sender, Validator: u.Validator, Amount: u.Amount, CompleteHeight: complete, LockedUntil: locked})
 	return nil
 }
 
@@ -122,7 +126,7 @@ func (s *State) execWithdraw(ctx Ctx, sender Address, body []byte) *Failure {
 	var total uint64
 	found := false
 	for _, e := range s.unbonding {
-		if e.Delegator == sender && s.withdrawable(e, ctx.Height) {
+		if e.Delegator == sender && withdrawable(e, ctx.Height) {
 			var ok bool
 			if total, ok = add(total, e.Amount); !ok {
 				return fail(Overflow, "matured entries overflow")
@@ -140,7 +144,7 @@ func (s *State) execWithdraw(ctx Ctx, sender Address, body []byte) *Failure {
 
 	kept := s.unbonding[:0]
 	for _, e := range s.unbonding {
-		if !(e.Delegator == sender && s.withdrawable(e, ctx.Height)) {
+		if !(e.Delegator == sender && withdrawable(e, ctx.Height)) {
 			kept = append(kept, e)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // StateVersion is the first byte of an encoded State.
-const StateVersion uint8 = 2 // 2: validators carry SlashableUntil
+const StateVersion uint8 = 3 // 2: validators carry SlashableUntil; 3: unbonding entries carry LockedUntil
 
 // Smallest encodings of repeated records, which bound what a count may
 // claim before anything is allocated.
@@ -18,7 +18,7 @@ const (
 	minValidatorSize = 32 + 32 + 4 + 4 + 4 + 4 + 8 + 8 + 1 + 8
 	minMemberSize    = 32 + 32 + 4 + 4 + 4 + 8
 	delegationSize   = 32 + 32 + 8
-	unbondingSize    = 32 + 32 + 8 + 8
+	unbondingSize    = 32 + 32 + 8 + 8 + 8
 	offenseSize      = 8 + 8 + 4
 )
 
@@ -61,6 +61,7 @@ func (s *State) Encode() []byte {
 		w.Fixed(e.Validator[:])
 		w.U64(e.Amount)
 		w.U64(e.CompleteHeight)
+		w.U64(e.LockedUntil)
 	}
 	epochs := sortedKeys(s.sets, func(a, b uint64) bool { return a < b })
 	w.U32(uint32(len(epochs)))
@@ -111,7 +112,7 @@ func Decode(b []byte) (*State, error) {
 		e := &s.unbonding[i]
 		copy(e.Delegator[:], r.Fixed(32))
 		copy(e.Validator[:], r.Fixed(32))
-		e.Amount, e.CompleteHeight = r.U64(), r.U64()
+		e.Amount, e.CompleteHeight, e.LockedUntil = r.U64(), r.U64(), r.U64()
 	}
 	decodeSets(r, s)
 	decodePunished(r, s)

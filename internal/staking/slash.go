@@ -7,8 +7,8 @@ package staking
 // share so all delegators lose pro rata, and bps of each of the
 // validator's unbonding entries still unbonding at height, since that
 // stake was bonded when the offense may have happened. An entry that has
-// completed is its owner's, withdrawn or not, unless the validator's
-// signature on a verdict still held it (LockSlashable). ReporterRewardBps of the total goes to
+// completed is its owner's, withdrawn or not, unless a verdict the
+// validator signed while it was still unbonding holds it (LockSlashable). ReporterRewardBps of the total goes to
 // reporter if it is non-nil; the rest is burned. jail takes the validator
 // out of the next set until JailEpochs have passed. bps above 10000 counts
 // as 10000. An unknown operator is slashed nothing.
@@ -24,7 +24,7 @@ func (s *State) Slash(bank Bank, height uint64, op Address, bps uint32, jail boo
 	v.Tokens -= slashed
 	for i := range s.unbonding {
 		e := &s.unbonding[i]
-		if e.Validator != op || (e.CompleteHeight <= height && v.SlashableUntil <= height) {
+		if e.Validator != op || (e.CompleteHeight <= height && e.LockedUntil <= height) {
 			continue
 		}
 		cut := bpsOf(e.Amount, bps)
@@ -60,22 +60,27 @@ func (s *State) jail(v *Validator) {
 	v.JailedUntil = max(v.JailedUntil, until)
 }
 
-// LockSlashable keeps the stake unbonding from op slashable, and its
-// withdrawal waiting, until height until: op signed a verdict that a
-// dispute may overturn until then. Without it a signer could undelegate
-// as soon as its seat was drawn, sign a false verdict, and withdraw
-// before the ruling that should slash it.
-func (s *State) LockSlashable(op Address, until uint64) {
-	if v, ok := s.validators[op]; ok {
-		v.SlashableUntil = max(v.SlashableUntil, until)
+// LockSlashable keeps op's stake slashable, and its withdrawal waiting,
+// until height until: op signed, at height, a verdict that a dispute may
+// overturn until then. Without it a signer could undelegate as soon as its
+// seat was drawn, sign a false verdict, and withdraw before the ruling
+// that should slash it. The lock covers what is still unbonding at height
+// and what leaves later (through SlashableUntil); an entry that completed
+// before height was no longer behind the signature, and stays its owner's.
+func (s *State) LockSlashable(op Address, until, height uint64) {
+	v, ok := s.validators[op]
+	if !ok {
+		return
+	}
+	v.SlashableUntil = max(v.SlashableUntil, until)
+	for i := range s.unbonding {
+		if e := &s.unbonding[i]; e.Validator == op && e.CompleteHeight > height {
+			e.LockedUntil = max(e.LockedUntil, until)
+		}
 	}
 }
 
 // withdrawable reports whether e may be paid out at height.
-func (s *State) withdrawable(e UnbondingEntry, height uint64) bool {
-	if e.CompleteHeight > height {
-		return false
-	}
-	v, ok := s.validators[e.Validator]
-	return !ok || v.SlashableUntil <= height
+func withdrawable(e UnbondingEntry, height uint64) bool {
+	return e.CompleteHeight <= height && e.LockedUntil <= height
 }

@@ -61,6 +61,10 @@ type UnbondingEntry struct {
 	Validator      Address
 	Amount         uint64
 	CompleteHeight uint64
+	// LockedUntil keeps the entry slashable, and unpaid, past
+	// CompleteHeight: its stake was behind a verdict the validator signed
+	// that a dispute may overturn until then (LockSlashable).
+	LockedUntil uint64
 }
 
 // Ctx is what Exec needs from the block being executed.
