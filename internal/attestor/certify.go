@@ -259,6 +259,7 @@ func (a *Attestor) tryCertify(k tallyKey) {
 // wait for a backup aggregator.
 func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.Address, batch bool) (map[uint32][]byte, tallyInfo, bool) {
 	now := time.Now()
+	jailed := a.jailedSeats(c)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t := a.tallies[k]
@@ -267,7 +268,7 @@ func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.
 	}
 	sigs := make(map[uint32][]byte, len(t.sigs))
 	for s, sig := range t.sigs {
-		if int(s) < len(c.Seats) {
+		if int(s) < len(c.Seats) && !jailed[s] {
 			sigs[s] = sig
 		}
 	}
@@ -289,6 +290,22 @@ func (a *Attestor) due(k tallyKey, c *idao.Committee, p idao.Policy, me staking.
 	}
 	t.submitted = now
 	return sigs, tallyInfo{reason: t.reason, entries: t.entries}, true
+}
+
+// jailedSeats are the seats of c whose validators are jailed now: the
+// chain refuses a certificate they signed, so their votes are left out.
+func (a *Attestor) jailedSeats(c *idao.Committee) map[uint32]bool {
+	st := a.cfg.Chain.Staking()
+	var out map[uint32]bool
+	for i, seat := range c.Seats {
+		if v, ok := st.Validator(seat.Operator); ok && v.Jailed {
+			if out == nil {
+				out = map[uint32]bool{}
+			}
+			out[uint32(i)] = true
+		}
+	}
+	return out
 }
 
 // tallyInfo is what a certificate needs from a tally besides signatures.

@@ -61,3 +61,24 @@ func CheckSigned(c *Committee, p Policy, signers types.Bitmap, sig, msg []byte) 
 	}
 	return signed, nil
 }
+
+// jailedSigner refuses a certificate that a jailed validator signed. A
+// committee keeps its seats for its rotations, but jail (for a verdict
+// overturned, equivocation or downtime) takes a validator off duty at
+// once: without this, the signers of a verdict just overturned kept
+// certifying, and collecting fees, for up to two more rotations.
+// Aggregators leave jailed members' votes out.
+func jailedSigner(ctx Ctx, c *Committee, signers types.Bitmap) *Failure {
+	if ctx.Staking == nil {
+		return nil
+	}
+	for _, i := range signers.Indices() {
+		if i >= len(c.Seats) {
+			return nil // CheckSigned refuses the bitmap
+		}
+		if v, ok := ctx.Staking.Validator(c.Seats[i].Operator); ok && v.Jailed {
+			return fail(BadCertificate, "member %d (%s) is jailed and may not sign", i, c.Seats[i].Operator)
+		}
+	}
+	return nil
+}

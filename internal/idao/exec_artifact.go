@@ -99,6 +99,9 @@ func (s *State) execAttest(ctx Ctx, body []byte) *Failure {
 	if f := checkReason(at.Verdict, at.Digest, at.Reason); f != nil {
 		return f
 	}
+	if f := jailedSigner(ctx, c, at.Signers); f != nil {
+		return f
+	}
 	signed, f := CheckCertificate(s.chainID, c, d.Policy, at)
 	if f != nil {
 		return f
@@ -187,6 +190,9 @@ func (s *State) execAttestBatch(ctx Ctx, body []byte) *Failure {
 			f.Reason = fmt.Sprintf("entry %d: %s", i, f.Reason)
 			return f
 		}
+	}
+	if f := jailedSigner(ctx, c, at.Signers); f != nil {
+		return f
 	}
 	leaves, root := BatchRoot(ids, at.Entries)
 	signed, f := CheckSigned(c, d.Policy, at.Signers, at.Sig, BatchVoteBytes(s.chainID, at.Key, at.Rotation, len(ids), root))
