@@ -44,6 +44,9 @@ func (g *Genesis) State() (state.Genesis, error) {
 		}
 		out.IDAO = *g.IDAO
 	}
+	if err := out.IDAO.CheckUnbonding(p.UnbondingBlocks); err != nil {
+		return state.Genesis{}, err
+	}
 	seen := map[staking.Address]bool{}
 	for i, a := range g.Accounts {
 		addr, err := ParseAddress(a.Address)

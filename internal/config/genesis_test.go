@@ -3,6 +3,7 @@ package config_test
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/staking"
 	"math"
 	"os"
@@ -177,6 +178,11 @@ func TestGenesisRejects(t *testing.T) {
 			p.MaxValidators = 2
 			g.Staking = &p
 		}, []string{"max_validators"}},
+		{"a committee outlives unbonding", func(g *config.Genesis) {
+			p := idao.DefaultParams()
+			p.RotationBlocks = staking.DefaultParams().UnbondingBlocks / 2
+			g.IDAO = &p
+		}, []string{"rotation_blocks", "unbonding_blocks"}},
 		{"supply over 64 bits", func(g *config.Genesis) {
 			g.Accounts = []config.GenesisAccount{
 				{Address: strings.Repeat("01", 32), Balance: math.MaxUint64},

@@ -144,3 +144,32 @@ func TestDissolveExpiresPending(t *testing.T) {
 		t.Fatalf("submitter holds %d after the dissolution, had %d: the fee is not back", got, before)
 	}
 }
+
+// With a voting period far shorter than a rotation, expired proposals
+// stayed listed until the rotation ended, so members could list more
+// than the state decodes. Listing a new one drops the expired ones.
+func TestExpiredProposalsDoNotAccumulate(t *testing.T) {
+	w := newWorld(t, 1, 1000)
+	st, err := New(testChain, Params{RotationBlocks: 100_000, VotingPeriod: 1, RulingBlocks: 20, SlashBps: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.st = st
+	w.create("x", DefaultPolicy(), 0, 1) // op(0) alone can pass nothing
+	body := Propose{IDAO: "x", Action: Dissolve}.Encode()
+	for range 200 {
+		for i := range MaxOpenPerMember {
+			if code := w.exec(op(0), KindPropose, body); code != 0 {
+				t.Fatalf("height %d, propose %d: %s", w.height, i, code)
+			}
+		}
+		w.height += 2 // past the voting period, short of any rotation end
+	}
+	d, _ := w.st.IDAO("x")
+	if len(d.Proposals) > MaxOpenProposals {
+		t.Fatalf("%d proposals listed after 800 that expired, want at most %d", len(d.Proposals), MaxOpenProposals)
+	}
+	if _, err := Decode(w.st.Encode()); err != nil {
+		t.Fatalf("state does not decode: %v", err)
+	}
+}

@@ -104,6 +104,10 @@ func (s *State) execPropose(ctx Ctx, sender staking.Address, body []byte) *Failu
 	prop := &Proposal{ID: d.NextProposal, Action: p.Action, Member: p.Member, Policy: p.Policy,
 		Proposer: sender, Expires: ctx.Height + s.params.VotingPeriod, Yes: []staking.Address{sender}}
 	d.NextProposal++
+	// Expired proposals otherwise stay listed until the rotation ends: with
+	// a voting period far shorter than a rotation, members could list more
+	// than the state decodes, and stop every node at once.
+	d.Proposals = slices.DeleteFunc(d.Proposals, func(q *Proposal) bool { return q.Expires < ctx.Height })
 	d.Proposals = append(d.Proposals, prop)
 	ctx.Records.Emit(Event{Type: "idao.proposed", IDAO: d.Name, Detail: fmt.Sprintf("proposal %d: %s", prop.ID, prop.Action)})
 	s.tally(ctx, d, prop)
@@ -246,8 +250,8 @@ func (s *State) roomToFound(founder staking.Address) *Failure {
 
 // roomToPropose refuses a proposal past MaxOpenProposals in d, or past
 // MaxOpenPerMember of its proposer. Proposals past their voting period
-// are dropped at the end of each block; those still listed here count
-// only while open.
+// are dropped at rotation ends and when a new one is listed; those still
+// listed here count only while open.
 func roomToPropose(d *IDAO, proposer staking.Address, height uint64) *Failure {
 	open, mine := 0, 0
 	for _, p := range d.Proposals {

@@ -3,6 +3,7 @@ package idao
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 
@@ -34,6 +35,20 @@ func (p Params) Validate() error {
 		return fmt.Errorf("idao params: ruling_blocks must be positive (default %d)", DefaultParams().RulingBlocks)
 	case p.SlashBps > staking.MaxBps:
 		return fmt.Errorf("idao params: slash_bps is %d; basis points must be at most %d (100%%)", p.SlashBps, staking.MaxBps)
+	}
+	return nil
+}
+
+// CheckUnbonding refuses params under which a committee seat outlives
+// the stake behind it. A seat's power is fixed at the draw and its
+// committee may certify until the end of the next rotation; the dispute
+// lock is taken only when the member signs. If two rotations reach past
+// the unbonding period, a member could undelegate right after the draw,
+// withdraw, and then sign a false verdict with its full seat power.
+func (p Params) CheckUnbonding(unbondingBlocks uint64) error {
+	if p.RotationBlocks > math.MaxUint64/2 || 2*p.RotationBlocks >= unbondingBlocks {
+		return fmt.Errorf("idao params: rotation_blocks %d: two rotations must end before staking's unbonding_blocks (%d), or a seat outlives the stake behind it",
+			p.RotationBlocks, unbondingBlocks)
 	}
 	return nil
 }
