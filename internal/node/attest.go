@@ -105,6 +105,7 @@ func compareHash(a, b types.Hash) int {
 
 // heldBatch is a gossiped batch waiting for attestations.
 type heldBatch struct {
+	from   p2p.NodeID // the peer that gossiped it
 	txs    []*types.Tx
 	by     map[int]bool // validators vouching for it, origin included
 	epoch  uint64
@@ -168,6 +169,7 @@ func (a *attestBook) settle(d types.Hash) {
 // toCheck is a gossiped batch this validator checks itself; attest says
 // whether a clean result is broadcast as an attestation for digest d.
 type toCheck struct {
+	from     p2p.NodeID // who gossiped it; zero if unknown
 	txs      []*types.Tx
 	d        types.Hash
 	attest   bool
@@ -184,26 +186,26 @@ func (n *Node) routeBatch(from p2p.NodeID, txs []*types.Tx) (toCheck, bool) {
 		origin = -1
 	}
 	if v.self < 0 || origin < 0 {
-		return toCheck{txs: txs}, true // full nodes, and batches no validator vouches for, are checked here
+		return toCheck{from: from, txs: txs}, true // full nodes, and batches no validator vouches for, are checked here
 	}
 	d := batchDigest(txs)
 	if slices.Contains(coVerifiers(v.set, d, origin), v.self) {
 		n.attest.checkedHere(d)
 		n.metrics.txChecks.WithLabelValues("co_verifier").Add(float64(len(txs)))
-		return toCheck{txs: txs, d: d, attest: true}, true
+		return toCheck{from: from, txs: txs, d: d, attest: true}, true
 	}
 	if n.spare.take(len(txs), time.Now()) {
 		// Lightly loaded: check now rather than wait, and release the
 		// batch sooner on the others.
 		n.attest.checkedHere(d)
 		n.metrics.txChecks.WithLabelValues("spare").Add(float64(len(txs)))
-		return toCheck{txs: txs, d: d, attest: true, reserved: len(txs)}, true
+		return toCheck{from: from, txs: txs, d: d, attest: true, reserved: len(txs)}, true
 	}
-	ready, full := n.attest.hold(d, txs, origin, v)
+	ready, full := n.attest.hold(d, txs, origin, from, v)
 	switch {
 	case full:
 		n.metrics.txChecks.WithLabelValues("overflow").Add(float64(len(txs)))
-		return toCheck{txs: txs}, true // too much is waiting: check this one here
+		return toCheck{from: from, txs: txs}, true // too much is waiting: check this one here
 	case ready != nil:
 		n.admitAttested(ready)
 	}
@@ -232,9 +234,33 @@ func (n *Node) checkBatches(bs []toCheck) {
 		}
 		mine := errs[:len(b.txs)]
 		errs = errs[len(b.txs):]
+		n.blameBadSigs(b.from, mine)
 		if b.attest && !slices.ContainsFunc(mine, unvouched) {
 			n.host.Broadcast(p2p.ChanAttest, b.d[:])
 		}
+	}
+}
+
+// blameBadSigs records the bad signatures in a batch that peer from
+// gossiped. A node gossips only what its own pool admitted, after
+// checking it, so any is the sender's fault: counted, and logged at most
+// once a minute per peer, so operators can find it.
+func (n *Node) blameBadSigs(from p2p.NodeID, errs []error) {
+	if from == (p2p.NodeID{}) {
+		return
+	}
+	bad := 0
+	for _, err := range errs {
+		if errors.Is(err, mempool.ErrBadSig) {
+			bad++
+		}
+	}
+	if bad == 0 {
+		return
+	}
+	n.metrics.rejected.WithLabelValues("gossip_bad_signature").Add(float64(bad))
+	if n.badGossip.due(from, time.Now()) {
+		n.log.Warn("peer gossiped transactions with bad signatures", "peer", from, "bad", bad, "of", len(errs))
 	}
 }
 
@@ -301,7 +327,7 @@ func (n *Node) admitAttested(txs []*types.Tx) {
 // hold keeps a batch until it is vouched for; it returns the batch's
 // transactions at once if early attestations already suffice, and full
 // when it cannot keep the batch.
-func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, v *epochView) (ready []*types.Tx, full bool) {
+func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, from p2p.NodeID, v *epochView) (ready []*types.Tx, full bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, dup := a.held[d]; dup {
@@ -323,7 +349,7 @@ func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, v *epochVie
 	if len(a.held) >= maxHeld || a.byOrigin[origin] >= share || a.bytes+size > maxHeldBytes {
 		return nil, true
 	}
-	b := &heldBatch{txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now(), origin: origin, bytes: size}
+	b := &heldBatch{from: from, txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now(), origin: origin, bytes: size}
 	a.byOrigin[origin]++
 	a.bytes += size
 	if e := a.early[d]; e != nil {
@@ -400,13 +426,13 @@ func (a *attestBook) forget(d types.Hash, b *heldBatch) {
 
 // overdue removes and returns the batches held longer than attestWait,
 // and forgets stale early attestations.
-func (a *attestBook) overdue(now time.Time) [][]*types.Tx {
+func (a *attestBook) overdue(now time.Time) []*heldBatch {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var out [][]*types.Tx
+	var out []*heldBatch
 	for d, b := range a.held {
 		if now.Sub(b.since) >= attestWait {
-			out = append(out, b.txs)
+			out = append(out, b)
 			a.forget(d, b)
 		}
 	}
@@ -451,14 +477,14 @@ func (n *Node) sweepAttest() {
 			// takes.
 			var check []toCheck
 			size := 0
-			for _, txs := range n.attest.overdue(now) {
-				n.metrics.txChecks.WithLabelValues("timed_out").Add(float64(len(txs)))
-				if size > 0 && size+len(txs) > maxCheckTxs {
+			for _, b := range n.attest.overdue(now) {
+				n.metrics.txChecks.WithLabelValues("timed_out").Add(float64(len(b.txs)))
+				if size > 0 && size+len(b.txs) > maxCheckTxs {
 					n.checkBatches(check)
 					check, size = nil, 0
 				}
-				check = append(check, toCheck{txs: txs})
-				size += len(txs)
+				check = append(check, toCheck{from: b.from, txs: b.txs})
+				size += len(b.txs)
 			}
 			n.checkBatches(check)
 		}

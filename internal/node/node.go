@@ -61,13 +61,14 @@ type Node struct {
 	core       *consensus.Core
 	metrics    *metrics
 
-	inbox    chan inbound
-	txq      chan gossiped    // gossiped tx batches waiting for admission
-	txqShare queueShares      // per peer a quarter of txq, and at most maxGossipQueueBytes in all
-	vouched  chan []*types.Tx // batches attested enough, waiting for admission
-	attest   *attestBook
-	spare    *spareChecks
-	early    earlyBox
+	inbox     chan inbound
+	txq       chan gossiped    // gossiped tx batches waiting for admission
+	txqShare  queueShares      // per peer a quarter of txq, and at most maxGossipQueueBytes in all
+	vouched   chan []*types.Tx // batches attested enough, waiting for admission
+	attest    *attestBook
+	badGossip *perPeerEvery // paces the warning about peers gossiping bad signatures
+	spare     *spareChecks
+	early     earlyBox
 	// Per-peer limits on requests that cost this node far more than the
 	// sender (see limiter).
 	blockReqs, epochProofs *limiter
@@ -165,7 +166,7 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
-		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64, maxBytes: maxGossipQueueBytes}, vouched: make(chan []*types.Tx, 1024), attest: newAttestBook(), spare: newSpareChecks(spareRate, spareBurst),
+		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64, maxBytes: maxGossipQueueBytes}, vouched: make(chan []*types.Tx, 1024), attest: newAttestBook(), badGossip: newPerPeerEvery(time.Minute), spare: newSpareChecks(spareRate, spareBurst),
 		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst),
 		outsiderProofs: newLimiter(epochProofRate, epochProofBurst),
 		outsiderBlocks: newLimiter(blockReqRate, blockReqBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),

@@ -1,0 +1,47 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/lazchain/lazchain/internal/mempool"
+	"github.com/lazchain/lazchain/internal/p2p"
+)
+
+// Bad signatures in a gossiped batch are the gossiping peer's fault (a
+// node gossips only what its pool admitted): they are counted, and the
+// peer named in the log at most once a minute; other refusals and
+// batches of unknown origin blame no one.
+func TestBadGossipedSignaturesBlameTheSender(t *testing.T) {
+	var logged bytes.Buffer
+	n := &Node{metrics: newMetrics(), log: slog.New(slog.NewTextHandler(&logged, nil)), badGossip: newPerPeerEvery(time.Minute)}
+	count := func() float64 {
+		var m dto.Metric
+		n.metrics.rejected.WithLabelValues("gossip_bad_signature").Write(&m)
+		return m.GetCounter().GetValue()
+	}
+	peer := p2p.NodeID{7}
+	bad := fmt.Errorf("tx 3: %w", mempool.ErrBadSig)
+	other := errors.New("nonce too low")
+
+	n.blameBadSigs(peer, []error{nil, other, nil})
+	n.blameBadSigs(p2p.NodeID{}, []error{bad, bad})
+	if count() != 0 || logged.Len() != 0 {
+		t.Fatalf("blamed without cause: count %v, log %q", count(), logged.String())
+	}
+	n.blameBadSigs(peer, []error{nil, bad, bad, other})
+	n.blameBadSigs(peer, []error{bad})
+	if count() != 3 {
+		t.Fatalf("counted %v bad signatures, want 3", count())
+	}
+	if lines := strings.Count(logged.String(), "bad signatures"); lines != 1 || !strings.Contains(logged.String(), peer.String()) {
+		t.Fatalf("log %q: want one line naming the peer", logged.String())
+	}
+}
