@@ -279,3 +279,7 @@ func clone(b []byte) []byte {
 	}
 	return append([]byte(nil), b...)
 }
+
+// A verifier's reason must always fit where votes and certificates carry
+// it (MaxText): this fails to compile if it could not.
+const _ = uint(MaxText - verify.MaxReasonBytes)

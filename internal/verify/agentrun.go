@@ -19,7 +19,7 @@ import (
 // differently. A timeout is not a verdict: it depends on the machine.
 func runAgent(ctx context.Context, in Input) (Result, error) {
 	if in.Format != "wasm" {
-		return Invalid("agent run: format %q, want wasm", in.Format), nil
+		return Invalid("agent run: format %s, want wasm", quoteCell(in.Format)), nil
 	}
 	rc, err := in.Open()
 	if err != nil {

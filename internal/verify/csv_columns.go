@@ -64,7 +64,7 @@ func (c *csvColumn) parse(b []byte, ascii bool) error {
 	c.set = len(b) > 0
 	if !c.set {
 		if c.required {
-			return fmt.Errorf("column %q: required value is empty", c.name)
+			return fmt.Errorf("column %s: required value is empty", quoteCell(c.name))
 		}
 		return nil
 	}
@@ -83,7 +83,7 @@ func (c *csvColumn) parse(b []byte, ascii bool) error {
 		// parseText has the words for every rejected cell; it runs only
 		// on the row that ends the scan.
 		_, err := parseText(c.typ, string(b))
-		return fmt.Errorf("column %q: %w", c.name, err)
+		return fmt.Errorf("column %s: %w", quoteCell(c.name), err)
 	}
 	return nil
 }

@@ -63,10 +63,10 @@ func fieldStrings(fields [][]byte) []string {
 func checkHeader(schema *Schema, header []string) error {
 	for i, c := range schema.Columns {
 		if i >= len(header) {
-			return reject("header: %d columns, want %d (missing %q)", len(header), len(schema.Columns), c.Name)
+			return reject("header: %d columns, want %d (missing %s)", len(header), len(schema.Columns), quoteCell(c.Name))
 		}
 		if header[i] != c.Name {
-			return reject("header: column %d is %s, want %q", i+1, quoteCell(header[i]), c.Name)
+			return reject("header: column %d is %s, want %s", i+1, quoteCell(header[i]), quoteCell(c.Name))
 		}
 	}
 	if len(header) > len(schema.Columns) {

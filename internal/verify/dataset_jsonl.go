@@ -114,7 +114,7 @@ func parseJSONLRow(schema *Schema, index map[string]int, line []byte, row *rowBu
 	}
 	for i, c := range schema.Columns {
 		if c.Required && !row.seen[i] {
-			return fmt.Errorf("column %q: required value is missing", c.Name)
+			return fmt.Errorf("column %s: required value is missing", quoteCell(c.Name))
 		}
 	}
 	return nil
@@ -132,7 +132,7 @@ func parseJSONLField(schema *Schema, index map[string]int, dec *json.Decoder, ro
 	}
 	c := schema.Columns[i]
 	if row.seen[i] {
-		return fmt.Errorf("column %q: appears twice", c.Name)
+		return fmt.Errorf("column %s: appears twice", quoteCell(c.Name))
 	}
 	row.seen[i] = true
 	if tok, err = dec.Token(); err != nil {
@@ -140,11 +140,11 @@ func parseJSONLField(schema *Schema, index map[string]int, dec *json.Decoder, ro
 	}
 	v, isNull, err := jsonValue(c.Type, tok)
 	if err != nil {
-		return fmt.Errorf("column %q: %w", c.Name, err)
+		return fmt.Errorf("column %s: %w", quoteCell(c.Name), err)
 	}
 	if isNull {
 		if c.Required {
-			return fmt.Errorf("column %q: required value is null", c.Name)
+			return fmt.Errorf("column %s: required value is null", quoteCell(c.Name))
 		}
 		return nil
 	}

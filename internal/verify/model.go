@@ -92,10 +92,10 @@ func checkLayout(byOffset []*Tensor, dataLen uint64) error {
 	prev := ""
 	for _, t := range byOffset {
 		if t.Begin < pos {
-			return reject("tensor %q: data_offsets [%d, %d] overlap tensor %q", t.Name, t.Begin, t.End, prev)
+			return reject("tensor %s: data_offsets [%d, %d] overlap tensor %s", quoteCell(t.Name), t.Begin, t.End, quoteCell(prev))
 		}
 		if t.Begin > pos {
-			return reject("hole in the data area: bytes [%d, %d) before tensor %q belong to no tensor", pos, t.Begin, t.Name)
+			return reject("hole in the data area: bytes [%d, %d) before tensor %s belong to no tensor", pos, t.Begin, quoteCell(t.Name))
 		}
 		pos, prev = t.End, t.Name
 	}
@@ -105,7 +105,7 @@ func checkLayout(byOffset []*Tensor, dataLen uint64) error {
 	if len(byOffset) == 0 {
 		return reject("data area of %d bytes holds no tensor", dataLen)
 	}
-	return reject("hole in the data area: bytes [%d, %d) after tensor %q belong to no tensor", pos, dataLen, prev)
+	return reject("hole in the data area: bytes [%d, %d) after tensor %s belong to no tensor", pos, dataLen, quoteCell(prev))
 }
 
 // hashTensors reads the data area once, tensor after tensor, and stores
@@ -117,15 +117,15 @@ func hashTensors(ctx context.Context, r io.Reader, byOffset []*Tensor) error {
 		h.Reset()
 		for left := t.End - t.Begin; left > 0; {
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("verify model: stopped in tensor %q: %w", t.Name, err)
+				return fmt.Errorf("verify model: stopped in tensor %s: %w", quoteCell(t.Name), err)
 			}
 			step := min(left, hashChunk)
 			_, err := io.CopyN(h, r, int64(step))
 			if errors.Is(err, io.EOF) {
-				return reject("tensor %q: file ends inside its data (truncated)", t.Name)
+				return reject("tensor %s: file ends inside its data (truncated)", quoteCell(t.Name))
 			}
 			if err != nil {
-				return fmt.Errorf("verify model: read tensor %q: %w", t.Name, err)
+				return fmt.Errorf("verify model: read tensor %s: %w", quoteCell(t.Name), err)
 			}
 			left -= step
 		}

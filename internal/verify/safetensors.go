@@ -90,7 +90,7 @@ func eachKey(dec *json.Decoder, where string, f func(key string) error) error {
 			return reject("%s: malformed JSON", where)
 		}
 		if seen[key] {
-			return reject("%s: duplicate key %q", where, key)
+			return reject("%s: duplicate key %s", where, quoteCell(key))
 		}
 		seen[key] = true
 		if err := f(key); err != nil {
@@ -112,7 +112,7 @@ func parseMetadata(dec *json.Decoder) (map[string]string, error) {
 		}
 		var s string
 		if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-			return reject("__metadata__: value of %q is not a string", key)
+			return reject("__metadata__: value of %s is not a string", quoteCell(key))
 		}
 		meta[key] = s
 		return nil
@@ -125,7 +125,7 @@ func parseTensor(dec *json.Decoder, name string, dataLen uint64) (Tensor, error)
 	t := Tensor{Name: name}
 	var offsets []uint64
 	var haveDType, haveShape bool
-	where := fmt.Sprintf("tensor %q", name)
+	where := fmt.Sprintf("tensor %s", quoteCell(name))
 	err := eachKey(dec, where, func(key string) error {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
@@ -140,11 +140,11 @@ func parseTensor(dec *json.Decoder, name string, dataLen uint64) (Tensor, error)
 			}
 		case "shape":
 			haveShape = true
-			t.Shape, err = uintArray(raw, "shape")
+			t.Shape, err = uintArray(raw, "shape", MaxTensorDims)
 		case "data_offsets":
-			offsets, err = uintArray(raw, "data_offsets")
+			offsets, err = uintArray(raw, "data_offsets", 2)
 		default:
-			err = fmt.Errorf("unknown field %q", key)
+			err = fmt.Errorf("unknown field %s", quoteCell(key))
 		}
 		if err != nil {
 			return reject("%s: %v", where, err)
@@ -156,32 +156,69 @@ func parseTensor(dec *json.Decoder, name string, dataLen uint64) (Tensor, error)
 	}
 	switch {
 	case !haveDType:
-		return t, reject("tensor %q: no dtype", name)
+		return t, reject("tensor %s: no dtype", quoteCell(name))
 	case !haveShape:
-		return t, reject("tensor %q: no shape", name)
+		return t, reject("tensor %s: no shape", quoteCell(name))
 	case len(offsets) != 2:
-		return t, reject("tensor %q: data_offsets must be [begin, end]", name)
+		return t, reject("tensor %s: data_offsets must be [begin, end]", quoteCell(name))
 	}
 	t.Begin, t.End = offsets[0], offsets[1]
 	return t, checkTensor(t, dataLen)
 }
 
-// uintArray reads a JSON array of base-10 non-negative integers that fit
-// in a uint64. Strings, fractions and exponents are refused.
-func uintArray(raw json.RawMessage, what string) ([]uint64, error) {
-	var elems []json.RawMessage
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &elems) != nil {
+// MaxTensorDims bounds a tensor's shape; real models use a handful of
+// dimensions. Without it, a 16 MiB header of one-element dimensions took
+// a gigabyte to decode and made a 16 MB reason.
+const MaxTensorDims = 64
+
+// uintArray reads a JSON array of at most max base-10 non-negative
+// integers that fit in a uint64. Strings, fractions and exponents are
+// refused. It walks the tokens, so a long array costs no more than max
+// elements before it is refused.
+func uintArray(raw json.RawMessage, what string, max int) ([]uint64, error) {
+	if len(raw) == 0 || raw[0] != '[' {
 		return nil, fmt.Errorf("%s is not an array", what)
 	}
-	out := make([]uint64, len(elems))
-	for i, e := range elems {
-		x, err := strconv.ParseUint(string(e), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d] = %s is not a non-negative integer", what, i, quoteCell(string(e)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%s is not an array", what)
+	}
+	var out []uint64
+	for i := 0; dec.More(); i++ {
+		if i == max {
+			return nil, fmt.Errorf("%s has more than %d elements", what, max)
 		}
-		out[i] = x
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%s is not an array", what)
+		}
+		num, ok := tok.(json.Number)
+		x, perr := strconv.ParseUint(string(num), 10, 64)
+		if !ok || perr != nil {
+			return nil, fmt.Errorf("%s[%d] = %s is not a non-negative integer", what, i, quoteCell(tokenText(tok)))
+		}
+		out = append(out, x)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return nil, fmt.Errorf("%s is not an array", what)
 	}
 	return out, nil
+}
+
+// tokenText prints a JSON token as it would appear in the file, near
+// enough for a reason: strings quoted, delimiters as themselves.
+func tokenText(tok json.Token) string {
+	switch v := tok.(type) {
+	case string:
+		b, _ := json.Marshal(v)
+		return string(b)
+	case json.Delim:
+		return v.String()
+	case nil:
+		return "null"
+	}
+	return fmt.Sprint(tok)
 }
 
 // checkTensor checks what one entry can show by itself: a known dtype, a
@@ -190,24 +227,24 @@ func uintArray(raw json.RawMessage, what string) ([]uint64, error) {
 func checkTensor(t Tensor, dataLen uint64) error {
 	size, ok := dtypeSizes[t.DType]
 	if !ok {
-		return reject("tensor %q: unknown dtype %q", t.Name, t.DType)
+		return reject("tensor %s: unknown dtype %s", quoteCell(t.Name), quoteCell(t.DType))
 	}
 	want := size
 	for _, d := range t.Shape {
 		hi, lo := bits.Mul64(want, d)
 		if hi != 0 {
-			return reject("tensor %q: shape %v is too large", t.Name, t.Shape)
+			return reject("tensor %s: shape %v is too large", quoteCell(t.Name), t.Shape)
 		}
 		want = lo
 	}
 	if t.End < t.Begin {
-		return reject("tensor %q: data_offsets [%d, %d] end before they begin", t.Name, t.Begin, t.End)
+		return reject("tensor %s: data_offsets [%d, %d] end before they begin", quoteCell(t.Name), t.Begin, t.End)
 	}
 	if got := t.End - t.Begin; got != want {
-		return reject("tensor %q: data_offsets span %d bytes, but %s with shape %v takes %d", t.Name, got, t.DType, t.Shape, want)
+		return reject("tensor %s: data_offsets span %d bytes, but %s with shape %v takes %d", quoteCell(t.Name), got, t.DType, t.Shape, want)
 	}
 	if t.End > dataLen {
-		return reject("tensor %q: data_offsets [%d, %d] run past the %d-byte data area", t.Name, t.Begin, t.End, dataLen)
+		return reject("tensor %s: data_offsets [%d, %d] run past the %d-byte data area", quoteCell(t.Name), t.Begin, t.End, dataLen)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // Kind is what an artifact claims to be. The numbering is part of the
@@ -74,10 +75,32 @@ type Result struct {
 	Reason string
 }
 
-// Invalid builds the Result for an artifact that failed a check.
+// MaxReasonBytes bounds a Reason: votes, certificates and rulings carry
+// it, and they refuse longer ones. A reason built from the artifact (a
+// column or tensor name, a shape) could be longer, and then an honest
+// "invalid" could never be certified, nor a dispute over it ruled.
+const MaxReasonBytes = 1024
+
+// Invalid builds the Result for an artifact that failed a check. A reason
+// over MaxReasonBytes is cut, at a character boundary, and marked so.
 func Invalid(format string, args ...any) Result {
-	reason := fmt.Sprintf(format, args...)
+	reason := clip(fmt.Sprintf(format, args...))
 	return Result{Valid: false, Digest: sha256.Sum256([]byte("lazchain/verify/invalid\x00" + reason)), Reason: reason}
+}
+
+// clip cuts reason to MaxReasonBytes, ending in "..." when cut. A reason
+// within the bound is returned as it is, so clipping a clipped reason
+// changes nothing, and a certificate's reason hashes to its digest.
+func clip(reason string) string {
+	if len(reason) <= MaxReasonBytes {
+		return reason
+	}
+	const mark = "..."
+	cut := MaxReasonBytes - len(mark)
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut] + mark
 }
 
 // ErrUnsupported is returned for a kind or format no verifier handles.

@@ -42,6 +42,9 @@ func instrumentCode(secs map[byte][]byte, g meter, l layout) error {
 			return fmt.Errorf("%w: functions up to %d declare more than %d locals in all", ErrLimit, i, maxModuleLocals)
 		}
 		out = appendVec(out, nb)
+		if len(out) > maxCodeBytes {
+			return fmt.Errorf("%w: functions up to %d take more than %d bytes of instrumented code", ErrLimit, i, maxCodeBytes)
+		}
 	}
 	if err := endOf(r); err != nil {
 		return err

@@ -18,6 +18,13 @@ const (
 	// module of functions declaring 50,000 locals each took 4 GB.
 	maxModuleLocals = 1 << 21
 	maxFunctions    = 100_000
+	// maxCodeBytes bounds the instrumented code section. The compiler
+	// takes about 70 bytes of memory per byte of code whatever the fuel,
+	// and its compile ignores the run's deadline: an 8 MiB module of
+	// NaN-canonicalised float instructions (one byte each, seven once
+	// instrumented) would have taken some 6 GB and half a minute. 4 MiB
+	// of instrumented code is about 300 MB, and fits modules of 2-3 MB.
+	maxCodeBytes = 4 << 20
 	// bulkMemoryShift: memory.copy/fill/init cost 1 unit per 2^shift bytes.
 	bulkMemoryShift = 3
 	// yieldUnits is how much fuel runs between two calls of slowPath:

@@ -35,6 +35,15 @@ func withFunctions(n int, body []byte) []byte {
 func TestModuleWideBounds(t *testing.T) {
 	fiftyK := []byte{1, 0xd0, 0x86, 0x03, i64, opEnd} // 50,000 i64 locals; end
 	empty := []byte{0, opEnd}
+	// f32.const 0, then n f32.sqrt (one byte each, seven instructions once
+	// NaNs are canonicalised), drop.
+	sqrts := func(n int) []byte {
+		b := []byte{0, 0x43, 0, 0, 0, 0}
+		for range n {
+			b = append(b, 0x91)
+		}
+		return append(b, 0x1a, opEnd)
+	}
 	for _, c := range []struct {
 		name string
 		mod  []byte
@@ -44,6 +53,9 @@ func TestModuleWideBounds(t *testing.T) {
 		{"locals past the bound", withFunctions(maxModuleLocals/50_000+1, fiftyK), ErrLimit},
 		{"functions past the bound", withFunctions(maxFunctions, empty), ErrLimit},
 		{"many functions under the bound", withFunctions(1000, empty), nil},
+		{"code past the bound", withFunctions(1, sqrts(1<<20)), ErrLimit},
+		{"code past the bound, spread over functions", withFunctions(64, sqrts(1<<14)), ErrLimit},
+		{"code under the bound", withFunctions(1, sqrts(20_000)), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, _, err := Run(context.Background(), c.mod, []byte("hi"), DefaultLimits())
