@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lazchain/lazchain/internal/config"
+	"github.com/lazchain/lazchain/internal/rpc"
 	"github.com/lazchain/lazchain/internal/staking"
 )
 
@@ -16,7 +17,7 @@ type stakeTx struct {
 	use, short string
 	kind       uint16
 	flags      func(*cobra.Command)
-	body       func(key ed25519.PrivateKey) ([]byte, error)
+	body       func(key ed25519.PrivateKey, chainID string) ([]byte, error)
 }
 
 func stakeCommand() *cobra.Command {
@@ -40,7 +41,7 @@ func stakeCommand() *cobra.Command {
 				c.Flags().Uint32Var(&commission, "commission-bps", 500, "commission in basis points")
 				c.Flags().Uint64Var(&selfBond, "self-bond", 0, "stake bonded from the account")
 			},
-			body: func(ed25519.PrivateKey) ([]byte, error) {
+			body: func(key ed25519.PrivateKey, chainID string) ([]byte, error) {
 				if home == "" {
 					return nil, fmt.Errorf("--home is required")
 				}
@@ -52,9 +53,15 @@ func stakeCommand() *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
+				if netAddr == "" {
+					return nil, fmt.Errorf("--net-addr is required: the host:port other validators dial")
+				}
 				cv := staking.CreateValidator{BLSKey: bk.PublicKey().Bytes(), PoP: bk.ProvePossession(), Name: name,
 					NetAddr: netAddr, CommissionBps: commission, SelfBond: selfBond}
 				copy(cv.NodeID[:], nk.Public().(ed25519.PublicKey))
+				var op staking.Address
+				copy(op[:], key.Public().(ed25519.PublicKey))
+				cv.SignRegistration(chainID, op, bk, nk)
 				return cv.Encode(), nil
 			}},
 		{use: "edit-validator", short: "Change the validator's name, address or commission", kind: staking.KindEditValidator,
@@ -63,23 +70,23 @@ func stakeCommand() *cobra.Command {
 				c.Flags().StringVar(&netAddr, "net-addr", "", "new p2p address (empty keeps)")
 				c.Flags().Uint32Var(&newCommission, "commission-bps", 0xFFFFFFFF, "new commission (default keeps)")
 			},
-			body: func(ed25519.PrivateKey) ([]byte, error) {
+			body: func(ed25519.PrivateKey, string) ([]byte, error) {
 				return staking.EditValidator{Name: name, NetAddr: netAddr, CommissionBps: newCommission}.Encode(), nil
 			}},
 		{use: "delegate", short: "Bond stake to a validator", kind: staking.KindDelegate, flags: target,
-			body: func(ed25519.PrivateKey) ([]byte, error) {
+			body: func(ed25519.PrivateKey, string) ([]byte, error) {
 				a, err := addr()
 				return staking.Delegate{Validator: a, Amount: amount}.Encode(), err
 			}},
 		{use: "undelegate", short: "Start unbonding stake from a validator", kind: staking.KindUndelegate, flags: target,
-			body: func(ed25519.PrivateKey) ([]byte, error) {
+			body: func(ed25519.PrivateKey, string) ([]byte, error) {
 				a, err := addr()
 				return staking.Undelegate{Validator: a, Amount: amount}.Encode(), err
 			}},
 		{use: "withdraw", short: "Release unbonded stake whose period has passed", kind: staking.KindWithdraw,
-			body: func(ed25519.PrivateKey) ([]byte, error) { return staking.Withdraw{}.Encode(), nil }},
+			body: func(ed25519.PrivateKey, string) ([]byte, error) { return staking.Withdraw{}.Encode(), nil }},
 		{use: "unjail", short: "Return a jailed validator to the candidates", kind: staking.KindUnjail,
-			body: func(ed25519.PrivateKey) ([]byte, error) { return staking.Unjail{}.Encode(), nil }},
+			body: func(ed25519.PrivateKey, string) ([]byte, error) { return staking.Unjail{}.Encode(), nil }},
 	}
 	for _, st := range txs {
 		cmd.AddCommand(st.command())
@@ -96,7 +103,11 @@ func (st stakeTx) command() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%w (create one with: lazchain keys add --out %s)", err, f.keyFile)
 			}
-			body, err := st.body(key)
+			status, err := rpc.NewClient(f.url).Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			body, err := st.body(key, status.ChainID)
 			if err != nil {
 				return err
 			}

@@ -38,8 +38,13 @@ func (n *Node) newView(e *state.Epoch) (*epochView, error) {
 	}
 	if n.rules != nil {
 		if v.self = set.IndexOf(n.rules.PublicKey().Bytes()); v.self >= 0 && v.nodeIDs[v.self] != n.nodeID {
-			return nil, fmt.Errorf("epoch %d: validator %d (%s) registered node id %s, this node is %s",
-				e.Number, v.self, e.Set[v.self].Name, v.nodeIDs[v.self].Short(), n.nodeID.Short())
+			// Another home's BLS key, most likely: signing here would
+			// only risk a double vote with the node that has the right
+			// node key. Follow the chain as a full node instead of
+			// refusing to run.
+			n.log.Error("this node's BLS key belongs to a validator registered with another node key; following as a full node, not signing",
+				"epoch", e.Number, "validator", e.Set[v.self].Name, "registered_node_id", v.nodeIDs[v.self].Short(), "this_node_id", n.nodeID.Short())
+			v.self = -1
 		}
 	}
 	return v, nil

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"slices"
 
@@ -20,7 +21,10 @@ type enode struct {
 	name string
 	key  *bls.SecretKey
 	op   staking.Address // operator account and node identity
-	twin bool
+	// nodeKey is the node key whose public key is op; it signs the
+	// registration of a joining validator.
+	nodeKey ed25519.PrivateKey
+	twin    bool
 
 	joining, leaving bool // the script has sent its create-validator / unbond
 
@@ -69,7 +73,8 @@ func newEnode(id int, name string, key *bls.SecretKey) *enode {
 	n := &enode{id: id, name: name, key: key, nonces: map[staking.Address]uint64{},
 		blocks: map[types.Hash]*types.Block{}, endQC: map[uint64]*types.QC{}, disk: &safety.MemStorage{}, up: true, results: map[types.Hash]bool{}}
 	h := types.HashOf(key.PublicKey().Bytes())
-	copy(n.op[:], h[:])
+	n.nodeKey = ed25519.NewKeyFromSeed(h[:])
+	copy(n.op[:], n.nodeKey.Public().(ed25519.PublicKey))
 	return n
 }
 

@@ -17,9 +17,10 @@ func (s *epochSim) script(epoch uint64) {
 	}
 	if c := s.nextCandidate(); c != nil && s.rng.Float64() < 0.7 {
 		stake := s.params.MinStake + s.rng.Uint64N(2*genesisStake)
-		body := staking.CreateValidator{BLSKey: c.key.PublicKey().Bytes(), PoP: c.key.ProvePossession(), NodeID: c.op,
-			Name: c.name, CommissionBps: uint32(s.rng.IntN(2000)), SelfBond: stake}.Encode()
-		s.submit(c.op, staking.KindCreateValidator, body)
+		cv := staking.CreateValidator{BLSKey: c.key.PublicKey().Bytes(), PoP: c.key.ProvePossession(), NodeID: c.op,
+			Name: c.name, NetAddr: c.name + ":26656", CommissionBps: uint32(s.rng.IntN(2000)), SelfBond: stake}
+		cv.SignRegistration(chainID, c.op, c.key, c.nodeKey)
+		s.submit(c.op, staking.KindCreateValidator, cv.Encode())
 		c.joining = true
 	}
 	if v := s.leaver(); v != nil && s.rng.Float64() < 0.5 {

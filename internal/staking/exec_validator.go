@@ -1,5 +1,11 @@
 package staking
 
+import (
+	"crypto/ed25519"
+
+	"github.com/lazchain/lazchain/internal/crypto/bls"
+)
+
 func (s *State) execCreateValidator(ctx Ctx, sender Address, body []byte) *Failure {
 	c, err := DecodeCreateValidator(body)
 	if err != nil {
@@ -10,6 +16,12 @@ func (s *State) execCreateValidator(ctx Ctx, sender Address, body []byte) *Failu
 	}
 	if c.CommissionBps > MaxBps {
 		return fail(BadCommission, "commission %d bps is over %d", c.CommissionBps, MaxBps)
+	}
+	if f := checkName(c.Name); f != nil {
+		return f
+	}
+	if f := checkNetAddr(c.NetAddr); f != nil {
+		return f
 	}
 	if c.SelfBond < s.params.MinStake {
 		return fail(BelowMinStake, "self-bond %d is below min_stake %d", c.SelfBond, s.params.MinStake)
@@ -34,6 +46,9 @@ func (s *State) execCreateValidator(ctx Ctx, sender Address, body []byte) *Failu
 	if owner, used := s.blsKeys[string(key)]; used {
 		return fail(DuplicateKey, "bls key is used by validator %s", owner)
 	}
+	if f := s.checkRegistration(sender, c, key); f != nil {
+		return f
+	}
 
 	ctx.Bank.SetBalance(sender, bal-c.SelfBond)
 	v := &Validator{
@@ -56,6 +71,16 @@ func (s *State) execEditValidator(sender Address, body []byte) *Failure {
 	}
 	if e.CommissionBps != KeepCommission && e.CommissionBps > MaxBps {
 		return fail(BadCommission, "commission %d bps is over %d", e.CommissionBps, MaxBps)
+	}
+	if e.Name != "" {
+		if f := checkName(e.Name); f != nil {
+			return f
+		}
+	}
+	if e.NetAddr != "" {
+		if f := checkNetAddr(e.NetAddr); f != nil {
+			return f
+		}
 	}
 	if e.Name != "" {
 		v.Name = e.Name
@@ -88,5 +113,20 @@ func (s *State) execUnjail(sender Address, body []byte) *Failure {
 	}
 	v.Jailed = false
 	v.JailedUntil = 0
+	return nil
+}
+
+// checkRegistration checks that the BLS key and the node key signed this
+// operator's registration on this chain, so that neither can be taken by
+// copying a proof of possession or a node id from someone else's.
+func (s *State) checkRegistration(operator Address, c CreateValidator, key []byte) *Failure {
+	msg := RegistrationBytes(s.chainID, operator, c.NodeID, key)
+	pk, err := bls.Scheme{}.ParsePublicKey(key)
+	if err != nil || !(bls.Scheme{}).Verify(pk, msg, c.Binding) {
+		return fail(BadRegistration, "the bls key did not sign the registration of operator %s on %s (its proof of possession is not enough)", operator, s.chainID)
+	}
+	if !ed25519.Verify(ed25519.PublicKey(c.NodeID[:]), msg, c.NodeSig) {
+		return fail(BadRegistration, "node key %x did not sign the registration of operator %s on %s", c.NodeID[:4], operator, s.chainID)
+	}
 	return nil
 }

@@ -28,6 +28,8 @@ const (
 	ZeroAmount                          // amount is zero or buys no shares
 	Insolvent                           // validator slashed to zero tokens while shares remain
 	TooManyUnbonding                    // MaxUnbondingEntries already unbonding from this validator
+	BadRegistration                     // the BLS or node key did not sign this operator's registration
+	BadText                             // a name or address that is not printable UTF-8, or not host:port
 )
 
 var codeNames = map[Code]string{
@@ -51,6 +53,8 @@ var codeNames = map[Code]string{
 	ZeroAmount:         "zero amount",
 	Insolvent:          "insolvent validator",
 	TooManyUnbonding:   "too many unbonding entries",
+	BadRegistration:    "bad registration",
+	BadText:            "bad text",
 }
 
 func (c Code) String() string {

@@ -63,6 +63,14 @@ func (s *State) genesisValidator(g GenesisValidator) (*Validator, error) {
 	case len(g.NetAddr) > MaxNetAddrLen:
 		return nil, fmt.Errorf("net addr is %d bytes, at most %d", len(g.NetAddr), MaxNetAddrLen)
 	}
+	if f := checkName(g.Name); f != nil {
+		return nil, f
+	}
+	if g.NetAddr != "" { // genesis validators may be reached through configured peers
+		if f := checkNetAddr(g.NetAddr); f != nil {
+			return nil, f
+		}
+	}
 	if _, dup := s.validators[g.Operator]; dup {
 		return nil, fmt.Errorf("operator listed twice")
 	}

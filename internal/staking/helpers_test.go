@@ -2,6 +2,7 @@ package staking
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -59,7 +60,13 @@ func addr(i int) Address {
 	return a
 }
 
-func nodeID(i int) [32]byte { return sha256.Sum256(fmt.Appendf(nil, "node-%d", i)) }
+// nodeKey returns the i-th test node key; nodeID(i) is its public key.
+func nodeKey(i int) ed25519.PrivateKey {
+	seed := sha256.Sum256(fmt.Appendf(nil, "node-%d", i))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func nodeID(i int) [32]byte { return [32]byte(nodeKey(i).Public().(ed25519.PublicKey)) }
 
 func genesisVal(i int, stake uint64) GenesisValidator {
 	return GenesisValidator{
@@ -69,10 +76,19 @@ func genesisVal(i int, stake uint64) GenesisValidator {
 }
 
 func createBody(i int, selfBond uint64, commission uint32) []byte {
-	return CreateValidator{
+	c := createValidator(i, selfBond, commission)
+	return c.Encode()
+}
+
+// createValidator is validator i's registration, signed for operator
+// addr(i).
+func createValidator(i int, selfBond uint64, commission uint32) CreateValidator {
+	c := CreateValidator{
 		BLSKey: pubKey(i), PoP: pop(i), NodeID: nodeID(i), Name: fmt.Sprintf("val-%d", i),
 		NetAddr: fmt.Sprintf("10.0.0.%d:26656", i), CommissionBps: commission, SelfBond: selfBond,
-	}.Encode()
+	}
+	c.SignRegistration(testChain, addr(i), key(i), nodeKey(i))
+	return c
 }
 
 // fixture is a state with a bank, driven block by block.

@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"reflect"
@@ -31,7 +32,13 @@ func blsKey(t testing.TB, i int) *bls.SecretKey {
 	return k
 }
 
-func nodeID(i int) [32]byte { return sha256.Sum256(fmt.Appendf(nil, "state-test-node-%d", i)) }
+// nodeKey is user i's node key; nodeID(i) is its public key.
+func nodeKey(i int) ed25519.PrivateKey {
+	seed := sha256.Sum256(fmt.Appendf(nil, "state-test-node-%d", i))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func nodeID(i int) [32]byte { return [32]byte(nodeKey(i).Public().(ed25519.PublicKey)) }
 
 // genesisValidator is operated by user op with BLS key op.
 func genesisValidator(t testing.TB, op int, stake uint64) staking.GenesisValidator {
@@ -45,11 +52,13 @@ func genesisValidator(t testing.TB, op int, stake uint64) staking.GenesisValidat
 // createValidator is user op's create-validator body with BLS key k.
 func createValidator(t testing.TB, op, k int, selfBond uint64, commission uint32) []byte {
 	sk := blsKey(t, k)
-	return staking.CreateValidator{
+	c := staking.CreateValidator{
 		BLSKey: sk.PublicKey().Bytes(), PoP: sk.ProvePossession(), NodeID: nodeID(op),
 		Name: fmt.Sprintf("val-%d", op), NetAddr: fmt.Sprintf("10.0.0.%d:26656", op),
 		CommissionBps: commission, SelfBond: selfBond,
-	}.Encode()
+	}
+	c.SignRegistration(chain, addr(op), sk, nodeKey(op))
+	return c.Encode()
 }
 
 // stakeGenesis is a chain whose epochs are epochLength blocks, validated
