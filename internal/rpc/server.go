@@ -234,11 +234,15 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_hash", err.Error())
 		return
 	}
+	// The pool first: a commit reports its height before the pool forgets
+	// the transaction, so one of the two reads sees it. The other order
+	// answered 404 for a transaction committing between them.
+	pending := s.n.Pending(h)
 	res, err := s.n.Tx(h)
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, txView(res))
-	case errors.Is(err, node.ErrNotFound) && s.n.Pending(h):
+	case errors.Is(err, node.ErrNotFound) && pending:
 		writeJSON(w, http.StatusOK, TxView{Hash: h.String(), Status: "pending"})
 	case errors.Is(err, node.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
@@ -286,7 +290,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_tx", err.Error())
 		return
 	}
-	if err := s.n.Submit([]*types.Tx{tx})[0]; err != nil {
+	wait := r.URL.Query().Get("wait") == "true"
+	if err := s.n.Submit([]*types.Tx{tx})[0]; err != nil && !(wait && s.known(tx.Hash(), err)) {
 		status, code := submitErrorCode(err)
 		if code == "mempool_full" {
 			w.Header().Set("Retry-After", "1") // as for a batch refused so
@@ -295,7 +300,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := tx.Hash()
-	if r.URL.Query().Get("wait") != "true" {
+	if !wait {
 		writeJSON(w, http.StatusAccepted, SubmitView{Hash: h.String(), Status: "accepted"})
 		return
 	}
@@ -307,6 +312,22 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, SubmitView{Hash: h.String(), Status: "committed", Height: height})
+}
+
+// known reports whether a transaction refused as a duplicate or for its
+// nonce is this very one, pending or committed: a client repeating a
+// wait that ended without an answer (a dropped connection, the 504) then
+// waits for it, or learns it committed, instead of reading a 409 for a
+// transaction that went through.
+func (s *Server) known(h types.Hash, err error) bool {
+	if !errors.Is(err, mempool.ErrDuplicate) && !errors.Is(err, mempool.ErrStaleNonce) {
+		return false
+	}
+	if s.n.Pending(h) {
+		return true
+	}
+	_, terr := s.n.Tx(h)
+	return terr == nil
 }
 
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
