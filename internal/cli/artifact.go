@@ -8,6 +8,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,6 +113,9 @@ func submitArtifact(cmd *cobra.Command, f artifactFlags, target, file string) er
 	if err != nil {
 		return err
 	}
+	if !slices.Contains(d.Policy.Kinds, sub.Kind.String()) {
+		return fmt.Errorf("idao %q accepts %s, not %s (see lazchain idao list)", target, strings.Join(d.Policy.Kinds, ", "), sub.Kind)
+	}
 	sub.Fee = d.Policy.SubmitFee
 	m, err := uploadFile(cmd, c, upload, f.chunk)
 	if err != nil {
@@ -160,6 +164,16 @@ func describe(f artifactFlags, target, file string) (idao.Submit, string, func()
 	if f.schema != "" {
 		if sub.Schema, err = os.ReadFile(f.schema); err != nil {
 			return sub, "", none, fmt.Errorf("schema: %w", err)
+		}
+	}
+	if kind == verify.KindDataset {
+		// The committee would anchor "invalid" for good: check here, before
+		// anything is uploaded or signed.
+		if f.schema == "" {
+			return sub, "", none, fmt.Errorf(`a dataset needs --schema FILE, a JSON object such as {"columns":[{"name":"id","type":"int","required":true}]}; without one its verdict is "invalid: schema: missing"`)
+		}
+		if _, err := verify.ParseSchema(sub.Schema); err != nil {
+			return sub, "", none, fmt.Errorf("--schema %s: %w", f.schema, err)
 		}
 	}
 	if kind != verify.KindAgentRun {

@@ -18,7 +18,7 @@ import (
 )
 
 func addNodeFlag(cmd *cobra.Command, url *string) {
-	cmd.Flags().StringVar(url, "node", defaultNode, "node API URL (default: node0 of the local devnet)")
+	cmd.Flags().StringVar(url, "node", defaultNode, "node API URL (node0 of the local devnet)")
 }
 
 func printJSON(v any) error {

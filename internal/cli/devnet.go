@@ -97,8 +97,12 @@ func runDevnet(cmd *cobra.Command, o devnetOptions) error {
 			return fmt.Errorf("sample dataset: %w", err)
 		}
 	}
-	fmt.Printf("committing blocks; try: lazchain status, lazchain idao list,\n  lazchain artifact submit FILE --idao datasets --key %s --wait   (Ctrl-C to stop)\n",
-		AccountFile(filepath.Join(home, "accounts"), 0))
+	schema := "SCHEMA.json"
+	if sample {
+		schema = filepath.Join(home, "sample", "schema.json")
+	}
+	fmt.Printf("committing blocks; try: lazchain status, lazchain idao list,\n  lazchain artifact submit FILE.csv --schema %s --idao datasets --key %s --wait   (Ctrl-C to stop)\n",
+		schema, AccountFile(filepath.Join(home, "accounts"), 0))
 	exited := make(chan error, len(procs))
 	for _, p := range procs {
 		go func() { exited <- p.Wait() }()

@@ -82,6 +82,11 @@ func devnetSample(cmd *cobra.Command, home, nodeHome, api string) error {
 	if err := os.WriteFile(data, []byte(sampleCSV(5000)), 0o644); err != nil {
 		return err
 	}
+	// Beside it, its schema: what the hint for the user's own submission
+	// points at.
+	if err := os.WriteFile(filepath.Join(dir, "schema.json"), []byte(sampleSchema+"\n"), 0o644); err != nil {
+		return err
+	}
 	m, err := uploadFile(cmd, c, data, merkle.DefaultChunk/16)
 	if err != nil {
 		return err

@@ -161,6 +161,15 @@ func buildChallenge(ctx context.Context, c *rpc.Client, f disputeFlags, artifact
 	if err != nil {
 		return ch, err
 	}
+	// Refused here rather than as a failed transaction that uses a nonce.
+	switch {
+	case a.Status == idao.Pending.String():
+		return ch, fmt.Errorf("artifact %s is pending: it has no certificate to dispute yet", a.ID)
+	case a.Final && a.Certificate != nil:
+		return ch, fmt.Errorf("artifact %s is final: its challenge window closed at height %d", a.ID, a.Certificate.ChallengeEnd)
+	case a.Final:
+		return ch, fmt.Errorf("artifact %s is final: nothing can dispute it any more", a.ID)
+	}
 	if !f.bondSet {
 		d, err := c.IDAO(ctx, a.IDAO)
 		if err != nil {

@@ -17,7 +17,8 @@ import (
 )
 
 func initCommand() *cobra.Command {
-	var home, chainID, moniker string
+	var home, chainID, moniker, p2pListen, apiListen string
+	var peers []string
 	var stake uint64
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -28,6 +29,15 @@ func initCommand() *cobra.Command {
 				return err
 			}
 			f.genesis.Stake = stake
+			// A node joining a running network on the same machine needs
+			// its own ports and someone to dial.
+			if p2pListen != "" {
+				f.cfg.P2P.Listen = p2pListen
+			}
+			if apiListen != "" {
+				f.cfg.API.Listen = apiListen
+			}
+			f.cfg.P2P.Peers = peers
 			g := &config.Genesis{ChainID: chainID, Validators: []config.GenesisValidator{f.genesis}, Consensus: config.DefaultConsensus()}
 			if err := g.Check(); err != nil {
 				return fmt.Errorf("genesis: %w", err)
@@ -43,6 +53,9 @@ func initCommand() *cobra.Command {
 	cmd.Flags().StringVar(&chainID, "chain-id", "lazchain-local", "chain id")
 	cmd.Flags().StringVar(&moniker, "moniker", "node0", "this node's name")
 	cmd.Flags().Uint64Var(&stake, "stake", DefaultStake, "the validator's stake in genesis")
+	cmd.Flags().StringVar(&p2pListen, "p2p-listen", "", "p2p listen address host:port (default "+config.Default().P2P.Listen+")")
+	cmd.Flags().StringVar(&apiListen, "api-listen", "", "API listen address host:port (default "+config.Default().API.Listen+")")
+	cmd.Flags().StringSliceVar(&peers, "peers", nil, "peers to dial, node_id@host:port, comma-separated")
 	cmd.MarkFlagRequired("home")
 	return cmd
 }

@@ -143,11 +143,16 @@ func transferCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if amount == 0 {
+				return fmt.Errorf("--amount must be above 0")
+			}
 			return signAndSend(cmd.Context(), f, key, staking.KindTransfer, staking.Transfer{To: a, Amount: amount}.Encode())
 		},
 	}
 	txKeyFlags(c, &f)
 	c.Flags().StringVar(&to, "to", "", "recipient address (hex)")
-	c.Flags().Uint64Var(&amount, "amount", 0, "amount")
+	c.Flags().Uint64Var(&amount, "amount", 0, "amount (required)")
+	c.MarkFlagRequired("to")
+	c.MarkFlagRequired("amount")
 	return c
 }

@@ -119,7 +119,7 @@ func TestRunNodeRejectsBrokenHome(t *testing.T) {
 	// Each file is loaded and checked before anything starts.
 	for _, tc := range []struct{ file, body, want string }{
 		{config.GenesisFile, "{", "not valid JSON"},
-		{config.NodeKeyFile, `{"type":"bls12-381","secret":""}`, "not a ed25519 key file"},
+		{config.NodeKeyFile, `{"type":"bls12-381","secret":""}`, "not a key file of type ed25519"},
 		{config.BLSKeyFile, `{"type":"bls12-381","secret":"00"}`, "got 1 bytes, want 32"},
 	} {
 		path := filepath.Join(home, tc.file)

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -149,6 +151,9 @@ func Load(home string) (Config, error) {
 	path := filepath.Join(home, ConfigFile)
 	cfg := Default()
 	md, err := toml.DecodeFile(path, &cfg)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, fmt.Errorf("read %s: %w (create a home with: lazchain init --home %s)", path, err, home)
+	}
 	if err != nil {
 		return cfg, fmt.Errorf("read %s: %w", path, err)
 	}

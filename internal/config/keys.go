@@ -60,7 +60,7 @@ func readKey(path, typ string) ([]byte, error) {
 	}
 	var kf keyFile
 	if err := json.Unmarshal(b, &kf); err != nil || kf.Type != typ {
-		return nil, fmt.Errorf("%s: not a %s key file", path, typ)
+		return nil, fmt.Errorf("%s: not a key file of type %s", path, typ)
 	}
 	secret, err := hex.DecodeString(kf.Secret)
 	if err != nil {

@@ -98,12 +98,12 @@ func TestKeyFilesRejected(t *testing.T) {
 		bls  bool // load as a BLS key, else as a node key
 		want string
 	}{
-		{"node: bls type", `{"type":"bls12-381","secret":"` + seed32 + `"}`, false, "not a ed25519 key file"},
-		{"bls: ed25519 type", `{"type":"ed25519","secret":"` + seed32 + `"}`, true, "not a bls12-381 key file"},
-		{"node: empty type", `{"secret":"` + seed32 + `"}`, false, "not a ed25519 key file"},
-		{"node: type case", `{"type":"ED25519","secret":"` + seed32 + `"}`, false, "not a ed25519 key file"},
-		{"node: not JSON", `ed25519 ` + seed32, false, "not a ed25519 key file"},
-		{"bls: not JSON", `{`, true, "not a bls12-381 key file"},
+		{"node: bls type", `{"type":"bls12-381","secret":"` + seed32 + `"}`, false, "not a key file of type ed25519"},
+		{"bls: ed25519 type", `{"type":"ed25519","secret":"` + seed32 + `"}`, true, "not a key file of type bls12-381"},
+		{"node: empty type", `{"secret":"` + seed32 + `"}`, false, "not a key file of type ed25519"},
+		{"node: type case", `{"type":"ED25519","secret":"` + seed32 + `"}`, false, "not a key file of type ed25519"},
+		{"node: not JSON", `ed25519 ` + seed32, false, "not a key file of type ed25519"},
+		{"bls: not JSON", `{`, true, "not a key file of type bls12-381"},
 		{"node: corrupt hex", `{"type":"ed25519","secret":"zz` + seed32[2:] + `"}`, false, "secret is not hex"},
 		{"node: odd hex", `{"type":"ed25519","secret":"` + seed32[1:] + `"}`, false, "secret is not hex"},
 		{"bls: corrupt hex", `{"type":"bls12-381","secret":"g` + seed32[1:] + `"}`, true, "secret is not hex"},

@@ -162,7 +162,9 @@ func (s *State) uphold(ctx Ctx, dp *Dispute, a *Artifact, c *Committee, j *Judgm
 	before := ctx.Bank.Balance(dp.Challenger)
 	challenger := dp.Challenger
 	for _, seat := range signerSeats(a, c) {
-		if cut := ctx.Staking.Slash(ctx.Bank, ctx.Height, seat.Operator, s.params.SlashBps, true, &challenger); cut > 0 {
+		// The offence is the certificate, at the height it landed: entries
+		// complete by then were not behind it (LockSlashable).
+		if cut := ctx.Staking.SlashFor(ctx.Bank, ctx.Height, a.AttestHeight, seat.Operator, s.params.SlashBps, true, &challenger); cut > 0 {
 			j.Slashed += cut
 			j.SlashedCount++
 		}

@@ -112,3 +112,35 @@ func TestBusySignerDoesNotFreezeCompletedEntries(t *testing.T) {
 	}
 	t.Fatalf("entry complete at %d still not withdrawable at %d while its validator kept attesting", done, w.height)
 }
+
+// An entry locked by an earlier verdict A is still not cut when a later
+// verdict B, which landed after the entry completed, is overturned: the
+// lock keeps it liable for A only.
+func TestEntryIsNotCutForVerdictsAfterItCompleted(t *testing.T) {
+	w := newWorld(t, disputeStakes...)
+	alice := op(50)
+	done := undelegated(t, w, alice)
+	p := DefaultPolicy()
+	p.DisputeBond = testBond
+	w.create("q", p, 0, 1, 2, 3)
+	w.advance(done - 5)
+	attestOnce(t, w, 1) // A: alice's entry still unbonding, so locked
+	lockA := w.stake.Unbonding(alice)[0].LockedUntil
+	w.advance(done + 5)
+	b := attestOnce(t, w, 2) // B lands after alice's entry completed
+	if w.height >= lockA {
+		t.Fatalf("setup: height %d past A's lock %d", w.height, lockA)
+	}
+	w.height++
+	if code := w.exec(challenger, KindChallenge, Challenge{Artifact: b.ID, Claim: ClaimWrongVerdict, Bond: testBond}.Encode()); code != 0 {
+		t.Fatalf("challenge: %s", code)
+	}
+	truth := verify.Invalid("row 2: column %q: %q is not an int", "a", "x")
+	u := w.rule(DisputeID(b.ID, ClaimWrongVerdict), true, false, truth.Digest, truth.Reason, 0, 1, 2, 3)
+	if code := w.exec(op(9), KindRuling, u.Encode()); code != 0 {
+		t.Fatalf("ruling: %s", code)
+	}
+	if e := w.stake.Unbonding(alice); len(e) != 1 || e[0].Amount != 10_000 {
+		t.Errorf("entry complete at %d, before B landed, was cut for B: %+v", done, e)
+	}
+}

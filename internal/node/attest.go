@@ -201,8 +201,11 @@ func (n *Node) routeBatch(from p2p.NodeID, txs []*types.Tx) (toCheck, bool) {
 		n.metrics.txChecks.WithLabelValues("spare").Add(float64(len(txs)))
 		return toCheck{from: from, txs: txs, d: d, attest: true, reserved: len(txs)}, true
 	}
-	ready, full := n.attest.hold(d, txs, origin, from, v)
+	ready, full, settled := n.attest.hold(d, txs, origin, from, v)
 	switch {
+	case settled:
+		n.metrics.txChecks.WithLabelValues("settled").Add(float64(len(txs)))
+		return toCheck{from: from, txs: txs}, true // seen before: its attestations are gone
 	case full:
 		n.metrics.txChecks.WithLabelValues("overflow").Add(float64(len(txs)))
 		return toCheck{from: from, txs: txs}, true // too much is waiting: check this one here
@@ -327,17 +330,17 @@ func (n *Node) admitAttested(txs []*types.Tx) {
 // hold keeps a batch until it is vouched for; it returns the batch's
 // transactions at once if early attestations already suffice, and full
 // when it cannot keep the batch.
-func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, from p2p.NodeID, v *epochView) (ready []*types.Tx, full bool) {
+func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, from p2p.NodeID, v *epochView) (ready []*types.Tx, full, settled bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, dup := a.held[d]; dup {
-		return nil, false
+		return nil, false, false
 	}
 	if a.settled.has(d) {
 		// Seen and done with: its attestations were dropped, so holding it
 		// would only wait out attestWait. Checked again here instead, since
 		// "done" may have meant a bad signature found.
-		return nil, true
+		return nil, false, true
 	}
 	size := 0
 	for _, tx := range txs {
@@ -347,7 +350,7 @@ func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, from p2p.No
 	// (origin -1) sharing one part.
 	share := maxHeld / max(1, v.set.Len())
 	if len(a.held) >= maxHeld || a.byOrigin[origin] >= share || a.bytes+size > maxHeldBytes {
-		return nil, true
+		return nil, true, false
 	}
 	b := &heldBatch{from: from, txs: txs, by: map[int]bool{origin: true}, epoch: v.epoch.Number, since: time.Now(), origin: origin, bytes: size}
 	a.byOrigin[origin]++
@@ -361,7 +364,7 @@ func (a *attestBook) hold(d types.Hash, txs []*types.Tx, origin int, from p2p.No
 		a.dropEarly(d, e)
 	}
 	a.held[d] = b
-	return a.release(d, b, v), false
+	return a.release(d, b, v), false, false
 }
 
 // vouch adds an attestation and returns the batch once it is vouched for

@@ -85,7 +85,7 @@ func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
 	txs[0].Seal()
 
 	a := newAttestBook()
-	if ready, full := a.hold(digest(1), txs, 1, p2p.NodeID{}, v); ready != nil || full {
+	if ready, full, _ := a.hold(digest(1), txs, 1, p2p.NodeID{}, v); ready != nil || full {
 		t.Fatalf("released on the origin's word alone")
 	}
 	if got := a.vouch(digest(1), 1, v); got != nil {
@@ -100,7 +100,7 @@ func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
 
 	// Attestations that arrive first are kept for the batch.
 	a.vouch(digest(2), 3, v)
-	if ready, _ := a.hold(digest(2), txs, 1, p2p.NodeID{}, v); len(ready) != 1 {
+	if ready, _, _ := a.hold(digest(2), txs, 1, p2p.NodeID{}, v); len(ready) != 1 {
 		t.Fatalf("an early attestation was not counted")
 	}
 
@@ -109,7 +109,7 @@ func TestAttestBookReleasesOnEnoughStake(t *testing.T) {
 	next0 := testView(t, 1, 1, 1, 1)
 	next0.epoch = &state.Epoch{Number: 4}
 	a.vouch(digest(4), 2, v)
-	if ready, _ := a.hold(digest(4), txs, 1, p2p.NodeID{}, next0); ready != nil {
+	if ready, _, _ := a.hold(digest(4), txs, 1, p2p.NodeID{}, next0); ready != nil {
 		t.Fatalf("an attestation from the previous epoch released a batch")
 	}
 
@@ -139,11 +139,11 @@ func TestAttestBookFull(t *testing.T) {
 	a := newAttestBook()
 	share := maxHeld / 4
 	for i := 0; i < share; i++ {
-		if _, full := a.hold(digest(i), nil, 1, p2p.NodeID{}, v); full {
+		if _, full, _ := a.hold(digest(i), nil, 1, p2p.NodeID{}, v); full {
 			t.Fatalf("full after %d", i)
 		}
 	}
-	if ready, full := a.hold(digest(share), nil, 1, p2p.NodeID{}, v); !full || ready != nil {
+	if ready, full, _ := a.hold(digest(share), nil, 1, p2p.NodeID{}, v); !full || ready != nil {
 		t.Fatalf("origin past its share: full %v ready %v", full, ready)
 	}
 	for origin := 0; origin < 4; origin++ {
@@ -151,12 +151,12 @@ func TestAttestBookFull(t *testing.T) {
 			continue
 		}
 		for i := 0; i < share; i++ {
-			if _, full := a.hold(digest((origin+1)<<16|i), nil, origin, p2p.NodeID{}, v); full {
+			if _, full, _ := a.hold(digest((origin+1)<<16|i), nil, origin, p2p.NodeID{}, v); full {
 				t.Fatalf("origin %d refused after %d while origin 1 is at its share", origin, i)
 			}
 		}
 	}
-	if ready, full := a.hold(digest(1<<20), nil, 0, p2p.NodeID{}, v); !full || ready != nil {
+	if ready, full, _ := a.hold(digest(1<<20), nil, 0, p2p.NodeID{}, v); !full || ready != nil {
 		t.Fatalf("hold past the limit: full %v ready %v", full, ready)
 	}
 	// Bytes: a few batches of the largest transactions fill it.
@@ -168,7 +168,7 @@ func TestAttestBookFull(t *testing.T) {
 	}
 	held := 0
 	for i := 0; i < 64; i++ {
-		if _, full := b.hold(digest(i), batch, i%4, p2p.NodeID{}, v); full {
+		if _, full, _ := b.hold(digest(i), batch, i%4, p2p.NodeID{}, v); full {
 			break
 		}
 		held++
@@ -272,7 +272,7 @@ func TestEarlyAttestationsPerValidator(t *testing.T) {
 		t.Fatalf("a flooding validator holds %d early attestations, want its share %d", n, maxEarly/4)
 	}
 	a.vouch(digest(1), 2, v)
-	if ready, _ := a.hold(digest(1), txs, 1, p2p.NodeID{}, v); len(ready) != 1 {
+	if ready, _, _ := a.hold(digest(1), txs, 1, p2p.NodeID{}, v); len(ready) != 1 {
 		t.Fatal("an honest early attestation was pushed out")
 	}
 	a.overdue(time.Now().Add(2 * attestWait))
@@ -321,12 +321,12 @@ func TestSettledBatchesDropLateAttestations(t *testing.T) {
 	if len(a.early) != 0 || len(a.earlyBy) != 0 {
 		t.Fatalf("late attestation kept as early: %d early, by %v", len(a.early), a.earlyBy)
 	}
-	if ready, full := a.hold(digest(1), txs, 1, p2p.NodeID{}, v); ready != nil || !full {
-		t.Fatalf("a settled batch gossiped again: ready %v, full %v; want it checked here", ready, full)
+	if ready, full, settled := a.hold(digest(1), txs, 1, p2p.NodeID{}, v); ready != nil || full || !settled {
+		t.Fatalf("a settled batch gossiped again: ready %v, full %v, settled %v; want it checked here", ready, full, settled)
 	}
 
 	// Released by its attestations: late ones are dropped too.
-	if ready, full := a.hold(digest(2), txs, 1, p2p.NodeID{}, v); ready != nil || full {
+	if ready, full, _ := a.hold(digest(2), txs, 1, p2p.NodeID{}, v); ready != nil || full {
 		t.Fatalf("hold: ready %v, full %v", ready, full)
 	}
 	if got := a.vouch(digest(2), 2, v); got == nil {

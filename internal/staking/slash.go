@@ -16,6 +16,14 @@ package staking
 // Slash never fails, so a caller that has validated its own input can
 // apply it without a rollback path; bank may be nil when reporter is nil.
 func (s *State) Slash(bank Bank, height uint64, op Address, bps uint32, jail bool, reporter *Address) (slashed uint64) {
+	return s.SlashFor(bank, height, 0, op, bps, jail, reporter)
+}
+
+// SlashFor is Slash for an offence at height offence: an unbonding entry
+// that had completed by then was no longer behind it and is not cut,
+// even if another, earlier offence's lock still holds it. 0 means the
+// offence's height is not known, or is as old as the entries.
+func (s *State) SlashFor(bank Bank, height, offence uint64, op Address, bps uint32, jail bool, reporter *Address) (slashed uint64) {
 	v, ok := s.validators[op]
 	if !ok {
 		return 0
@@ -24,7 +32,7 @@ func (s *State) Slash(bank Bank, height uint64, op Address, bps uint32, jail boo
 	v.Tokens -= slashed
 	for i := range s.unbonding {
 		e := &s.unbonding[i]
-		if e.Validator != op || (e.CompleteHeight <= height && e.LockedUntil <= height) {
+		if e.Validator != op || (e.CompleteHeight <= height && e.LockedUntil <= height) || e.CompleteHeight <= offence {
 			continue
 		}
 		cut := bpsOf(e.Amount, bps)

@@ -3,26 +3,28 @@ package staking
 import (
 	"net"
 	"strconv"
-	"unicode"
+	"strings"
 	"unicode/utf8"
 )
 
-// checkName refuses a name that is not printable UTF-8. Names travel as
-// JSON strings, which turn invalid UTF-8 into U+FFFD: a light client that
-// rebuilt a set from them hashed other bytes than the certificate signed,
-// and every audit past that epoch failed.
+// checkName refuses a name that is not valid UTF-8 or holds a control
+// character. Names travel as JSON strings, which turn invalid UTF-8 into
+// U+FFFD: a light client that rebuilt a set from them hashed other bytes
+// than the certificate signed, and every audit past that epoch failed.
+// The rule reads no Unicode tables, which differ between Go releases:
+// nodes built by two releases must agree on every transaction's result.
 func checkName(name string) *Failure {
-	if !printable(name) {
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, isControl) {
 		return fail(BadText, "name %q is not printable UTF-8", name)
 	}
 	return nil
 }
 
-// checkNetAddr refuses an address other nodes could not dial: it must be
-// host:port, printable, with a host and a port from 1 to 65535.
+// checkNetAddr refuses an address other nodes could not dial: printable
+// ASCII, host:port, with a host and a port from 1 to 65535.
 func checkNetAddr(addr string) *Failure {
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil || !printable(addr) || host == "" {
+	if err != nil || host == "" || strings.ContainsFunc(addr, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return fail(BadText, "net addr %q is not host:port", addr)
 	}
 	if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
@@ -31,14 +33,6 @@ func checkNetAddr(addr string) *Failure {
 	return nil
 }
 
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
-}
+// isControl is a C0 or C1 control character, or DEL: fixed ranges, not
+// a Unicode table.
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
