@@ -1,9 +1,11 @@
 package attestor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -27,6 +29,13 @@ type tally struct {
 	reason    string
 	entries   []idao.Entry // a batch's verdicts, when this member's own vote is in the tally
 	sigs      map[uint32][]byte
+	// verified are the seats whose vote in sigs was checked alone and
+	// passed: a failed aggregate checks only the others. failed are the
+	// seats whose checked vote (one its sender was seen to own) failed:
+	// their further votes are refused, or one faulty member resending
+	// a bad vote made the aggregator check every vote again, each time.
+	verified  map[uint32]bool
+	failed    map[uint32]bool
 	born      time.Time
 	reached   time.Time // when the votes first passed the threshold
 	submitted time.Time
@@ -138,6 +147,13 @@ func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 	if t == nil {
 		t = &tally{sigs: map[uint32][]byte{}, born: time.Now()} // kept only if the vote is
 	}
+	if t.failed[v.Seat] {
+		if v.early {
+			a.dropEarly(v.from)
+		}
+		a.mu.Unlock()
+		return
+	}
 	_, dup := t.sigs[v.Seat]
 	if earlyFrom, unchecked := t.unchecked[v.Seat]; dup && unchecked && !v.early {
 		// A checked vote displaces an unchecked one for its seat.
@@ -171,6 +187,7 @@ func (a *Attestor) addVoteWith(v Vote, entries []idao.Entry) {
 		a.batchKeys[k.artifact] = *v.Batch
 	}
 	t.sigs[v.Seat] = v.Sig
+	delete(t.verified, v.Seat)
 	if v.early {
 		t.early = append(t.early, v.from)
 		if t.unchecked == nil {
@@ -330,28 +347,81 @@ func (a *Attestor) certificate(c *idao.Committee, p idao.Policy, k tallyKey, sig
 	if ok && (bls.Scheme{}).VerifyAggregate(pks, msg, sig) {
 		return bm, sig, true
 	}
+	verified := a.verifiedSeats(k)
 	good := map[uint32][]byte{}
+	var passed []uint32
 	for s, vs := range sigs {
-		pk, err := (bls.Scheme{}).ParsePublicKey(c.Seats[s].BLSKey)
-		if err == nil && (bls.Scheme{}).Verify(pk, msg, vs) {
+		if verified[s] {
 			good[s] = vs
 			continue
 		}
-		a.mu.Lock()
-		if t := a.tallies[k]; t != nil && t.sigs[s] != nil {
-			delete(t.sigs, s)
-			delete(t.unchecked, s)
-			delete(a.seatVotes, seatKey{subject: k.artifact, rotation: k.rotation, seat: s})
-			a.votes--
-			t.submitted, t.reached = time.Time{}, time.Time{}
+		if pk := c.PublicKey(int(s)); pk != nil && (bls.Scheme{}).Verify(pk, msg, vs) {
+			good[s] = vs
+			passed = append(passed, s)
+			continue
 		}
-		a.mu.Unlock()
+		a.forgetBadVote(k, s, vs)
 	}
+	a.markVerified(k, passed, good)
 	if !p.Reached(power(c, good), c.Power()) {
 		return nil, nil, false
 	}
 	bm, sig, _, ok = aggregate(c, good)
 	return bm, sig, ok
+}
+
+// verifiedSeats copies the seats of k's tally already checked alone.
+func (a *Attestor) verifiedSeats(k tallyKey) map[uint32]bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.tallies[k]
+	if t == nil {
+		return nil
+	}
+	return maps.Clone(t.verified)
+}
+
+// markVerified records seats whose votes passed alone, if the tally
+// still holds those votes.
+func (a *Attestor) markVerified(k tallyKey, seats []uint32, sigs map[uint32][]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.tallies[k]
+	if t == nil {
+		return
+	}
+	for _, s := range seats {
+		if bytes.Equal(t.sigs[s], sigs[s]) {
+			if t.verified == nil {
+				t.verified = map[uint32]bool{}
+			}
+			t.verified[s] = true
+		}
+	}
+}
+
+// forgetBadVote drops seat s's vote sig from k's tally. A checked vote
+// (its sender owns the seat) also bars the seat from the tally; an
+// unchecked early one may have come from anyone, so only it goes.
+func (a *Attestor) forgetBadVote(k tallyKey, s uint32, sig []byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.tallies[k]
+	if t == nil || !bytes.Equal(t.sigs[s], sig) {
+		return
+	}
+	if _, unchecked := t.unchecked[s]; !unchecked {
+		if t.failed == nil {
+			t.failed = map[uint32]bool{}
+		}
+		t.failed[s] = true
+	}
+	delete(t.sigs, s)
+	delete(t.unchecked, s)
+	delete(t.verified, s)
+	delete(a.seatVotes, seatKey{subject: k.artifact, rotation: k.rotation, seat: s})
+	a.votes--
+	t.submitted, t.reached = time.Time{}, time.Time{}
 }
 
 func aggregate(c *idao.Committee, sigs map[uint32][]byte) (types.Bitmap, []byte, []crypto.PublicKey, bool) {

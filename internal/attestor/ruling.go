@@ -152,17 +152,29 @@ func (a *Attestor) rulingCertificate(set []staking.Member, k rulingKey, sigs map
 	if ok && (bls.Scheme{}).VerifyAggregate(pks, msg, sig) {
 		return bm, sig, true
 	}
+	a.mu.Lock()
+	verified := a.rulings.verifiedSigners(k)
+	a.mu.Unlock()
 	good := map[uint32][]byte{}
+	var passed []uint32
 	for s, vs := range sigs {
-		pk, err := (bls.Scheme{}).ParsePublicKey(keys[s])
-		if err == nil && (bls.Scheme{}).Verify(pk, msg, vs) {
+		if verified[s] {
 			good[s] = vs
 			continue
 		}
+		pk, err := (bls.Scheme{}).ParsePublicKey(keys[s])
+		if err == nil && (bls.Scheme{}).Verify(pk, msg, vs) {
+			good[s] = vs
+			passed = append(passed, s)
+			continue
+		}
 		a.mu.Lock()
-		a.rulings.forget(k, s)
+		a.rulings.forget(k, s, vs)
 		a.mu.Unlock()
 	}
+	a.mu.Lock()
+	a.rulings.markVerified(k, passed, good)
+	a.mu.Unlock()
 	if !setReached(set, good) {
 		return nil, nil, false
 	}

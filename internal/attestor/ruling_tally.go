@@ -1,6 +1,8 @@
 package attestor
 
 import (
+	"bytes"
+	"maps"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/p2p"
@@ -26,10 +28,17 @@ func (v RulingVote) key() rulingKey {
 
 // rulingTally holds the votes for one rulingKey.
 type rulingTally struct {
-	sigs      map[uint32][]byte // by signer index in the epoch's active set
-	reason    string            // for an invalid verdict, from the first vote
-	early     []p2p.NodeID      // senders of votes held before the dispute or epoch was known
-	checked   bool              // counted against the set since the last vote came in
+	sigs    map[uint32][]byte // by signer index in the epoch's active set
+	reason  string            // for an invalid verdict, from the first vote
+	early   []p2p.NodeID      // senders of votes held before the dispute or epoch was known
+	checked bool              // counted against the set since the last vote came in
+	// verified signers' votes passed a check alone; failed signers' own
+	// votes (not early ones, whose sender was not matched to the signer)
+	// failed one and are refused from this tally: as for iDAO votes, a
+	// resent bad vote made every vote be checked again.
+	verified  map[uint32]bool
+	failed    map[uint32]bool
+	unchecked map[uint32]bool
 	born      time.Time
 	reached   time.Time // when the votes first carried more than two thirds of the stake
 	submitted time.Time
@@ -89,6 +98,10 @@ func (b *rulingBook) add(v RulingVote, now time.Time) bool {
 	if t == nil {
 		t = &rulingTally{sigs: map[uint32][]byte{}, born: now} // kept only if v is
 	}
+	if t.failed[v.Signer] {
+		b.releaseVote(v)
+		return false
+	}
 	seat := rulingSeat{dispute: v.Dispute, epoch: v.Epoch, signer: v.Signer}
 	other, voted := b.signed[seat]
 	_, dup := t.sigs[v.Signer]
@@ -105,8 +118,13 @@ func (b *rulingBook) add(v RulingVote, now time.Time) bool {
 	}
 	b.tallies[k] = t
 	t.sigs[v.Signer] = v.Sig
+	delete(t.verified, v.Signer)
 	if v.early {
 		t.early = append(t.early, v.from)
+		if t.unchecked == nil {
+			t.unchecked = map[uint32]bool{}
+		}
+		t.unchecked[v.Signer] = true
 	}
 	if !v.Verdict && t.reason == "" && reasonFits(v.Verdict, v.Digest, v.Reason) {
 		t.reason = v.Reason
@@ -163,11 +181,19 @@ func (b *rulingBook) due(k rulingKey, set []staking.Member, me int, backup time.
 
 // forget drops signer s's vote from k's tally, because its signature did
 // not verify; the tally must pass the threshold again before it is sent.
-func (b *rulingBook) forget(k rulingKey, s uint32) {
+func (b *rulingBook) forget(k rulingKey, s uint32, sig []byte) {
 	t := b.tallies[k]
-	if t == nil || t.sigs[s] == nil {
+	if t == nil || t.sigs[s] == nil || !bytes.Equal(t.sigs[s], sig) {
 		return
 	}
+	if !t.unchecked[s] {
+		if t.failed == nil {
+			t.failed = map[uint32]bool{}
+		}
+		t.failed[s] = true
+	}
+	delete(t.unchecked, s)
+	delete(t.verified, s)
 	delete(t.sigs, s)
 	delete(b.signed, rulingSeat{dispute: k.dispute, epoch: k.epoch, signer: s})
 	b.votes--
@@ -227,4 +253,29 @@ func setReached(set []staking.Member, sigs map[uint32][]byte) bool {
 		}
 	}
 	return quorum.Reached(signed, total)
+}
+
+// verifiedSigners copies the signers of k's tally already checked alone.
+func (b *rulingBook) verifiedSigners(k rulingKey) map[uint32]bool {
+	if t := b.tallies[k]; t != nil {
+		return maps.Clone(t.verified)
+	}
+	return nil
+}
+
+// markVerified records signers whose votes passed alone, if the tally
+// still holds those votes.
+func (b *rulingBook) markVerified(k rulingKey, signers []uint32, sigs map[uint32][]byte) {
+	t := b.tallies[k]
+	if t == nil {
+		return
+	}
+	for _, s := range signers {
+		if bytes.Equal(t.sigs[s], sigs[s]) {
+			if t.verified == nil {
+				t.verified = map[uint32]bool{}
+			}
+			t.verified[s] = true
+		}
+	}
 }

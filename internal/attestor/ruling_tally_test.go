@@ -130,13 +130,18 @@ func TestRulingTallyKeepsSidesApart(t *testing.T) {
 			t.Fatalf("junk choice %d of one signer was taken", i)
 		}
 	}
-	// A bad signature is forgotten and the tally must pass again.
-	b.forget(forV(0).key(), 1)
+	// A bad signature is forgotten and the tally must pass again; the
+	// signer's own (checked) vote failing bars it from the tally, so a
+	// resent copy is not checked again.
+	b.forget(forV(0).key(), 1, []byte{1})
 	if _, _, ok := b.due(forV(0).key(), set, 0, 0, now.Add(time.Hour)); ok {
 		t.Fatal("due after a signer was forgotten")
 	}
 	if b.votes != 4 || len(b.tallies) != 3 {
 		t.Fatalf("book counts %d votes in %d tallies, want 4 in 3", b.votes, len(b.tallies))
+	}
+	if b.add(forV(1), now) {
+		t.Fatal("a signer whose vote failed its check was taken again in the tally")
 	}
 }
 

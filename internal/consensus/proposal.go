@@ -81,10 +81,18 @@ func (c *Core) onProposal(from int, p *types.Proposal) {
 		return
 	}
 	direct := c.cfg.AuthenticatedSenders && from == int(b.Proposer)
-	msg := types.ProposalSigningBytes(c.set.ChainID, b.Epoch, b.Round, b.ID())
-	if !direct && c.set.VerifySig(int(b.Proposer), msg, p.Sig) != nil {
-		c.drop(DropBadSignature)
-		return
+	if !direct {
+		// A relayed proposal costs a pairing check; a relayer passing on
+		// forged ones is charged, as for a forged certificate.
+		if c.struckOut(from) {
+			return
+		}
+		msg := types.ProposalSigningBytes(c.set.ChainID, b.Epoch, b.Round, b.ID())
+		if c.set.VerifySig(int(b.Proposer), msg, p.Sig) != nil {
+			c.drop(DropBadSignature)
+			c.strike(from)
+			return
+		}
 	}
 	if !c.certsOK(from, b.QC, p.TC) {
 		return

@@ -64,9 +64,16 @@ func (c *Core) onTimeout(from int, t *types.Timeout) {
 		c.drop(DropDuplicate) // re-sent timeouts are common; skip the pairing
 		return
 	}
+	// A bad timeout is never stored, so nothing above stops its next copy:
+	// without a strike, one validator could send them without end, each a
+	// pairing check on the driver.
+	if c.struckOut(from) {
+		return
+	}
 	msg := types.TimeoutSigningBytes(c.set.ChainID, t.Epoch, t.Round, t.HighQC.Round)
 	if c.set.VerifySig(int(t.Voter), msg, t.Sig) != nil {
 		c.drop(DropBadSignature)
+		c.strike(from)
 		return
 	}
 	c.addTimeout(int(t.Voter), t)

@@ -53,6 +53,10 @@ func (c *Committee) Index(op staking.Address) int {
 	return -1
 }
 
+// PublicKey is seat i's parsed key, nil if it does not parse; parsed
+// once per committee.
+func (c *Committee) PublicKey(i int) crypto.PublicKey { return c.publicKeys()[i] }
+
 func (c *Committee) publicKeys() []crypto.PublicKey {
 	c.once.Do(func() {
 		c.keys = make([]crypto.PublicKey, len(c.Seats))

@@ -207,6 +207,10 @@ type earlyBox struct {
 	msgs  []earlyMsg
 	bytes int
 	per   map[p2p.NodeID]int
+	// perBytes bounds each sender's bytes too: by count alone, one
+	// validator's four full-size proposals took all of maxEarlyBytes, and
+	// every other validator's next-epoch votes were dropped.
+	perBytes map[p2p.NodeID]int
 	// What peers outside the current set and the configured peers hold:
 	// with p2p.open a crowd of keys could otherwise fill the box and
 	// leave no room for the next epoch's validators, whose first round
@@ -223,6 +227,8 @@ const (
 	maxEarlyMsgs      = 1024
 	maxEarlyPerSender = 32       // a round or two of one validator's messages
 	maxEarlyBytes     = 64 << 20 // a few full proposals
+	// One full proposal and the small messages of a round or two.
+	maxEarlyBytesPerSender = types.MaxBlockBytes + 1<<20
 	// The share of the box for senders that are neither current
 	// validators nor configured peers (a validator joining with the
 	// next epoch is one of them).
@@ -236,9 +242,10 @@ func (b *earlyBox) keep(from p2p.NodeID, reserved bool, m types.Message, size in
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.per == nil {
-		b.per = map[p2p.NodeID]int{}
+		b.per, b.perBytes = map[p2p.NodeID]int{}, map[p2p.NodeID]int{}
 	}
-	if len(b.msgs) >= maxEarlyMsgs || b.per[from] >= maxEarlyPerSender || b.bytes+size > maxEarlyBytes {
+	if len(b.msgs) >= maxEarlyMsgs || b.per[from] >= maxEarlyPerSender || b.bytes+size > maxEarlyBytes ||
+		b.perBytes[from]+size > maxEarlyBytesPerSender {
 		return false
 	}
 	if !reserved && (b.outMsgs >= maxEarlyOutsiderMsgs || b.outBytes+size > maxEarlyOutsiderBytes) {
@@ -247,6 +254,7 @@ func (b *earlyBox) keep(from p2p.NodeID, reserved bool, m types.Message, size in
 	b.msgs = append(b.msgs, earlyMsg{from, m})
 	b.bytes += size
 	b.per[from]++
+	b.perBytes[from] += size
 	if !reserved {
 		b.outMsgs++
 		b.outBytes += size
@@ -260,6 +268,7 @@ func (b *earlyBox) take() []earlyMsg {
 	out := b.msgs
 	b.msgs, b.bytes, b.outMsgs, b.outBytes = nil, 0, 0, 0
 	clear(b.per)
+	clear(b.perBytes)
 	return out
 }
 

@@ -226,3 +226,31 @@ func TestAskedRecently(t *testing.T) {
 		t.Fatal("still asked long after")
 	}
 }
+
+// One validator's full-size messages fill only its byte share: by count
+// alone, four proposals of MaxBlockBytes took the whole box, and every
+// other validator's next-epoch votes were dropped.
+func TestEarlyBoxBytesPerSender(t *testing.T) {
+	var b earlyBox
+	byz, honest := p2p.NodeID{1}, p2p.NodeID{2}
+	msg := &types.Vote{Epoch: 2, Round: 1}
+	kept := 0
+	for range 4 {
+		if b.keep(byz, true, msg, types.MaxBlockBytes) {
+			kept++
+		}
+	}
+	if kept != 1 {
+		t.Fatalf("one sender kept %d full-size messages, want 1", kept)
+	}
+	if !b.keep(byz, true, msg, 200) {
+		t.Fatal("a small message after one full proposal was refused")
+	}
+	if !b.keep(honest, true, msg, 200) {
+		t.Fatal("another validator's vote was refused")
+	}
+	b.take()
+	if !b.keep(byz, true, msg, types.MaxBlockBytes) {
+		t.Fatal("take did not free the sender's bytes")
+	}
+}
