@@ -68,13 +68,17 @@ func runDevnet(cmd *cobra.Command, o devnetOptions) error {
 		home = dir
 	}
 	homes, err := devnetHomes(home, validators, o.stakes)
+	if err == nil {
+		err = setFaults(homes, o.byzantine)
+	}
+	if err == nil {
+		err = portsFree(homes)
+	}
 	if err != nil {
-		return err
-	}
-	if err := setFaults(homes, o.byzantine); err != nil {
-		return err
-	}
-	if err := portsFree(homes); err != nil {
+		if o.home == "" {
+			// A network that never started leaves no directory behind.
+			os.RemoveAll(home)
+		}
 		return err
 	}
 	procs, err := launchNodes(homes)

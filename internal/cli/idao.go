@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -116,7 +117,12 @@ func idaoCommand() *cobra.Command {
 			if p.Action != idao.SetPolicy {
 				p.Policy = idao.DefaultPolicy() // unused, but the body carries a valid one
 			}
-			return sendAndShow(cmd.Context(), rpc.NewClient(url), key, idao.KindPropose, p.Encode())
+			c := rpc.NewClient(url)
+			if err := sendAndShow(cmd.Context(), c, key, idao.KindPropose, p.Encode()); err != nil {
+				return err
+			}
+			announceProposal(cmd, c, args[0], key)
+			return nil
 		},
 	}
 	propose.Flags().StringVar(&add, "add-member", "", "validator to add")
@@ -214,6 +220,28 @@ func memberList(ctx context.Context, c *rpc.Client, s string) ([]staking.Address
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// announceProposal tells the proposer the id the members vote on: the
+// highest of its proposals still open.
+func announceProposal(cmd *cobra.Command, c *rpc.Client, name string, key ed25519.PrivateKey) {
+	d, err := c.IDAO(cmd.Context(), name)
+	if err != nil {
+		return
+	}
+	me := hex.EncodeToString(key.Public().(ed25519.PublicKey))
+	var id uint64
+	found := false
+	for _, p := range d.Proposals {
+		if p.Proposer == me && (!found || p.ID > id) {
+			id, found = p.ID, true
+		}
+	}
+	if !found {
+		fmt.Fprintf(cmd.ErrOrStderr(), "the proposal closed at once (your vote decided it): see lazchain idao show %s\n", name)
+		return
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "proposal %d is open; members vote with: lazchain idao vote %s %d (add --no against)\n", id, name, id)
 }
 
 func sendAndShow(ctx context.Context, c *rpc.Client, key ed25519.PrivateKey, kind uint16, body []byte) error {

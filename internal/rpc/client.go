@@ -155,7 +155,16 @@ func errorFrom(status int, data []byte) error {
 	if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
 		return &APIError{Status: status, Code: e.Error.Code, Message: e.Error.Message}
 	}
-	return &APIError{Status: status, Code: "http", Message: string(data)}
+	// Not a lazchain error: most likely --node points at something else.
+	// Say so, with a short, printable start of what came back.
+	body := strings.Join(strings.Fields(string(data)), " ")
+	if len(body) > 80 {
+		body = body[:80] + "..."
+	}
+	if body == "" {
+		body = "an empty body"
+	}
+	return &APIError{Status: status, Code: "http", Message: fmt.Sprintf("not a lazchain API answer (is --node right?): %q", body)}
 }
 
 // Status calls GET /status.
