@@ -2,6 +2,7 @@ package attestor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -215,6 +216,12 @@ func (a *Attestor) find(ctx context.Context, dp *idao.Dispute, art *idao.Artifac
 	}
 	if err != nil {
 		a.Stats.FetchFailures.Add(1)
+		if !unavailable(err) {
+			// This node's own trouble (a full disk, say) says nothing about
+			// whether the network holds the bytes: no finding, no vote.
+			a.cfg.Log.Warn("could not fetch a disputed artifact's bytes here; not voting", "dispute", short(dp.ID), "claim", dp.Claim, "err", err)
+			return finding{}
+		}
 		a.cfg.Log.Warn("disputed artifact's bytes unavailable", "dispute", short(dp.ID), "claim", dp.Claim, "err", err)
 		return finding{Unavailable: true}
 	}
@@ -255,4 +262,13 @@ func seatIn(set []staking.Member, pk []byte) int {
 		}
 	}
 	return -1
+}
+
+// unavailable reports whether a failed fetch is a finding that the
+// network does not serve the bytes: no peer had them, the time to find
+// them ran out, or the root is held whole with another shape (complete
+// chunks prove it, so the shape the artifact names has no bytes).
+// Anything else is this node's own failure.
+func unavailable(err error) bool {
+	return errors.Is(err, blobnet.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, blobnet.ErrWrongSize)
 }

@@ -89,7 +89,7 @@ func (f *follower) load() error {
 		if err != nil {
 			return err
 		}
-		if m.Size != f.size || m.ChunkSize != f.chunk {
+		if !m.Fits(f.size, f.chunk) {
 			return ErrNotFound // not the manifest wanted (yet)
 		}
 		f.m = m

@@ -36,6 +36,19 @@ type Manifest struct {
 	Leaves    []Hash
 }
 
+// Fits reports whether m describes the blob wanted as size bytes in
+// chunks of chunkSize. A blob of one chunk has the same root, leaf and
+// bytes under every chunk size at least its size, so only the size must
+// match then: comparing chunk sizes exactly let anyone re-upload such a
+// blob with another chunk size and make it unavailable under the one an
+// artifact names.
+func (m *Manifest) Fits(size int64, chunkSize int) bool {
+	if m.Size != size {
+		return false
+	}
+	return m.ChunkSize == chunkSize || (size <= int64(m.ChunkSize) && size <= int64(chunkSize))
+}
+
 // Count is the number of chunks.
 func (m *Manifest) Count() uint64 { return uint64(len(m.Leaves)) }
 

@@ -101,6 +101,14 @@ func (s *Store) Put(r io.Reader, chunkSize int, maxSize int64) (*Manifest, error
 	}
 	s.manifests.Lock()
 	defer s.manifests.Unlock()
+	if old, err := s.Manifest(m.Root); err == nil && (old.Size != m.Size || old.ChunkSize != m.ChunkSize) {
+		// The same bytes under another chunk size (a blob of one chunk has
+		// one root whatever the chunk size): a complete blob's manifest
+		// stays, as in putManifest, and is what the upload returns.
+		if missing, err := s.Missing(m.Root); err == nil && len(missing) == 0 {
+			return old, nil
+		}
+	}
 	b, delta, err := s.takeManifest(m, true)
 	if err != nil {
 		return nil, err
@@ -152,7 +160,11 @@ func (s *Store) putManifest(m *Manifest, client bool) error {
 		if missing, err := s.Missing(m.Root); err == nil && len(missing) == 0 {
 			return fmt.Errorf("blob %x is held complete as %d bytes in chunks of %d: %w", m.Root[:4], old.Size, old.ChunkSize, ErrBadManifest)
 		}
-		if len(m.Leaves) <= len(old.Leaves) {
+		// With as many leaves, the leaves are the same (one root): the two
+		// differ in size or chunk size only, and neither is truer. Refusing
+		// the later one let a forged size, stored first, block the true
+		// one for good.
+		if len(m.Leaves) < len(old.Leaves) {
 			return fmt.Errorf("blob %x is held as %d chunks; a manifest of %d cannot replace it: %w", m.Root[:4], len(old.Leaves), len(m.Leaves), ErrBadManifest)
 		}
 	}
@@ -215,8 +227,14 @@ func (s *Store) putChunk(root Hash, i uint64, data []byte, client bool) error {
 	if i >= m.Count() {
 		return fmt.Errorf("chunk %d of %d: %w", i, m.Count(), ErrNotFound)
 	}
-	if len(data) != m.ChunkLen(i) || merkle.LeafHash(data) != m.Leaves[i] {
+	leaf := merkle.LeafHash(data)
+	if leaf != m.Leaves[i] {
 		return fmt.Errorf("chunk %d of %x: %w", i, root[:4], ErrBadChunk)
+	}
+	if len(data) != m.ChunkLen(i) {
+		// The bytes are the chunk the root names (the leaf binds them):
+		// it is the manifest's size that is wrong, not the sender.
+		return fmt.Errorf("chunk %d of %x is %d bytes, the manifest held says %d: %w", i, root[:4], len(data), m.ChunkLen(i), ErrBadManifest)
 	}
 	if _, err := s.writeChunk(m.Leaves[i], data, client); err != nil {
 		return err

@@ -36,6 +36,13 @@ func (n *Net) Fetch(ctx context.Context, w Want) error {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			// Another manifest of the root may have replaced the wanted one
+			// meanwhile (an upload of the same count of leaves).
+			if err := n.ensureManifest(ctx, w, bad); err != nil {
+				return err
+			}
+		}
 		missing, err := n.store.Missing(w.Root)
 		if err != nil {
 			return err
@@ -43,7 +50,7 @@ func (n *Net) Fetch(ctx context.Context, w Want) error {
 		if len(missing) == 0 {
 			// Complete, but perhaps under another manifest of the root
 			// than the one wanted (a truer one replaced it meanwhile).
-			if m, err := n.store.Manifest(w.Root); err != nil || m.Size != w.Size || m.ChunkSize != w.ChunkSize {
+			if m, err := n.store.Manifest(w.Root); err != nil || !m.Fits(w.Size, w.ChunkSize) {
 				return fmt.Errorf("blob %x is held with another size than %d in chunks of %d: %w", w.Root[:8], w.Size, w.ChunkSize, ErrWrongSize)
 			}
 			return nil
@@ -87,7 +94,7 @@ func (n *Net) ensureManifest(ctx context.Context, w Want, bad *badSet) error {
 			}
 		}
 	}
-	if m.Size == w.Size && m.ChunkSize == w.ChunkSize {
+	if m.Fits(w.Size, w.ChunkSize) {
 		return nil
 	}
 	if missing, err := n.store.Missing(w.Root); err != nil {
@@ -156,7 +163,7 @@ func checkManifest(b []byte, w Want) (*blob.Manifest, error) {
 	if err == nil && m.Root != w.Root {
 		err = fmt.Errorf("manifest for %x, want %x", m.Root[:8], w.Root[:8])
 	}
-	if err == nil && (m.Size != w.Size || m.ChunkSize != w.ChunkSize) {
+	if err == nil && !m.Fits(w.Size, w.ChunkSize) {
 		err = fmt.Errorf("manifest of size %d chunk %d, want size %d chunk %d: %w", m.Size, m.ChunkSize, w.Size, w.ChunkSize, errOtherShape)
 	}
 	return m, err
@@ -185,12 +192,17 @@ func (n *Net) fetchChunks(ctx context.Context, root blob.Hash, missing []uint64,
 	slices.SortFunc(peers, func(a, b p2p.NodeID) int { return bytes.Compare(a[:], b[:]) })
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
+	var local localErr
 	for j, i := range missing {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			wg.Wait()
 			return ctx.Err()
+		}
+		if err := local.get(); err != nil {
+			wg.Wait()
+			return err
 		}
 		wg.Add(1)
 		go func(i uint64, first int) {
@@ -200,28 +212,64 @@ func (n *Net) fetchChunks(ctx context.Context, root blob.Hash, missing []uint64,
 				if bad.has(p) {
 					continue
 				}
-				if n.fetchChunk(ctx, root, i, p, bad) || ctx.Err() != nil {
+				stored, err := n.fetchChunk(ctx, root, i, p, bad)
+				if err != nil {
+					local.set(err)
+					return
+				}
+				if stored || ctx.Err() != nil {
 					return
 				}
 			}
 		}(i, j+round)
 	}
 	wg.Wait()
+	if err := local.get(); err != nil {
+		return err
+	}
 	return ctx.Err()
 }
 
-// fetchChunk asks p for chunk i and reports whether it is now stored.
-func (n *Net) fetchChunk(ctx context.Context, root blob.Hash, i uint64, p p2p.NodeID, bad *badSet) bool {
+// localErr keeps the first error of this node's own store in a fetch: a
+// full disk says nothing about whether peers hold the blob, and must not
+// end as ErrUnavailable, which a dispute over availability counts as a
+// finding.
+type localErr struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (l *localErr) set(err error) {
+	l.mu.Lock()
+	if l.err == nil {
+		l.err = err
+	}
+	l.mu.Unlock()
+}
+
+func (l *localErr) get() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// fetchChunk asks p for chunk i and reports whether it is now stored,
+// or an error of this node's own store, which ends the fetch.
+func (n *Net) fetchChunk(ctx context.Context, root blob.Hash, i uint64, p p2p.NodeID, bad *badSet) (bool, error) {
 	r, err := n.ask(ctx, p, message{Type: msgChunkReq, Root: root, Index: i}, chunkTimeout)
 	if err != nil || !r.found {
-		return false
+		return false, nil
 	}
 	if err := n.store.PutReplicaChunk(root, i, r.data); err != nil {
 		if errors.Is(err, blob.ErrBadChunk) {
 			bad.add(p)
 			n.bad(p, "chunk %d of %x: %v", i, root[:8], err)
+			return false, nil
 		}
-		return false
+		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrBadManifest) {
+			return false, nil // the manifest changed under the fetch: the next attempt sees to it
+		}
+		return false, fmt.Errorf("storing chunk %d of %x: %w", i, root[:8], err)
 	}
-	return true
+	return true, nil
 }
