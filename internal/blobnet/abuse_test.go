@@ -142,15 +142,22 @@ func TestConcurrentFetchesOfOneRoot(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("fetch 1: %v in %v; fetch 2: %v in %v", errs[0], durs[0], errs[1], durs[1])
-	for _, d := range durs {
-		if d > 5*time.Second {
-			t.Errorf("a concurrent fetch of the same root took %v", d)
-		}
-	}
+	checkConcurrent(t, c, errs)
+}
+
+// checkConcurrent asserts that both fetches succeeded and that no request
+// waited out its timeout: with one waiter per (root, index, peer) the
+// second fetch's request took the first's reply, and the first waited.
+// Counted, not timed, so a slow machine does not fail it.
+func checkConcurrent(t *testing.T, c *node, errs []error) {
+	t.Helper()
 	for _, err := range errs {
 		if err != nil {
 			t.Errorf("concurrent fetch: %v", err)
 		}
+	}
+	if n := c.net.timeouts.Load(); n != 0 {
+		t.Errorf("%d requests waited out their timeout", n)
 	}
 }
 
@@ -179,11 +186,7 @@ func TestConcurrentChunkFetchesOfOneRoot(t *testing.T) {
 	close(start)
 	wg.Wait()
 	t.Logf("fetch 1: %v in %v; fetch 2: %v in %v", errs[0], durs[0], errs[1], durs[1])
-	for _, d := range durs {
-		if d > 5*time.Second {
-			t.Errorf("a concurrent fetch of the same root took %v", d)
-		}
-	}
+	checkConcurrent(t, c, errs)
 }
 
 // H floods A (the only holder) with cheap requests for megabyte chunks

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lazchain/lazchain/internal/blob"
@@ -32,6 +33,9 @@ type Net struct {
 	slots   map[p2p.NodeID]chan struct{} // requests in flight per peer
 	queued  map[p2p.NodeID]int           // a peer's requests in serveq
 	pushes  map[p2p.NodeID]*pushBudget
+	// timeouts counts requests no answer came for: what a fetch waits out
+	// when a reply goes astray, whatever the machine's speed.
+	timeouts atomic.Int64
 }
 
 // maxQueuedPerPeer bounds one peer's requests waiting in serveq: one
@@ -234,6 +238,7 @@ func (n *Net) ask(ctx context.Context, to p2p.NodeID, m message, timeout time.Du
 	case r := <-ch:
 		return r, nil
 	case <-t.C:
+		n.timeouts.Add(1)
 		return reply{}, errTimeout
 	case <-ctx.Done():
 		return reply{}, ctx.Err()

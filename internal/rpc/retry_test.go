@@ -36,11 +36,17 @@ func TestWaitRetryOfTheSameTransaction(t *testing.T) {
 		v, err := tn.client.Submit(ctx, gap, true) // the repeated wait
 		retried <- answer{v, err}
 	}()
-	time.Sleep(200 * time.Millisecond) // the repeat is waiting, not refused
-	select {
-	case a := <-retried:
-		t.Fatalf("the repeated wait answered before the transaction could commit: %+v, %v", a.v, a.err)
-	default:
+	// The repeat is waiting (it holds a slot of the waiting gate), not
+	// refused: it cannot answer before the gap is filled.
+	for deadline := time.Now().Add(10 * time.Second); len(tn.srv.gates.waiting.slots) == 0; time.Sleep(time.Millisecond) {
+		select {
+		case a := <-retried:
+			t.Fatalf("the repeated wait answered before the transaction could commit: %+v, %v", a.v, a.err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the repeated wait never reached the server")
+		}
 	}
 	if _, err := tn.client.Submit(ctx, signedTx(testChain, key, 0, "fill"), true); err != nil {
 		t.Fatal(err)

@@ -54,7 +54,11 @@ func TestServeWaitsForHandlers(t *testing.T) {
 	defer c.Close()
 	fmt.Fprintf(c, "POST /txs/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(batch))
 	c.Write(batch[:len(batch)-1]) // the handler now waits for the last byte
-	time.Sleep(200 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); srv.inHandlers() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached its handler")
+		}
+	}
 	stopAPI()
 	select {
 	case <-apiErr:
@@ -69,4 +73,11 @@ func TestServeWaitsForHandlers(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after its grace period")
 	}
+}
+
+// inHandlers is how many requests are inside a handler now.
+func (s *Server) inHandlers() int {
+	s.active.mu.Lock()
+	defer s.active.mu.Unlock()
+	return s.active.n
 }

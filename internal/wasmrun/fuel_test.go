@@ -64,18 +64,14 @@ func TestFuelDeterministic(t *testing.T) {
 	}
 }
 
-// TestLoopForeverStops: an endless loop ends by fuel well within a
-// second, and the next run is unaffected.
+// TestLoopForeverStops: an endless loop ends by fuel, not by the wall
+// clock's backstop, and the next run is unaffected.
 func TestLoopForeverStops(t *testing.T) {
 	lim := DefaultLimits()
 	lim.Fuel = 10_000_000
-	start := time.Now()
 	_, used, err := Run(context.Background(), LoopForeverModule(), nil, lim)
 	if !errors.Is(err, ErrFuelExhausted) || used != lim.Fuel {
 		t.Fatalf("err %v used %d, want fuel exhausted after %d", err, used, lim.Fuel)
-	}
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Fatalf("took %v to burn %d fuel", elapsed, lim.Fuel)
 	}
 	if out, _ := mustRun(t, EchoModule(), []byte("after"), lim); string(out) != "after" {
 		t.Fatalf("echo after exhaustion = %q", out)

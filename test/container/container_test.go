@@ -95,8 +95,12 @@ func TestContainerNetwork(t *testing.T) {
 	run(t, nil, "docker", "network", "disconnect", network, container(3))
 	cut := height(clients[0])
 	waitAll(t, clients, cut+5, []int{0, 1, 2})
-	if h := height(clients[3]); h > cut+1 {
-		t.Fatalf("node3 committed up to %d while cut off at %d", h, cut)
+	// node3's published API port goes through the network it was cut from,
+	// so while cut it usually cannot be asked; when it can, it must not be
+	// committing. What the cut proves is the rest: the others went on
+	// without it, and it catches up once back.
+	if st, err := clients[3].Status(context.Background()); err == nil && st.Height > cut+1 {
+		t.Fatalf("node3 committed up to %d while cut off at %d", st.Height, cut)
 	}
 	run(t, nil, "docker", "network", "connect", network, container(3))
 	waitAll(t, clients, height(clients[0])+2, []int{0, 1, 2, 3})
