@@ -36,6 +36,7 @@ type Net struct {
 	// timeouts counts requests no answer came for: what a fetch waits out
 	// when a reply goes astray, whatever the machine's speed.
 	timeouts atomic.Int64
+	pace     *p2p.Pacer // one warning a minute per misbehaving peer
 }
 
 // maxQueuedPerPeer bounds one peer's requests waiting in serveq: one
@@ -82,7 +83,7 @@ const manifestIndex = ^uint64(0)
 // New returns a Net over store. faulty is told about every peer that sent
 // bytes that failed a check.
 func New(store *blob.Store, tr Transport, log *slog.Logger, faulty func(p2p.NodeID, string)) *Net {
-	return &Net{store: store, tr: tr, log: log, faulty: faulty, serveq: make(chan request, 1024), pushq: make(chan request, pushQueue),
+	return &Net{store: store, tr: tr, log: log, faulty: faulty, pace: p2p.NewPacer(time.Minute), serveq: make(chan request, 1024), pushq: make(chan request, pushQueue),
 		waiting: map[key][]chan reply{}, slots: map[p2p.NodeID]chan struct{}{}, queued: map[p2p.NodeID]int{}, pushes: map[p2p.NodeID]*pushBudget{}}
 }
 
@@ -254,7 +255,9 @@ var (
 
 func (n *Net) bad(from p2p.NodeID, format string, args ...any) {
 	reason := fmt.Sprintf(format, args...)
-	n.log.Warn("peer sent bad blob data", "peer", from, "why", reason)
+	if n.pace.Due(from, time.Now()) { // counted every time, logged once a minute per peer
+		n.log.Warn("peer sent bad blob data", "peer", from, "why", reason)
+	}
 	if n.faulty != nil {
 		n.faulty(from, reason)
 	}

@@ -24,8 +24,12 @@ type nodeFiles struct {
 // validator's genesis entry (without stake). Nothing is written until
 // write, so a genesis that fails validation leaves dir reusable.
 func newNodeFiles(dir, name string) (*nodeFiles, error) {
-	if _, err := os.Stat(filepath.Join(dir, config.NodeKeyFile)); err == nil {
-		return nil, fmt.Errorf("%s already holds a node (node_key.json exists); choose an empty directory", dir)
+	// Any of these means a node lived here: a new key over an old one
+	// destroys a validator's identity or its consensus key.
+	for _, name := range []string{config.NodeKeyFile, config.BLSKeyFile, config.ConfigFile, config.DataDir} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return nil, fmt.Errorf("%s already holds a node (%s exists); choose an empty directory", dir, name)
+		}
 	}
 	nodeKey := config.NewNodeKey()
 	blsKey, err := config.NewBLSKey()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +29,12 @@ func startCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go func() {
+				// After the first signal the default comes back: a second
+				// one ends the process at once if the clean stop hangs.
+				<-ctx.Done()
+				stop()
+			}()
 			tuneGC()
 			return runNode(ctx, home)
 		},
@@ -62,6 +69,9 @@ func runNode(ctx context.Context, home string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.API.Pprof && !loopback(cfg.API.Listen) {
+		log.Warn("api.pprof is on and the API listens beyond this machine: anyone who reaches it can profile the node and burn its CPU", "listen", cfg.API.Listen)
+	}
 	if cfg.API.Pprof {
 		// Where goroutines wait matters as much as where they compute:
 		// sample blocking and lock contention too (1 in 100 events).
@@ -88,6 +98,7 @@ func runNode(ctx context.Context, home string) error {
 	nodeDone := false
 	select {
 	case <-ctx.Done():
+		log.Info("shutting down (a second signal stops at once)")
 	case err = <-apiErr:
 		apiErr = nil
 	case err = <-nodeErr:
@@ -144,4 +155,17 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(4 << 30)
 	}
+}
+
+// loopback reports whether a listen address binds only this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -213,3 +213,16 @@ func TestTestnetMaxBlockTxs(t *testing.T) {
 		}
 	}
 }
+
+// Only an address that binds this machine alone counts as loopback for
+// the pprof warning.
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:26657": true, "[::1]:26657": true, "localhost:26657": true,
+		"0.0.0.0:26657": false, ":26657": false, "10.0.0.5:26657": false, "node0:26657": false, "garbage": false,
+	} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

@@ -56,3 +56,20 @@ func TestClientSideRefusals(t *testing.T) {
 		t.Fatal("a transaction was sent")
 	}
 }
+
+// init never writes over what a node left: a BLS key alone is enough to
+// refuse (a new one would destroy a validator's consensus key).
+func TestInitRefusesAUsedHome(t *testing.T) {
+	home := t.TempDir()
+	key := filepath.Join(home, "bls_key.json")
+	if err := os.WriteFile(key, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "init", "--home", home)
+	if err == nil || !strings.Contains(err.Error(), "bls_key.json exists") {
+		t.Fatalf("init over a BLS key: %v", err)
+	}
+	if b, _ := os.ReadFile(key); string(b) != "keep me" {
+		t.Fatal("the BLS key was overwritten")
+	}
+}

@@ -54,6 +54,10 @@ func writeKey(path, typ string, secret []byte) error {
 }
 
 func readKey(path, typ string) ([]byte, error) {
+	// As ssh does: a secret others can read may already be someone else's.
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s can be read by other users (mode %#o): run chmod 600 %s", path, info.Mode().Perm(), path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)

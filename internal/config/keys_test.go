@@ -169,3 +169,22 @@ func TestSaveKeyOverExistingFileIsPrivate(t *testing.T) {
 	}
 	checkKeyFile(t, path, "ed25519", k.Seed())
 }
+
+// A key file others can read is refused, with the fix named; 0600 loads.
+func TestKeyFileModeChecked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.json")
+	if err := config.SaveNodeKey(path, config.NewNodeKey()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.LoadNodeKey(path); err != nil {
+		t.Fatalf("a 0600 key: %v", err)
+	}
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := config.LoadNodeKey(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("mode %#o: %v, want a refusal naming chmod 600", mode, err)
+		}
+	}
+}

@@ -262,7 +262,7 @@ func (n *Node) blameBadSigs(from p2p.NodeID, errs []error) {
 		return
 	}
 	n.metrics.rejected.WithLabelValues("gossip_bad_signature").Add(float64(bad))
-	if n.badGossip.due(from, time.Now()) {
+	if n.badGossip.Due(from, time.Now()) {
 		n.log.Warn("peer gossiped transactions with bad signatures", "peer", from, "bad", bad, "of", len(errs))
 	}
 }

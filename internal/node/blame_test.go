@@ -21,7 +21,7 @@ import (
 // batches of unknown origin blame no one.
 func TestBadGossipedSignaturesBlameTheSender(t *testing.T) {
 	var logged bytes.Buffer
-	n := &Node{metrics: newMetrics(), log: slog.New(slog.NewTextHandler(&logged, nil)), badGossip: newPerPeerEvery(time.Minute)}
+	n := &Node{metrics: newMetrics(), log: slog.New(slog.NewTextHandler(&logged, nil)), badGossip: p2p.NewPacer(time.Minute)}
 	count := func() float64 {
 		var m dto.Metric
 		n.metrics.rejected.WithLabelValues("gossip_bad_signature").Write(&m)

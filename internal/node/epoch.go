@@ -92,6 +92,7 @@ func (n *Node) startEpoch() error {
 	n.cur.Store(v)
 	n.attest.newEpoch()
 	n.status.set(snap.Committed.Height, snap.Committed.ID(), 0)
+	n.metrics.height.Set(float64(snap.Committed.Height)) // read 0 after a restart until the next commit
 	if h := snap.Committed.Height; h > n.poolHeight.Load() {
 		n.poolHeight.Store(h)
 	}
@@ -141,6 +142,7 @@ func (n *Node) nextEpoch() error {
 	v := n.view()
 	n.dialPeers()
 	n.log.Info("epoch started", "epoch", v.epoch.Number, "validators", len(v.epoch.Set), "validator", v.self, "from_height", v.root.Height)
+	n.logMembership(old.self, v)
 	n.core.Start()
 	// The first proposal and votes of the epoch often arrive while this
 	// node is still finishing the last one; without them it would sit out
@@ -302,4 +304,22 @@ func (n *Node) sendEpochRequest(force bool) {
 	if ok {
 		n.host.Send(peer, chanConsensus, types.EncodeMessage(&types.EpochRequest{Epoch: cur}))
 	}
+}
+
+// logMembership tells the operator when this node's validator joins or
+// leaves the active set, and why it left when staking says: otherwise the
+// only sign is "validator -1" in the epoch line.
+func (n *Node) logMembership(was int, v *epochView) {
+	if n.rules == nil || (was >= 0) == (v.self >= 0) {
+		return
+	}
+	if v.self >= 0 {
+		n.log.Info("this validator joined the active set", "epoch", v.epoch.Number, "index", v.self)
+		return
+	}
+	attrs := []any{"epoch", v.epoch.Number}
+	if val, ok := n.machine.Staking().ValidatorByKey(n.rules.PublicKey().Bytes()); ok {
+		attrs = append(attrs, "operator", val.Operator, "jailed", val.Jailed, "jailed_until_epoch", val.JailedUntil, "tokens", val.Tokens)
+	}
+	n.log.Warn("this validator left the active set: it no longer votes or proposes", attrs...)
 }

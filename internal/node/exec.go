@@ -192,6 +192,7 @@ func (n *Node) finishCommits(blocks []*types.Block) {
 	last := blocks[len(blocks)-1]
 	n.status.set(last.Height, last.ID(), 0)
 	n.metrics.height.Set(float64(last.Height))
+	n.stall.committed(time.Now())
 	for _, b := range blocks {
 		// Only now: execution skips the signature checks of transactions
 		// the pool still holds.
@@ -202,6 +203,11 @@ func (n *Node) finishCommits(blocks []*types.Block) {
 			n.waiters.done(tx.Hash(), b.Height)
 		}
 	}
+	// The pool shrank: the gauges, set on admission only, stayed at their
+	// peak once the load stopped.
+	size, bytes := n.pool.Size()
+	n.metrics.mempoolTxs.Set(float64(size))
+	n.metrics.mempoolBytes.Set(float64(bytes))
 	if n.attestor != nil {
 		n.attestor.Notify()
 	}

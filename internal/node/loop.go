@@ -50,7 +50,8 @@ func (n *Node) loop(ctx context.Context) error {
 		case <-timer.C:
 			n.core.Step(&consensus.TimerFired{Round: timerRound})
 		case <-n.kick:
-		case <-idle.C:
+		case now := <-idle.C:
+			n.stall.check(now, n.log, n.stallAttrs)
 		}
 		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= n.emptyDelay()) && !n.awaitStragglers(payload, payloadAt) {
 			n.propose(payload)

@@ -66,7 +66,8 @@ type Node struct {
 	txqShare  queueShares      // per peer a quarter of txq, and at most maxGossipQueueBytes in all
 	vouched   chan []*types.Tx // batches attested enough, waiting for admission
 	attest    *attestBook
-	badGossip *perPeerEvery // paces the warning about peers gossiping bad signatures
+	badGossip *p2p.Pacer  // paces the warning about peers gossiping bad signatures
+	stall     *stallWatch // warns when nothing commits
 	spare     *spareChecks
 	early     earlyBox
 	// Per-peer limits on requests that cost this node far more than the
@@ -166,12 +167,15 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{cfg: o.Config, genesis: o.Genesis, chainID: o.Genesis.ChainID, log: o.Logger,
 		nodeID: p2p.IDOf(o.NodeKey.Public().(ed25519.PublicKey)),
-		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64, maxBytes: maxGossipQueueBytes}, vouched: make(chan []*types.Tx, 1024), attest: newAttestBook(), badGossip: newPerPeerEvery(time.Minute), spare: newSpareChecks(spareRate, spareBurst),
+		inbox:  make(chan inbound, 8192), txq: make(chan gossiped, 256), txqShare: queueShares{n: map[p2p.NodeID]int{}, max: 64, maxBytes: maxGossipQueueBytes}, vouched: make(chan []*types.Tx, 1024), attest: newAttestBook(), badGossip: p2p.NewPacer(time.Minute), spare: newSpareChecks(spareRate, spareBurst),
 		blockReqs: newLimiter(blockReqRate, blockReqBurst), epochProofs: newLimiter(epochProofRate, epochProofBurst),
 		outsiderProofs: newLimiter(epochProofRate, epochProofBurst),
 		outsiderBlocks: newLimiter(blockReqRate, blockReqBurst), done: make(chan struct{}), kick: make(chan struct{}, 1), waiters: newWaiters(),
 		seen: map[types.Hash]time.Time{}, epochs: newEpochAsker()}
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
+	// Ten round timeouts with nothing committed is a stall, not a slow
+	// round: an idle chain still commits an empty block every 200 ms.
+	n.stall = newStallWatch(max(10*time.Second, 10*time.Duration(o.Genesis.Consensus.BaseTimeoutMs)*time.Millisecond), time.Minute, time.Now())
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}, checking: make(chan struct{}, 4)}
 	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {
 		return nil, err

@@ -49,11 +49,12 @@ type Handler func(from NodeID, ch Channel, payload []byte)
 
 // Host owns the listener and all peer connections.
 type Host struct {
-	cfg     Config
-	self    NodeID
-	tls     *tls.Config
-	handler Handler
-	log     *slog.Logger
+	dialWarn *Pacer
+	cfg      Config
+	self     NodeID
+	tls      *tls.Config
+	handler  Handler
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	peers   map[NodeID]*peer
@@ -103,7 +104,7 @@ func New(cfg Config, handler Handler) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Host{cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
+	h := &Host{dialWarn: NewPacer(time.Minute), cfg: cfg, self: IDOf(cfg.Key.Public().(ed25519.PublicKey)), handler: handler,
 		log: cfg.Logger, peers: map[NodeID]*peer{}, dialing: map[NodeID]*target{},
 		shaking: make(chan struct{}, max(1, cfg.MaxHandshakes)), shakers: map[string]int{}}
 	if cfg.Trusted == nil {
@@ -433,6 +434,11 @@ func (h *Host) dialLoop(id NodeID) {
 			err = errShortLived
 		}
 		h.log.Debug("p2p dial", "peer", id.Short(), "addr", addr, "err", err)
+		if h.dialWarn.Due(id, time.Now()) {
+			// A validator or configured peer that cannot be reached is why
+			// a node falls silent: say so, once a minute per peer.
+			h.log.Warn("cannot reach peer", "peer", id.Short(), "addr", addr, "err", err)
+		}
 		select {
 		case <-h.ctx.Done():
 			return

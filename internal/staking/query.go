@@ -45,6 +45,15 @@ func (s *State) Validator(op Address) (Validator, bool) {
 	return v.clone(), true
 }
 
+// ValidatorByKey returns the validator registered with BLS key key.
+func (s *State) ValidatorByKey(key []byte) (Validator, bool) {
+	op, ok := s.blsKeys[string(key)]
+	if !ok {
+		return Validator{}, false
+	}
+	return s.Validator(op)
+}
+
 // DelegationsOf returns a delegator's delegations, sorted by validator.
 func (s *State) DelegationsOf(delegator Address) []Delegation {
 	var out []Delegation
