@@ -13,11 +13,17 @@ type Core struct {
 	signer  Signer
 	genesis types.Hash
 
-	round      uint64
-	highQC     *types.QC
-	lastTC     *types.TC // TC of round-1 when the round was entered by timeout
-	highTC     *types.TC // highest TC seen; persisted so a restart resumes its round
-	backoff    uint      // consecutive rounds entered by timeout
+	round  uint64
+	highQC *types.QC
+	lastTC *types.TC // TC of round-1 when the round was entered by timeout
+	highTC *types.TC // highest TC seen; persisted so a restart resumes its round
+	// commitQC proved this core's latest commit. If the chain moved on
+	// above it on another branch, no message carries it any more, and the
+	// nodes that missed it keep a lower committed height: the leader draw,
+	// weighed by committed blocks, then differs between honest nodes, and
+	// each drops the others' leaders' proposals. A timeout sends it along.
+	commitQC   *types.QC
+	backoff    uint // consecutive rounds entered by timeout
 	timerTicks uint64
 
 	tree            *tree

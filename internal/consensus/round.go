@@ -43,6 +43,11 @@ func (c *Core) onTimer(round uint64) {
 	c.timerTicks = min(c.timerTicks*2, c.cfg.MaxTimeout)
 	c.ready.Timer = &Timer{Round: round, Ticks: c.timerTicks}
 	c.localTimeout()
+	if c.commitQC != nil && c.commitQC.Round < c.highQC.Round {
+		// Every peer checks it as it checks an epoch's last QC; one who
+		// has it already finds it in its cache of checked QCs.
+		c.send(Broadcast, &types.EpochProof{QC: c.commitQC})
+	}
 	c.retryFetches(true)
 }
 
@@ -130,6 +135,7 @@ func (c *Core) tryCommit(qc *types.QC) {
 	c.forgetBelow(head)
 	c.ready.Committed = append(c.ready.Committed, chain...)
 	c.ready.CommitQC = qc
+	c.commitQC = qc
 	c.stats.Commits += uint64(len(chain))
 }
 
