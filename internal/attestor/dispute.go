@@ -238,10 +238,23 @@ func (a *Attestor) find(ctx context.Context, dp *idao.Dispute, art *idao.Artifac
 func (a *Attestor) fetchWithin(ctx context.Context, w blobnet.Want, limit time.Duration, stopAt uint64) error {
 	fctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
+	// The last attempt that failed on this node's own account: the limit
+	// running out in the middle of the next one must not turn it into a
+	// finding that the network lacks the bytes.
+	var local error
 	for {
 		err := a.cfg.Fetch(fctx, w)
 		if err == nil {
 			return nil
+		}
+		switch {
+		case !unavailable(err):
+			local = err
+		case !errors.Is(err, context.DeadlineExceeded):
+			local = nil // a clean answer that the bytes are not out there
+		}
+		if local != nil && errors.Is(err, context.DeadlineExceeded) {
+			err = local
 		}
 		if a.cfg.Height != nil && a.cfg.Height() >= stopAt {
 			return fmt.Errorf("half the dispute window passed (height %d): %w", stopAt, err)

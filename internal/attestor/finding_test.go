@@ -41,3 +41,26 @@ func TestOnlyUnavailabilityIsAFinding(t *testing.T) {
 		})
 	}
 }
+
+// The limit running out in the middle of an attempt, after attempts that
+// failed on this node's own disk, is still this node's failure, not a
+// finding that the network lacks the bytes.
+func TestFullDiskWithTheLimitMidAttempt(t *testing.T) {
+	defer func(gap time.Duration) { fetchRetryGap = gap }(fetchRetryGap)
+	fetchRetryGap = 5 * time.Millisecond
+	art := &idao.Artifact{Submit: idao.Submit{Root: types.Hash{1}, Size: 1000, ChunkSize: 4096}}
+	a := &Attestor{cfg: Config{Log: slog.New(slog.DiscardHandler), UnavailableAfter: 200 * time.Millisecond,
+		Fetch: func(ctx context.Context, _ blobnet.Want) error {
+			select { // asking peers, who answer
+			case <-time.After(30 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return fmt.Errorf("storing chunk 0: %w", blob.ErrFull)
+		}}}
+	for i := range 5 {
+		if f := a.find(t.Context(), &idao.Dispute{Claim: idao.ClaimUnavailable, Opened: 1, Deadline: 1000}, art); f.Unavailable {
+			t.Fatalf("run %d: a node whose every fetch failed on its own full disk found the artifact unavailable", i)
+		}
+	}
+}

@@ -67,3 +67,28 @@ func TestClientWritesSyncTheirDirectories(t *testing.T) {
 		t.Errorf("a replica's chunk synced %v", synced)
 	}
 }
+
+// A one-chunk blob held whole takes a manifest of it under another chunk
+// size as already there (the CLI uploads the manifest first): nothing is
+// refused, and the held manifest stays.
+func TestOneChunkManifestUnderAnotherChunkSize(t *testing.T) {
+	s := open(t)
+	data := bytes.Repeat([]byte("x"), 3000)
+	held, err := s.Put(bytes.NewReader(data), 4096, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := merkle.Split(bytes.NewReader(data), 8192, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutManifest(&Manifest{Root: c.Root, Size: c.Size, ChunkSize: 8192, Leaves: c.Leaves}); err != nil {
+		t.Fatalf("manifest of a held one-chunk blob under another chunk size: %v", err)
+	}
+	if m, _ := s.Manifest(held.Root); m.ChunkSize != held.ChunkSize {
+		t.Fatalf("held manifest replaced: chunk size %d", m.ChunkSize)
+	}
+	if missing, err := s.Missing(held.Root); err != nil || len(missing) != 0 {
+		t.Fatalf("missing %v, %v", missing, err)
+	}
+}

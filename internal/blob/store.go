@@ -158,6 +158,9 @@ func (s *Store) putManifest(m *Manifest, client bool) error {
 		// blob's manifest is the true one: replacing it would hide the
 		// blob from every reader.
 		if missing, err := s.Missing(m.Root); err == nil && len(missing) == 0 {
+			if old.Fits(m.Size, m.ChunkSize) {
+				return nil // the same bytes under another chunk size: nothing to add
+			}
 			return fmt.Errorf("blob %x is held complete as %d bytes in chunks of %d: %w", m.Root[:4], old.Size, old.ChunkSize, ErrBadManifest)
 		}
 		// With as many leaves, the leaves are the same (one root): the two

@@ -165,6 +165,8 @@ func buildChallenge(ctx context.Context, c *rpc.Client, f disputeFlags, artifact
 	switch {
 	case a.Status == idao.Pending.String():
 		return ch, fmt.Errorf("artifact %s is pending: it has no certificate to dispute yet", a.ID)
+	case a.Status == "overturned":
+		return ch, fmt.Errorf("artifact %s is overturned: nothing can dispute it any more", a.ID)
 	case a.Final && a.Certificate != nil:
 		return ch, fmt.Errorf("artifact %s is final: its challenge window closed at height %d", a.ID, a.Certificate.ChallengeEnd)
 	case a.Final:

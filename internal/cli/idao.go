@@ -118,10 +118,11 @@ func idaoCommand() *cobra.Command {
 				p.Policy = idao.DefaultPolicy() // unused, but the body carries a valid one
 			}
 			c := rpc.NewClient(url)
+			before := highestProposal(cmd, c, args[0])
 			if err := sendAndShow(cmd.Context(), c, key, idao.KindPropose, p.Encode()); err != nil {
 				return err
 			}
-			announceProposal(cmd, c, args[0], key)
+			announceProposal(cmd, c, args[0], key, before)
 			return nil
 		},
 	}
@@ -222,26 +223,35 @@ func memberList(ctx context.Context, c *rpc.Client, s string) ([]staking.Address
 	return out, nil
 }
 
-// announceProposal tells the proposer the id the members vote on: the
-// highest of its proposals still open.
-func announceProposal(cmd *cobra.Command, c *rpc.Client, name string, key ed25519.PrivateKey) {
+// highestProposal is the highest proposal id listed in the iDAO now, or
+// -1: the new proposal is above it.
+func highestProposal(cmd *cobra.Command, c *rpc.Client, name string) int64 {
+	d, err := c.IDAO(cmd.Context(), name)
+	if err != nil {
+		return -1
+	}
+	top := int64(-1)
+	for _, p := range d.Proposals {
+		top = max(top, int64(p.ID))
+	}
+	return top
+}
+
+// announceProposal tells the proposer the id the members vote on: its
+// proposal above before, if it is still open.
+func announceProposal(cmd *cobra.Command, c *rpc.Client, name string, key ed25519.PrivateKey, before int64) {
 	d, err := c.IDAO(cmd.Context(), name)
 	if err != nil {
 		return
 	}
 	me := hex.EncodeToString(key.Public().(ed25519.PublicKey))
-	var id uint64
-	found := false
 	for _, p := range d.Proposals {
-		if p.Proposer == me && (!found || p.ID > id) {
-			id, found = p.ID, true
+		if p.Proposer == me && int64(p.ID) > before {
+			fmt.Fprintf(cmd.ErrOrStderr(), "proposal %d is open; members vote with: lazchain idao vote %s %d (add --no against)\n", p.ID, name, p.ID)
+			return
 		}
 	}
-	if !found {
-		fmt.Fprintf(cmd.ErrOrStderr(), "the proposal closed at once (your vote decided it): see lazchain idao show %s\n", name)
-		return
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "proposal %d is open; members vote with: lazchain idao vote %s %d (add --no against)\n", id, name, id)
+	fmt.Fprintf(cmd.ErrOrStderr(), "the proposal closed at once (your vote decided it): see lazchain idao show %s\n", name)
 }
 
 func sendAndShow(ctx context.Context, c *rpc.Client, key ed25519.PrivateKey, kind uint16, body []byte) error {

@@ -178,7 +178,7 @@ func TestGenesisRejects(t *testing.T) {
 			p.MaxValidators = 2
 			g.Staking = &p
 		}, []string{"max_validators"}},
-		{"name not printable", func(g *config.Genesis) { g.Validators[1].Name = "v\n" }, []string{"name", "printable UTF-8"}},
+		{"name not printable", func(g *config.Genesis) { g.Validators[1].Name = "v\n" }, []string{"name", "control characters"}},
 		{"a committee outlives unbonding", func(g *config.Genesis) {
 			p := idao.DefaultParams()
 			p.RotationBlocks = staking.DefaultParams().UnbondingBlocks / 2

@@ -29,7 +29,7 @@ const (
 	Insolvent                           // validator slashed to zero tokens while shares remain
 	TooManyUnbonding                    // MaxUnbondingEntries already unbonding from this validator
 	BadRegistration                     // the BLS or node key did not sign this operator's registration
-	BadText                             // a name or address that is not printable UTF-8, or not host:port
+	BadText                             // a name that is not UTF-8 or holds control characters, or an address not host:port
 )
 
 var codeNames = map[Code]string{

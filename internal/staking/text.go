@@ -15,7 +15,7 @@ import (
 // nodes built by two releases must agree on every transaction's result.
 func checkName(name string) *Failure {
 	if !utf8.ValidString(name) || strings.ContainsFunc(name, isControl) {
-		return fail(BadText, "name %q is not printable UTF-8", name)
+		return fail(BadText, "name %q is not UTF-8 free of control characters", name)
 	}
 	return nil
 }
