@@ -49,24 +49,36 @@ func (p *Pool) reap(maxTxs, maxBytes int, pending Pending, aged bool) ([]*types.
 	var out []*types.Tx
 	var ages []time.Duration
 	bytes := 0
-	for _, s := range p.order {
-		acc := p.accounts[s]
-		if acc == nil {
-			continue
-		}
-		for n := max(acc.next, pending[s]); ; n++ {
-			e := acc.txs.get(n)
-			if e == nil || len(out) >= maxTxs || bytes+e.size > maxBytes {
+	// Two passes: first each sender, in arrival order, up to its share of
+	// the block; then the room left, in the same order. In one pass a
+	// sender that arrived first and kept more than a block's worth waiting
+	// filled every block, and everyone behind it waited for good.
+	share := max(1, maxTxs/max(1, len(p.order)))
+	next := make([]uint64, len(p.order))
+	for pass := 0; pass < 2 && len(out) < maxTxs; pass++ {
+		for k, s := range p.order {
+			acc := p.accounts[s]
+			if acc == nil {
+				continue
+			}
+			if pass == 0 {
+				next[k] = max(acc.next, pending[s])
+			}
+			for taken := 0; pass == 1 || taken < share; taken++ {
+				e := acc.txs.get(next[k])
+				if e == nil || len(out) >= maxTxs || bytes+e.size > maxBytes {
+					break
+				}
+				out = append(out, e.tx)
+				if aged {
+					ages = append(ages, now.Sub(e.added))
+				}
+				bytes += e.size
+				next[k]++
+			}
+			if len(out) >= maxTxs {
 				break
 			}
-			out = append(out, e.tx)
-			if aged {
-				ages = append(ages, now.Sub(e.added))
-			}
-			bytes += e.size
-		}
-		if len(out) >= maxTxs {
-			break
 		}
 	}
 	return out, ages

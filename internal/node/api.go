@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lazchain/lazchain/internal/blob"
+	"github.com/lazchain/lazchain/internal/mempool"
 	"github.com/lazchain/lazchain/internal/p2p"
 	"github.com/lazchain/lazchain/internal/state"
 	"github.com/lazchain/lazchain/internal/store"
@@ -135,7 +136,11 @@ func (n *Node) Submit(txs []*types.Tx) []error {
 	n.afterAdmit(errs)
 	ok := make([]*types.Tx, 0, len(txs))
 	for i, err := range errs {
-		if err == nil {
+		// A client sending again what the pool holds may be retrying
+		// because nothing happened: the one gossip frame that carried it
+		// is best effort, and a full node never proposes it itself. It is
+		// gossiped again (peers that have it drop it before any check).
+		if err == nil || errors.Is(err, mempool.ErrDuplicate) && n.pool.Has(txs[i].Hash()) {
 			ok = append(ok, txs[i])
 		}
 	}

@@ -2,8 +2,10 @@ package node
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/lazchain/lazchain/internal/types"
 	"log/slog"
 	"strings"
 	"testing"
@@ -43,5 +45,33 @@ func TestBadGossipedSignaturesBlameTheSender(t *testing.T) {
 	}
 	if lines := strings.Count(logged.String(), "bad signatures"); lines != 1 || !strings.Contains(logged.String(), peer.String()) {
 		t.Fatalf("log %q: want one line naming the peer", logged.String())
+	}
+}
+
+// A transaction sent again while the pool holds it is gossiped again:
+// the first frame is best effort, and a full node never proposes it.
+func TestResubmissionIsGossipedAgain(t *testing.T) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tx := &types.Tx{ChainID: "rv", Nonce: 0, Body: []byte("b")}
+	tx.Sign(priv)
+	n := &Node{pool: mempool.New(mempool.Config{ChainID: "rv"}), metrics: newMetrics(),
+		kick: make(chan struct{}, 1), spare: newSpareChecks(spareRate, spareBurst),
+		gossip: &gossiper{last: time.Now().Add(time.Hour)}} // no flush during the test
+	if err := n.Submit([]*types.Tx{tx})[0]; err != nil {
+		t.Fatal(err)
+	}
+	n.gossip.pending = nil // that frame was lost
+	if err := n.Submit([]*types.Tx{tx})[0]; !errors.Is(err, mempool.ErrDuplicate) {
+		t.Fatalf("resubmission: %v, want a duplicate", err)
+	}
+	if len(n.gossip.pending) != 1 {
+		t.Fatalf("resubmission queued %d for gossip, want 1", len(n.gossip.pending))
+	}
+	other := &types.Tx{ChainID: "rv", Nonce: 0, Body: []byte("other")}
+	other.Sign(priv)
+	n.gossip.pending = nil
+	n.Submit([]*types.Tx{other}) // its nonce is taken: refused, not gossiped
+	if len(n.gossip.pending) != 0 {
+		t.Fatal("a refused transaction was gossiped")
 	}
 }

@@ -157,7 +157,29 @@ func (n *Node) pendingNonces(parent types.Hash) mempool.Pending {
 	for b := n.core.Block(parent); b != nil && b.Height > told; b = n.core.Block(b.Parent) {
 		blocks = append(blocks, b)
 	}
-	return carriedNonces(blocks, n.machine.Nonce)
+	return carriedNonces(blocks, n.machine.Nonce, n.signed)
+}
+
+// signed reports whether tx is validly signed: the pool holds it (checked
+// on admission, or vouched for), or its signature checks out, remembered.
+func (n *Node) signed(tx *types.Tx) bool {
+	h := tx.Hash()
+	if n.pool.Has(h) {
+		return true
+	}
+	n.sigOKMu.Lock()
+	ok := n.sigOK.has(h)
+	n.sigOKMu.Unlock()
+	if ok {
+		return true
+	}
+	if tx.VerifySig() != nil {
+		return false
+	}
+	n.sigOKMu.Lock()
+	n.sigOK.add(h)
+	n.sigOKMu.Unlock()
+	return true
 }
 
 // carriedNonces is, per sender, the nonce after the run of consecutive
@@ -166,7 +188,11 @@ func (n *Node) pendingNonces(parent types.Hash) mempool.Pending {
 // Byzantine leader may include a forged one for any sender at any nonce)
 // uses no nonce, and counting it would keep the sender's real next
 // transactions out of proposals until that block commits.
-func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64) mempool.Pending {
+//
+// A forged transaction at the next nonce (a faulty leader may sign blocks
+// with them) does not execute either: only a validly signed one counts,
+// or the next honest proposal left the real one out.
+func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64, signed func(*types.Tx) bool) mempool.Pending {
 	out := mempool.Pending{}
 	for i := len(blocks) - 1; i >= 0; i-- {
 		for _, tx := range blocks[i].Txs {
@@ -176,7 +202,7 @@ func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64) 
 			if !ok {
 				next = committed(tx.Sender)
 			}
-			if tx.Nonce == next {
+			if tx.Nonce == next && signed(tx) {
 				next++
 			}
 			out[s] = next
