@@ -1,9 +1,6 @@
 package node
 
 import (
-	"crypto/ed25519"
-
-	"github.com/lazchain/lazchain/internal/mempool"
 	"testing"
 
 	"github.com/lazchain/lazchain/internal/types"
@@ -37,7 +34,7 @@ func TestCarriedNonces(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := carriedNonces(c.blocks, committed, func(*types.Tx) bool { return true })
+			got := carriedNonces(c.blocks, committed)
 			var a [32]byte
 			copy(a[:], alice)
 			v, ok := got[a]
@@ -51,30 +48,5 @@ func TestCarriedNonces(t *testing.T) {
 				t.Fatalf("alice carried to %d, want %d", v, c.alice)
 			}
 		})
-	}
-}
-
-// A forged transaction at the sender's next nonce does not execute, so it
-// is not counted: the next proposal still carries the real one.
-func TestForgedNextNonceIsNotCarried(t *testing.T) {
-	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	real := &types.Tx{ChainID: "c", Nonce: 0, Body: []byte("real")}
-	real.Sign(priv)
-	forged := &types.Tx{ChainID: "c", Sender: priv.Public().(ed25519.PublicKey), Nonce: 0, Body: []byte("forged"), Sig: make([]byte, 64)}
-	n := &Node{pool: mempool.New(mempool.Config{ChainID: "c"}), sigOK: newRecent(16)}
-	var s [32]byte
-	copy(s[:], real.Sender)
-	zero := func([]byte) uint64 { return 0 }
-	if got := carriedNonces([]*types.Block{{Txs: []*types.Tx{forged}}}, zero, n.signed)[s]; got != 0 {
-		t.Fatalf("a forged nonce-0 transaction carried the sender to %d", got)
-	}
-	if got := carriedNonces([]*types.Block{{Txs: []*types.Tx{real}}}, zero, n.signed)[s]; got != 1 {
-		t.Fatalf("a real nonce-0 transaction not in the pool carried the sender to %d, want 1", got)
-	}
-	if err := n.pool.Add([]*types.Tx{real})[0]; err != nil {
-		t.Fatal(err)
-	}
-	if !n.signed(real) {
-		t.Fatal("a pooled transaction not taken as signed")
 	}
 }

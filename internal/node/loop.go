@@ -157,29 +157,7 @@ func (n *Node) pendingNonces(parent types.Hash) mempool.Pending {
 	for b := n.core.Block(parent); b != nil && b.Height > told; b = n.core.Block(b.Parent) {
 		blocks = append(blocks, b)
 	}
-	return carriedNonces(blocks, n.machine.Nonce, n.signed)
-}
-
-// signed reports whether tx is validly signed: the pool holds it (checked
-// on admission, or vouched for), or its signature checks out, remembered.
-func (n *Node) signed(tx *types.Tx) bool {
-	h := tx.Hash()
-	if n.pool.Has(h) {
-		return true
-	}
-	n.sigOKMu.Lock()
-	ok := n.sigOK.has(h)
-	n.sigOKMu.Unlock()
-	if ok {
-		return true
-	}
-	if tx.VerifySig() != nil {
-		return false
-	}
-	n.sigOKMu.Lock()
-	n.sigOK.add(h)
-	n.sigOKMu.Unlock()
-	return true
+	return carriedNonces(blocks, n.machine.Nonce)
 }
 
 // carriedNonces is, per sender, the nonce after the run of consecutive
@@ -189,10 +167,12 @@ func (n *Node) signed(tx *types.Tx) bool {
 // uses no nonce, and counting it would keep the sender's real next
 // transactions out of proposals until that block commits.
 //
-// A forged transaction at the next nonce (a faulty leader may sign blocks
-// with them) does not execute either: only a validly signed one counts,
-// or the next honest proposal left the real one out.
-func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64, signed func(*types.Tx) bool) mempool.Pending {
+// A forged transaction exactly at the next nonce still counts (a faulty
+// leader's block delays the real one until that block commits or is left
+// behind): telling it apart takes a signature check per transaction the
+// pool lacks, or a pool lookup per transaction under the pool's lock, and
+// either on the driver at every proposal cost more than the rare delay.
+func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64) mempool.Pending {
 	out := mempool.Pending{}
 	for i := len(blocks) - 1; i >= 0; i-- {
 		for _, tx := range blocks[i].Txs {
@@ -202,7 +182,7 @@ func carriedNonces(blocks []*types.Block, committed func(sender []byte) uint64, 
 			if !ok {
 				next = committed(tx.Sender)
 			}
-			if tx.Nonce == next && signed(tx) {
+			if tx.Nonce == next {
 				next++
 			}
 			out[s] = next

@@ -68,12 +68,8 @@ type Node struct {
 	attest    *attestBook
 	badGossip *p2p.Pacer  // paces the warning about peers gossiping bad signatures
 	stall     *stallWatch // warns when nothing commits
-	// sigOK remembers transactions in uncommitted blocks whose signature
-	// a proposal's nonce walk checked (those the pool lacks).
-	sigOKMu sync.Mutex
-	sigOK   recent
-	spare   *spareChecks
-	early   earlyBox
+	spare     *spareChecks
+	early     earlyBox
 	// Per-peer limits on requests that cost this node far more than the
 	// sender (see limiter).
 	blockReqs, epochProofs *limiter
@@ -179,7 +175,6 @@ func New(o Options) (*Node, error) {
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	// Ten round timeouts with nothing committed is a stall, not a slow
 	// round: an idle chain still commits an empty block every 200 ms.
-	n.sigOK = newRecent(1 << 16)
 	n.stall = newStallWatch(max(10*time.Second, 10*time.Duration(o.Genesis.Consensus.BaseTimeoutMs)*time.Millisecond), time.Minute, time.Now())
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}, checking: make(chan struct{}, 4)}
 	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {
