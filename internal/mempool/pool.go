@@ -138,6 +138,17 @@ func (p *Pool) Has(h types.Hash) bool {
 	return p.byHash[h] != nil
 }
 
+// HeldSince reports since when the pool holds a transaction.
+func (p *Pool) HeldSince(h types.Hash) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e := p.byHash[h]
+	if e == nil {
+		return time.Time{}, false
+	}
+	return e.added, true
+}
+
 // Add verifies and admits transactions from peers. errs[i] is nil when
 // txs[i] was admitted. Signature checks run before the lock, in parallel
 // batches.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -135,12 +136,9 @@ func (n *Node) Submit(txs []*types.Tx) []error {
 	n.chargeChecks(errs)
 	n.afterAdmit(errs)
 	ok := make([]*types.Tx, 0, len(txs))
+	now := time.Now()
 	for i, err := range errs {
-		// A client sending again what the pool holds may be retrying
-		// because nothing happened: the one gossip frame that carried it
-		// is best effort, and a full node never proposes it itself. It is
-		// gossiped again (peers that have it drop it before any check).
-		if err == nil || errors.Is(err, mempool.ErrDuplicate) && n.pool.Has(txs[i].Hash()) {
+		if err == nil || errors.Is(err, mempool.ErrDuplicate) && n.stuck(txs[i], now) {
 			ok = append(ok, txs[i])
 		}
 	}
@@ -188,4 +186,20 @@ func (n *Node) WaitHeight(ctx context.Context, h uint64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// regossipAfter is how long a transaction sits in the pool before a
+// client's resubmission sends it to the peers again.
+const regossipAfter = 5 * time.Second
+
+// stuck reports whether a resubmitted transaction has waited in the pool
+// long enough to be gossiped again. A client sending again what the pool
+// holds may be retrying because nothing happened: the one gossip frame
+// that carried it is best effort, and a full node never proposes it
+// itself. A fresh duplicate is not sent again: clients resend batches in
+// which part was refused, and re-gossiping all of those at load made
+// every peer admit the same transactions over and over.
+func (n *Node) stuck(tx *types.Tx, now time.Time) bool {
+	since, ok := n.pool.HeldSince(tx.Hash())
+	return ok && now.Sub(since) >= regossipAfter
 }

@@ -48,8 +48,9 @@ func TestBadGossipedSignaturesBlameTheSender(t *testing.T) {
 	}
 }
 
-// A transaction sent again while the pool holds it is gossiped again:
-// the first frame is best effort, and a full node never proposes it.
+// A transaction sent again after it sat in the pool for regossipAfter is
+// gossiped again (the first frame is best effort, and a full node never
+// proposes it); a fresh duplicate is not.
 func TestResubmissionIsGossipedAgain(t *testing.T) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	tx := &types.Tx{ChainID: "rv", Nonce: 0, Body: []byte("b")}
@@ -64,8 +65,11 @@ func TestResubmissionIsGossipedAgain(t *testing.T) {
 	if err := n.Submit([]*types.Tx{tx})[0]; !errors.Is(err, mempool.ErrDuplicate) {
 		t.Fatalf("resubmission: %v, want a duplicate", err)
 	}
-	if len(n.gossip.pending) != 1 {
-		t.Fatalf("resubmission queued %d for gossip, want 1", len(n.gossip.pending))
+	if len(n.gossip.pending) != 0 {
+		t.Fatal("a fresh duplicate was gossiped again (clients resend part-refused batches at load)")
+	}
+	if !n.stuck(tx, time.Now().Add(regossipAfter)) {
+		t.Fatal("a transaction pooled for regossipAfter is not taken as stuck")
 	}
 	other := &types.Tx{ChainID: "rv", Nonce: 0, Body: []byte("other")}
 	other.Sign(priv)
