@@ -103,9 +103,15 @@ func TestDisputeOverturnsCollusion(t *testing.T) {
 	}
 
 	// A frivolous dispute: the dataset is valid, so the ruling goes
-	// against the challenger and the bond is forfeited.
+	// against the challenger and the bond is forfeited. The colluders are
+	// jailed now and may not sign ("datasets" can certify nothing until a
+	// rotation draws members who are not): an iDAO of the honest two
+	// checks it.
+	key2 := filepath.Join(c.homes[2], config.NodeKeyFile)
+	c.cli("idao", "create", "honest", "--kinds", "dataset", "--committee-size", "2", "--challenge-window", "300",
+		"--dispute-bond", "5000", "--members", c.operator(2)+","+c.operator(3), "--key", key2, "--node", c.apis[2])
 	good := writeFile(t, dir, "good.csv", "id,score\n1,0.5\n2,0.6\n")
-	out = c.cli("artifact", "submit", good, "--kind", "dataset", "--idao", "datasets", "--schema", schema,
+	out = c.cli("artifact", "submit", good, "--kind", "dataset", "--idao", "honest", "--schema", schema,
 		"--key", c.account(2), "--wait", "--node", c.apis[2])
 	goodID := submittedID(t, out)
 	frivolous := c.accountAddr(3)
