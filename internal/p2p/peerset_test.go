@@ -161,8 +161,8 @@ func TestNoResumptionAfterTrustRevoked(t *testing.T) {
 }
 
 // Two hosts that both dial (full nodes, or a full node that became a
-// validator) settle on one connection, the one the smaller key dialled,
-// instead of cutting each other's in turn.
+// validator) settle on one connection (the one the smaller key dialled
+// when both dials land) instead of cutting each other's in turn.
 func TestBothDiallingSettle(t *testing.T) {
 	ka, kb := keyFromSeed(74), keyFromSeed(75)
 	la, err := net.Listen("tcp", "127.0.0.1:0")
@@ -186,10 +186,12 @@ func TestBothDiallingSettle(t *testing.T) {
 	if n := arec.any("peer disconnected") + brec.any("peer disconnected"); n > 2 {
 		t.Fatalf("%d disconnections: the two dialling sides keep replacing each other's connection", n)
 	}
+	// Both keep the same connection: one side's outbound is the other's
+	// inbound. Which one depends on who dialled first (a side that finds
+	// itself connected does not dial), so only agreement is asserted.
 	pa, pb := peerOf(a, b.ID()), peerOf(b, a.ID())
-	aSmaller := a.ID().String() < b.ID().String()
-	if pa.outbound != aSmaller || pb.outbound == aSmaller {
-		t.Fatalf("kept connection: a outbound %v, b outbound %v; a has the smaller key: %v", pa.outbound, pb.outbound, aSmaller)
+	if pa.outbound == pb.outbound {
+		t.Fatalf("the two sides kept different connections: a outbound %v, b outbound %v", pa.outbound, pb.outbound)
 	}
 }
 
