@@ -52,6 +52,7 @@ func (n *Node) loop(ctx context.Context) error {
 		case <-n.kick:
 		case now := <-idle.C:
 			n.stall.check(now, n.log, n.stallAttrs)
+			n.indexFail.check(now, n.machine.IndexErr(), n.log)
 		}
 		if payload != nil && (n.hasWork(payload) || time.Since(payloadAt) >= n.emptyDelay()) && !n.awaitStragglers(payload, payloadAt) {
 			n.propose(payload)

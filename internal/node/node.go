@@ -68,6 +68,7 @@ type Node struct {
 	attest    *attestBook
 	badGossip *p2p.Pacer  // paces the warning about peers gossiping bad signatures
 	stall     *stallWatch // warns when nothing commits
+	indexFail failWatch   // logs the transaction index's write failures
 	spare     *spareChecks
 	early     earlyBox
 	// Per-peer limits on requests that cost this node far more than the
@@ -175,6 +176,7 @@ func New(o Options) (*Node, error) {
 	n.gblock = types.GenesisBlock(n.chainID, o.Genesis.Epoch)
 	// Ten round timeouts with nothing committed is a stall, not a slow
 	// round: an idle chain still commits an empty block every 200 ms.
+	n.indexFail = failWatch{what: "transaction index writes", every: time.Minute}
 	n.stall = newStallWatch(max(10*time.Second, 10*time.Duration(o.Genesis.Consensus.BaseTimeoutMs)*time.Millisecond), time.Minute, time.Now())
 	n.reporter = &reporter{key: o.NodeKey, known: map[[3]uint64]bool{}, checking: make(chan struct{}, 4)}
 	if n.blobs, err = blob.Open(filepath.Join(o.Home, "blobs")); err != nil {

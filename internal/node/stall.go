@@ -60,3 +60,24 @@ func (n *Node) stallAttrs() []any {
 	return []any{"round", n.core.Round(), "epoch", v.epoch.Number, "validators_connected", len(connected),
 		"stake_reachable", stake, "stake_total", v.set.TotalStake()}
 }
+
+// failWatch turns a condition that only a gauge showed (the transaction
+// index failing to write) into log lines: an error when it starts and
+// once per every while it lasts, and a line when it clears. Driver only.
+type failWatch struct {
+	what   string
+	every  time.Duration
+	warned time.Time
+	failed bool
+}
+
+func (w *failWatch) check(now time.Time, err error, log *slog.Logger) {
+	switch {
+	case err != nil && (!w.failed || now.Sub(w.warned) >= w.every):
+		w.failed, w.warned = true, now
+		log.Error(w.what+" failing", "err", err)
+	case err == nil && w.failed:
+		w.failed = false
+		log.Info(w.what + " recovered")
+	}
+}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -42,5 +43,27 @@ func TestStallWatchWarnsOncePerPeriod(t *testing.T) {
 	w.check(resumed.Add(time.Second), log, attrs)
 	if n := lines("committing again"); n != 1 {
 		t.Fatalf("%d resume lines, want 1", n)
+	}
+}
+
+// A failing write that only a gauge showed is logged when it starts, once
+// a minute while it lasts, and when it clears.
+func TestFailWatchLogsStartRepeatAndRecovery(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&out, nil))
+	w := failWatch{what: "index writes", every: time.Minute}
+	t0 := time.Unix(1000, 0)
+	fail := errors.New("disk full")
+	w.check(t0, nil, log)
+	for s := 0; s <= 90; s++ {
+		w.check(t0.Add(time.Duration(s)*time.Second), fail, log)
+	}
+	w.check(t0.Add(91*time.Second), nil, log)
+	w.check(t0.Add(92*time.Second), nil, log)
+	if n := strings.Count(out.String(), "index writes failing"); n != 2 {
+		t.Fatalf("%d failure lines over 90 s, want 2 (start, a minute later):\n%s", n, out.String())
+	}
+	if n := strings.Count(out.String(), "index writes recovered"); n != 1 {
+		t.Fatalf("%d recovery lines, want 1", n)
 	}
 }
