@@ -1,7 +1,6 @@
 package attestor
 
 import (
-	"bytes"
 	"log/slog"
 	"testing"
 
@@ -18,23 +17,10 @@ import (
 // good votes are checked once, and a member whose own checked vote failed
 // is barred from that tally; the honest votes still certify.
 func TestBadVoteIsCheckedOnce(t *testing.T) {
-	keys := make([]*bls.SecretKey, 4)
-	var vals []staking.GenesisValidator
+	vals, keys, stk, dao := testValidators(t, 4)
 	var ops []staking.Address
-	for i := range keys {
-		keys[i], _ = bls.GenerateKey(bytes.Repeat([]byte{byte(i + 1)}, 32))
-		op := staking.Address{byte(i + 1)}
-		ops = append(ops, op)
-		vals = append(vals, staking.GenesisValidator{Operator: op, NodeID: [32]byte{byte(i + 1)},
-			BLSKey: keys[i].PublicKey().Bytes(), PoP: keys[i].ProvePossession(), Name: "v", Stake: 10_000})
-	}
-	stk, err := staking.Genesis(testChain, staking.DefaultParams(), vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dao, err := idao.New(testChain, idao.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range vals {
+		ops = append(ops, v.Operator)
 	}
 	rec := &memRecords{arts: map[types.Hash]*idao.Artifact{}, comms: map[string]*idao.Committee{}}
 	bank := staking.MapBank{}

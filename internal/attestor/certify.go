@@ -25,20 +25,14 @@ type tally struct {
 	// and sender could be checked, with the sender: a checked vote for the
 	// seat replaces such a one, so that a peer sending junk votes for
 	// every seat first cannot lock the honest members' votes out.
-	unchecked map[uint32]p2p.NodeID
-	reason    string
-	entries   []idao.Entry // a batch's verdicts, when this member's own vote is in the tally
-	sigs      map[uint32][]byte
-	// verified are the seats whose vote in sigs was checked alone and
-	// passed: a failed aggregate checks only the others. failed are the
-	// seats whose checked vote (one its sender was seen to own) failed:
-	// their further votes are refused, or one faulty member resending
-	// a bad vote made the aggregator check every vote again, each time.
-	verified  map[uint32]bool
-	failed    map[uint32]bool
-	born      time.Time
-	reached   time.Time // when the votes first passed the threshold
-	submitted time.Time
+	unchecked  map[uint32]p2p.NodeID
+	reason     string
+	entries    []idao.Entry // a batch's verdicts, when this member's own vote is in the tally
+	sigs       map[uint32][]byte
+	voteChecks // by seat
+	born       time.Time
+	reached    time.Time // when the votes first passed the threshold
+	submitted  time.Time
 }
 
 // OnVote takes a ChanIDAO message from a peer: an artifact or batch vote,
@@ -386,17 +380,8 @@ func (a *Attestor) verifiedSeats(k tallyKey) map[uint32]bool {
 func (a *Attestor) markVerified(k tallyKey, seats []uint32, sigs map[uint32][]byte) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t := a.tallies[k]
-	if t == nil {
-		return
-	}
-	for _, s := range seats {
-		if bytes.Equal(t.sigs[s], sigs[s]) {
-			if t.verified == nil {
-				t.verified = map[uint32]bool{}
-			}
-			t.verified[s] = true
-		}
+	if t := a.tallies[k]; t != nil {
+		t.passed(seats, sigs, t.sigs)
 	}
 }
 
@@ -410,15 +395,10 @@ func (a *Attestor) forgetBadVote(k tallyKey, s uint32, sig []byte) {
 	if t == nil || !bytes.Equal(t.sigs[s], sig) {
 		return
 	}
-	if _, unchecked := t.unchecked[s]; !unchecked {
-		if t.failed == nil {
-			t.failed = map[uint32]bool{}
-		}
-		t.failed[s] = true
-	}
+	_, unchecked := t.unchecked[s]
+	t.failedCheck(s, !unchecked)
 	delete(t.sigs, s)
 	delete(t.unchecked, s)
-	delete(t.verified, s)
 	delete(a.seatVotes, seatKey{subject: k.artifact, rotation: k.rotation, seat: s})
 	a.votes--
 	t.submitted, t.reached = time.Time{}, time.Time{}

@@ -1,7 +1,6 @@
 package attestor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,25 +72,7 @@ type netSpec struct {
 
 func newDisputeNet(t *testing.T, spec netSpec) *disputeNet {
 	t.Helper()
-	var vals []staking.GenesisValidator
-	var keys []*bls.SecretKey
-	for i := 0; i < spec.validators; i++ {
-		k, err := bls.GenerateKey(bytes.Repeat([]byte{byte(i + 1)}, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-		vals = append(vals, staking.GenesisValidator{Operator: staking.Address{byte(i + 1)}, NodeID: [32]byte{byte(i + 1)},
-			BLSKey: k.PublicKey().Bytes(), PoP: k.ProvePossession(), Name: fmt.Sprint("v", i), Stake: 10_000})
-	}
-	stk, err := staking.Genesis(testChain, staking.DefaultParams(), vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dao, err := idao.New(testChain, idao.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	vals, keys, stk, dao := testValidators(t, spec.validators)
 	sub := idao.Submit{IDAO: "data", Kind: 1, Format: "csv", Root: types.Hash{0xB0}, Size: 100, ChunkSize: 4096}
 	net := &disputeNet{chain: &fakeChain{dao: dao, stk: stk, disputes: map[types.Hash]*idao.Dispute{},
 		art: &idao.Artifact{ID: idao.ArtifactID(sub), Submit: sub}}, submitted: make(chan []byte, 64)}

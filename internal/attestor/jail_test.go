@@ -1,15 +1,11 @@
 package attestor
 
 import (
-	"bytes"
-	"fmt"
 	"log/slog"
 	"testing"
 
-	"github.com/lazchain/lazchain/internal/crypto/bls"
 	"github.com/lazchain/lazchain/internal/idao"
 	"github.com/lazchain/lazchain/internal/p2p"
-	"github.com/lazchain/lazchain/internal/staking"
 	"github.com/lazchain/lazchain/internal/types"
 )
 
@@ -18,25 +14,7 @@ import (
 // not run: the test calls due itself, so nothing reads the staking state
 // while the test jails a validator.
 func TestJailedMembersVotesLeftOut(t *testing.T) {
-	var vals []staking.GenesisValidator
-	var keys []*bls.SecretKey
-	for i := 0; i < 4; i++ {
-		k, err := bls.GenerateKey(bytes.Repeat([]byte{byte(i + 1)}, 32))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-		vals = append(vals, staking.GenesisValidator{Operator: staking.Address{byte(i + 1)}, NodeID: [32]byte{byte(i + 1)},
-			BLSKey: k.PublicKey().Bytes(), PoP: k.ProvePossession(), Name: fmt.Sprint("v", i), Stake: 10_000})
-	}
-	stk, err := staking.Genesis(testChain, staking.DefaultParams(), vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dao, err := idao.New(testChain, idao.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	vals, keys, stk, dao := testValidators(t, 4)
 	a := New(Config{ChainID: testChain, Key: keys[0], Chain: &fakeChain{dao: dao, stk: stk, art: &idao.Artifact{}},
 		Log: slog.New(slog.DiscardHandler), Send: func(p2p.NodeID, []byte) bool { return true }, Submit: func(uint16, []byte) error { return nil }})
 	c := &idao.Committee{IDAO: "data"}

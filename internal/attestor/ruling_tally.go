@@ -28,20 +28,15 @@ func (v RulingVote) key() rulingKey {
 
 // rulingTally holds the votes for one rulingKey.
 type rulingTally struct {
-	sigs    map[uint32][]byte // by signer index in the epoch's active set
-	reason  string            // for an invalid verdict, from the first vote
-	early   []p2p.NodeID      // senders of votes held before the dispute or epoch was known
-	checked bool              // counted against the set since the last vote came in
-	// verified signers' votes passed a check alone; failed signers' own
-	// votes (not early ones, whose sender was not matched to the signer)
-	// failed one and are refused from this tally: as for iDAO votes, a
-	// resent bad vote made every vote be checked again.
-	verified  map[uint32]bool
-	failed    map[uint32]bool
-	unchecked map[uint32]bool
-	born      time.Time
-	reached   time.Time // when the votes first carried more than two thirds of the stake
-	submitted time.Time
+	sigs       map[uint32][]byte // by signer index in the epoch's active set
+	reason     string            // for an invalid verdict, from the first vote
+	early      []p2p.NodeID      // senders of votes held before the dispute or epoch was known
+	checked    bool              // counted against the set since the last vote came in
+	voteChecks                   // by signer
+	unchecked  map[uint32]bool   // signers whose vote came early, unmatched to its sender
+	born       time.Time
+	reached    time.Time // when the votes first carried more than two thirds of the stake
+	submitted  time.Time
 }
 
 // Bounds of the ruling book.
@@ -186,14 +181,8 @@ func (b *rulingBook) forget(k rulingKey, s uint32, sig []byte) {
 	if t == nil || t.sigs[s] == nil || !bytes.Equal(t.sigs[s], sig) {
 		return
 	}
-	if !t.unchecked[s] {
-		if t.failed == nil {
-			t.failed = map[uint32]bool{}
-		}
-		t.failed[s] = true
-	}
+	t.failedCheck(s, !t.unchecked[s])
 	delete(t.unchecked, s)
-	delete(t.verified, s)
 	delete(t.sigs, s)
 	delete(b.signed, rulingSeat{dispute: k.dispute, epoch: k.epoch, signer: s})
 	b.votes--
@@ -266,16 +255,7 @@ func (b *rulingBook) verifiedSigners(k rulingKey) map[uint32]bool {
 // markVerified records signers whose votes passed alone, if the tally
 // still holds those votes.
 func (b *rulingBook) markVerified(k rulingKey, signers []uint32, sigs map[uint32][]byte) {
-	t := b.tallies[k]
-	if t == nil {
-		return
-	}
-	for _, s := range signers {
-		if bytes.Equal(t.sigs[s], sigs[s]) {
-			if t.verified == nil {
-				t.verified = map[uint32]bool{}
-			}
-			t.verified[s] = true
-		}
+	if t := b.tallies[k]; t != nil {
+		t.passed(signers, sigs, t.sigs)
 	}
 }

@@ -39,6 +39,20 @@ func attestOnce(t *testing.T, w *world, n byte) *Artifact {
 	return a
 }
 
+// overturn disputes artifact id's verdict and has every validator rule
+// for the challenger.
+func overturn(t *testing.T, w *world, id types.Hash) {
+	t.Helper()
+	if code := w.exec(challenger, KindChallenge, Challenge{Artifact: id, Claim: ClaimWrongVerdict, Bond: testBond}.Encode()); code != 0 {
+		t.Fatalf("challenge: %s", code)
+	}
+	truth := verify.Invalid("row 2: column %q: %q is not an int", "a", "x")
+	u := w.rule(DisputeID(id, ClaimWrongVerdict), true, false, truth.Digest, truth.Reason, 0, 1, 2, 3)
+	if code := w.exec(op(9), KindRuling, u.Encode()); code != 0 {
+		t.Fatalf("ruling: %s", code)
+	}
+}
+
 // A delegator whose unbonding completed before her validator signed a
 // verdict is not behind that verdict: she may withdraw while it is open
 // to dispute, and its overturning does not cut her. Stake still unbonding
@@ -55,15 +69,7 @@ func TestCompletedUnbondingIsNotLockedByLaterVerdicts(t *testing.T) {
 	w.advance(done + 10)
 	a := attestOnce(t, w, 1)
 	w.height++
-
-	if code := w.exec(challenger, KindChallenge, Challenge{Artifact: a.ID, Claim: ClaimWrongVerdict, Bond: testBond}.Encode()); code != 0 {
-		t.Fatalf("challenge: %s", code)
-	}
-	truth := verify.Invalid("row 2: column %q: %q is not an int", "a", "x")
-	u := w.rule(DisputeID(a.ID, ClaimWrongVerdict), true, false, truth.Digest, truth.Reason, 0, 1, 2, 3)
-	if code := w.exec(op(9), KindRuling, u.Encode()); code != 0 {
-		t.Fatalf("ruling: %s", code)
-	}
+	overturn(t, w, a.ID)
 	if e := w.stake.Unbonding(alice); len(e) != 1 || e[0].Amount != 10_000 {
 		t.Errorf("alice's entry, complete at %d before the verdict at %d: %+v, want 10000 uncut", done, done+10, e)
 	}
@@ -132,14 +138,7 @@ func TestEntryIsNotCutForVerdictsAfterItCompleted(t *testing.T) {
 		t.Fatalf("setup: height %d past A's lock %d", w.height, lockA)
 	}
 	w.height++
-	if code := w.exec(challenger, KindChallenge, Challenge{Artifact: b.ID, Claim: ClaimWrongVerdict, Bond: testBond}.Encode()); code != 0 {
-		t.Fatalf("challenge: %s", code)
-	}
-	truth := verify.Invalid("row 2: column %q: %q is not an int", "a", "x")
-	u := w.rule(DisputeID(b.ID, ClaimWrongVerdict), true, false, truth.Digest, truth.Reason, 0, 1, 2, 3)
-	if code := w.exec(op(9), KindRuling, u.Encode()); code != 0 {
-		t.Fatalf("ruling: %s", code)
-	}
+	overturn(t, w, b.ID)
 	if e := w.stake.Unbonding(alice); len(e) != 1 || e[0].Amount != 10_000 {
 		t.Errorf("entry complete at %d, before B landed, was cut for B: %+v", done, e)
 	}
